@@ -1,0 +1,388 @@
+/*
+ * server.c - answering NTP clients.
+ *
+ * Receive and send are batched (recvmmsg/sendmmsg): on a busy server most of
+ * the cost of an answer is the system call, so one call per batch instead of
+ * one per datagram is where the time goes. Each batch's transmit timestamps
+ * are read once, just before the send call; with one request in flight (the
+ * case where accuracy matters) that is as late as it can be.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "../common/log.h"
+#include "../common/ts.h"
+#include "../common/xmalloc.h"
+#include "io.h"
+#include "ratelimit.h"
+#include "server.h"
+
+/* Batches handled per readiness event before other events get a turn. */
+#define MAX_BATCHES_PER_EVENT 16
+
+struct listener {
+	int fd;
+	struct event *ev;
+	struct ntp_srv *srv;
+	struct listener *next;
+};
+
+struct ntp_srv {
+	struct event_base *base;
+	struct clk *clock;
+	const struct ntp_ref *ref;
+	struct ntp_srv_options opts;
+	struct ntp_rl *rl; /* NULL when rate limiting is off */
+	int8_t precision;
+	struct listener *listeners;
+	struct ntp_io_batch *rx, *tx;
+	struct ntp_srv_counters counters;
+};
+
+static const char *const drop_names[NTP_DROP_N] = {
+	[NTP_DROP_SHORT] = "short",
+	[NTP_DROP_OVERSIZED] = "oversized",
+	[NTP_DROP_BAD_VERSION] = "bad_version",
+	[NTP_DROP_BAD_EXTENSION_FIELD] = "bad_extension_field",
+	[NTP_DROP_BAD_TRAILER] = "bad_trailer",
+	[NTP_DROP_MODE_RESERVED] = "mode_0_reserved",
+	[NTP_DROP_MODE_PASSIVE] = "mode_2_symmetric_passive",
+	[NTP_DROP_MODE_SERVER] = "mode_4_server",
+	[NTP_DROP_MODE_BROADCAST] = "mode_5_broadcast",
+	[NTP_DROP_MODE_CONTROL] = "mode_6_control",
+	[NTP_DROP_MODE_PRIVATE] = "mode_7_private",
+	[NTP_DROP_AUTHENTICATED] = "authenticated",
+	[NTP_DROP_BAD_SOURCE] = "bad_source",
+	[NTP_DROP_RATE_LIMITED] = "rate_limited",
+};
+
+const char *
+ntp_srv_drop_name(enum ntp_srv_drop drop)
+{
+	if ((unsigned)drop >= NTP_DROP_N)
+		return "unknown";
+	return drop_names[drop];
+}
+
+/* ---- the pure core ----------------------------------------------------- */
+
+static enum ntp_srv_drop
+decode_drop(enum ntp_decode_status status)
+{
+	switch (status) {
+	case NTP_DECODE_OVERSIZED:
+		return NTP_DROP_OVERSIZED;
+	case NTP_DECODE_BAD_VERSION:
+		return NTP_DROP_BAD_VERSION;
+	case NTP_DECODE_BAD_EF:
+		return NTP_DROP_BAD_EXTENSION_FIELD;
+	case NTP_DECODE_BAD_TRAILER:
+		return NTP_DROP_BAD_TRAILER;
+	case NTP_DECODE_SHORT:
+	default:
+		return NTP_DROP_SHORT;
+	}
+}
+
+static const enum ntp_srv_drop mode_drop[8] = {
+	[NTP_MODE_RESERVED] = NTP_DROP_MODE_RESERVED,
+	[NTP_MODE_SYM_PASSIVE] = NTP_DROP_MODE_PASSIVE,
+	[NTP_MODE_SERVER] = NTP_DROP_MODE_SERVER,
+	[NTP_MODE_BROADCAST] = NTP_DROP_MODE_BROADCAST,
+	[NTP_MODE_CONTROL] = NTP_DROP_MODE_CONTROL,
+	[NTP_MODE_PRIVATE] = NTP_DROP_MODE_PRIVATE,
+};
+
+int
+ntp_srv_accept(const uint8_t *req, size_t len, struct ntp_packet *ret_req,
+	       enum ntp_srv_drop *ret_drop)
+{
+	struct ntp_trailer trailer;
+	enum ntp_decode_status status;
+
+	status = ntp_decode(req, len, ret_req, &trailer);
+	if (status != NTP_DECODE_OK) {
+		*ret_drop = decode_drop(status);
+		return 0;
+	}
+	if (ret_req->mode != NTP_MODE_CLIENT && ret_req->mode != NTP_MODE_SYM_ACTIVE) {
+		*ret_drop = mode_drop[ret_req->mode];
+		return 0;
+	}
+	/*
+	 * A MAC means the client wants an authenticated answer (symmetric key
+	 * or MS-SNTP). We hold no keys: an unsigned answer would be rejected
+	 * by the client anyway, and MS-SNTP says a server that cannot sign
+	 * must ignore such requests.
+	 */
+	if (trailer.mac_len > 0) {
+		*ret_drop = NTP_DROP_AUTHENTICATED;
+		return 0;
+	}
+	return 1;
+}
+
+void
+ntp_srv_reply(const struct ntp_packet *req, const struct timespec *rx, const struct ntp_ref *ref,
+	      int8_t precision, struct ntp_packet *ret_reply)
+{
+	*ret_reply = (struct ntp_packet){
+		.version = req->version,
+		.mode = req->mode == NTP_MODE_SYM_ACTIVE ? NTP_MODE_SYM_PASSIVE : NTP_MODE_SERVER,
+		.poll = req->poll,
+		.precision = precision,
+		/* Copied verbatim: clients may use a random cookie (data minimisation). */
+		.origin = req->transmit,
+		.receive = ntp_ts_from_timespec(rx),
+	};
+	ntp_ref_fill(ref, rx, ldexp(1.0, precision), ret_reply);
+}
+
+void
+ntp_srv_kod_rate(const struct ntp_packet *req, int8_t poll, struct ntp_packet *ret_reply)
+{
+	/* RFC 5905 7.4: leap 3, stratum 0, the kiss code in the refid. */
+	*ret_reply = (struct ntp_packet){
+		.leap = NTP_LEAP_UNSYNC,
+		.version = req->version,
+		.mode = req->mode == NTP_MODE_SYM_ACTIVE ? NTP_MODE_SYM_PASSIVE : NTP_MODE_SERVER,
+		.stratum = 0,
+		.poll = req->poll > poll ? req->poll : poll,
+		.refid = ntp_refid_from_string("RATE"),
+		.origin = req->transmit,
+	};
+}
+
+/* ---- I/O ----------------------------------------------------------------- */
+
+static int
+source_ok(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)ss)->sin_port != 0;
+	if (ss->ss_family == AF_INET6)
+		return ((const struct sockaddr_in6 *)ss)->sin6_port != 0;
+	return 0;
+}
+
+static double
+monotonic_seconds(void)
+{
+	struct timespec ts;
+
+	clk_monotonic(&ts);
+	return ts_to_double(&ts);
+}
+
+/*
+ * Turn received message M into an answer in T. Returns 1 when T should be
+ * sent (its transmit timestamp still to be stamped).
+ */
+static int
+handle_request(struct ntp_srv *srv, const struct ntp_io_msg *m, struct ntp_io_msg *t,
+	       struct ntp_packet *reply)
+{
+	struct ntp_srv_counters *c = &srv->counters;
+	struct ntp_packet req;
+	enum ntp_srv_drop drop;
+	struct timespec rx;
+
+	if (m->have_kernel_ts) {
+		clk_from_kernel(srv->clock, &m->kernel, &rx);
+	} else {
+		clk_now(srv->clock, &rx);
+		c->no_kernel_timestamp++;
+	}
+	if (m->truncated) {
+		c->dropped[NTP_DROP_OVERSIZED]++;
+		return 0;
+	}
+	if (!ntp_srv_accept(m->buf, m->len, &req, &drop)) {
+		c->dropped[drop]++;
+		return 0;
+	}
+	if (!source_ok(&m->peer)) {
+		c->dropped[NTP_DROP_BAD_SOURCE]++;
+		return 0;
+	}
+	if (srv->rl != NULL &&
+	    !ntp_rl_allow(srv->rl, (const struct sockaddr *)&m->peer, monotonic_seconds())) {
+		c->rate_limited++;
+		if (!srv->opts.ratelimit_kod) {
+			c->dropped[NTP_DROP_RATE_LIMITED]++;
+			return 0;
+		}
+		ntp_srv_kod_rate(&req, (int8_t)srv->opts.ratelimit_interval, reply);
+		c->kod_rate++;
+	} else {
+		ntp_srv_reply(&req, &rx, srv->ref, srv->precision, reply);
+	}
+	t->peer = m->peer;
+	t->peer_len = m->peer_len;
+	t->local = m->local;
+	t->len = NTP_HEADER_LEN;
+	return 1;
+}
+
+static void
+stamp_and_send(struct ntp_srv *srv, int fd, struct ntp_packet *replies, size_t n)
+{
+	struct timespec now;
+	uint64_t tx;
+	int sent;
+
+	clk_now(srv->clock, &now);
+	tx = ntp_ts_from_timespec(&now);
+	for (size_t i = 0; i < n; i++) {
+		replies[i].transmit = tx;
+		ntp_encode(&replies[i], ntp_io_batch_msg(srv->tx, i)->buf);
+	}
+	sent = ntp_io_send_batch(fd, srv->tx, n);
+	if (sent < 0) {
+		srv->counters.send_errors += n;
+		log_debug("send: %s", strerror(-sent));
+		return;
+	}
+	srv->counters.answered += (uint64_t)sent;
+	srv->counters.send_errors += n - (size_t)sent;
+}
+
+static void
+on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct listener *l = arg;
+	struct ntp_srv *srv = l->srv;
+	struct ntp_packet replies[NTP_IO_BATCH];
+
+	(void)what;
+	for (int round = 0; round < MAX_BATCHES_PER_EVENT; round++) {
+		int n = ntp_io_recv_batch(fd, srv->rx);
+		size_t n_out = 0;
+
+		if (n < 0) {
+			/* Errors on a UDP socket (e.g. ICMP reports) are not fatal. */
+			srv->counters.receive_errors++;
+			log_debug("receive: %s", strerror(-n));
+			return;
+		}
+		if (n == 0)
+			return;
+		srv->counters.received += (uint64_t)n;
+		for (int i = 0; i < n; i++)
+			n_out += (size_t)handle_request(srv, ntp_io_batch_msg(srv->rx, (size_t)i),
+							ntp_io_batch_msg(srv->tx, n_out),
+							&replies[n_out]);
+		if (n_out > 0)
+			stamp_and_send(srv, fd, replies, n_out);
+		if (n < NTP_IO_BATCH)
+			return;
+	}
+}
+
+/* ---- lifecycle ------------------------------------------------------------ */
+
+static uint64_t
+random_seed(void)
+{
+	uint64_t seed = 0;
+
+	/* A weak seed only makes the client table easier to crowd, never unsafe. */
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
+		seed = (uint64_t)getpid() * 0x9e3779b97f4a7c15ULL;
+	return seed;
+}
+
+void
+ntp_srv_set_options(struct ntp_srv *srv, const struct ntp_srv_options *opts)
+{
+	srv->rl = ntp_rl_free(srv->rl);
+	srv->opts = *opts;
+	if (opts->ratelimit)
+		srv->rl = ntp_rl_new(opts->client_table_size, opts->ratelimit_interval,
+				     opts->ratelimit_burst, random_seed());
+}
+
+struct ntp_srv *
+ntp_srv_new(struct event_base *base, struct clk *clock, const struct ntp_ref *ref,
+	    const struct ntp_srv_options *opts)
+{
+	struct ntp_srv *srv = xcalloc(1, sizeof(*srv));
+
+	srv->base = base;
+	srv->clock = clock;
+	srv->ref = ref;
+	srv->precision = clk_measure_precision(clock);
+	srv->rx = ntp_io_batch_new();
+	srv->tx = ntp_io_batch_new();
+	ntp_srv_set_options(srv, opts);
+	return srv;
+}
+
+int
+ntp_srv_listen(struct ntp_srv *srv, const struct sockaddr *addr, socklen_t len, char **ret_cause)
+{
+	struct listener *l;
+	int fd = ntp_io_open(addr, len, ret_cause);
+
+	if (fd < 0)
+		return fd;
+	l = xcalloc(1, sizeof(*l));
+	l->fd = fd;
+	l->srv = srv;
+	l->ev = event_new(srv->base, fd, EV_READ | EV_PERSIST, on_readable, l);
+	if (l->ev == NULL || event_add(l->ev, NULL) < 0) {
+		*ret_cause = xasprintf("cannot watch the NTP socket");
+		if (l->ev != NULL)
+			event_free(l->ev);
+		close(fd);
+		free(l);
+		return -ENOMEM;
+	}
+	l->next = srv->listeners;
+	srv->listeners = l;
+	return 0;
+}
+
+struct ntp_srv *
+ntp_srv_free(struct ntp_srv *srv)
+{
+	struct listener *l, *next;
+
+	if (srv == NULL)
+		return NULL;
+	for (l = srv->listeners; l != NULL; l = next) {
+		next = l->next;
+		event_free(l->ev);
+		close(l->fd);
+		free(l);
+	}
+	ntp_rl_free(srv->rl);
+	ntp_io_batch_free(srv->rx);
+	ntp_io_batch_free(srv->tx);
+	free(srv);
+	return NULL;
+}
+
+const struct ntp_srv_counters *
+ntp_srv_counters(const struct ntp_srv *srv)
+{
+	return &srv->counters;
+}
+
+int8_t
+ntp_srv_precision(const struct ntp_srv *srv)
+{
+	return srv->precision;
+}
+
+size_t
+ntp_srv_client_table_memory(const struct ntp_srv *srv)
+{
+	return srv->rl != NULL ? ntp_rl_memory(srv->rl) : 0;
+}

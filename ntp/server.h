@@ -1,0 +1,99 @@
+/*
+ * server.h - the NTP server: answers clients from the reference state.
+ *
+ * Answers mode 3 (client) with mode 4, and mode 1 (symmetric active, what
+ * W32Time sends) with mode 2 without creating an association. Everything
+ * else is dropped and counted by reason; nothing else is ever sent, and an
+ * answer is never longer than its request (48 octets always).
+ */
+#ifndef DOMTIMED_NTP_SERVER_H
+#define DOMTIMED_NTP_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "clock.h"
+#include "reference.h"
+
+struct event_base;
+struct ntp_srv;
+
+/* Why a datagram got no answer. */
+enum ntp_srv_drop {
+	NTP_DROP_SHORT,
+	NTP_DROP_OVERSIZED,
+	NTP_DROP_BAD_VERSION,
+	NTP_DROP_BAD_EXTENSION_FIELD,
+	NTP_DROP_BAD_TRAILER,
+	NTP_DROP_MODE_RESERVED,  /* mode 0 */
+	NTP_DROP_MODE_PASSIVE,   /* mode 2: no association to answer for */
+	NTP_DROP_MODE_SERVER,    /* mode 4: we asked nothing on this socket */
+	NTP_DROP_MODE_BROADCAST, /* mode 5 */
+	NTP_DROP_MODE_CONTROL,   /* mode 6: never answered (amplification) */
+	NTP_DROP_MODE_PRIVATE,   /* mode 7: never answered (amplification) */
+	NTP_DROP_AUTHENTICATED,  /* carries a MAC we cannot check or sign */
+	NTP_DROP_BAD_SOURCE,     /* source port 0 or unknown family */
+	NTP_DROP_RATE_LIMITED,   /* over its rate and no KoD wanted */
+	NTP_DROP_N
+};
+
+struct ntp_srv_counters {
+	uint64_t received;
+	uint64_t answered;   /* including KoD */
+	uint64_t kod_rate;   /* KoD RATE sent */
+	uint64_t rate_limited; /* requests over the limit (KoD or dropped) */
+	uint64_t dropped[NTP_DROP_N];
+	uint64_t no_kernel_timestamp; /* receive time read after the fact */
+	uint64_t receive_errors;
+	uint64_t send_errors;
+};
+
+struct ntp_srv_options {
+	int ratelimit;          /* limit per client at all */
+	int ratelimit_interval; /* log2 seconds between requests, on average */
+	unsigned ratelimit_burst;
+	int ratelimit_kod;      /* answer limited requests with KoD RATE */
+	size_t client_table_size;
+};
+
+/*
+ * A server on BASE answering from CLOCK and *REF. Both are borrowed and must
+ * outlive the server; *REF is read afresh for every answer.
+ */
+struct ntp_srv *ntp_srv_new(struct event_base *base, struct clk *clock, const struct ntp_ref *ref,
+			    const struct ntp_srv_options *opts);
+struct ntp_srv *ntp_srv_free(struct ntp_srv *srv);
+
+/* Listen on ADDR. Returns 0 or -errno with an allocated *RET_CAUSE. */
+int ntp_srv_listen(struct ntp_srv *srv, const struct sockaddr *addr, socklen_t len,
+		   char **ret_cause);
+
+/* Replace the rate-limit options (the client table is rebuilt when its size changes). */
+void ntp_srv_set_options(struct ntp_srv *srv, const struct ntp_srv_options *opts);
+
+const struct ntp_srv_counters *ntp_srv_counters(const struct ntp_srv *srv);
+const char *ntp_srv_drop_name(enum ntp_srv_drop drop);
+/* Precision (log2 s) advertised in answers, measured when the server started. */
+int8_t ntp_srv_precision(const struct ntp_srv *srv);
+/* Bytes held by the client table (0 with rate limiting off). */
+size_t ntp_srv_client_table_memory(const struct ntp_srv *srv);
+
+/*
+ * The pure core, exposed for tests and fuzzing.
+ *
+ * ntp_srv_accept: is the datagram REQ of LEN octets a request we answer?
+ * Returns 1 with *RET_REQ filled, else 0 with *RET_DROP set.
+ */
+int ntp_srv_accept(const uint8_t *req, size_t len, struct ntp_packet *ret_req,
+		   enum ntp_srv_drop *ret_drop);
+/*
+ * The answer to REQ received at RX (our clock's time). The transmit timestamp
+ * is left 0 for the caller to stamp as late as possible.
+ */
+void ntp_srv_reply(const struct ntp_packet *req, const struct timespec *rx,
+		   const struct ntp_ref *ref, int8_t precision, struct ntp_packet *ret_reply);
+/* A KoD RATE asking the client of REQ to poll no more often than 2^POLL s. */
+void ntp_srv_kod_rate(const struct ntp_packet *req, int8_t poll, struct ntp_packet *ret_reply);
+
+#endif
