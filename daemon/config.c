@@ -1,0 +1,678 @@
+/*
+ * config.c - the key table, the line parser and the printers.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../common/log.h"
+#include "../common/xmalloc.h"
+#include "../ntp/clock.h"
+#include "config.h"
+
+/* Longest line we read; anything longer is an error, not a silent cut. */
+#define MAX_LINE 4096
+
+enum type {
+	T_BOOL,
+	T_INT,
+	T_DOUBLE,
+	T_STRING,
+	T_PATH,   /* absolute path */
+	T_ENUM,   /* one of CHOICES; stored as its index */
+	T_MODE,   /* octal file mode */
+	T_LISTEN, /* repeatable address:port */
+};
+
+struct key {
+	const char *name;
+	enum type type;
+	size_t offset;
+	const char *def; /* default, in config syntax; parsed like a line */
+	double min, max; /* for T_INT and T_DOUBLE */
+	const char *const *choices;
+	int restart; /* a change takes effect only after a restart */
+	const char *help;
+};
+
+static const char *const clock_choices[] = {[CLK_SYSTEM] = "system", [CLK_VIRTUAL] = "virtual", NULL};
+static const char *const log_choices[] = {"error", "warning", "info", "debug", NULL};
+
+#define OFF(field) offsetof(struct cfg, field)
+
+static const struct key keys[] = {
+	{.name = "listen", .type = T_LISTEN, .offset = OFF(listen), .restart = 1,
+	 .def = "0.0.0.0:123 [::]:123",
+	 .help = "Address and UDP port to serve NTP on, as ADDRESS:PORT or [IPV6]:PORT (port 123 "
+		 "when omitted). Repeat the key, or give several separated by spaces, to listen "
+		 "on more addresses. A wildcard address answers from the address each request "
+		 "was sent to."},
+	{.name = "control_socket", .type = T_PATH, .offset = OFF(control_socket), .restart = 1,
+	 .def = "/run/domtimed/domtimed.sock",
+	 .help = "Unix socket where domtimectl talks to the daemon."},
+	{.name = "control_socket_mode", .type = T_MODE, .offset = OFF(control_socket_mode),
+	 .restart = 1, .def = "0666",
+	 .help = "Permissions of the control socket. Everyone who can connect may use the "
+		 "read-only commands (status, counters); commands that change anything are for "
+		 "root only, checked with the peer's credentials."},
+	{.name = "clock", .type = T_ENUM, .offset = OFF(clock), .restart = 1, .def = "system",
+	 .choices = clock_choices,
+	 .help = "Which clock to keep: system (the kernel clock, needs CAP_SYS_TIME) or virtual "
+		 "(a clock inside the daemon that starts clock_offset seconds off and runs "
+		 "clock_freq_ppm fast; the real clock is never touched). Tests and demos use "
+		 "virtual."},
+	{.name = "clock_offset", .type = T_DOUBLE, .offset = OFF(clock_offset), .restart = 1,
+	 .def = "0", .min = -1e9, .max = 1e9,
+	 .help = "Virtual clock only: its initial error in seconds (positive: ahead of the "
+		 "kernel clock)."},
+	{.name = "clock_freq_ppm", .type = T_DOUBLE, .offset = OFF(clock_freq_ppm), .restart = 1,
+	 .def = "0", .min = -CLK_MAX_FREQ_PPM, .max = CLK_MAX_FREQ_PPM,
+	 .help = "Virtual clock only: its frequency error in ppm (positive: runs fast)."},
+	{.name = "reliable", .type = T_BOOL, .offset = OFF(reliable), .def = "no",
+	 .help = "This machine is a reliable time source (W32Time AnnounceFlags 5): with no "
+		 "upstream it serves its own clock as synchronised at local_stratum, refid "
+		 "LOCL."},
+	{.name = "local_stratum", .type = T_INT, .offset = OFF(local_stratum), .def = "1",
+	 .min = 1, .max = 15,
+	 .help = "Stratum announced when serving the local clock as a reliable source."},
+	{.name = "drift_file", .type = T_PATH, .offset = OFF(drift_file), .restart = 1,
+	 .def = "/var/lib/domtimed/drift",
+	 .help = "Where the clock's frequency error is kept across restarts."},
+	{.name = "log_level", .type = T_ENUM, .offset = OFF(log_level), .def = "info",
+	 .choices = log_choices,
+	 .help = "Least severe messages logged: error, warning, info or debug."},
+	{.name = "user", .type = T_STRING, .offset = OFF(user), .restart = 1, .def = "",
+	 .help = "After opening sockets and reading secrets as root, switch to this user "
+		 "keeping only the capability to steer the clock. Empty: stay as started."},
+	{.name = "ratelimit", .type = T_BOOL, .offset = OFF(ratelimit), .def = "no",
+	 .help = "Limit how often each client address is answered. Off by default, as in "
+		 "chrony; turn it on for servers reachable from untrusted networks."},
+	{.name = "ratelimit_interval", .type = T_INT, .offset = OFF(ratelimit_interval),
+	 .def = "3", .min = -4, .max = 12,
+	 .help = "With ratelimit: the average interval a client must keep between requests, as "
+		 "log2 seconds (3: one request per 8 s)."},
+	{.name = "ratelimit_burst", .type = T_INT, .offset = OFF(ratelimit_burst), .def = "8",
+	 .min = 1, .max = 255,
+	 .help = "With ratelimit: how many requests a client may send at once before the "
+		 "interval applies."},
+	{.name = "ratelimit_kod", .type = T_BOOL, .offset = OFF(ratelimit_kod), .def = "yes",
+	 .help = "With ratelimit: answer a limited request with a Kiss-o'-Death RATE packet "
+		 "(never longer than the request) instead of dropping it, so well-behaved "
+		 "clients slow down."},
+	{.name = "client_table_size", .type = T_INT, .offset = OFF(client_table_size),
+	 .def = "16384", .min = 8, .max = 16777216,
+	 .help = "With ratelimit: how many client addresses are remembered (rounded up to a "
+		 "power of two, about 32 bytes each). Memory is fixed at this size however many "
+		 "clients appear; when full, the least recently seen are forgotten."},
+};
+
+#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+
+static void *
+field(struct cfg *cfg, const struct key *k)
+{
+	return (char *)cfg + k->offset;
+}
+
+static const void *
+cfield(const struct cfg *cfg, const struct key *k)
+{
+	return (const char *)cfg + k->offset;
+}
+
+/* ---- errors --------------------------------------------------------------- */
+
+static void __attribute__((format(printf, 2, 3)))
+add_error(struct cfg_errors *errs, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = xstrdup("(error message lost: out of memory)");
+	va_end(ap);
+	errs->msgs = xreallocarray(errs->msgs, errs->n + 1, sizeof(*errs->msgs));
+	errs->msgs[errs->n++] = msg;
+}
+
+void
+cfg_errors_clear(struct cfg_errors *errs)
+{
+	for (size_t i = 0; i < errs->n; i++)
+		free(errs->msgs[i]);
+	free(errs->msgs);
+	*errs = (struct cfg_errors){0};
+}
+
+/* ---- value parsers: 0 on success, else -1 with *cause set (static text) ---- */
+
+static int
+parse_bool(const char *v, int *ret)
+{
+	static const char *const yes[] = {"yes", "true", "on", "1"};
+	static const char *const no[] = {"no", "false", "off", "0"};
+
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(v, yes[i]) == 0) {
+			*ret = 1;
+			return 0;
+		}
+		if (strcasecmp(v, no[i]) == 0) {
+			*ret = 0;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int
+parse_double(const char *v, double *ret)
+{
+	char *end;
+
+	errno = 0;
+	*ret = strtod(v, &end);
+	if (end == v || *end != '\0' || errno != 0 || !isfinite(*ret))
+		return -1;
+	return 0;
+}
+
+static int
+parse_long(const char *v, int base, long *ret)
+{
+	char *end;
+
+	errno = 0;
+	*ret = strtol(v, &end, base);
+	if (end == v || *end != '\0' || errno != 0)
+		return -1;
+	return 0;
+}
+
+int
+cfg_parse_address(const char *text, int default_port, struct cfg_addr *ret)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *port = NULL;
+	long portnum = default_port;
+	size_t hostlen;
+
+	if (text[0] == '[') {
+		const char *close = strchr(text, ']');
+
+		if (close == NULL || (close[1] != '\0' && close[1] != ':'))
+			return -1;
+		hostlen = (size_t)(close - text - 1);
+		text++;
+		if (close[1] == ':')
+			port = close + 2;
+	} else {
+		const char *colon = strchr(text, ':');
+
+		/* A bare IPv6 address would be ambiguous with a port: ask for brackets. */
+		if (colon != NULL && strchr(colon + 1, ':') != NULL)
+			return -1;
+		hostlen = colon ? (size_t)(colon - text) : strlen(text);
+		if (colon != NULL)
+			port = colon + 1;
+	}
+	if (hostlen == 0 || hostlen >= sizeof(host))
+		return -1;
+	memcpy(host, text, hostlen);
+	host[hostlen] = '\0';
+	if (port != NULL && (parse_long(port, 10, &portnum) < 0 || portnum < 1 || portnum > 65535))
+		return -1;
+
+	memset(ret, 0, sizeof(*ret));
+	struct sockaddr_in *in = (struct sockaddr_in *)&ret->ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ret->ss;
+
+	if (inet_pton(AF_INET, host, &in->sin_addr) == 1) {
+		in->sin_family = AF_INET;
+		in->sin_port = htons((uint16_t)portnum);
+		ret->len = sizeof(*in);
+	} else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)portnum);
+		ret->len = sizeof(*in6);
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+static void
+free_addrs(struct cfg_addrs *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		free(a->v[i].text);
+	free(a->v);
+	*a = (struct cfg_addrs){0};
+}
+
+static int
+parse_listen(const char *v, struct cfg_addrs *a, const char **cause)
+{
+	char *copy = xstrdup(v), *save = NULL;
+	int r = 0;
+
+	for (char *tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+		struct cfg_addr addr;
+
+		if (cfg_parse_address(tok, 123, &addr) < 0) {
+			*cause = "expected ADDRESS[:PORT] or [IPV6][:PORT] with a numeric address";
+			r = -1;
+			break;
+		}
+		addr.text = xstrdup(tok);
+		a->v = xreallocarray(a->v, a->n + 1, sizeof(*a->v));
+		a->v[a->n++] = addr;
+	}
+	free(copy);
+	return r;
+}
+
+/* Store text V for key K in CFG. */
+static int
+parse_value(const struct key *k, const char *v, struct cfg *cfg, const char **cause)
+{
+	void *dst = field(cfg, k);
+	double d;
+	long l;
+
+	switch (k->type) {
+	case T_BOOL:
+		*cause = "expected yes or no";
+		return parse_bool(v, dst);
+	case T_INT:
+		*cause = "expected a whole number in range";
+		if (parse_long(v, 10, &l) < 0 || l < k->min || l > k->max)
+			return -1;
+		*(int *)dst = (int)l;
+		return 0;
+	case T_DOUBLE:
+		*cause = "expected a number in range";
+		if (parse_double(v, &d) < 0 || d < k->min || d > k->max)
+			return -1;
+		*(double *)dst = d;
+		return 0;
+	case T_MODE:
+		*cause = "expected an octal mode such as 0660";
+		if (parse_long(v, 8, &l) < 0 || l < 0 || l > 0777)
+			return -1;
+		*(unsigned *)dst = (unsigned)l;
+		return 0;
+	case T_ENUM:
+		*cause = "not one of the allowed values";
+		for (int i = 0; k->choices[i] != NULL; i++) {
+			if (strcasecmp(v, k->choices[i]) == 0) {
+				*(int *)dst = i;
+				return 0;
+			}
+		}
+		return -1;
+	case T_PATH:
+		*cause = "expected an absolute path";
+		if (v[0] != '/')
+			return -1;
+		/* fall through */
+	case T_STRING:
+		free(*(char **)dst);
+		*(char **)dst = xstrdup(v);
+		return 0;
+	case T_LISTEN:
+		return parse_listen(v, dst, cause);
+	}
+	*cause = "internal error: unknown key type";
+	return -1;
+}
+
+static const struct key *
+find_key(const char *name)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+/* ---- the line parser ------------------------------------------------------ */
+
+static char *
+trim(char *s)
+{
+	char *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+		*--end = '\0';
+	return s;
+}
+
+/* Cut a comment: "#" at the start or after whitespace (values may hold '#'). */
+static void
+strip_comment(char *s)
+{
+	for (char *p = s; *p; p++) {
+		if (*p == '#' && (p == s || p[-1] == ' ' || p[-1] == '\t')) {
+			*p = '\0';
+			return;
+		}
+	}
+}
+
+struct parse_state {
+	const char *name;
+	struct cfg *cfg;
+	struct cfg_errors *errs;
+	int seen_line[N_KEYS]; /* line where each key was set, 0 = not yet */
+};
+
+static void
+parse_line(struct parse_state *st, char *line, int lineno)
+{
+	const struct key *k;
+	const char *cause = NULL;
+	char *eq, *key, *value;
+
+	strip_comment(line);
+	key = trim(line);
+	if (*key == '\0')
+		return;
+	eq = strchr(key, '=');
+	if (eq == NULL) {
+		add_error(st->errs, "%s:%d: expected 'key = value', got '%s'", st->name, lineno,
+			  log_esc(key).s);
+		return;
+	}
+	*eq = '\0';
+	key = trim(key);
+	value = trim(eq + 1);
+	k = find_key(key);
+	if (k == NULL) {
+		add_error(st->errs, "%s:%d: unknown key '%s'", st->name, lineno, log_esc(key).s);
+		return;
+	}
+	size_t idx = (size_t)(k - keys);
+
+	if (k->type == T_LISTEN) {
+		/* Repeatable: the first use replaces the default list. */
+		if (st->seen_line[idx] == 0)
+			free_addrs(field(st->cfg, k));
+	} else if (st->seen_line[idx] != 0) {
+		add_error(st->errs, "%s:%d: key '%s': already set on line %d", st->name, lineno,
+			  k->name, st->seen_line[idx]);
+		return;
+	}
+	if (parse_value(k, value, st->cfg, &cause) < 0) {
+		add_error(st->errs, "%s:%d: key '%s': %s: '%s'", st->name, lineno, k->name, cause,
+			  log_esc(value).s);
+		return;
+	}
+	st->seen_line[idx] = lineno;
+}
+
+/* Checks that involve more than one key. */
+static void
+check_whole(struct parse_state *st)
+{
+	const struct cfg *cfg = st->cfg;
+
+	if (cfg->clock != CLK_VIRTUAL && (cfg->clock_offset != 0.0 || cfg->clock_freq_ppm != 0.0))
+		add_error(st->errs, "%s: key 'clock_offset'/'clock_freq_ppm': only meaningful with "
+				    "clock = virtual",
+			  st->name);
+}
+
+static void
+apply_defaults(struct cfg *cfg)
+{
+	struct cfg_errors errs = {0};
+
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const char *cause;
+
+		if (parse_value(&keys[i], keys[i].def, cfg, &cause) < 0)
+			add_error(&errs, "default of '%s': %s", keys[i].name, cause);
+	}
+	/* A default that does not parse is a bug in the table above. */
+	if (errs.n > 0)
+		fatalx("internal error: %s", errs.msgs[0]);
+}
+
+struct cfg *
+cfg_new_default(void)
+{
+	struct cfg *cfg = xcalloc(1, sizeof(*cfg));
+
+	apply_defaults(cfg);
+	return cfg;
+}
+
+struct cfg *
+cfg_parse_text(const char *name, const char *text, size_t len, struct cfg_errors *errs)
+{
+	struct parse_state st = {.name = name, .cfg = cfg_new_default(), .errs = errs};
+	char line[MAX_LINE + 1];
+	size_t pos = 0;
+	int lineno = 0;
+
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
+
+		lineno++;
+		if (n > MAX_LINE) {
+			add_error(errs, "%s:%d: line longer than %d bytes", name, lineno, MAX_LINE);
+		} else if (memchr(text + pos, '\0', n) != NULL) {
+			add_error(errs, "%s:%d: line contains a NUL byte", name, lineno);
+		} else {
+			memcpy(line, text + pos, n);
+			line[n] = '\0';
+			parse_line(&st, line, lineno);
+		}
+		pos += n + 1;
+	}
+	check_whole(&st);
+	return st.cfg;
+}
+
+struct cfg *
+cfg_parse_file(const char *path, struct cfg_errors *errs)
+{
+	FILE *f = fopen(path, "r");
+	char *text = NULL;
+	size_t len = 0, cap = 0;
+	struct cfg *cfg;
+
+	if (f == NULL) {
+		add_error(errs, "%s: cannot read: %s", path, strerror(errno));
+		return cfg_new_default();
+	}
+	for (;;) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 4096;
+			text = xreallocarray(text, cap, 1);
+		}
+		size_t n = fread(text + len, 1, cap - len, f);
+
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(f))
+		add_error(errs, "%s: read error", path);
+	fclose(f);
+	cfg = cfg_parse_text(path, text, len, errs);
+	free(text);
+	return cfg;
+}
+
+struct cfg *
+cfg_free(struct cfg *cfg)
+{
+	if (cfg == NULL)
+		return NULL;
+	for (size_t i = 0; i < N_KEYS; i++) {
+		void *dst = field(cfg, &keys[i]);
+
+		if (keys[i].type == T_STRING || keys[i].type == T_PATH)
+			free(*(char **)dst);
+		else if (keys[i].type == T_LISTEN)
+			free_addrs(dst);
+	}
+	free(cfg);
+	return NULL;
+}
+
+/* ---- printers -------------------------------------------------------------- */
+
+static void
+print_value(const struct key *k, const void *v, FILE *out)
+{
+	switch (k->type) {
+	case T_BOOL:
+		fputs(*(const int *)v ? "yes" : "no", out);
+		break;
+	case T_INT:
+		fprintf(out, "%d", *(const int *)v);
+		break;
+	case T_DOUBLE:
+		fprintf(out, "%.9g", *(const double *)v);
+		break;
+	case T_MODE:
+		fprintf(out, "%04o", *(const unsigned *)v);
+		break;
+	case T_ENUM:
+		fputs(k->choices[*(const int *)v], out);
+		break;
+	case T_STRING:
+	case T_PATH:
+		fputs(*(char *const *)v, out);
+		break;
+	case T_LISTEN: {
+		const struct cfg_addrs *a = v;
+
+		for (size_t i = 0; i < a->n; i++)
+			fprintf(out, "%s%s", i ? " " : "", a->v[i].text);
+		break;
+	}
+	}
+}
+
+void
+cfg_print(const struct cfg *cfg, FILE *out)
+{
+	for (size_t i = 0; i < N_KEYS; i++) {
+		fprintf(out, "%s = ", keys[i].name);
+		print_value(&keys[i], cfield(cfg, &keys[i]), out);
+		fputc('\n', out);
+	}
+}
+
+static char *
+value_text(const struct key *k, const struct cfg *cfg)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (f == NULL)
+		return xstrdup("");
+	print_value(k, cfield(cfg, k), f);
+	fclose(f);
+	return text;
+}
+
+void
+cfg_diff(const struct cfg *old, const struct cfg *new,
+	 void (*changed)(const char *key, int needs_restart, void *arg), void *arg)
+{
+	for (size_t i = 0; i < N_KEYS; i++) {
+		char *a = value_text(&keys[i], old), *b = value_text(&keys[i], new);
+
+		if (strcmp(a, b) != 0)
+			changed(keys[i].name, keys[i].restart, arg);
+		free(a);
+		free(b);
+	}
+}
+
+static const char *
+type_synopsis(const struct key *k, char *buf, size_t size)
+{
+	switch (k->type) {
+	case T_BOOL:
+		return "yes | no";
+	case T_INT:
+		snprintf(buf, size, "integer %g..%g", k->min, k->max);
+		return buf;
+	case T_DOUBLE:
+		snprintf(buf, size, "number %g..%g", k->min, k->max);
+		return buf;
+	case T_MODE:
+		return "octal mode";
+	case T_PATH:
+		return "absolute path";
+	case T_STRING:
+		return "string";
+	case T_LISTEN:
+		return "ADDRESS[:PORT] ... (repeatable)";
+	case T_ENUM: {
+		size_t o = 0;
+
+		buf[0] = '\0';
+		for (int i = 0; k->choices[i] != NULL && o < size; i++)
+			o += (size_t)snprintf(buf + o, size - o, "%s%s", i ? " | " : "",
+					      k->choices[i]);
+		return buf;
+	}
+	}
+	return "?";
+}
+
+/* man(7) escapes: a leading dot or quote would be a request; backslash is an escape. */
+static void
+print_roff(const char *s, FILE *out)
+{
+	if (*s == '.' || *s == '\'')
+		fputs("\\&", out);
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\e", out);
+		else if (*s == '-')
+			fputs("\\-", out);
+		else
+			fputc(*s, out);
+	}
+}
+
+void
+cfg_print_man(FILE *out)
+{
+	char buf[256];
+
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const struct key *k = &keys[i];
+
+		fputs(".TP\n.BR ", out);
+		print_roff(k->name, out);
+		fputs(" \" = \" \"", out);
+		print_roff(type_synopsis(k, buf, sizeof(buf)), out);
+		fputs("\"\n", out);
+		print_roff(k->help, out);
+		fputs("\nDefault: ", out);
+		print_roff(k->def[0] ? k->def : "(empty)", out);
+		fputs(".\n", out);
+	}
+}

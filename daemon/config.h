@@ -1,0 +1,86 @@
+/*
+ * config.h - domtimed.conf: one table of keys drives the parser, the
+ * effective-configuration dump (domtimed -t) and the man page.
+ *
+ * The file is "key = value" lines; "#" starts a comment at the start of a
+ * line or after whitespace. Every problem is collected with file, line and
+ * key before the caller decides what to do, so a user sees all mistakes at
+ * once. Parsing builds a fresh struct cfg, so a reload can be checked whole
+ * before anything of it is applied.
+ */
+#ifndef DOMTIMED_CONFIG_H
+#define DOMTIMED_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#define CFG_DEFAULT_FILE "/etc/domtimed.conf"
+
+struct cfg_addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char *text; /* as written, for messages */
+};
+
+struct cfg_addrs {
+	struct cfg_addr *v;
+	size_t n;
+};
+
+struct cfg {
+	struct cfg_addrs listen;
+	char *control_socket;
+	unsigned control_socket_mode;
+	int clock; /* enum clk_kind */
+	double clock_offset;
+	double clock_freq_ppm;
+	int reliable;
+	int local_stratum;
+	char *drift_file;
+	int log_level; /* enum log_level */
+	char *user;
+	int ratelimit;
+	int ratelimit_interval;
+	int ratelimit_burst;
+	int ratelimit_kod;
+	int client_table_size;
+};
+
+/* Problems found while parsing: "FILE:LINE: key 'k': what is wrong". */
+struct cfg_errors {
+	char **msgs;
+	size_t n;
+};
+
+/* Default configuration (as if the file were empty). */
+struct cfg *cfg_new_default(void);
+
+/*
+ * Parse LEN bytes of TEXT read from NAME. Always returns a configuration
+ * (defaults where the text says nothing); problems are appended to ERRS.
+ */
+struct cfg *cfg_parse_text(const char *name, const char *text, size_t len,
+			   struct cfg_errors *errs);
+/* Read and parse PATH; an unreadable file is one more error. */
+struct cfg *cfg_parse_file(const char *path, struct cfg_errors *errs);
+
+struct cfg *cfg_free(struct cfg *cfg);
+void cfg_errors_clear(struct cfg_errors *errs);
+
+/*
+ * Call CHANGED for every key whose value differs between OLD and NEW, saying
+ * whether the running daemon can apply it or needs a restart.
+ */
+void cfg_diff(const struct cfg *old, const struct cfg *new,
+	      void (*changed)(const char *key, int needs_restart, void *arg), void *arg);
+
+/* Write the effective configuration, one "key = value" per line, to OUT. */
+void cfg_print(const struct cfg *cfg, FILE *out);
+/* Write the key reference as man(7) markup, for domtimed.conf(5). */
+void cfg_print_man(FILE *out);
+
+/* Parse "ADDRESS[:PORT]" / "[IPV6][:PORT]" (port default DEFAULT_PORT). 0 or -1. */
+int cfg_parse_address(const char *text, int default_port, struct cfg_addr *ret);
+
+#endif

@@ -1,0 +1,260 @@
+/*
+ * daemon.c - start-up order, signals, reload and shutdown.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+
+#include "../common/log.h"
+#include "../common/xmalloc.h"
+#include "daemon.h"
+#include "dmn_private.h"
+
+static struct ntp_srv_options
+server_options(const struct cfg *cfg)
+{
+	return (struct ntp_srv_options){
+		.ratelimit = cfg->ratelimit,
+		.ratelimit_interval = cfg->ratelimit_interval,
+		.ratelimit_burst = (unsigned)cfg->ratelimit_burst,
+		.ratelimit_kod = cfg->ratelimit_kod,
+		.client_table_size = (size_t)cfg->client_table_size,
+	};
+}
+
+/* With no upstream yet, a reliable machine serves its own clock. */
+static void
+set_reference(struct dmn *d)
+{
+	if (d->cfg->reliable)
+		ntp_ref_set_local(&d->ref, (uint8_t)d->cfg->local_stratum);
+	else
+		ntp_ref_set_none(&d->ref);
+}
+
+static int
+make_clock(struct dmn *d, char **ret_cause)
+{
+	int r;
+
+	if (d->cfg->clock == CLK_VIRTUAL) {
+		d->clock = clk_new_virtual(d->cfg->clock_offset, d->cfg->clock_freq_ppm);
+		return 0;
+	}
+	r = clk_new_system(&d->clock);
+	if (r < 0)
+		*ret_cause = xasprintf("cannot read the system clock: %s", strerror(-r));
+	return r;
+}
+
+static int
+open_listeners(struct dmn *d, char **ret_cause)
+{
+	for (size_t i = 0; i < d->cfg->listen.n; i++) {
+		const struct cfg_addr *a = &d->cfg->listen.v[i];
+		int r = ntp_srv_listen(d->srv, (const struct sockaddr *)&a->ss, a->len, ret_cause);
+
+		if (r < 0)
+			return r;
+		log_info("serving NTP on %s", a->text);
+	}
+	return 0;
+}
+
+/* ---- reload ---------------------------------------------------------------- */
+
+static void
+note_change(const char *key, int needs_restart, void *arg)
+{
+	(void)arg;
+	if (needs_restart)
+		log_warn("reload: '%s' changed; it takes effect at the next restart", key);
+	else
+		log_info("reload: '%s' changed", key);
+}
+
+int
+dmn_reload(struct dmn *d, char **ret_cause)
+{
+	struct cfg_errors errs = {0};
+	struct cfg *next = cfg_parse_file(d->config_path, &errs);
+
+	if (errs.n > 0) {
+		for (size_t i = 0; i < errs.n; i++)
+			log_err("%s", errs.msgs[i]);
+		*ret_cause = xasprintf("%zu error(s) in %s (first: %s); kept the running "
+				       "configuration",
+				       errs.n, d->config_path, errs.msgs[0]);
+		log_err("reload: %s", *ret_cause);
+		cfg_errors_clear(&errs);
+		cfg_free(next);
+		return -1;
+	}
+	cfg_diff(d->cfg, next, note_change, NULL);
+	/*
+	 * Every module copied what it needs at start, so swapping the whole
+	 * configuration is safe; keys marked restart keep running as they
+	 * were until then (note_change said so).
+	 */
+	cfg_free(d->cfg);
+	d->cfg = next;
+	log_set_level((enum log_level)d->cfg->log_level);
+	struct ntp_srv_options opts = server_options(d->cfg);
+
+	ntp_srv_set_options(d->srv, &opts);
+	if (d->ref.kind != NTP_REF_PEER)
+		set_reference(d);
+	log_info("reloaded %s", d->config_path);
+	return 0;
+}
+
+/* ---- events ------------------------------------------------------------------ */
+
+static void
+on_terminate(evutil_socket_t sig, short what, void *arg)
+{
+	struct dmn *d = arg;
+
+	(void)what;
+	log_info("%s: shutting down", strsignal(sig));
+	(void)sd_notify(0, "STOPPING=1");
+	event_base_loopexit(d->base, NULL);
+}
+
+static void
+on_hangup(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	char *cause = NULL;
+
+	(void)sd_notify(0, "RELOADING=1");
+	(void)dmn_reload(arg, &cause);
+	free(cause);
+	(void)sd_notify(0, "READY=1");
+}
+
+static void
+on_watchdog(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	(void)sd_notify(0, "WATCHDOG=1");
+}
+
+static int
+add_signal(struct dmn *d, struct event **ev, int sig, event_callback_fn fn)
+{
+	*ev = evsignal_new(d->base, sig, fn, d);
+	return *ev != NULL && event_add(*ev, NULL) == 0 ? 0 : -1;
+}
+
+/* Ping systemd's watchdog at half the interval it asked for. */
+static int
+start_watchdog(struct dmn *d)
+{
+	uint64_t usec;
+	struct timeval half;
+
+	if (sd_watchdog_enabled(0, &usec) <= 0)
+		return 0;
+	half.tv_sec = (time_t)(usec / 2000000);
+	half.tv_usec = (suseconds_t)(usec / 2 % 1000000);
+	d->watchdog = event_new(d->base, -1, EV_PERSIST, on_watchdog, d);
+	return d->watchdog != NULL && event_add(d->watchdog, &half) == 0 ? 0 : -1;
+}
+
+static struct event_base *
+new_base(void)
+{
+	struct event_config *ec = event_config_new();
+	struct event_base *base;
+
+	if (ec == NULL)
+		return NULL;
+	/* Poll timers to the microsecond, not to the coarse clock's millisecond tick. */
+	event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
+	base = event_base_new_with_config(ec);
+	event_config_free(ec);
+	return base;
+}
+
+/* ---- lifecycle ----------------------------------------------------------------- */
+
+struct dmn *
+dmn_new(struct cfg *cfg, const char *config_path, char **ret_cause)
+{
+	struct dmn *d = xcalloc(1, sizeof(*d));
+	struct ntp_srv_options opts = server_options(cfg);
+	const struct ctl_command *commands;
+	size_t n_commands;
+
+	d->cfg = cfg;
+	d->config_path = xstrdup(config_path);
+	clk_monotonic(&d->started);
+	d->base = new_base();
+	if (d->base == NULL) {
+		*ret_cause = xstrdup("cannot create the event loop");
+		return dmn_free(d);
+	}
+	if (make_clock(d, ret_cause) < 0)
+		return dmn_free(d);
+	set_reference(d);
+	d->srv = ntp_srv_new(d->base, d->clock, &d->ref, &opts);
+	if (open_listeners(d, ret_cause) < 0)
+		return dmn_free(d);
+	commands = dmn_commands(&n_commands);
+	d->ctl = ctl_new(d->base, cfg->control_socket, cfg->control_socket_mode, commands,
+			 n_commands, d, ret_cause);
+	if (d->ctl == NULL)
+		return dmn_free(d);
+	if (add_signal(d, &d->sig_term, SIGTERM, on_terminate) < 0 ||
+	    add_signal(d, &d->sig_int, SIGINT, on_terminate) < 0 ||
+	    add_signal(d, &d->sig_hup, SIGHUP, on_hangup) < 0 || start_watchdog(d) < 0) {
+		*ret_cause = xstrdup("cannot set up signal or watchdog events");
+		return dmn_free(d);
+	}
+	/* A client that hangs up mid-answer must not kill the daemon. */
+	signal(SIGPIPE, SIG_IGN);
+	return d;
+}
+
+int
+dmn_run(struct dmn *d)
+{
+	log_info("clock %s, %s, precision 2^%d s", clk_kind_name(clk_get_kind(d->clock)),
+		 d->ref.kind == NTP_REF_LOCAL ? "serving the local clock as reliable"
+					      : "unsynchronised",
+		 ntp_srv_precision(d->srv));
+	(void)sd_notify(0, "READY=1");
+	if (event_base_dispatch(d->base) < 0) {
+		log_err("event loop failed");
+		return 1;
+	}
+	return d->exit_status;
+}
+
+struct dmn *
+dmn_free(struct dmn *d)
+{
+	if (d == NULL)
+		return NULL;
+	struct event *events[] = {d->sig_term, d->sig_int, d->sig_hup, d->watchdog};
+
+	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++)
+		if (events[i] != NULL)
+			event_free(events[i]);
+	ctl_free(d->ctl);
+	ntp_srv_free(d->srv);
+	clk_free(d->clock);
+	if (d->base != NULL)
+		event_base_free(d->base);
+	cfg_free(d->cfg);
+	free(d->config_path);
+	free(d);
+	return NULL;
+}

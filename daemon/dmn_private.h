@@ -1,0 +1,42 @@
+/*
+ * dmn_private.h - the daemon's state, shared by daemon.c and the control
+ * command handlers in commands.c; nothing else includes it.
+ */
+#ifndef DOMTIMED_DMN_PRIVATE_H
+#define DOMTIMED_DMN_PRIVATE_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "../ntp/clock.h"
+#include "../ntp/reference.h"
+#include "../ntp/server.h"
+#include "config.h"
+#include "control.h"
+
+struct event;
+struct event_base;
+
+struct dmn {
+	struct cfg *cfg;
+	char *config_path;
+	struct event_base *base;
+	struct clk *clock;
+	struct ntp_ref ref; /* what we claim about our time; the server reads it */
+	struct ntp_srv *srv;
+	struct ctl *ctl;
+	struct event *sig_term, *sig_int, *sig_hup, *watchdog;
+	struct timespec started; /* monotonic */
+	int exit_status;
+};
+
+/*
+ * Re-read the configuration file and apply what can change at run time.
+ * On errors nothing changes: returns -1 with an allocated *RET_CAUSE.
+ */
+int dmn_reload(struct dmn *d, char **ret_cause);
+
+/* The control commands (commands.c). */
+const struct ctl_command *dmn_commands(size_t *ret_n);
+
+#endif

@@ -1,0 +1,334 @@
+/*
+ * domtimectl.c - the command-line client of domtimed's control socket.
+ *
+ * Sends one request, prints the answer: JSON with --json (stable field names,
+ * for scripts), otherwise text laid out like w32tm /query.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../common/xmalloc.h"
+#include "ctl_proto.h"
+
+#define DEFAULT_SOCKET "/run/domtimed/domtimed.sock"
+
+static void
+usage(FILE *out)
+{
+	fprintf(out, "usage: domtimectl [-s SOCKET] [--json] COMMAND\n"
+		     "\n"
+		     "Commands:\n"
+		     "  status     the clock's state, as w32tm /query /status /verbose\n"
+		     "  counters   NTP packets received, answered and dropped by reason\n"
+		     "  reload     re-read the configuration file (root only)\n"
+		     "\n"
+		     "  -s, --socket PATH  control socket (default " DEFAULT_SOCKET ")\n"
+		     "  -j, --json         machine-readable output\n"
+		     "  -h, --help         this text\n"
+		     "  -V, --version      print the version\n");
+}
+
+/* ---- talking to the daemon --------------------------------------------------- */
+
+static int
+write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int
+read_all(int fd, char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = read(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int
+connect_to(const char *path)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		fprintf(stderr, "domtimectl: socket path too long: %s\n", path);
+		return -1;
+	}
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		fprintf(stderr, "domtimectl: cannot reach domtimed at %s: %s\n", path,
+			strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Send COMMAND with ARGS (consumed) and return the "result", or NULL after saying why. */
+static json_t *
+call(const char *path, const char *command, json_t *args)
+{
+	json_t *req = json_pack("{s:i, s:s, s:o}", "version", CTL_PROTOCOL_VERSION, "command",
+				command, "args", args);
+	unsigned char prefix[4];
+	json_t *reply = NULL, *result = NULL;
+	json_error_t jerr;
+	size_t len;
+	char *frame = ctl_encode_frame(req, CTL_MAX_REQUEST, &len), *body = NULL;
+	int fd = connect_to(path);
+	uint32_t n;
+
+	json_decref(req);
+	if (fd < 0 || frame == NULL)
+		goto out;
+	if (write_all(fd, frame, len) < 0 || read_all(fd, (char *)prefix, 4) < 0) {
+		fprintf(stderr, "domtimectl: connection to domtimed lost\n");
+		goto out;
+	}
+	n = ctl_frame_length(prefix);
+	if (n > CTL_MAX_RESPONSE) {
+		fprintf(stderr, "domtimectl: response too large (%u bytes)\n", n);
+		goto out;
+	}
+	body = xmalloc(n);
+	if (read_all(fd, body, n) < 0) {
+		fprintf(stderr, "domtimectl: response cut short\n");
+		goto out;
+	}
+	reply = json_loadb(body, n, 0, &jerr);
+	if (!json_is_object(reply)) {
+		fprintf(stderr, "domtimectl: response is not JSON: %s\n", jerr.text);
+		goto out;
+	}
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		const char *err = json_string_value(json_object_get(reply, "error"));
+
+		fprintf(stderr, "domtimectl: %s\n", err ? err : "request failed");
+		goto out;
+	}
+	result = json_incref(json_object_get(reply, "result"));
+out:
+	json_decref(reply);
+	free(body);
+	free(frame);
+	if (fd >= 0)
+		close(fd);
+	return result;
+}
+
+/* ---- human output --------------------------------------------------------------- */
+
+static double
+num(const json_t *o, const char *key)
+{
+	return json_number_value(json_object_get(o, key));
+}
+
+static const char *
+str(const json_t *o, const char *key, const char *fallback)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : fallback;
+}
+
+static void
+print_time(const char *label, const json_t *value)
+{
+	char buf[64];
+	time_t t;
+	struct tm tm;
+
+	if (!json_is_number(value)) {
+		printf("%s: unspecified\n", label);
+		return;
+	}
+	t = (time_t)floor(json_number_value(value));
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	printf("%s: %s\n", label, buf);
+}
+
+static const char *
+leap_text(int leap)
+{
+	static const char *const text[] = {"no warning", "last minute has 61 seconds",
+					   "last minute has 59 seconds",
+					   "not synchronized"};
+
+	return leap >= 0 && leap <= 3 ? text[leap] : "?";
+}
+
+static void
+print_status(const json_t *s)
+{
+	int stratum = (int)json_integer_value(json_object_get(s, "stratum"));
+	int precision = (int)json_integer_value(json_object_get(s, "precision"));
+	int leap = (int)json_integer_value(json_object_get(s, "leap"));
+	const json_t *offset = json_object_get(s, "offset");
+
+	printf("Leap Indicator: %d (%s)\n", leap, leap_text(leap));
+	printf("Stratum: %d (%s)\n", stratum,
+	       stratum == 0   ? "unspecified"
+	       : stratum == 1 ? "primary reference"
+			      : "secondary reference");
+	printf("Precision: %d (%.3fns per tick)\n", precision, ldexp(1.0, precision) * 1e9);
+	printf("Root Delay: %.7fs\n", num(s, "root_delay"));
+	printf("Root Dispersion: %.7fs\n", num(s, "root_dispersion"));
+	printf("ReferenceId: %s\n", str(s, "refid", "?"));
+	print_time("Last Successful Sync Time", json_object_get(s, "reference_time"));
+	printf("Source: %s\n", str(s, "source", "(none)"));
+	if (json_is_number(offset))
+		printf("Phase Offset: %+.7fs\n", json_number_value(offset));
+	printf("Frequency: %+.3f ppm\n", num(s, "frequency_ppm"));
+	printf("State: %s\n", str(s, "state", "?"));
+	printf("Clock: %s", str(s, "clock", "?"));
+	if (json_is_number(json_object_get(s, "clock_error")))
+		printf(" (true error %+.9fs)", num(s, "clock_error"));
+	printf("\n");
+}
+
+/* Nested objects print as indented "key: value" lines. */
+static void
+print_tree(const json_t *o, int depth)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach((json_t *)o, key, v) {
+		printf("%*s%s:", depth * 2, "", key);
+		if (json_is_object(v)) {
+			printf("\n");
+			print_tree(v, depth + 1);
+		} else if (json_is_integer(v)) {
+			printf(" %lld\n", (long long)json_integer_value(v));
+		} else {
+			char *text = json_dumps(v, JSON_ENCODE_ANY);
+
+			printf(" %s\n", text ? text : "?");
+			free(text);
+		}
+	}
+}
+
+static void
+print_counters(const json_t *c)
+{
+	print_tree(c, 0);
+}
+
+/* ---- main ------------------------------------------------------------------------- */
+
+struct command {
+	const char *name;
+	void (*print)(const json_t *result);
+};
+
+static void
+print_reload(const json_t *r)
+{
+	printf("reloaded %s\n", str(r, "config", "the configuration"));
+}
+
+static const struct command commands[] = {
+	{"status", print_status},
+	{"counters", print_counters},
+	{"reload", print_reload},
+};
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"socket", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *path = DEFAULT_SOCKET;
+	const struct command *cmd = NULL;
+	int json = 0, opt;
+	json_t *result;
+
+	while ((opt = getopt_long(argc, argv, "+s:jhV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			path = optarg;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("domtimectl %s\n", DOMTIMED_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	/* Allow "domtimectl status --json" as well as "domtimectl --json status". */
+	for (int i = optind + 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0) {
+			json = 1;
+			memmove(argv + i, argv + i + 1, (size_t)(argc - i - 1) * sizeof(*argv));
+			argc--;
+			i--;
+		}
+	}
+	if (argc - optind != 1) {
+		usage(stderr);
+		return 2;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i].name, argv[optind]) == 0)
+			cmd = &commands[i];
+	if (cmd == NULL) {
+		fprintf(stderr, "domtimectl: unknown command '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	result = call(path, cmd->name, json_object());
+	if (result == NULL)
+		return 1;
+	if (json) {
+		char *text = json_dumps(result, JSON_INDENT(2) | JSON_ENCODE_ANY);
+
+		puts(text ? text : "null");
+		free(text);
+	} else {
+		cmd->print(result);
+	}
+	json_decref(result);
+	return 0;
+}

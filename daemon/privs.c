@@ -1,0 +1,61 @@
+/*
+ * privs.c - switch to an unprivileged user keeping only CAP_SYS_TIME.
+ *
+ * PR_SET_KEEPCAPS keeps the permitted set across setuid(); afterwards every
+ * capability but CAP_SYS_TIME is dropped from all sets, so the process that
+ * parses network packets and directory data cannot do more than steer the
+ * clock.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "../common/xmalloc.h"
+#include "privs.h"
+
+static int
+keep_only_sys_time(int keep, char **ret_cause)
+{
+	cap_value_t sys_time = CAP_SYS_TIME;
+	cap_t caps = cap_init(); /* empty */
+	int r = 0;
+
+	if (caps == NULL) {
+		*ret_cause = xasprintf("cap_init: %s", strerror(errno));
+		return -1;
+	}
+	if (keep && (cap_set_flag(caps, CAP_PERMITTED, 1, &sys_time, CAP_SET) < 0 ||
+		     cap_set_flag(caps, CAP_EFFECTIVE, 1, &sys_time, CAP_SET) < 0))
+		r = -1;
+	if (r == 0 && cap_set_proc(caps) < 0)
+		r = -1;
+	if (r < 0)
+		*ret_cause = xasprintf("cannot limit capabilities: %s", strerror(errno));
+	cap_free(caps);
+	return r;
+}
+
+int
+privs_drop(const char *user, int keep_sys_time, char **ret_cause)
+{
+	struct passwd *pw;
+
+	errno = 0;
+	pw = getpwnam(user);
+	if (pw == NULL) {
+		*ret_cause = xasprintf("user '%s' not found", user);
+		return -1;
+	}
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 ||
+	    initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
+	    setuid(pw->pw_uid) < 0) {
+		*ret_cause = xasprintf("cannot become '%s': %s", user, strerror(errno));
+		return -1;
+	}
+	(void)prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+	return keep_only_sys_time(keep_sys_time, ret_cause);
+}

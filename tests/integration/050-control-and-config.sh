@@ -1,0 +1,85 @@
+#!/bin/bash
+# The control socket (versioned protocol, peer credentials, bad requests) and
+# the configuration front end (-t, errors with file and line, reload).
+. "$(dirname "$0")/../lib/common.sh"
+
+# --- configuration checks ---------------------------------------------------
+check "--version prints the version" bash -c "'$DOMTIMED' --version | grep -q '^domtimed [0-9]'"
+check "--help documents -t" bash -c "'$DOMTIMED' --help | grep -q -- '-t, --test'"
+cat >"$T_DIR/bad.conf" <<'CONF'
+listen = 127.0.0.1:99999
+reliable = sometimes
+nonsense = 1
+CONF
+out=$("$DOMTIMED" -t -f "$T_DIR/bad.conf" 2>&1)
+rc=$?
+check "-t on a bad file exits non-zero" test "$rc" -ne 0
+check "every error is named with file and line" bash -c \
+	"grep -q 'bad.conf:1: key .listen.' <<<\"\$0\" && grep -q 'bad.conf:2: key .reliable.' <<<\"\$0\" &&
+	 grep -q \"bad.conf:3: unknown key 'nonsense'\" <<<\"\$0\"" "$out"
+
+port=$(free_udp_port)
+write_domtimed_conf srv "listen = 127.0.0.1:$port" "reliable = yes"
+check "-t prints the effective configuration" \
+	bash -c "'$DOMTIMED' -t -f '$T_DIR/srv.conf' | grep -qx 'listen = 127.0.0.1:$port'"
+start_domtimed srv
+
+# --- the protocol ------------------------------------------------------------
+out=$(ctl srv frobnicate 2>&1)
+check "domtimectl refuses an unknown command" grep -q "unknown command" <<<"$out"
+
+raw() { # send one raw frame body ($1) or raw bytes (-b) and print the reply
+	"$PY" - "$T_DIR/srv.sock" "$@" <<'PY'
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+if sys.argv[2] == "-b":
+    s.sendall(bytes.fromhex(sys.argv[3]))
+else:
+    body = sys.argv[2].encode()
+    s.sendall(struct.pack(">I", len(body)) + body)
+s.settimeout(5)
+data = b""
+try:
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+except socket.timeout:
+    pass
+print(data[4:].decode(errors="replace"))
+PY
+}
+check "the daemon answers an unknown command with an error" \
+	bash -c "grep -q '\"ok\":false.*unknown command' <<<'$(raw '{"version":1,"command":"nope"}')'"
+check "a newer protocol version is refused by name" \
+	bash -c "grep -q 'version 9 not supported' <<<'$(raw '{"version":9,"command":"status"}')'"
+check "garbage is refused" bash -c "grep -q 'not JSON' <<<'$(raw 'garbage{')'"
+check "an absurd length is refused" bash -c "grep -q 'too large' <<<'$(raw -b ffffffff)'"
+check "the daemon still answers after all that" ctl srv status
+rejected=$(ctl srv counters --json | json 'j["control"]["rejected"]')
+check "rejected requests are counted ($rejected)" test "$rejected" -ge 4
+
+# --- credentials -------------------------------------------------------------
+chmod 755 "$T_DIR"
+as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+check "an unprivileged user may read status" as_nobody "$DOMTIMECTL" -s "$T_DIR/srv.sock" status
+out=$(as_nobody "$DOMTIMECTL" -s "$T_DIR/srv.sock" reload 2>&1)
+check "an unprivileged user may not reload ($out)" grep -q "root only" <<<"$out"
+
+# --- reload ------------------------------------------------------------------
+sed -i 's/^reliable = yes/reliable = no/' "$T_DIR/srv.conf"
+check "root may reload" ctl srv reload
+check "the reload took effect (no longer serving as reliable)" \
+	test "$(ctl srv status --json | json 'j["synchronized"]')" = false
+echo "reliable = maybe" >>"$T_DIR/srv.conf"
+out=$(ctl srv reload 2>&1)
+check "a broken file is refused on reload and says where" grep -q "srv.conf:.*reliable" <<<"$out"
+sed -i '$d' "$T_DIR/srv.conf"
+sed -i 's/^reliable = no/reliable = yes/' "$T_DIR/srv.conf"
+kill -HUP "$PID_srv"
+check "SIGHUP reloads too" wait_for 5 bash -c \
+	"[ \"\$('$DOMTIMECTL' -s '$T_DIR/srv.sock' status --json | '$PY' -c 'import json,sys; print(json.load(sys.stdin)[\"synchronized\"])')\" = True ]"
+check "the daemon is still alive" alive "$PID_srv"
+t_done

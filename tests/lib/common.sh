@@ -1,0 +1,150 @@
+# common.sh - shared helpers for integration tests (sourced, bash).
+#
+# Every test runs in its own short temp directory, starts only what it needs
+# on loopback (or inside namespaces it creates), stops exactly the PIDs it
+# started, and reports "PASS name" / "FAIL name: why" lines. Exit status: 0
+# all passed, 1 something failed, 77 skipped.
+
+set -u
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${BUILD:-$TOP/build}
+DOMTIMED=$BUILD/domtimed
+DOMTIMECTL=$BUILD/domtimectl
+PY=/usr/bin/python3
+T_NAME=$(basename "$0" .sh)
+T_FAILED=0
+T_PIDS=()
+T_CLEANUP=()
+
+# Short paths: Unix sockets are limited to 107 bytes.
+T_DIR=$(mktemp -d /tmp/dt.XXXXXX)
+
+t_cleanup() {
+	local pid i
+	for ((i = ${#T_CLEANUP[@]} - 1; i >= 0; i--)); do
+		eval "${T_CLEANUP[i]}" || true
+	done
+	for pid in "${T_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null || true
+	done
+	for pid in "${T_PIDS[@]}"; do
+		wait "$pid" 2>/dev/null || true
+	done
+	if [ "$T_FAILED" -ne 0 ] && [ -z "${T_KEEP:-}" ]; then
+		# Leave the logs of a failed test where they can be read.
+		for f in "$T_DIR"/*.log; do
+			[ -f "$f" ] || continue
+			echo "--- $f (last lines)"
+			tail -n 20 "$f"
+		done
+	fi
+	rm -rf "$T_DIR"
+}
+trap t_cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Run COMMAND at exit, after everything started later has been stopped.
+t_on_exit() {
+	T_CLEANUP+=("$*")
+}
+
+pass() { echo "PASS $T_NAME: $*"; }
+fail() {
+	echo "FAIL $T_NAME: $*"
+	T_FAILED=1
+}
+skip() {
+	echo "SKIP $T_NAME: $*"
+	exit 77
+}
+# check DESCRIPTION COMMAND...: pass if the command succeeds.
+check() {
+	local what=$1
+	shift
+	if "$@" >/dev/null; then pass "$what"; else fail "$what"; fi
+}
+t_done() {
+	exit "$T_FAILED"
+}
+
+# A UDP port nobody on this machine is bound to (any address).
+free_udp_port() {
+	local port
+	while :; do
+		port=$((20000 + RANDOM % 40000))
+		if ! ss -Hlun "sport = :$port" | grep -q .; then
+			echo "$port"
+			return
+		fi
+	done
+}
+
+# Wait until COMMAND succeeds, polling every 20 ms for at most SECONDS.
+wait_for() {
+	local seconds=$1
+	shift
+	local deadline=$((SECONDS + seconds))
+	until "$@" >/dev/null 2>&1; do
+		[ "$SECONDS" -lt "$deadline" ] || return 1
+		sleep 0.02
+	done
+}
+
+# Is PID running (zombies count as gone)?
+alive() {
+	local state
+	state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ "$state" != Z ]
+}
+
+# write_domtimed_conf NAME LINES...: a config in $T_DIR/NAME.conf with a
+# control socket $T_DIR/NAME.sock and the virtual clock.
+write_domtimed_conf() {
+	local name=$1
+	shift
+	{
+		echo "control_socket = $T_DIR/$name.sock"
+		echo "clock = virtual"
+		echo "log_level = debug"
+		printf '%s\n' "$@"
+	} >"$T_DIR/$name.conf"
+}
+
+# start_domtimed NAME [PREFIX...]: run domtimed with $T_DIR/NAME.conf in the
+# foreground (optionally under PREFIX, e.g. "ip netns exec NS"), log to
+# $T_DIR/NAME.log, and wait until its control socket answers.
+start_domtimed() {
+	local name=$1
+	shift
+	"$@" "$DOMTIMED" -d -f "$T_DIR/$name.conf" >"$T_DIR/$name.log" 2>&1 &
+	local pid=$!
+	T_PIDS+=("$pid")
+	eval "PID_$name=$pid"
+	if ! wait_for 10 "$DOMTIMECTL" -s "$T_DIR/$name.sock" status; then
+		fail "domtimed $name did not start"
+		cat "$T_DIR/$name.log"
+		exit 1
+	fi
+}
+
+ctl() {
+	local name=$1
+	shift
+	"$DOMTIMECTL" -s "$T_DIR/$name.sock" "$@"
+}
+
+# json EXPR: read JSON on stdin and print the Python expression EXPR over it
+# (bound to j), e.g. json 'j["ntp"]["answered"]'.
+json() {
+	"$PY" -c 'import json,sys; j=json.load(sys.stdin); v='"$1"'; print(json.dumps(v) if isinstance(v,(dict,list,bool)) or v is None else v)'
+}
+
+# Floating-point comparison: fcheck "EXPR" with Python syntax.
+fcheck() {
+	"$PY" -c "import sys; sys.exit(0 if ($1) else 1)"
+}
+
+# Only for tests that need root (namespaces, port 123).
+need_root() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+}
