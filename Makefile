@@ -11,7 +11,7 @@ VERSION := 0.1.0
 BUILD ?= build
 CC ?= cc
 FUZZ_CC ?= clang
-PKGS := libevent jansson libsystemd libcap
+PKGS := libevent jansson libsystemd libcap libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -28,16 +28,18 @@ SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fra
 
 # ---- sources ------------------------------------------------------------------
 COMMON_SRCS := common/log.c common/xmalloc.c
-NTP_SRCS := ntp/packet.c ntp/clock.c ntp/reference.c ntp/ratelimit.c ntp/io.c ntp/server.c
+NTP_SRCS := ntp/packet.c ntp/clock.c ntp/reference.c ntp/ratelimit.c ntp/io.c ntp/server.c \
+	ntp/filter.c ntp/select.c ntp/discipline.c ntp/srvspec.c ntp/peer.c ntp/client.c
 DAEMON_SRCS := daemon/config.c daemon/ctl_proto.c daemon/control.c daemon/daemon.c \
 	daemon/commands.c daemon/privs.c
 # Everything but main(): what unit tests and fuzz targets link against.
 LIB_SRCS := $(COMMON_SRCS) $(NTP_SRCS) $(DAEMON_SRCS)
 DOMTIMED_SRCS := $(LIB_SRCS) daemon/main.c
-DOMTIMECTL_SRCS := daemon/domtimectl.c daemon/ctl_proto.c common/xmalloc.c
+DOMTIMECTL_SRCS := daemon/domtimectl.c daemon/stripchart.c daemon/ctl_proto.c common/xmalloc.c \
+	common/log.c ntp/packet.c ntp/clock.c ntp/srvspec.c
 
-UNIT_TESTS := packet clock config ratelimit server ctl_proto
-FUZZ_TARGETS := packet config ctl_request
+UNIT_TESTS := packet clock config ratelimit server ctl_proto filter select discipline srvspec
+FUZZ_TARGETS := packet config ctl_request select
 
 obj = $(patsubst %.c,$(2)/%.o,$(1))
 
@@ -120,5 +122,7 @@ man-check: $(BUILD)/cfgdoc
 
 clean:
 	rm -rf $(BUILD)
+
+include tests/tools/tools.mk
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -6,6 +6,7 @@
  */
 #include <jansson.h>
 #include <math.h>
+#include <string.h>
 
 #include "../common/ts.h"
 #include "../ntp/packet.h"
@@ -24,18 +25,17 @@ reference_time(uint64_t ntp, const struct timespec *now)
 	return json_real(ts_to_double(&ts));
 }
 
-static const char *
-state_name(const struct ntp_ref *ref)
+/* A number, or null when it is not one (NAN: not known yet). */
+static json_t *
+real_or_null(double x)
 {
-	switch (ref->kind) {
-	case NTP_REF_LOCAL:
-		return "local";
-	case NTP_REF_PEER:
-		return "synchronised";
-	case NTP_REF_NONE:
-	default:
-		return "unsynchronised";
-	}
+	return isfinite(x) ? json_real(x) : json_null();
+}
+
+static json_t *
+string_or_null(const char *s)
+{
+	return s != NULL && s[0] != '\0' ? json_string(s) : json_null();
 }
 
 static json_t *
@@ -44,6 +44,7 @@ cmd_status(void *ctx, json_t *args, char **ret_error)
 	struct dmn *d = ctx;
 	const struct ntp_ref *ref = &d->ref;
 	struct ntp_packet fields = {0};
+	struct ntp_client_status cs;
 	struct timespec now, mono;
 	double precision = ldexp(1.0, ntp_srv_precision(d->srv));
 	double error;
@@ -54,31 +55,142 @@ cmd_status(void *ctx, json_t *args, char **ret_error)
 	(void)ret_error;
 	clk_now(d->clock, &now);
 	clk_monotonic(&mono);
+	ntp_client_status(d->client, &cs);
 	/* Exactly what an NTP client would be told now. */
 	ntp_ref_fill(ref, &now, precision, &fields);
 	ntp_refid_format(fields.refid, fields.stratum, refid, sizeof(refid));
 	o = json_object();
-	json_object_set_new(o, "state", json_string(state_name(ref)));
+	json_object_set_new(o, "state", json_string(cs.state));
+	json_object_set_new(o, "message", string_or_null(cs.message));
 	json_object_set_new(o, "synchronized", json_boolean(ntp_ref_synchronised(ref)));
 	json_object_set_new(o, "leap", json_integer(fields.leap));
 	json_object_set_new(o, "stratum", json_integer(fields.stratum));
 	json_object_set_new(o, "refid", json_string(refid));
 	json_object_set_new(o, "source", ref->kind == NTP_REF_LOCAL ? json_string("local clock")
-								     : json_null());
-	/* No upstream measured yet: the NTP client fills this in. */
-	json_object_set_new(o, "offset", json_null());
+								     : string_or_null(cs.source));
+	json_object_set_new(o, "source_address", string_or_null(cs.source_address));
+	json_object_set_new(o, "offset", real_or_null(cs.offset));
 	json_object_set_new(o, "root_delay", json_real(ntp_short_to_double(fields.root_delay)));
 	json_object_set_new(o, "root_dispersion",
 			    json_real(ntp_short_to_double(fields.root_dispersion)));
 	json_object_set_new(o, "reference_time", reference_time(fields.reference, &now));
+	json_object_set_new(o, "last_sync", real_or_null(cs.last_sync));
+	json_object_set_new(o, "poll", json_integer(cs.poll));
 	json_object_set_new(o, "precision", json_integer(ntp_srv_precision(d->srv)));
-	json_object_set_new(o, "frequency_ppm", json_real(clk_get_freq(d->clock)));
+	json_object_set_new(o, "frequency_ppm", json_real(cs.freq_ppm));
+	json_object_set_new(o, "last_action", json_string(cs.last_action));
+	json_object_set_new(o, "steps", json_integer(cs.steps));
+	json_object_set_new(o, "sources", json_integer((json_int_t)cs.n_sources));
 	json_object_set_new(o, "clock", json_string(clk_kind_name(clk_get_kind(d->clock))));
 	if (clk_true_error(d->clock, &error) == 0)
 		json_object_set_new(o, "clock_error", json_real(error));
 	json_object_set_new(o, "time", json_real(ts_to_double(&now)));
 	json_object_set_new(o, "uptime", json_real(ts_diff(&mono, &d->started)));
 	return o;
+}
+
+/*
+ * What "state" says of a source: the selection's verdict while it takes part,
+ * otherwise why it does not (resolving, unreachable, denied...).
+ */
+static const char *
+source_state(const struct ntp_source_report *r)
+{
+	static const char *const selection_says[] = {"selected", "candidate", "outlier",
+						     "falseticker", "too_far", "fallback",
+						     "no_majority"};
+
+	for (size_t i = 0; i < sizeof(selection_says) / sizeof(selection_says[0]); i++)
+		if (strcmp(r->verdict, selection_says[i]) == 0)
+			return r->verdict;
+	return strcmp(r->state, "ok") == 0 ? r->verdict : r->state;
+}
+
+static json_t *
+peer_stats(const struct ntp_peer_stats *st)
+{
+	if (st == NULL)
+		return json_null();
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			 "sent", (json_int_t)st->sent, "valid", (json_int_t)st->valid,
+			 "spikes", (json_int_t)st->spikes, "malformed", (json_int_t)st->malformed,
+			 "bogus", (json_int_t)st->bogus,
+			 "unsynchronised", (json_int_t)st->unsynchronised,
+			 "bad_timestamps", (json_int_t)st->bad_timestamps,
+			 "loops", (json_int_t)st->loops, "kod_rate", (json_int_t)st->kod_rate,
+			 "kod_deny", (json_int_t)st->kod_deny);
+}
+
+static json_t *
+source_json(const struct ntp_source_report *r)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "host", json_string(r->host));
+	json_object_set_new(o, "address", json_string(r->address[0] ? r->address : r->host));
+	json_object_set_new(o, "port", json_integer(r->port));
+	json_object_set_new(o, "flags", json_integer(r->flags));
+	json_object_set_new(o, "origin", json_string(r->origin));
+	json_object_set_new(o, "state", json_string(source_state(r)));
+	json_object_set_new(o, "peer_state", json_string(r->state));
+	json_object_set_new(o, "verdict", json_string(r->verdict));
+	json_object_set_new(o, "stratum", r->stratum >= 0 ? json_integer(r->stratum) : json_null());
+	json_object_set_new(o, "refid", string_or_null(r->refid));
+	json_object_set_new(o, "reach", json_integer(r->reach));
+	json_object_set_new(o, "poll", json_integer(r->poll));
+	json_object_set_new(o, "peer_poll", json_integer(r->peer_poll));
+	json_object_set_new(o, "next_poll_in", real_or_null(r->next_poll_in));
+	json_object_set_new(o, "offset", real_or_null(r->offset));
+	json_object_set_new(o, "delay", real_or_null(r->delay));
+	json_object_set_new(o, "jitter", real_or_null(r->jitter));
+	json_object_set_new(o, "root_distance", real_or_null(r->root_distance));
+	json_object_set_new(o, "last_error", string_or_null(r->last_error));
+	json_object_set_new(o, "stats", peer_stats(r->stats));
+	return o;
+}
+
+static json_t *
+cmd_peers(void *ctx, json_t *args, char **ret_error)
+{
+	struct dmn *d = ctx;
+	json_t *a = json_array();
+
+	(void)args;
+	(void)ret_error;
+	for (size_t i = 0; i < ntp_client_n_sources(d->client); i++) {
+		struct ntp_source_report r;
+
+		ntp_client_source_report(d->client, i, &r);
+		json_array_append_new(a, source_json(&r));
+	}
+	return a;
+}
+
+static json_t *
+cmd_source(void *ctx, json_t *args, char **ret_error)
+{
+	struct dmn *d = ctx;
+	struct ntp_client_status cs;
+
+	(void)args;
+	(void)ret_error;
+	ntp_client_status(d->client, &cs);
+	if (d->ref.kind == NTP_REF_LOCAL)
+		return json_pack("{s:s, s:n, s:s}", "source", "local clock", "address", "state",
+				 cs.state);
+	return json_pack("{s:o, s:o, s:s}", "source", string_or_null(cs.source), "address",
+			 string_or_null(cs.source_address), "state", cs.state);
+}
+
+static json_t *
+cmd_resync(void *ctx, json_t *args, char **ret_error)
+{
+	struct dmn *d = ctx;
+
+	(void)args;
+	(void)ret_error;
+	ntp_client_resync(d->client);
+	return json_pack("{s:I}", "sources", (json_int_t)ntp_client_n_sources(d->client));
 }
 
 static json_t *
@@ -131,6 +243,9 @@ cmd_reload(void *ctx, json_t *args, char **ret_error)
 static const struct ctl_command commands[] = {
 	{.name = "status", .run = cmd_status},
 	{.name = "counters", .run = cmd_counters},
+	{.name = "peers", .run = cmd_peers},
+	{.name = "source", .run = cmd_source},
+	{.name = "resync", .privileged = 1, .run = cmd_resync},
 	{.name = "reload", .privileged = 1, .run = cmd_reload},
 };
 

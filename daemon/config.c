@@ -15,6 +15,7 @@
 #include "../common/log.h"
 #include "../common/xmalloc.h"
 #include "../ntp/clock.h"
+#include "../ntp/srvspec.h"
 #include "config.h"
 
 /* Longest line we read; anything longer is an error, not a silent cut. */
@@ -39,8 +40,20 @@ struct key {
 	double min, max; /* for T_INT and T_DOUBLE */
 	const char *const *choices;
 	int restart; /* a change takes effect only after a restart */
+	/* Extra validation of a string value: 0, or -1 with an allocated *cause. */
+	int (*check)(const char *value, char **cause);
 	const char *help;
 };
+
+static int
+check_servers(const char *value, char **cause)
+{
+	struct ntp_srvspec *v = NULL;
+	int n = ntp_srvspec_parse(value, &v, cause);
+
+	free(v);
+	return n < 0 ? -1 : 0;
+}
 
 static const char *const clock_choices[] = {[CLK_SYSTEM] = "system", [CLK_VIRTUAL] = "virtual", NULL};
 static const char *const log_choices[] = {"error", "warning", "info", "debug", NULL};
@@ -84,7 +97,53 @@ static const struct key keys[] = {
 	 .help = "Stratum announced when serving the local clock as a reliable source."},
 	{.name = "drift_file", .type = T_PATH, .offset = OFF(drift_file), .restart = 1,
 	 .def = "/var/lib/domtimed/drift",
-	 .help = "Where the clock's frequency error is kept across restarts."},
+	 .help = "Where the clock's frequency correction is kept across restarts (read at start, "
+		 "written atomically every hour while synchronised and at exit), so a restarted "
+		 "daemon converges at once. Empty: none."},
+	{.name = "ntp_server", .type = T_STRING, .offset = OFF(ntp_server), .def = "",
+	 .check = check_servers,
+	 .help = "Manual list of NTP servers in W32Time NtpServer syntax: HOST[:PORT][,0xFLAGS] "
+		 "separated by spaces, IPv6 addresses in brackets. Flags: 0x1 poll every "
+		 "special_poll_interval seconds, 0x2 use only as a fallback when every other "
+		 "source fails, 0x4 symmetric active mode, 0x8 client mode (the default)."},
+	{.name = "min_poll", .type = T_INT, .offset = OFF(min_poll), .def = "6", .min = -4,
+	 .max = 17,
+	 .help = "Shortest poll interval, as log2 seconds (W32Time MinPollInterval): 6 is 64 s, "
+		 "-4 a sixteenth of a second (tests only; never poll public servers below 6)."},
+	{.name = "max_poll", .type = T_INT, .offset = OFF(max_poll), .def = "10", .min = -4,
+	 .max = 17,
+	 .help = "Longest poll interval, as log2 seconds (W32Time MaxPollInterval). The interval "
+		 "grows from min_poll while a source's samples are predictable."},
+	{.name = "special_poll_interval", .type = T_DOUBLE, .offset = OFF(special_poll_interval),
+	 .def = "3600", .min = 1, .max = 604800,
+	 .help = "Poll interval in seconds of sources flagged 0x1 (W32Time "
+		 "SpecialPollInterval)."},
+	{.name = "step_threshold", .type = T_DOUBLE, .offset = OFF(step_threshold),
+	 .def = "0.128", .min = 0, .max = 1e9,
+	 .help = "Offsets larger than this many seconds are stepped, smaller ones slewed. The "
+		 "default is RFC 5905's: below it slewing is quick and invisible, above it a "
+		 "step is quicker and honest. A clock that is already synchronised steps only "
+		 "if the offset stays above the threshold for 300 s, so one bad answer cannot "
+		 "step it. 0: never step."},
+	{.name = "max_pos_phase_correction", .type = T_DOUBLE,
+	 .offset = OFF(max_pos_phase_correction), .def = "172800", .min = 0.001, .max = 4294967295.0,
+	 .help = "Largest correction forward, in seconds (W32Time MaxPosPhaseCorrection). A "
+		 "larger offset is refused with a log line and the daemon serves as "
+		 "unsynchronised rather than jump. 4294967295: no limit."},
+	{.name = "max_neg_phase_correction", .type = T_DOUBLE,
+	 .offset = OFF(max_neg_phase_correction), .def = "172800", .min = 0.001, .max = 4294967295.0,
+	 .help = "Largest correction backward, in seconds (W32Time MaxNegPhaseCorrection)."},
+	{.name = "max_distance", .type = T_DOUBLE, .offset = OFF(max_distance), .def = "3",
+	 .min = 0.001, .max = 16,
+	 .help = "Sources whose root distance (half the round trip to the primary reference "
+		 "plus all dispersion) exceeds this many seconds are not used, and 'domtimectl "
+		 "peers' says so. Windows servers often advertise a large root dispersion: raise "
+		 "it (up to 16) to use them."},
+	{.name = "holdover_period", .type = T_DOUBLE, .offset = OFF(holdover_period),
+	 .def = "7800", .min = 1, .max = 1e7,
+	 .help = "Seconds without a usable sample after which the clock is declared "
+		 "free-running (served as unsynchronised, or as the local reliable source) and "
+		 "the sources are looked for again (W32Time ClockHoldoverPeriod)."},
 	{.name = "log_level", .type = T_ENUM, .offset = OFF(log_level), .def = "info",
 	 .choices = log_choices,
 	 .help = "Least severe messages logged: error, warning, info or debug."},
@@ -320,8 +379,8 @@ parse_value(const struct key *k, const char *v, struct cfg *cfg, const char **ca
 		}
 		return -1;
 	case T_PATH:
-		*cause = "expected an absolute path";
-		if (v[0] != '/')
+		*cause = "expected an absolute path (or nothing)";
+		if (v[0] != '/' && v[0] != '\0')
 			return -1;
 		/* fall through */
 	case T_STRING:
@@ -419,6 +478,15 @@ parse_line(struct parse_state *st, char *line, int lineno)
 			  log_esc(value).s);
 		return;
 	}
+	if (k->check != NULL) {
+		char *why = NULL;
+
+		if (k->check(value, &why) < 0) {
+			add_error(st->errs, "%s:%d: key '%s': %s", st->name, lineno, k->name, why);
+			free(why);
+			return;
+		}
+	}
 	st->seen_line[idx] = lineno;
 }
 
@@ -432,6 +500,9 @@ check_whole(struct parse_state *st)
 		add_error(st->errs, "%s: key 'clock_offset'/'clock_freq_ppm': only meaningful with "
 				    "clock = virtual",
 			  st->name);
+	if (cfg->min_poll > cfg->max_poll)
+		add_error(st->errs, "%s: key 'min_poll': %d is above max_poll (%d)", st->name,
+			  cfg->min_poll, cfg->max_poll);
 }
 
 static void

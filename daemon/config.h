@@ -38,6 +38,13 @@ struct cfg {
 	int reliable;
 	int local_stratum;
 	char *drift_file;
+	char *ntp_server; /* W32Time syntax, checked by ntp_srvspec_parse */
+	int min_poll, max_poll;
+	double special_poll_interval;
+	double step_threshold;
+	double max_pos_phase_correction, max_neg_phase_correction;
+	double max_distance;
+	double holdover_period;
 	int log_level; /* enum log_level */
 	char *user;
 	int ratelimit;

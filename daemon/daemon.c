@@ -2,14 +2,17 @@
  * daemon.c - start-up order, signals, reload and shutdown.
  */
 #include <errno.h>
+#include <event2/dns.h>
 #include <event2/event.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <systemd/sd-daemon.h>
 
 #include "../common/log.h"
 #include "../common/xmalloc.h"
+#include "../ntp/srvspec.h"
 #include "daemon.h"
 #include "dmn_private.h"
 
@@ -25,14 +28,61 @@ server_options(const struct cfg *cfg)
 	};
 }
 
-/* With no upstream yet, a reliable machine serves its own clock. */
-static void
-set_reference(struct dmn *d)
+static struct ntp_client_options
+client_options(const struct cfg *cfg)
 {
-	if (d->cfg->reliable)
-		ntp_ref_set_local(&d->ref, (uint8_t)d->cfg->local_stratum);
-	else
-		ntp_ref_set_none(&d->ref);
+	struct ntp_client_options o = {
+		.min_poll = cfg->min_poll,
+		.max_poll = cfg->max_poll,
+		.special_poll_interval = cfg->special_poll_interval,
+		.max_distance = cfg->max_distance,
+		.holdover_period = cfg->holdover_period,
+		.drift_file = cfg->drift_file[0] != '\0' ? cfg->drift_file : NULL,
+		.drift_interval = 3600.0,
+		.reliable = cfg->reliable,
+		.local_stratum = cfg->local_stratum,
+	};
+
+	ntp_dsc_default_params(&o.discipline);
+	o.discipline.step_threshold = cfg->step_threshold;
+	o.discipline.max_pos_correction = cfg->max_pos_phase_correction;
+	o.discipline.max_neg_correction = cfg->max_neg_phase_correction;
+	return o;
+}
+
+/*
+ * Make the client's manual sources what the configuration lists: remove the
+ * ones no longer there, add (or update) the rest. Unchanged sources keep
+ * their state.
+ */
+static void
+sync_manual_sources(struct dmn *d)
+{
+	struct ntp_srvspec *v = NULL;
+	char *cause = NULL;
+	int n = ntp_srvspec_parse(d->cfg->ntp_server, &v, &cause);
+
+	if (n < 0) {
+		/* The configuration was checked when loaded: this cannot happen. */
+		log_err("ntp_server: %s", cause);
+		free(cause);
+		return;
+	}
+	for (size_t i = ntp_client_n_sources(d->client); i-- > 0;) {
+		struct ntp_source_report r;
+		int listed = 0;
+
+		ntp_client_source_report(d->client, i, &r);
+		if (strcmp(r.origin, "manual") != 0)
+			continue;
+		for (int j = 0; j < n && !listed; j++)
+			listed = strcasecmp(v[j].host, r.host) == 0 && v[j].port == r.port;
+		if (!listed)
+			(void)ntp_client_remove(d->client, r.host, r.port);
+	}
+	for (int j = 0; j < n; j++)
+		ntp_client_add(d->client, v[j].host, v[j].port, v[j].flags, "manual");
+	free(v);
 }
 
 static int
@@ -48,6 +98,37 @@ make_clock(struct dmn *d, char **ret_cause)
 	if (r < 0)
 		*ret_cause = xasprintf("cannot read the system clock: %s", strerror(-r));
 	return r;
+}
+
+/* A resolver on the loop for source names; numeric addresses never need it. */
+static struct evdns_base *
+make_resolver(struct event_base *base)
+{
+	struct evdns_base *dns = evdns_base_new(base, 0);
+	int r;
+
+	if (dns == NULL)
+		return NULL;
+	r = evdns_base_resolv_conf_parse(dns, DNS_OPTIONS_ALL, "/etc/resolv.conf");
+	if (r != 0)
+		log_warn("DNS: cannot use /etc/resolv.conf (error %d): only numeric addresses "
+			 "and /etc/hosts will resolve",
+			 r);
+	return dns;
+}
+
+static int
+make_client(struct dmn *d, char **ret_cause)
+{
+	struct ntp_client_options o = client_options(d->cfg);
+
+	ntp_ref_set_none(&d->ref);
+	d->dns = make_resolver(d->base);
+	d->client = ntp_client_new(d->base, d->dns, d->clock, &d->ref, &o, NULL, ret_cause);
+	if (d->client == NULL)
+		return -1;
+	sync_manual_sources(d);
+	return 0;
 }
 
 static int
@@ -103,10 +184,11 @@ dmn_reload(struct dmn *d, char **ret_cause)
 	d->cfg = next;
 	log_set_level((enum log_level)d->cfg->log_level);
 	struct ntp_srv_options opts = server_options(d->cfg);
+	struct ntp_client_options copts = client_options(d->cfg);
 
 	ntp_srv_set_options(d->srv, &opts);
-	if (d->ref.kind != NTP_REF_PEER)
-		set_reference(d);
+	ntp_client_set_options(d->client, &copts);
+	sync_manual_sources(d);
 	log_info("reloaded %s", d->config_path);
 	return 0;
 }
@@ -201,9 +283,8 @@ dmn_new(struct cfg *cfg, const char *config_path, char **ret_cause)
 		*ret_cause = xstrdup("cannot create the event loop");
 		return dmn_free(d);
 	}
-	if (make_clock(d, ret_cause) < 0)
+	if (make_clock(d, ret_cause) < 0 || make_client(d, ret_cause) < 0)
 		return dmn_free(d);
-	set_reference(d);
 	d->srv = ntp_srv_new(d->base, d->clock, &d->ref, &opts);
 	if (open_listeners(d, ret_cause) < 0)
 		return dmn_free(d);
@@ -226,9 +307,10 @@ dmn_new(struct cfg *cfg, const char *config_path, char **ret_cause)
 int
 dmn_run(struct dmn *d)
 {
-	log_info("clock %s, %s, precision 2^%d s", clk_kind_name(clk_get_kind(d->clock)),
+	log_info("clock %s, %zu source(s), %s, precision 2^%d s",
+		 clk_kind_name(clk_get_kind(d->clock)), ntp_client_n_sources(d->client),
 		 d->ref.kind == NTP_REF_LOCAL ? "serving the local clock as reliable"
-					      : "unsynchronised",
+					      : "unsynchronised so far",
 		 ntp_srv_precision(d->srv));
 	(void)sd_notify(0, "READY=1");
 	if (event_base_dispatch(d->base) < 0) {
@@ -250,6 +332,9 @@ dmn_free(struct dmn *d)
 			event_free(events[i]);
 	ctl_free(d->ctl);
 	ntp_srv_free(d->srv);
+	ntp_client_free(d->client);
+	if (d->dns != NULL)
+		evdns_base_free(d->dns, 1);
 	clk_free(d->clock);
 	if (d->base != NULL)
 		event_base_free(d->base);

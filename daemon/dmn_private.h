@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "../ntp/client.h"
 #include "../ntp/clock.h"
 #include "../ntp/reference.h"
 #include "../ntp/server.h"
@@ -16,13 +17,16 @@
 
 struct event;
 struct event_base;
+struct evdns_base;
 
 struct dmn {
 	struct cfg *cfg;
 	char *config_path;
 	struct event_base *base;
 	struct clk *clock;
-	struct ntp_ref ref; /* what we claim about our time; the server reads it */
+	struct evdns_base *dns;
+	struct ntp_ref ref; /* what we claim about our time; the client writes, the server reads */
+	struct ntp_client *client;
 	struct ntp_srv *srv;
 	struct ctl *ctl;
 	struct event *sig_term, *sig_int, *sig_hup, *watchdog;

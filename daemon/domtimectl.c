@@ -18,18 +18,24 @@
 
 #include "../common/xmalloc.h"
 #include "ctl_proto.h"
+#include "stripchart.h"
 
 #define DEFAULT_SOCKET "/run/domtimed/domtimed.sock"
 
 static void
 usage(FILE *out)
 {
-	fprintf(out, "usage: domtimectl [-s SOCKET] [--json] COMMAND\n"
+	fprintf(out, "usage: domtimectl [-s SOCKET] [--json] COMMAND [ARGS]\n"
 		     "\n"
 		     "Commands:\n"
-		     "  status     the clock's state, as w32tm /query /status /verbose\n"
-		     "  counters   NTP packets received, answered and dropped by reason\n"
-		     "  reload     re-read the configuration file (root only)\n"
+		     "  status      the clock's state, as w32tm /query /status /verbose\n"
+		     "  peers       every source and what selection made of it (w32tm /query /peers)\n"
+		     "  source      the source the clock follows now (w32tm /query /source)\n"
+		     "  counters    NTP packets received, answered and dropped by reason\n"
+		     "  resync      poll every source now, in a burst (root only)\n"
+		     "  reload      re-read the configuration file (root only)\n"
+		     "  stripchart HOST[:PORT] [--samples N] [--period S]\n"
+		     "              measure a server directly, as w32tm /stripchart (no daemon needed)\n"
 		     "\n"
 		     "  -s, --socket PATH  control socket (default " DEFAULT_SOCKET ")\n"
 		     "  -j, --json         machine-readable output\n"
@@ -207,10 +213,15 @@ print_status(const json_t *s)
 	printf("ReferenceId: %s\n", str(s, "refid", "?"));
 	print_time("Last Successful Sync Time", json_object_get(s, "reference_time"));
 	printf("Source: %s\n", str(s, "source", "(none)"));
+	printf("Poll Interval: %d (%gs)\n", (int)json_integer_value(json_object_get(s, "poll")),
+	       ldexp(1.0, (int)json_integer_value(json_object_get(s, "poll"))));
 	if (json_is_number(offset))
 		printf("Phase Offset: %+.7fs\n", json_number_value(offset));
 	printf("Frequency: %+.3f ppm\n", num(s, "frequency_ppm"));
+	print_time("Last Clock Update", json_object_get(s, "last_sync"));
 	printf("State: %s\n", str(s, "state", "?"));
+	if (json_is_string(json_object_get(s, "message")))
+		printf("Why: %s\n", str(s, "message", ""));
 	printf("Clock: %s", str(s, "clock", "?"));
 	if (json_is_number(json_object_get(s, "clock_error")))
 		printf(" (true error %+.9fs)", num(s, "clock_error"));
@@ -253,17 +264,98 @@ struct command {
 	void (*print)(const json_t *result);
 };
 
+static const char *
+mode_text(int flags)
+{
+	return (flags & 0x4) && !(flags & 0x8) ? "1 (Symmetric Active)" : "3 (Client)";
+}
+
+static void
+print_number(const char *label, const json_t *v, const char *unit)
+{
+	if (json_is_number(v))
+		printf("%s: %+.7f%s\n", label, json_number_value(v), unit);
+	else
+		printf("%s: -\n", label);
+}
+
+static void
+print_peer(const json_t *p)
+{
+	int poll = (int)json_integer_value(json_object_get(p, "poll"));
+	int peer_poll = (int)json_integer_value(json_object_get(p, "peer_poll"));
+	const json_t *stratum = json_object_get(p, "stratum");
+
+	printf("\nPeer: %s:%d (%s)\n", str(p, "host", "?"),
+	       (int)json_integer_value(json_object_get(p, "port")), str(p, "address", "?"));
+	printf("State: %s\n", str(p, "state", "?"));
+	if (json_is_number(json_object_get(p, "next_poll_in")))
+		printf("Time Remaining: %.3fs\n", num(p, "next_poll_in"));
+	printf("Mode: %s\n", mode_text((int)json_integer_value(json_object_get(p, "flags"))));
+	if (json_is_integer(stratum))
+		printf("Stratum: %lld\n", (long long)json_integer_value(stratum));
+	else
+		printf("Stratum: -\n");
+	printf("RefId: %s\n", str(p, "refid", "-"));
+	printf("PeerPoll Interval: %d\n", peer_poll);
+	printf("HostPoll Interval: %d (%gs)\n", poll, ldexp(1.0, poll));
+	printf("Reach: 0x%02llx\n", (long long)json_integer_value(json_object_get(p, "reach")));
+	print_number("Last Offset", json_object_get(p, "offset"), "s");
+	print_number("Last Delay", json_object_get(p, "delay"), "s");
+	print_number("Jitter", json_object_get(p, "jitter"), "s");
+	print_number("Root Distance", json_object_get(p, "root_distance"), "s");
+	printf("Added By: %s\n", str(p, "origin", "?"));
+	printf("Last Error: %s\n", str(p, "last_error", "none"));
+}
+
+static void
+print_peers(const json_t *a)
+{
+	size_t i;
+	json_t *p;
+
+	printf("#Peers: %zu\n", json_array_size(a));
+	json_array_foreach((json_t *)a, i, p)
+		print_peer(p);
+}
+
+static void
+print_source(const json_t *r)
+{
+	printf("%s\n", str(r, "source", "(none)"));
+}
+
+static void
+print_resync(const json_t *r)
+{
+	printf("polling %lld source(s) now\n",
+	       (long long)json_integer_value(json_object_get(r, "sources")));
+}
+
 static void
 print_reload(const json_t *r)
 {
 	printf("reloaded %s\n", str(r, "config", "the configuration"));
 }
 
+/* Commands that ask the daemon one question and print its answer. */
 static const struct command commands[] = {
-	{"status", print_status},
-	{"counters", print_counters},
-	{"reload", print_reload},
+	{"status", print_status},     {"peers", print_peers},   {"source", print_source},
+	{"counters", print_counters}, {"resync", print_resync}, {"reload", print_reload},
 };
+
+static void
+print_result(const json_t *result, int json, void (*print)(const json_t *))
+{
+	if (json) {
+		char *text = json_dumps(result, JSON_INDENT(2) | JSON_ENCODE_ANY);
+
+		puts(text ? text : "null");
+		free(text);
+	} else {
+		print(result);
+	}
+}
 
 int
 main(int argc, char **argv)
@@ -306,6 +398,12 @@ main(int argc, char **argv)
 			i--;
 		}
 	}
+	if (argc - optind < 1) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[optind], "stripchart") == 0)
+		return stripchart_main(argc - optind, argv + optind, json);
 	if (argc - optind != 1) {
 		usage(stderr);
 		return 2;
@@ -321,14 +419,7 @@ main(int argc, char **argv)
 	result = call(path, cmd->name, json_object());
 	if (result == NULL)
 		return 1;
-	if (json) {
-		char *text = json_dumps(result, JSON_INDENT(2) | JSON_ENCODE_ANY);
-
-		puts(text ? text : "null");
-		free(text);
-	} else {
-		cmd->print(result);
-	}
+	print_result(result, json, cmd->print);
 	json_decref(result);
 	return 0;
 }

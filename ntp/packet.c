@@ -9,9 +9,12 @@
  * a 20 or 72 octet authenticator.
  */
 #include <math.h>
+#include <netinet/in.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "../common/ts.h"
 #include "packet.h"
 
 static const char *const status_names[NTP_DECODE_N_STATUS] = {
@@ -229,6 +232,37 @@ ntp_refid_format(uint32_t refid, int stratum, char *buf, size_t size)
 	} else {
 		snprintf(buf, size, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
 	}
+}
+
+void
+ntp_onwire(const struct timespec *t1, const struct ntp_packet *reply, const struct timespec *t4,
+	   double *ret_offset, double *ret_delay, double *ret_server_time)
+{
+	struct timespec t2, t3;
+
+	/* Both server stamps are read in the era nearest our send time. */
+	ntp_ts_to_timespec(reply->receive, t1, &t2);
+	ntp_ts_to_timespec(reply->transmit, t1, &t3);
+	*ret_server_time = ts_diff(&t3, &t2);
+	*ret_offset = (ts_diff(&t2, t1) + ts_diff(&t3, t4)) / 2.0;
+	*ret_delay = ts_diff(t4, t1) - *ret_server_time;
+}
+
+uint32_t
+ntp_refid_of_address(const struct sockaddr *addr)
+{
+	uint8_t digest[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+
+	if (addr->sa_family == AF_INET)
+		return ntohl(((const struct sockaddr_in *)addr)->sin_addr.s_addr);
+	if (addr->sa_family != AF_INET6)
+		return 0;
+	if (!EVP_Digest(&((const struct sockaddr_in6 *)addr)->sin6_addr, 16, digest, &len,
+			EVP_md5(), NULL) ||
+	    len < 4)
+		return 0;
+	return get32(digest);
 }
 
 int8_t

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #define NTP_HEADER_LEN 48
@@ -101,6 +102,21 @@ uint32_t ntp_short_from_double(double seconds);
 uint32_t ntp_refid_from_string(const char *code);
 /* The refid as text: a dotted IPv4 address or, if all printable, the code. */
 void ntp_refid_format(uint32_t refid, int stratum, char *buf, size_t size);
+
+/*
+ * The refid a server synchronised to ADDR announces: an IPv4 address itself,
+ * or the first four octets of the MD5 hash of an IPv6 address (RFC 5905).
+ */
+uint32_t ntp_refid_of_address(const struct sockaddr *addr);
+
+/*
+ * On-wire offset and delay (RFC 5905 8) of REPLY to a request sent at T1 and
+ * received at T4 (our clock): offset = ((T2 - T1) + (T3 - T4)) / 2, delay =
+ * (T4 - T1) - (T3 - T2), and the server's own time T3 - T2.
+ */
+void ntp_onwire(const struct timespec *t1, const struct ntp_packet *reply,
+		const struct timespec *t4, double *ret_offset, double *ret_delay,
+		double *ret_server_time);
 
 /* log2 of an interval in seconds, rounded towards -infinity, clamped to int8. */
 int8_t ntp_log2_of(double seconds);

@@ -98,12 +98,14 @@ alive() {
 }
 
 # write_domtimed_conf NAME LINES...: a config in $T_DIR/NAME.conf with a
-# control socket $T_DIR/NAME.sock and the virtual clock.
+# control socket $T_DIR/NAME.sock, a drift file $T_DIR/NAME.drift and the
+# virtual clock.
 write_domtimed_conf() {
 	local name=$1
 	shift
 	{
 		echo "control_socket = $T_DIR/$name.sock"
+		echo "drift_file = $T_DIR/$name.drift"
 		echo "clock = virtual"
 		echo "log_level = debug"
 		printf '%s\n' "$@"

@@ -1,0 +1,633 @@
+/*
+ * peer.c - polling one server and checking its answers.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../common/ts.h"
+#include "../common/xmalloc.h"
+#include "packet.h"
+#include "peer.h"
+#include "reference.h"
+
+/* Requests in a burst (start-up and resync), as chrony's iburst. */
+#define BURST 4
+/* Interval between burst requests, at most; shorter when min_poll is. */
+#define BURST_INTERVAL 2.0
+/* Good samples in a row before the poll interval doubles. */
+#define POLL_TARGET 8
+/* A request unanswered this long is given up (and the socket closed). */
+#define MAX_WAIT 4.0
+/* The server may take this long between receive and transmit. */
+#define MAX_SERVER_TIME 4.0
+
+struct ntp_peer {
+	struct event_base *base;
+	struct clk *clock;
+	const struct timespec *epoch;
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	struct ntp_peer_params params;
+	const struct ntp_peer_callbacks *cb;
+	void *cb_arg;
+
+	enum ntp_peer_state state;
+	int poll;            /* log2 seconds, between min_poll and max_poll */
+	uint8_t reach;
+	unsigned polls;      /* requests sent since start or the last burst */
+	unsigned good_run;   /* samples in a row the filter predicted well */
+	unsigned burst_left;
+	struct timespec next_poll; /* monotonic */
+
+	int fd;              /* the outstanding request's socket, or -1 */
+	uint64_t cookie;     /* its transmit field; 0 once answered */
+	struct timespec t1;  /* our clock when it left */
+	struct sockaddr_storage local; /* our address on that socket (loop check) */
+	struct event *read_ev, *poll_ev, *expire_ev;
+
+	struct ntp_flt *flt;
+	int have_sample;
+	struct ntp_flt_sample last;
+	struct ntp_peer_server server;
+	struct ntp_peer_stats stats;
+	char last_error[160];
+};
+
+static const char *const state_names[] = {
+	[NTP_PEER_STARTING] = "starting",
+	[NTP_PEER_OK] = "ok",
+	[NTP_PEER_UNSYNCHRONISED] = "unsynchronised",
+	[NTP_PEER_LOOP] = "loop",
+	[NTP_PEER_UNREACHABLE] = "unreachable",
+	[NTP_PEER_DENIED] = "denied",
+};
+
+const char *
+ntp_peer_state_name(enum ntp_peer_state s)
+{
+	return (unsigned)s < sizeof(state_names) / sizeof(state_names[0]) ? state_names[s] : "?";
+}
+
+static void __attribute__((format(printf, 2, 3)))
+set_error(struct ntp_peer *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(p->last_error, sizeof(p->last_error), fmt, ap);
+	va_end(ap);
+}
+
+static void
+set_state(struct ntp_peer *p, enum ntp_peer_state s)
+{
+	enum ntp_peer_state old = p->state;
+
+	if (old == s)
+		return;
+	p->state = s;
+	if (p->cb->state != NULL)
+		p->cb->state(p, old, p->cb_arg);
+}
+
+static double
+epoch_seconds(const struct ntp_peer *p, const struct timespec *t)
+{
+	return ts_diff(t, p->epoch);
+}
+
+static void
+close_request(struct ntp_peer *p)
+{
+	if (p->read_ev != NULL) {
+		event_free(p->read_ev);
+		p->read_ev = NULL;
+	}
+	if (p->fd >= 0) {
+		close(p->fd);
+		p->fd = -1;
+	}
+	p->cookie = 0;
+	if (p->expire_ev != NULL)
+		event_del(p->expire_ev);
+}
+
+/* ---- scheduling ------------------------------------------------------------ */
+
+static double
+poll_interval(const struct ntp_peer *p)
+{
+	if (p->burst_left > 0)
+		return fmin(BURST_INTERVAL, ldexp(1.0, p->params.min_poll));
+	if (p->params.flags & NTP_PEER_SPECIAL_INTERVAL)
+		return p->params.special_interval;
+	return ldexp(1.0, p->poll);
+}
+
+static void
+schedule(struct ntp_peer *p, double seconds)
+{
+	struct timeval tv;
+
+	tv.tv_sec = (time_t)seconds;
+	tv.tv_usec = (suseconds_t)((seconds - (double)tv.tv_sec) * 1e6);
+	clk_monotonic(&p->next_poll);
+	ts_add(&p->next_poll, seconds);
+	event_add(p->poll_ev, &tv);
+}
+
+static void
+set_poll(struct ntp_peer *p, int poll)
+{
+	p->poll = poll < p->params.min_poll   ? p->params.min_poll
+		  : poll > p->params.max_poll ? p->params.max_poll
+					      : poll;
+}
+
+/* After each request: reachability, unreachable back-off. */
+static void
+account_poll(struct ntp_peer *p)
+{
+	p->reach = (uint8_t)(p->reach << 1);
+	p->polls++;
+	if (p->polls >= 4 && (p->reach & 0x0f) == 0 && p->burst_left == 0) {
+		/* Four silent polls in a row: back off instead of insisting. */
+		set_poll(p, p->poll + 1);
+		p->good_run = 0;
+	}
+	if (p->polls >= 8 && p->reach == 0 && p->state != NTP_PEER_DENIED) {
+		set_error(p, "no valid answer to the last 8 requests");
+		set_state(p, NTP_PEER_UNREACHABLE);
+	}
+}
+
+/* ---- requests -------------------------------------------------------------- */
+
+static void on_readable(evutil_socket_t fd, short what, void *arg);
+
+static int
+open_socket(struct ntp_peer *p)
+{
+	socklen_t len = sizeof(p->local);
+	int fd = socket(p->addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int on = 1, flags;
+
+	if (fd < 0)
+		return -errno;
+	flags = fcntl(fd, F_GETFL);
+	/* connect() binds a fresh ephemeral port, which Linux picks at random. */
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on)) < 0 ||
+	    connect(fd, (struct sockaddr *)&p->addr, p->addr_len) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&p->local, &len) < 0) {
+		int err = errno;
+
+		close(fd);
+		return -err;
+	}
+	return fd;
+}
+
+static void
+send_request(struct ntp_peer *p)
+{
+	struct ntp_packet req = {
+		.version = 4,
+		.mode = (p->params.flags & NTP_PEER_SYMMETRIC) && !(p->params.flags & NTP_PEER_CLIENT)
+				? NTP_MODE_SYM_ACTIVE
+				: NTP_MODE_CLIENT,
+	};
+	uint8_t buf[NTP_HEADER_LEN];
+	struct timeval wait;
+	int fd;
+
+	close_request(p);
+	fd = open_socket(p);
+	if (fd < 0) {
+		set_error(p, "cannot open a socket: %s", strerror(-fd));
+		return;
+	}
+	p->fd = fd;
+	/* A random cookie, never 0 (0 means "nothing outstanding"). */
+	do
+		arc4random_buf(&p->cookie, sizeof(p->cookie));
+	while (p->cookie == 0);
+	req.transmit = p->cookie;
+	ntp_encode(&req, buf);
+	p->read_ev = event_new(p->base, fd, EV_READ | EV_PERSIST, on_readable, p);
+	if (p->read_ev == NULL || event_add(p->read_ev, NULL) < 0) {
+		close_request(p);
+		set_error(p, "cannot watch the request socket");
+		return;
+	}
+	clk_now(p->clock, &p->t1);
+	if (send(fd, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf)) {
+		set_error(p, "send: %s", strerror(errno));
+		close_request(p);
+		return;
+	}
+	p->stats.sent++;
+	wait.tv_sec = (time_t)MAX_WAIT;
+	wait.tv_usec = 0;
+	event_add(p->expire_ev, &wait);
+}
+
+static void
+on_poll(evutil_socket_t fd, short what, void *arg)
+{
+	struct ntp_peer *p = arg;
+
+	(void)fd;
+	(void)what;
+	if (p->state == NTP_PEER_DENIED)
+		return;
+	account_poll(p);
+	send_request(p);
+	if (p->burst_left > 0)
+		p->burst_left--;
+	schedule(p, poll_interval(p));
+}
+
+static void
+on_expire(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	close_request(arg);
+}
+
+/* ---- answers --------------------------------------------------------------- */
+
+static void
+handle_kod(struct ntp_peer *p, const struct ntp_packet *pkt)
+{
+	char code[8];
+
+	ntp_refid_format(pkt->refid, 0, code, sizeof(code));
+	if (pkt->refid == ntp_refid_from_string("RATE")) {
+		/* Slow down: at least what the server asks, at least one step. */
+		p->stats.kod_rate++;
+		p->burst_left = 0;
+		set_poll(p, pkt->poll > p->poll ? pkt->poll : p->poll + 1);
+		p->good_run = 0;
+		set_error(p, "KoD RATE: backing off to poll %d", p->poll);
+		schedule(p, poll_interval(p));
+	} else if (pkt->refid == ntp_refid_from_string("DENY") ||
+		   pkt->refid == ntp_refid_from_string("RSTR")) {
+		p->stats.kod_deny++;
+		set_error(p, "KoD %s: the server refuses us; no longer polled", code);
+		event_del(p->poll_ev);
+		set_state(p, NTP_PEER_DENIED);
+	} else {
+		p->stats.unsynchronised++;
+		set_error(p, "unsynchronised (kiss code %s)", code);
+		set_state(p, NTP_PEER_UNSYNCHRONISED);
+	}
+}
+
+/* The answer's timestamps as offset, delay and dispersion (RFC 5905 8). */
+static int
+measure(struct ntp_peer *p, const struct ntp_packet *pkt, const struct timespec *t4,
+	struct ntp_flt_sample *ret)
+{
+	double server_time, precision;
+
+	ntp_onwire(&p->t1, pkt, t4, &ret->offset, &ret->delay, &server_time);
+	if (server_time < 0.0 || server_time > MAX_SERVER_TIME || ret->delay < -1e-6 ||
+	    ts_diff(t4, &p->t1) > MAX_WAIT) {
+		p->stats.bad_timestamps++;
+		set_error(p, "bad timestamps (server time %.6f s, delay %.6f s)", server_time,
+			  ret->delay);
+		return 0;
+	}
+	precision = ldexp(1.0, pkt->precision) + p->params.noise;
+	ret->delay = fmax(ret->delay, precision);
+	ret->dispersion = precision + NTP_PHI * ts_diff(t4, &p->t1);
+	ret->time = epoch_seconds(p, t4);
+	return 1;
+}
+
+/* Is the server synchronised to us? Its refid is then our address (or its hash). */
+static int
+is_loop(const struct ntp_peer *p, uint32_t refid)
+{
+	return refid != 0 && refid == ntp_refid_of_address((const struct sockaddr *)&p->local);
+}
+
+/* RFC 5905 tests on an answer that matched our cookie; 1 when it carries usable time. */
+static int
+usable(struct ntp_peer *p, const struct ntp_packet *pkt)
+{
+	if (pkt->stratum == 0 && pkt->leap == NTP_LEAP_UNSYNC) {
+		handle_kod(p, pkt);
+		return 0;
+	}
+	if (pkt->receive == 0 || pkt->transmit == 0) {
+		p->stats.bad_timestamps++;
+		set_error(p, "zero receive or transmit timestamp");
+		return 0;
+	}
+	if (pkt->leap == NTP_LEAP_UNSYNC || pkt->stratum == 0 || pkt->stratum >= 16) {
+		p->stats.unsynchronised++;
+		set_error(p, "server unsynchronised (leap %d, stratum %d)", pkt->leap, pkt->stratum);
+		set_state(p, NTP_PEER_UNSYNCHRONISED);
+		return 0;
+	}
+	if (is_loop(p, pkt->refid)) {
+		p->stats.loops++;
+		set_error(p, "loop: the server is synchronised to us");
+		set_state(p, NTP_PEER_LOOP);
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * Did the filter see this sample coming? Good predictions let the poll
+ * interval grow; a badly missed one shortens it.
+ */
+static void
+adapt_poll(struct ntp_peer *p, const struct ntp_flt_sample *s)
+{
+	struct ntp_flt_estimate e;
+	double err, tolerance;
+
+	if (!ntp_flt_estimate(p->flt, s->time, &e) || e.n < 4)
+		return;
+	err = fabs(s->offset - e.offset);
+	tolerance = 3.0 * fmax(e.jitter, p->params.noise) + (s->delay - e.min_delay) / 2.0;
+	if (err <= tolerance) {
+		if (++p->good_run >= POLL_TARGET) {
+			set_poll(p, p->poll + 1);
+			p->good_run = 0;
+		}
+	} else if (err > 3.0 * tolerance) {
+		set_poll(p, p->poll - 1);
+		p->good_run = 0;
+	}
+}
+
+static void
+take_sample(struct ntp_peer *p, const struct ntp_packet *pkt, const struct timespec *t4)
+{
+	struct ntp_flt_sample s;
+
+	if (!measure(p, pkt, t4, &s))
+		return;
+	p->reach |= 1;
+	p->stats.valid++;
+	p->server = (struct ntp_peer_server){
+		.leap = pkt->leap, .stratum = pkt->stratum, .poll = pkt->poll,
+		.precision = pkt->precision, .refid = pkt->refid,
+		.root_delay = ntp_short_to_double(pkt->root_delay),
+		.root_dispersion = ntp_short_to_double(pkt->root_dispersion),
+	};
+	p->last = s;
+	p->have_sample = 1;
+	p->last_error[0] = '\0';
+	set_state(p, NTP_PEER_OK);
+	if (!(p->params.flags & NTP_PEER_SPECIAL_INTERVAL))
+		adapt_poll(p, &s);
+	if (!ntp_flt_add(p->flt, &s)) {
+		p->stats.spikes++;
+		set_error(p, "spike: offset %+.6f s ignored once", s.offset);
+		return;
+	}
+	if (p->cb->sample != NULL)
+		p->cb->sample(p, p->cb_arg);
+}
+
+static void
+handle_answer(struct ntp_peer *p, const uint8_t *buf, size_t len, const struct timespec *t4)
+{
+	enum ntp_decode_status status;
+	struct ntp_packet pkt;
+	uint8_t want_mode = (p->params.flags & NTP_PEER_SYMMETRIC) &&
+				    !(p->params.flags & NTP_PEER_CLIENT)
+			    ? NTP_MODE_SYM_PASSIVE
+			    : NTP_MODE_SERVER;
+
+	status = ntp_decode(buf, len, &pkt, NULL);
+	if (status != NTP_DECODE_OK) {
+		p->stats.malformed++;
+		set_error(p, "malformed answer: %s", ntp_decode_status_name(status));
+		return;
+	}
+	if (pkt.mode != want_mode) {
+		p->stats.malformed++;
+		set_error(p, "answer in mode %d, expected %d", pkt.mode, want_mode);
+		return;
+	}
+	/* Tests 1 and 2: a duplicate or a forgery does not echo the live cookie. */
+	if (p->cookie == 0 || pkt.origin != p->cookie) {
+		p->stats.bogus++;
+		set_error(p, "bogus answer: origin does not match our request");
+		return;
+	}
+	p->cookie = 0;
+	if (usable(p, &pkt)) {
+		take_sample(p, &pkt, t4);
+	} else if (p->state != NTP_PEER_DENIED) {
+		/* Answered validly, if uselessly: the server is reachable. */
+		p->reach |= 1;
+	}
+}
+
+static void
+on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct ntp_peer *p = arg;
+	union {
+		char buf[CMSG_SPACE(sizeof(struct timespec))];
+		struct cmsghdr align;
+	} control;
+	uint8_t buf[NTP_MAX_PACKET_LEN];
+	struct iovec iov = {buf, sizeof(buf)};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	struct timespec t4;
+	ssize_t n;
+
+	(void)what;
+	for (;;) {
+		int have_kernel = 0;
+
+		mh.msg_control = control.buf;
+		mh.msg_controllen = sizeof(control.buf);
+		n = recvmsg(fd, &mh, MSG_DONTWAIT);
+		if (n < 0) {
+			/* ECONNREFUSED: ICMP port unreachable; counted as a miss at the next poll. */
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				set_error(p, "receive: %s", strerror(errno));
+			return;
+		}
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+				struct timespec k;
+
+				memcpy(&k, CMSG_DATA(c), sizeof(k));
+				clk_from_kernel(p->clock, &k, &t4);
+				have_kernel = 1;
+			}
+		}
+		if (!have_kernel)
+			clk_now(p->clock, &t4);
+		handle_answer(p, buf, (mh.msg_flags & MSG_TRUNC) ? sizeof(buf) + 1 : (size_t)n,
+			      &t4);
+		if (p->fd != fd)
+			return; /* the request was closed meanwhile */
+	}
+}
+
+/* ---- lifecycle and accessors -------------------------------------------------- */
+
+struct ntp_peer *
+ntp_peer_new(struct event_base *base, struct clk *clock, const struct timespec *epoch,
+	     const struct sockaddr *addr, socklen_t addr_len,
+	     const struct ntp_peer_params *params, const struct ntp_peer_callbacks *cb,
+	     void *arg)
+{
+	struct ntp_peer *p = xcalloc(1, sizeof(*p));
+
+	p->base = base;
+	p->clock = clock;
+	p->epoch = epoch;
+	memcpy(&p->addr, addr, addr_len);
+	p->addr_len = addr_len;
+	p->params = *params;
+	p->cb = cb;
+	p->cb_arg = arg;
+	p->fd = -1;
+	p->poll = params->min_poll;
+	p->flt = ntp_flt_new(params->noise);
+	p->poll_ev = evtimer_new(base, on_poll, p);
+	p->expire_ev = evtimer_new(base, on_expire, p);
+	if (p->poll_ev == NULL || p->expire_ev == NULL)
+		abort(); /* only on out of memory, which xmalloc treats the same way */
+	ntp_peer_burst(p);
+	return p;
+}
+
+struct ntp_peer *
+ntp_peer_free(struct ntp_peer *p)
+{
+	if (p == NULL)
+		return NULL;
+	close_request(p);
+	event_free(p->poll_ev);
+	event_free(p->expire_ev);
+	ntp_flt_free(p->flt);
+	free(p);
+	return NULL;
+}
+
+void
+ntp_peer_burst(struct ntp_peer *p)
+{
+	if (p->state == NTP_PEER_DENIED)
+		return;
+	p->burst_left = BURST;
+	schedule(p, 0.0);
+}
+
+void
+ntp_peer_clock_changed(struct ntp_peer *p, double when, double dfreq, double step)
+{
+	ntp_flt_clock_changed(p->flt, when, dfreq, step);
+	if (p->have_sample) {
+		p->last.offset -= dfreq * (p->last.time - when) + step;
+		p->last.time += dfreq * (p->last.time - when) + step;
+	}
+	/* The outstanding request's send time moves with the clock too. */
+	if (p->cookie != 0)
+		ts_add(&p->t1, step);
+}
+
+void
+ntp_peer_set_params(struct ntp_peer *p, const struct ntp_peer_params *params)
+{
+	p->params = *params;
+	set_poll(p, p->poll);
+}
+
+enum ntp_peer_state
+ntp_peer_state(const struct ntp_peer *p)
+{
+	return p->state;
+}
+
+const struct sockaddr *
+ntp_peer_addr(const struct ntp_peer *p, socklen_t *ret_len)
+{
+	if (ret_len != NULL)
+		*ret_len = p->addr_len;
+	return (const struct sockaddr *)&p->addr;
+}
+
+uint8_t
+ntp_peer_reach(const struct ntp_peer *p)
+{
+	return p->reach;
+}
+
+int
+ntp_peer_poll(const struct ntp_peer *p)
+{
+	return p->poll;
+}
+
+unsigned
+ntp_peer_flags(const struct ntp_peer *p)
+{
+	return p->params.flags;
+}
+
+double
+ntp_peer_next_poll_in(const struct ntp_peer *p)
+{
+	struct timespec now;
+
+	if (p->state == NTP_PEER_DENIED)
+		return INFINITY;
+	clk_monotonic(&now);
+	return fmax(0.0, ts_diff(&p->next_poll, &now));
+}
+
+const struct ntp_peer_server *
+ntp_peer_server(const struct ntp_peer *p)
+{
+	return &p->server;
+}
+
+const struct ntp_peer_stats *
+ntp_peer_stats(const struct ntp_peer *p)
+{
+	return &p->stats;
+}
+
+const char *
+ntp_peer_last_error(const struct ntp_peer *p)
+{
+	return p->last_error;
+}
+
+int
+ntp_peer_estimate(const struct ntp_peer *p, double now, struct ntp_flt_estimate *ret)
+{
+	return ntp_flt_estimate(p->flt, now, ret);
+}
+
+int
+ntp_peer_last_sample(const struct ntp_peer *p, struct ntp_flt_sample *ret)
+{
+	if (!p->have_sample)
+		return 0;
+	*ret = p->last;
+	return 1;
+}
