@@ -150,3 +150,57 @@ fcheck() {
 need_root() {
 	[ "$(id -u)" -eq 0 ] || skip "needs root"
 }
+
+# start_chronyd NAME [CONF LINES...]: a chronyd -x (it never touches the
+# clock) serving NTP on 127.0.0.1:$PORT_NAME, with its command socket in
+# $T_DIR; waits until chronyc can talk to it.
+start_chronyd() {
+	local name=$1
+	shift
+	local port
+	port=$(free_udp_port)
+	eval "PORT_$name=$port"
+	{
+		echo "port $port"
+		echo "bindaddress 127.0.0.1"
+		echo "allow 127.0.0.0/8"
+		echo "cmdport 0"
+		echo "bindcmdaddress $T_DIR/$name.chrony.sock"
+		echo "pidfile $T_DIR/$name.chrony.pid"
+		printf '%s\n' "$@"
+	} >"$T_DIR/$name.chrony.conf"
+	chronyd -x -d -u root -f "$T_DIR/$name.chrony.conf" >"$T_DIR/$name.log" 2>&1 &
+	T_PIDS+=("$!")
+	eval "PID_$name=$!"
+	wait_for 10 chronyc -h "$T_DIR/$name.chrony.sock" -n -c tracking ||
+		{ fail "chronyd $name did not start"; exit 1; }
+}
+
+# chronyd NAME is synchronised (its tracking leap status is not "Not synchronised").
+chronyd_synced() {
+	chronyc -h "$T_DIR/$1.chrony.sock" -n -c tracking 2>/dev/null | grep -q ',Normal$'
+}
+
+# status_field NAME EXPR: a field of domtimectl status --json (Python expression on j).
+status_field() {
+	ctl "$1" status --json | json "$2"
+}
+
+# Seconds (since the call) until domtimed NAME's virtual clock is within
+# LIMIT seconds of the truth, polling every 50 ms for at most MAX seconds;
+# prints the time or "never".
+time_to_error_below() {
+	local name=$1 limit=$2 max=$3 start=$EPOCHREALTIME err
+	while :; do
+		err=$(status_field "$name" 'abs(j["clock_error"])' 2>/dev/null)
+		if [ -n "$err" ] && fcheck "$err < $limit"; then
+			"$PY" -c "print('%.2f' % ($EPOCHREALTIME - $start))"
+			return 0
+		fi
+		if fcheck "$EPOCHREALTIME - $start > $max"; then
+			echo never
+			return 1
+		fi
+		sleep 0.05
+	done
+}
