@@ -72,6 +72,7 @@ struct ntp_client {
 	int leap;                /* leap second announced to the clock */
 	enum ntp_dsc_outcome last_outcome;
 	int refusing;            /* corrections refused by the phase limits */
+	int no_majority;         /* the sources disagree: following none of them */
 	int holdover_expired;
 	unsigned steps;
 	char message[256];
@@ -399,6 +400,18 @@ discipline(struct ntp_client *c, const struct ntp_sel_result *r, const struct nt
 	say(c, "synchronised to %s", c->system_peer->host);
 }
 
+static size_t
+count_verdict(const enum ntp_sel_verdict *v, size_t n, enum ntp_sel_verdict which)
+{
+	size_t count = 0;
+
+	for (size_t i = 0; i < n; i++)
+		count += v[i] == which;
+	return count;
+}
+
+static void refresh_reference(struct ntp_client *c);
+
 static void
 run_selection(struct ntp_client *c)
 {
@@ -423,12 +436,17 @@ run_selection(struct ntp_client *c)
 		if ((int)i == r.system_peer)
 			c->system_peer = s;
 	}
-	if (c->sel_status == NTP_SEL_OK)
+	c->no_majority = c->sel_status == NTP_SEL_NO_MAJORITY_FOUND;
+	if (c->sel_status == NTP_SEL_OK) {
 		discipline(c, &r, est, &est[r.system_peer], now);
-	else if (c->sel_status == NTP_SEL_NO_MAJORITY_FOUND)
-		say(c, "no majority: %zu sources disagree (truechimers %zu); following none "
-		       "of them",
-		    c->n_sources, r.n_truechimers);
+	} else if (c->no_majority) {
+		/* Following any of them could be following a liar: serve as
+		 * unsynchronised (or as the local reliable clock) until they agree. */
+		say(c, "no majority: no time is shared by more than half of the %zu usable "
+		       "sources; following none of them",
+		    count_verdict(verdicts, c->n_sources, NTP_SEL_NO_MAJORITY));
+		refresh_reference(c);
+	}
 	free(in);
 	free(est);
 	free(verdicts);
@@ -477,21 +495,21 @@ all_gone(const struct ntp_client *c)
 static int
 synchronised(const struct ntp_client *c)
 {
-	return !isnan(c->last_update) && !c->holdover_expired && !c->refusing;
+	return !isnan(c->last_update) && !c->holdover_expired && !c->refusing && !c->no_majority;
 }
 
 /*
  * While synchronised (or in holdover) the discipline owns the reference.
  * Otherwise a reliable machine serves its own clock once no source is left
- * to give it time; until then, and always when not reliable, it says it is
- * unsynchronised.
+ * that it could follow (all gone, or no majority among them); until then,
+ * and always when not reliable, it says it is unsynchronised.
  */
 static void
 refresh_reference(struct ntp_client *c)
 {
 	if (synchronised(c))
 		return;
-	if (c->opts.reliable && all_gone(c))
+	if (c->opts.reliable && (all_gone(c) || c->no_majority))
 		ntp_ref_set_local(c->ref, (uint8_t)c->opts.local_stratum);
 	else
 		ntp_ref_set_none(c->ref);
@@ -577,7 +595,7 @@ on_resolved(int err, struct evutil_addrinfo *ai, void *arg)
 	s->resolve_error[0] = '\0';
 	s->retry_delay = RESOLVE_RETRY_MIN;
 	params = peer_params(c, s->flags);
-	s->peer = ntp_peer_new(c->base, c->clock, &c->epoch, ai->ai_addr,
+	s->peer = ntp_peer_new(c->base, c->clock, &c->epoch, c->ref, ai->ai_addr,
 			       (socklen_t)ai->ai_addrlen, &params, &peer_callbacks, s);
 	evutil_freeaddrinfo(ai);
 }

@@ -27,11 +27,19 @@
 #define MAX_WAIT 4.0
 /* The server may take this long between receive and transmit. */
 #define MAX_SERVER_TIME 4.0
+/*
+ * Dispersion every sample carries beyond what we can measure (RFC 5905's
+ * MINDISP, but 1 ms rather than 10): the path's unknown asymmetry and the
+ * server's own tracking error. Without it the correctness intervals of
+ * truthful sources a few microseconds apart would not intersect.
+ */
+#define MIN_DISPERSION 1e-3
 
 struct ntp_peer {
 	struct event_base *base;
 	struct clk *clock;
 	const struct timespec *epoch;
+	const struct ntp_ref *self;
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
 	struct ntp_peer_params params;
@@ -309,16 +317,24 @@ measure(struct ntp_peer *p, const struct ntp_packet *pkt, const struct timespec 
 	}
 	precision = ldexp(1.0, pkt->precision) + p->params.noise;
 	ret->delay = fmax(ret->delay, precision);
-	ret->dispersion = precision + NTP_PHI * ts_diff(t4, &p->t1);
+	ret->dispersion = precision + MIN_DISPERSION + NTP_PHI * ts_diff(t4, &p->t1);
 	ret->time = epoch_seconds(p, t4);
 	return 1;
 }
 
-/* Is the server synchronised to us? Its refid is then our address (or its hash). */
+/*
+ * Is the server synchronised to us? Its refid is then our address (or its
+ * hash), and it is further from the primary reference than we are. The
+ * stratum condition keeps hosts that share an address (loopback, NAT) from
+ * looking like loops; a real loop always meets it, since each side ends up
+ * a stratum below the other.
+ */
 static int
-is_loop(const struct ntp_peer *p, uint32_t refid)
+is_loop(const struct ntp_peer *p, const struct ntp_packet *pkt)
 {
-	return refid != 0 && refid == ntp_refid_of_address((const struct sockaddr *)&p->local);
+	return pkt->refid != 0 &&
+	       pkt->refid == ntp_refid_of_address((const struct sockaddr *)&p->local) &&
+	       ntp_ref_synchronised(p->self) && pkt->stratum > p->self->stratum;
 }
 
 /* RFC 5905 tests on an answer that matched our cookie; 1 when it carries usable time. */
@@ -340,7 +356,7 @@ usable(struct ntp_peer *p, const struct ntp_packet *pkt)
 		set_state(p, NTP_PEER_UNSYNCHRONISED);
 		return 0;
 	}
-	if (is_loop(p, pkt->refid)) {
+	if (is_loop(p, pkt)) {
 		p->stats.loops++;
 		set_error(p, "loop: the server is synchronised to us");
 		set_state(p, NTP_PEER_LOOP);
@@ -489,7 +505,7 @@ on_readable(evutil_socket_t fd, short what, void *arg)
 
 struct ntp_peer *
 ntp_peer_new(struct event_base *base, struct clk *clock, const struct timespec *epoch,
-	     const struct sockaddr *addr, socklen_t addr_len,
+	     const struct ntp_ref *self, const struct sockaddr *addr, socklen_t addr_len,
 	     const struct ntp_peer_params *params, const struct ntp_peer_callbacks *cb,
 	     void *arg)
 {
@@ -498,6 +514,7 @@ ntp_peer_new(struct event_base *base, struct clk *clock, const struct timespec *
 	p->base = base;
 	p->clock = clock;
 	p->epoch = epoch;
+	p->self = self;
 	memcpy(&p->addr, addr, addr_len);
 	p->addr_len = addr_len;
 	p->params = *params;

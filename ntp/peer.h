@@ -17,6 +17,7 @@
 
 #include "clock.h"
 #include "filter.h"
+#include "reference.h"
 
 struct event_base;
 struct ntp_peer;
@@ -65,11 +66,13 @@ struct ntp_peer_callbacks {
 
 /*
  * A peer polling ADDR on BASE, measuring with CLOCK. Sample times are
- * seconds since *EPOCH on CLOCK. CLOCK, EPOCH, CB and ARG are borrowed.
- * Polling starts with a burst at once.
+ * seconds since *EPOCH on CLOCK. *SELF is what we announce ourselves (for
+ * the loop check). CLOCK, EPOCH, SELF, CB and ARG are borrowed. Polling
+ * starts with a burst at once.
  */
 struct ntp_peer *ntp_peer_new(struct event_base *base, struct clk *clock,
-			      const struct timespec *epoch, const struct sockaddr *addr,
+			      const struct timespec *epoch, const struct ntp_ref *self,
+			      const struct sockaddr *addr,
 			      socklen_t addr_len, const struct ntp_peer_params *params,
 			      const struct ntp_peer_callbacks *cb, void *arg);
 struct ntp_peer *ntp_peer_free(struct ntp_peer *p);
