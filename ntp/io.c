@@ -52,6 +52,15 @@ set_opt(int fd, int level, int name, int value)
 	return setsockopt(fd, level, name, &value, sizeof(value));
 }
 
+static int
+is_wildcard(const struct sockaddr *addr)
+{
+	if (addr->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)addr)->sin_addr.s_addr == htonl(INADDR_ANY);
+	return addr->sa_family == AF_INET6 &&
+	       IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)addr)->sin6_addr);
+}
+
 int
 ntp_io_open(const struct sockaddr *addr, socklen_t len, char **ret_cause)
 {
@@ -71,14 +80,18 @@ ntp_io_open(const struct sockaddr *addr, socklen_t len, char **ret_cause)
 		goto fail;
 	if (set_opt(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1) < 0)
 		goto fail;
-	if (addr->sa_family == AF_INET6) {
-		/* One socket per family: [::] must not swallow IPv4. */
-		if (set_opt(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1) < 0 ||
-		    set_opt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1) < 0)
-			goto fail;
-	} else if (set_opt(fd, IPPROTO_IP, IP_PKTINFO, 1) < 0) {
+	/* One socket per family: [::] must not swallow IPv4. */
+	if (addr->sa_family == AF_INET6 && set_opt(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1) < 0)
 		goto fail;
-	}
+	/*
+	 * Only a wildcard socket needs to learn (and reuse) the address each
+	 * request came to; on a bound address the per-packet control message
+	 * and the source route lookup it forces would be pure cost.
+	 */
+	if (is_wildcard(addr) &&
+	    (addr->sa_family == AF_INET6 ? set_opt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1)
+					 : set_opt(fd, IPPROTO_IP, IP_PKTINFO, 1)) < 0)
+		goto fail;
 	if (bind(fd, addr, len) < 0)
 		goto fail;
 	return fd;
