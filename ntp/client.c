@@ -31,6 +31,13 @@
 #define TIMESTAMP_NOISE 1e-6
 /* A source's newest sample older than this many of its polls is stale. */
 #define STALE_POLLS 8
+/*
+ * Before the first clock update, wait this long at most for every source to
+ * answer its first burst: the first sources to answer must not decide alone
+ * (a single liar answering first would be followed, and then slewed away
+ * from for minutes).
+ */
+#define FIRST_UPDATE_WAIT 16.0
 /* Resolution failures back off from this, doubling, up to the maximum. */
 #define RESOLVE_RETRY_MIN 2.0
 #define RESOLVE_RETRY_MAX 600.0
@@ -412,18 +419,41 @@ count_verdict(const enum ntp_sel_verdict *v, size_t n, enum ntp_sel_verdict whic
 
 static void refresh_reference(struct ntp_client *c);
 
+/* Has every source answered or failed its first burst (or have we waited long enough)? */
+static int
+everyone_heard(const struct ntp_client *c, double now)
+{
+	if (!isnan(c->last_update) || now > FIRST_UPDATE_WAIT)
+		return 1;
+	for (const struct source *s = c->sources; s != NULL; s = s->next) {
+		if (s->peer == NULL) {
+			if (s->resolve_error[0] == '\0')
+				return 0;
+		} else if (ntp_peer_state(s->peer) == NTP_PEER_STARTING &&
+			   ntp_peer_stats(s->peer)->sent < NTP_PEER_BURST) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
 static void
 run_selection(struct ntp_client *c)
 {
-	struct ntp_sel_source *in = xcalloc(c->n_sources, sizeof(*in));
-	struct ntp_flt_estimate *est = xcalloc(c->n_sources, sizeof(*est));
-	enum ntp_sel_verdict *verdicts = xcalloc(c->n_sources, sizeof(*verdicts));
 	struct ntp_sel_params params = {.max_distance = c->opts.max_distance,
 					.min_survivors = 3, .stratum_weight = 1e-3};
+	struct ntp_sel_source *in;
+	struct ntp_flt_estimate *est;
+	enum ntp_sel_verdict *verdicts;
 	struct ntp_sel_result r;
 	double now = now_seconds(c);
 	size_t i = 0;
 
+	if (!everyone_heard(c, now))
+		return;
+	in = xcalloc(c->n_sources, sizeof(*in));
+	est = xcalloc(c->n_sources, sizeof(*est));
+	verdicts = xcalloc(c->n_sources, sizeof(*verdicts));
 	for (struct source *s = c->sources; s != NULL; s = s->next, i++) {
 		(void)source_input(s, now, &in[i], &est[i]);
 		s->root_distance = in[i].usable ? in[i].root_distance : NAN;

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
+#include <linux/errqueue.h>
+#include <linux/net_tstamp.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,8 +19,6 @@
 #include "peer.h"
 #include "reference.h"
 
-/* Requests in a burst (start-up and resync), as chrony's iburst. */
-#define BURST 4
 /* Interval between burst requests, at most; shorter when min_poll is. */
 #define BURST_INTERVAL 2.0
 /* Good samples in a row before the poll interval doubles. */
@@ -56,7 +56,8 @@ struct ntp_peer {
 
 	int fd;              /* the outstanding request's socket, or -1 */
 	uint64_t cookie;     /* its transmit field; 0 once answered */
-	struct timespec t1;  /* our clock when it left */
+	struct timespec t1;  /* our clock when it left: read before send(), then
+				the kernel's transmit timestamp once it arrives */
 	struct sockaddr_storage local; /* our address on that socket (loop check) */
 	struct event *read_ev, *poll_ev, *expire_ev;
 
@@ -189,10 +190,19 @@ open_socket(struct ntp_peer *p)
 
 	if (fd < 0)
 		return -errno;
+	/*
+	 * Kernel timestamps both ways: receive (SO_TIMESTAMPNS), and transmit
+	 * through the error queue, so a process preempted between reading the
+	 * clock and sending does not skew T1.
+	 */
+	int tx = SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE |
+		 SOF_TIMESTAMPING_OPT_TSONLY;
+
 	flags = fcntl(fd, F_GETFL);
 	/* connect() binds a fresh ephemeral port, which Linux picks at random. */
 	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &tx, sizeof(tx)) < 0 ||
 	    connect(fd, (struct sockaddr *)&p->addr, p->addr_len) < 0 ||
 	    getsockname(fd, (struct sockaddr *)&p->local, &len) < 0) {
 		int err = errno;
@@ -456,6 +466,33 @@ handle_answer(struct ntp_peer *p, const uint8_t *buf, size_t len, const struct t
 	}
 }
 
+/* Take the kernel's transmit timestamp of the outstanding request, if queued. */
+static void
+read_tx_timestamp(struct ntp_peer *p, int fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct scm_timestamping)) +
+			 CMSG_SPACE(sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in6))];
+		struct cmsghdr align;
+	} control;
+	struct msghdr mh = {.msg_control = control.buf, .msg_controllen = sizeof(control.buf)};
+
+	while (recvmsg(fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) >= 0) {
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+			struct scm_timestamping ts;
+
+			if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPING ||
+			    c->cmsg_len < CMSG_LEN(sizeof(ts)))
+				continue;
+			memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+			/* ts[0] is the software stamp; 0 when the kernel gave none. */
+			if (p->cookie != 0 && (ts.ts[0].tv_sec != 0 || ts.ts[0].tv_nsec != 0))
+				clk_from_kernel(p->clock, &ts.ts[0], &p->t1);
+		}
+		mh.msg_controllen = sizeof(control.buf);
+	}
+}
+
 static void
 on_readable(evutil_socket_t fd, short what, void *arg)
 {
@@ -471,6 +508,7 @@ on_readable(evutil_socket_t fd, short what, void *arg)
 	ssize_t n;
 
 	(void)what;
+	read_tx_timestamp(p, fd);
 	for (;;) {
 		int have_kernel = 0;
 
@@ -549,7 +587,7 @@ ntp_peer_burst(struct ntp_peer *p)
 {
 	if (p->state == NTP_PEER_DENIED)
 		return;
-	p->burst_left = BURST;
+	p->burst_left = NTP_PEER_BURST;
 	schedule(p, 0.0);
 }
 

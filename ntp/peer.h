@@ -22,6 +22,9 @@
 struct event_base;
 struct ntp_peer;
 
+/* Requests in a burst (start-up and resync), as chrony's iburst. */
+#define NTP_PEER_BURST 4
+
 /* W32Time NtpServer flags. */
 #define NTP_PEER_SPECIAL_INTERVAL 0x1 /* poll every special_interval seconds */
 #define NTP_PEER_FALLBACK_ONLY 0x2    /* use only when every other source fails */
