@@ -30,7 +30,11 @@ t_cleanup() {
 	for pid in "${T_PIDS[@]}"; do
 		wait "$pid" 2>/dev/null || true
 	done
-	if [ "$T_FAILED" -ne 0 ] && [ -z "${T_KEEP:-}" ]; then
+	if [ -n "${T_KEEP:-}" ]; then
+		echo "kept $T_DIR"
+		return
+	fi
+	if [ "$T_FAILED" -ne 0 ]; then
 		# Leave the logs of a failed test where they can be read.
 		for f in "$T_DIR"/*.log; do
 			[ -f "$f" ] || continue
