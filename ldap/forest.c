@@ -1,0 +1,1847 @@
+/*
+ * forest.c - from what discovery read to a validated picture of the forest.
+ *
+ * dir_forest_build() works in named steps, each reading one kind of entry
+ * and validating its own inputs: the domains (crossRefs) and their tree,
+ * the sites, the DCs (server objects and their NTDS Settings), each
+ * domain's PDC (fSMORoleOwner on its NC head), the subnets, the pings, and
+ * last this machine. A step uses only what earlier steps accepted, so a
+ * value rejected once is absent from then on, and said to be so once.
+ *
+ * DNs are compared in normal form (dir_dn_normalise): slapd lower-cases
+ * them, AD does not, and either may space or escape them differently.
+ * Every string the picture points to is a copy in the forest's string
+ * pool, so the raw read can be freed as soon as the build returns.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "../common/log.h"
+#include "../common/xmalloc.h"
+#include "forest.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+#define ESC(str) (log_esc(str).s)
+
+/*
+ * Longest value accepted. AD's names are far shorter (a DN of a few
+ * hundred octets is already deep); anything longer is garbage or hostile.
+ */
+#define MAX_VALUE 4096
+/* DNS limits (RFC 1035 section 2.3.4), in text form without the final dot. */
+#define MAX_DNS_NAME 253
+#define MAX_DNS_LABEL 63
+
+/* crossRef systemFlags (MS-ADTS 2.2.10): a domain's crossRef has both. */
+#define FLAG_CR_NTDS_NC 0x1
+#define FLAG_CR_NTDS_DOMAIN 0x2
+/* nTDSDSA options (MS-ADTS 6.1.1.2.2.1.2.1.1). */
+#define NTDSDSA_OPT_IS_GC 0x1
+/* userAccountControl (MS-ADTS 2.2.16). */
+#define UF_WORKSTATION_TRUST_ACCOUNT 0x1000
+#define UF_SERVER_TRUST_ACCOUNT 0x2000
+#define UF_PARTIAL_SECRETS_ACCOUNT 0x4000000
+
+struct domain {
+	struct dir_domain pub;
+	const char *crossref;     /* normalised DN of its crossRef */
+	const char *trust_parent; /* normalised trustParent, or NULL */
+	const char *root_trust;   /* normalised rootTrust, or NULL */
+};
+
+struct dc {
+	struct dir_dc pub;
+	const char *server;  /* normalised DN of its server object */
+	const char *ntds;    /* normalised DN of its NTDS Settings */
+	const char *account; /* normalised serverReference (its computer object), or NULL */
+	int duplicate;       /* shares its host name with another: left out at the end */
+};
+
+struct forest {
+	struct domain *domains;
+	size_t n_domains;
+	struct dc *dcs;
+	size_t n_dcs;
+	struct dir_site *sites;
+	size_t n_sites;
+	struct dir_subnet *subnets;
+	size_t n_subnets;
+	struct dir_self self;
+	int root;
+	int source_dc;
+	const char *read_from;
+	double read_at;
+	char **problems;
+	size_t n_problems;
+	char **strings; /* the pool: everything the const char * above point to */
+	size_t n_strings;
+};
+
+/* What a build reads and what it keeps between steps. */
+struct build {
+	const struct dir_raw *raw;
+	const struct dir_identity *id;
+	struct forest *f;
+	const char **ntds; /* normal DNs of raw->ntds (NULL where rejected) */
+};
+
+static const char *const role_names[] = {
+	[DIR_ROLE_STANDALONE] = "standalone",
+	[DIR_ROLE_MEMBER] = "member",
+	[DIR_ROLE_DC] = "dc",
+	[DIR_ROLE_RODC] = "rodc",
+	[DIR_ROLE_PDC] = "pdc",
+	[DIR_ROLE_ROOT_PDC] = "root_pdc",
+};
+
+const char *
+dir_role_name(enum dir_role role)
+{
+	if ((unsigned)role >= N(role_names))
+		return "unknown";
+	return role_names[role];
+}
+
+/* ---- small helpers ----------------------------------------------------- */
+
+/* V, an array of N elements of SIZE, with room for one more: it doubles at powers of two. */
+static void *
+grow(void *v, size_t n, size_t size)
+{
+	if ((n & (n - 1)) == 0)
+		v = xreallocarray(v, n == 0 ? 1 : 2 * n, size);
+	return v;
+}
+
+/* Hand S to F's string pool; returns it. */
+static const char *
+keep(struct forest *f, char *s)
+{
+	f->strings = grow(f->strings, f->n_strings, sizeof(*f->strings));
+	f->strings[f->n_strings++] = s;
+	return s;
+}
+
+static void problem(struct build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Record one problem. Every untrusted string in it must have gone through ESC. */
+static void
+problem(struct build *b, const char *fmt, ...)
+{
+	struct forest *f = b->f;
+	va_list ap;
+	int n;
+	char *s;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	s = xmalloc(n > 0 ? (size_t)n + 1 : 1);
+	va_start(ap, fmt);
+	(void)vsnprintf(s, n > 0 ? (size_t)n + 1 : 1, fmt, ap);
+	va_end(ap);
+	f->problems = grow(f->problems, f->n_problems, sizeof(*f->problems));
+	f->problems[f->n_problems++] = s;
+}
+
+static int
+is_alpha(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static int
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* ASCII only: the C library's tolower() depends on the locale. */
+static char
+lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+static int
+hex_value(char c)
+{
+	if (is_digit(c))
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Index of the first of the N elements of SIZE octets at BASE whose string
+ * at OFFSET equals KEY under CMP, or -1. The lookups below are linear: a
+ * forest has tens of domains and at most thousands of DCs, and a build runs
+ * once per rediscovery.
+ */
+static int
+find(const void *base, size_t n, size_t size, size_t offset, const char *key,
+     int (*cmp)(const char *, const char *))
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *s = *(const char *const *)((const char *)base + i * size + offset);
+
+		if (s != NULL && cmp(s, key) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+static int
+domain_by_dn(const struct forest *f, const char *dn)
+{
+	return find(f->domains, f->n_domains, sizeof(*f->domains), offsetof(struct domain, pub.dn),
+		    dn, strcmp);
+}
+
+static int
+domain_by_crossref(const struct forest *f, const char *dn)
+{
+	return find(f->domains, f->n_domains, sizeof(*f->domains),
+		    offsetof(struct domain, crossref), dn, strcmp);
+}
+
+static int
+domain_by_name(const struct forest *f, const char *name)
+{
+	return find(f->domains, f->n_domains, sizeof(*f->domains),
+		    offsetof(struct domain, pub.name), name, strcasecmp);
+}
+
+static int
+site_by_dn(const struct forest *f, const char *dn)
+{
+	return find(f->sites, f->n_sites, sizeof(*f->sites), offsetof(struct dir_site, dn), dn,
+		    strcmp);
+}
+
+static int
+site_by_name(const struct forest *f, const char *name)
+{
+	return find(f->sites, f->n_sites, sizeof(*f->sites), offsetof(struct dir_site, name), name,
+		    strcasecmp);
+}
+
+static int
+dc_by_host(const struct forest *f, const char *host)
+{
+	return find(f->dcs, f->n_dcs, sizeof(*f->dcs), offsetof(struct dc, pub.host), host,
+		    strcasecmp);
+}
+
+static int
+dc_by_ntds(const struct forest *f, const char *dn)
+{
+	return find(f->dcs, f->n_dcs, sizeof(*f->dcs), offsetof(struct dc, ntds), dn, strcmp);
+}
+
+static int
+dc_by_account(const struct forest *f, const char *dn)
+{
+	return find(f->dcs, f->n_dcs, sizeof(*f->dcs), offsetof(struct dc, account), dn, strcmp);
+}
+
+/* ---- text -------------------------------------------------------------- */
+
+/* Length of the UTF-8 sequence at S, of which N octets are there; 0 when it is not one. */
+static size_t
+utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len;
+	unsigned long c;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2;
+		c = s[0] & 0x1f;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		len = 3;
+		c = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		c = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	/* Shortest form only, no surrogates, nothing past U+10FFFF. */
+	if ((len == 3 && c < 0x800) || (len == 4 && (c < 0x10000 || c > 0x10ffff)) ||
+	    (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	return len;
+}
+
+int
+dir_text_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (size_t i = 0, n; i < len; i += n) {
+		n = utf8_len(p + i, len - i);
+		if (n == 0 || p[i] < 0x20 || p[i] == 0x7f)
+			return 0;
+		/* The C1 controls, U+0080 to U+009F, are 0xc2 0x80-0x9f. */
+		if (n == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0)
+			return 0;
+	}
+	return 1;
+}
+
+/* ---- DNs --------------------------------------------------------------- */
+
+/* A growing string of octets; S is NUL-terminated once anything was added. */
+struct buf {
+	char *s;
+	size_t len, cap;
+};
+
+static void
+buf_add(struct buf *b, const char *p, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		b->cap = 2 * (b->len + n + 1);
+		b->s = xreallocarray(b->s, b->cap, 1);
+	}
+	memcpy(b->s + b->len, p, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+static void
+buf_char(struct buf *b, char c)
+{
+	buf_add(b, &c, 1);
+}
+
+/* One attribute type and value of an RDN, as parsed. */
+struct ava {
+	struct buf type;  /* lower case */
+	struct buf value; /* escapes resolved; for BER, the '#' and hex digits */
+	int ber;          /* '#' form: kept as text, never decoded */
+	char sep;         /* what ended it: ',' (also for ';'), '+' or '\0' */
+};
+
+static const char *
+skip_spaces(const char *p)
+{
+	while (*p == ' ')
+		p++;
+	return p;
+}
+
+/* The octets RFC 4514 section 2.4 escapes in values (and ';', which RFC 1779 separates with). */
+static int
+special(char c)
+{
+	return c != '\0' && strchr(",+\"\\<>;=", c) != NULL;
+}
+
+/*
+ * An attribute type (RFC 4514 section 3): a keystring (a letter, then
+ * letters, digits and hyphens) or a numeric OID. Appends it lower-cased
+ * to OUT; returns what follows, or NULL.
+ */
+static const char *
+parse_type(const char *p, struct buf *out)
+{
+	const char *start = p;
+
+	if (is_alpha(*p)) {
+		while (is_alpha(*p) || is_digit(*p) || *p == '-')
+			p++;
+	} else if (is_digit(*p)) {
+		while (is_digit(*p) || (*p == '.' && is_digit(p[1])))
+			p++;
+	} else {
+		return NULL;
+	}
+	for (; start < p; start++)
+		buf_char(out, lower(*start));
+	return p;
+}
+
+/*
+ * A backslash escape, P just past the backslash: a hex pair, or one of
+ * the characters RFC 4514 lets be escaped. Stores the octet in *RET;
+ * returns what follows, or NULL.
+ */
+static const char *
+parse_escape(const char *p, char *ret)
+{
+	int hi = hex_value(p[0]), lo = hi < 0 ? -1 : hex_value(p[1]);
+
+	if (lo >= 0) {
+		*ret = (char)(hi << 4 | lo);
+		return p + 2;
+	}
+	if (special(*p) || *p == ' ' || *p == '#') {
+		*ret = *p;
+		return p + 1;
+	}
+	return NULL;
+}
+
+/* A '#' BER value: kept as its lower-cased hex text. */
+static const char *
+parse_ber(const char *p, struct ava *a)
+{
+	buf_char(&a->value, '#');
+	for (p++; hex_value(p[0]) >= 0 && hex_value(p[1]) >= 0; p += 2) {
+		buf_char(&a->value, lower(p[0]));
+		buf_char(&a->value, lower(p[1]));
+	}
+	a->ber = 1;
+	return a->value.len > 1 && hex_value(*p) < 0 ? skip_spaces(p) : NULL;
+}
+
+/* An RFC 1779 quoted value: separators inside are plain octets. */
+static const char *
+parse_quoted(const char *p, struct ava *a)
+{
+	char c;
+
+	for (p++; *p != '"';) {
+		if (*p == '\0')
+			return NULL;
+		if (*p != '\\')
+			c = *p++;
+		else if ((p = parse_escape(p + 1, &c)) == NULL)
+			return NULL;
+		buf_char(&a->value, c);
+	}
+	return skip_spaces(p + 1);
+}
+
+/*
+ * A plain value, up to the next unescaped separator. Unescaped spaces at
+ * its end are not part of it; escaped ones are.
+ */
+static const char *
+parse_plain(const char *p, struct ava *a)
+{
+	size_t significant = 0;
+	char c;
+
+	while (*p != '\0' && *p != ',' && *p != ';' && *p != '+') {
+		if (*p == '\\') {
+			if ((p = parse_escape(p + 1, &c)) == NULL)
+				return NULL;
+			buf_char(&a->value, c);
+			significant = a->value.len;
+			continue;
+		}
+		buf_char(&a->value, *p);
+		if (*p++ != ' ')
+			significant = a->value.len;
+	}
+	a->value.len = significant;
+	if (a->value.s != NULL)
+		a->value.s[significant] = '\0';
+	return p;
+}
+
+/*
+ * One attribute type and value at P, with the spaces AD and RFC 1779
+ * allow around '=' and the separators. Fills A and returns what follows
+ * the separator that ended it, or NULL when there is no AVA here.
+ */
+static const char *
+parse_ava(const char *p, struct ava *a)
+{
+	a->type.len = a->value.len = 0;
+	a->ber = 0;
+	if ((p = parse_type(skip_spaces(p), &a->type)) == NULL)
+		return NULL;
+	p = skip_spaces(p);
+	if (*p++ != '=')
+		return NULL;
+	p = skip_spaces(p);
+	if (*p == '#')
+		p = parse_ber(p, a);
+	else if (*p == '"')
+		p = parse_quoted(p, a);
+	else
+		p = parse_plain(p, a);
+	if (p == NULL || (*p != '\0' && *p != ',' && *p != ';' && *p != '+'))
+		return NULL;
+	a->sep = *p == ';' ? ',' : *p;
+	return *p == '\0' ? p : p + 1;
+}
+
+/* Append A in normal form (see dir_dn_normalise) to OUT. */
+static void
+render_ava(const struct ava *a, struct buf *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *v = (const unsigned char *)a->value.s;
+	size_t n = a->value.len;
+
+	buf_add(out, a->type.s, a->type.len);
+	buf_char(out, '=');
+	if (a->ber) {
+		buf_add(out, a->value.s, n);
+		return;
+	}
+	for (size_t i = 0, len; i < n; i += len) {
+		char c = lower((char)v[i]);
+		int edge = (i == 0 && (c == '#' || c == ' ')) || (i == n - 1 && c == ' ');
+
+		len = utf8_len(v + i, n - i);
+		if (len == 0 || v[i] < 0x20 || v[i] == 0x7f) {
+			char e[3] = {'\\', hex[v[i] >> 4], hex[v[i] & 0xf]};
+
+			buf_add(out, e, sizeof(e));
+			len = 1;
+		} else if (len > 1) {
+			buf_add(out, (const char *)v + i, len);
+		} else {
+			if (special(c) || edge)
+				buf_char(out, '\\');
+			buf_char(out, c);
+		}
+	}
+}
+
+/* Append the normal form of the non-empty DN at P to OUT; -1 when it is no DN. */
+static int
+render_dn(const char *p, struct buf *out)
+{
+	struct ava a = {0};
+	int ret = 0;
+
+	do {
+		if ((p = parse_ava(p, &a)) == NULL) {
+			ret = -1;
+			break;
+		}
+		render_ava(&a, out);
+		if (a.sep != '\0')
+			buf_char(out, a.sep);
+	} while (a.sep != '\0');
+	free(a.type.s);
+	free(a.value.s);
+	return ret;
+}
+
+char *
+dir_dn_normalise(const char *dn)
+{
+	struct buf out = {0};
+
+	if (dn == NULL)
+		return NULL;
+	buf_add(&out, "", 0);
+	if (*dn != '\0' && render_dn(dn, &out) < 0) {
+		free(out.s);
+		return NULL;
+	}
+	return out.s;
+}
+
+int
+dir_dn_equal(const char *a, const char *b)
+{
+	char *na = dir_dn_normalise(a), *nb = dir_dn_normalise(b);
+	int equal = na != NULL && nb != NULL && strcmp(na, nb) == 0;
+
+	free(na);
+	free(nb);
+	return equal;
+}
+
+/* The parent of DN, in normal form: a suffix of it, or NULL for a DN of one RDN. */
+static const char *
+dn_parent(const char *dn)
+{
+	for (const char *p = dn; *p != '\0'; p++) {
+		/* An escape is a backslash and a special octet or a hex pair: never a ','. */
+		if (*p == '\\' && p[1] != '\0')
+			p++;
+		else if (*p == ',')
+			return p + 1;
+	}
+	return NULL;
+}
+
+/* The value of the first AVA of DN, in its own case, when it is non-empty text; else NULL. */
+static char *
+rdn_value(const char *dn)
+{
+	struct ava a = {0};
+	char *v = NULL;
+
+	if (parse_ava(dn, &a) != NULL && !a.ber && a.value.len > 0 &&
+	    dir_text_valid(a.value.s, a.value.len))
+		v = xstrndup(a.value.s, a.value.len);
+	free(a.type.s);
+	free(a.value.s);
+	return v;
+}
+
+/* ---- reading values ---------------------------------------------------- */
+
+/* How an entry is named in problems. */
+static const char *
+where(const struct dir_entry *e)
+{
+	if (e->dn == NULL)
+		return "(an entry without a DN)";
+	return *e->dn == '\0' ? "the rootDSE" : e->dn;
+}
+
+/* The first value of ATTR in E; NULL when there is none, a problem when REQUIRED. */
+static const struct dir_value *
+first_value(struct build *b, const struct dir_entry *e, const char *attr, int required)
+{
+	const struct dir_value *v = dir_entry_value(e, attr);
+
+	if (v == NULL && required)
+		problem(b, "%s has no %s", ESC(where(e)), attr);
+	return v;
+}
+
+/* Value V of ATTR in E as text; NULL, after saying why, when too long or not text. */
+static const char *
+checked(struct build *b, const struct dir_entry *e, const char *attr, const struct dir_value *v)
+{
+	if (v->len > MAX_VALUE)
+		problem(b, "%s: %s rejected: %zu octets, more than %d", ESC(where(e)), attr, v->len,
+			MAX_VALUE);
+	else if (!dir_text_valid(v->data, v->len))
+		problem(b, "%s: %s rejected: not UTF-8 text: %s", ESC(where(e)), attr,
+			log_esc_mem(v->data, v->len).s);
+	else
+		return v->data;
+	return NULL;
+}
+
+/* The first value of ATTR in E as text (pointing into E), or NULL. */
+static const char *
+text(struct build *b, const struct dir_entry *e, const char *attr, int required)
+{
+	const struct dir_value *v = first_value(b, e, attr, required);
+
+	return v != NULL ? checked(b, e, attr, v) : NULL;
+}
+
+/* S in normal DN form, kept; NULL when it is no DN, or the empty one (which names nothing here). */
+static const char *
+keep_dn(struct build *b, const char *s)
+{
+	char *dn = dir_dn_normalise(s);
+
+	if (dn == NULL || *dn == '\0') {
+		free(dn);
+		return NULL;
+	}
+	return keep(b->f, dn);
+}
+
+/* Value V of DN-valued ATTR in E in normal form, kept; NULL after saying why. */
+static const char *
+value_dn(struct build *b, const struct dir_entry *e, const char *attr, const struct dir_value *v)
+{
+	const char *s = checked(b, e, attr, v), *dn;
+
+	if (s == NULL)
+		return NULL;
+	if ((dn = keep_dn(b, s)) == NULL)
+		problem(b, "%s: %s is not a DN: %s", ESC(where(e)), attr, ESC(s));
+	return dn;
+}
+
+/* The first value of DN-valued ATTR in E in normal form, or NULL. */
+static const char *
+dn_attr(struct build *b, const struct dir_entry *e, const char *attr, int required)
+{
+	const struct dir_value *v = first_value(b, e, attr, required);
+
+	return v != NULL ? value_dn(b, e, attr, v) : NULL;
+}
+
+/* E's own DN in normal form, or NULL after saying why. */
+static const char *
+entry_dn(struct build *b, const struct dir_entry *e)
+{
+	struct dir_value v = {e->dn, e->dn != NULL ? strlen(e->dn) : 0};
+
+	if (e->dn == NULL) {
+		problem(b, "an entry without a DN, ignored");
+		return NULL;
+	}
+	return value_dn(b, e, "its DN", &v);
+}
+
+/* The DNs of L's entries in normal form, NULL where rejected; the array is the caller's. */
+static const char **
+entry_dns(struct build *b, const struct dir_entry_list *l)
+{
+	const char **dns = xcalloc(l->n, sizeof(*dns));
+
+	for (size_t i = 0; i < l->n; i++)
+		dns[i] = entry_dn(b, &l->v[i]);
+	return dns;
+}
+
+/* S as a DNS name, lower case and without a final dot, kept; NULL when it is none. */
+static const char *
+keep_dns_name(struct build *b, const char *s)
+{
+	size_t len = strlen(s), label = 0;
+	char *name;
+
+	if (len > 0 && s[len - 1] == '.')
+		len--;
+	if (len == 0 || len > MAX_DNS_NAME)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '.' && label > 0)
+			label = 0;
+		else if (!(is_alpha(s[i]) || is_digit(s[i]) || s[i] == '-' || s[i] == '_') ||
+			 ++label > MAX_DNS_LABEL)
+			return NULL;
+	}
+	if (label == 0)
+		return NULL;
+	name = xstrndup(s, len);
+	for (size_t i = 0; i < len; i++)
+		name[i] = lower(name[i]);
+	return keep(b->f, name);
+}
+
+/* The first value of ATTR in E as a DNS name (keep_dns_name), or NULL. */
+static const char *
+dns_attr(struct build *b, const struct dir_entry *e, const char *attr, int required)
+{
+	const char *s = text(b, e, attr, required), *name;
+
+	if (s == NULL)
+		return NULL;
+	if ((name = keep_dns_name(b, s)) == NULL)
+		problem(b, "%s: %s is not a DNS name: %s", ESC(where(e)), attr, ESC(s));
+	return name;
+}
+
+/*
+ * The first value of integer-valued ATTR in E as its 32 bits: AD's
+ * Integer syntax is signed, and systemFlags can be negative. Returns 1,
+ * 0 when absent, -1 when rejected.
+ */
+static int
+number(struct build *b, const struct dir_entry *e, const char *attr, int required, uint32_t *ret)
+{
+	const char *s = text(b, e, attr, required);
+	char *end;
+	long long v;
+
+	if (s == NULL)
+		return dir_entry_value(e, attr) == NULL ? 0 : -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if ((*s != '-' && !is_digit(*s)) || *end != '\0' || errno != 0 || v < INT32_MIN ||
+	    v > (long long)UINT32_MAX) {
+		problem(b, "%s: %s is not a 32-bit number: %s", ESC(where(e)), attr, ESC(s));
+		return -1;
+	}
+	*ret = (uint32_t)v;
+	return 1;
+}
+
+/* Whether ATTR in E is TRUE; anything but TRUE or FALSE is said and taken as FALSE. */
+static int
+boolean(struct build *b, const struct dir_entry *e, const char *attr)
+{
+	const char *s = text(b, e, attr, 0);
+
+	if (s == NULL || strcasecmp(s, "FALSE") == 0)
+		return 0;
+	if (strcasecmp(s, "TRUE") == 0)
+		return 1;
+	problem(b, "%s: %s is neither TRUE nor FALSE: %s", ESC(where(e)), attr, ESC(s));
+	return 0;
+}
+
+/* Whether ATTR in E has the value S, case-insensitively (as objectClass lists classes). */
+static int
+has_value(const struct dir_entry *e, const char *attr, const char *s)
+{
+	const struct dir_attr *a = dir_entry_attr(e, attr);
+	size_t len = strlen(s);
+
+	for (size_t i = 0; a != NULL && i < a->n_vals; i++)
+		if (a->vals[i].len == len && strncasecmp(a->vals[i].data, s, len) == 0)
+			return 1;
+	return 0;
+}
+
+/* ---- step 1: domains --------------------------------------------------- */
+
+/*
+ * A domain from crossRef E, when its systemFlags say it is one. A crossRef
+ * with Enabled FALSE is pre-created for a domain not there yet, and a
+ * second crossRef for a name or NC already read (a replication conflict
+ * leaves such) is left out.
+ */
+static void
+read_domain(struct build *b, const struct dir_entry *e)
+{
+	const uint32_t both = FLAG_CR_NTDS_NC | FLAG_CR_NTDS_DOMAIN;
+	struct forest *f = b->f;
+	struct domain d = {.pub = {.parent = -1, .root_trust = -1, .pdc = -1}};
+	const char *enabled, *netbios;
+	uint32_t flags;
+
+	if (number(b, e, "systemFlags", 1, &flags) <= 0 || (flags & both) != both)
+		return;
+	enabled = text(b, e, "Enabled", 0);
+	if (enabled != NULL && strcasecmp(enabled, "FALSE") == 0)
+		return;
+	if ((d.crossref = entry_dn(b, e)) == NULL || (d.pub.dn = dn_attr(b, e, "nCName", 1)) == NULL ||
+	    (d.pub.name = dns_attr(b, e, "dnsRoot", 1)) == NULL)
+		return;
+	if ((netbios = text(b, e, "nETBIOSName", 0)) != NULL)
+		d.pub.netbios = keep(f, xstrdup(netbios));
+	d.trust_parent = dn_attr(b, e, "trustParent", 0);
+	d.root_trust = dn_attr(b, e, "rootTrust", 0);
+	if (domain_by_dn(f, d.pub.dn) >= 0 || domain_by_name(f, d.pub.name) >= 0) {
+		problem(b, "%s: a second crossRef for domain %s (%s), ignored", ESC(where(e)),
+			ESC(d.pub.name), ESC(d.pub.dn));
+		return;
+	}
+	f->domains[f->n_domains++] = d;
+}
+
+static int
+by_domain_name(const void *a, const void *b)
+{
+	return strcmp(((const struct domain *)a)->pub.name, ((const struct domain *)b)->pub.name);
+}
+
+/* The domain whose crossRef is DN, D's ATTR; -1, said, when there is none. */
+static int
+crossref_target(struct build *b, const struct domain *d, const char *attr, const char *dn)
+{
+	int i = domain_by_crossref(b->f, dn);
+
+	if (i < 0)
+		problem(b, "domain %s: %s %s is no domain's crossRef", ESC(d->pub.name), attr, ESC(dn));
+	return i;
+}
+
+/* Parents from trustParent, and rootTrust, by the crossRefs they name. */
+static void
+link_domains(struct build *b)
+{
+	for (size_t i = 0; i < b->f->n_domains; i++) {
+		struct domain *d = &b->f->domains[i];
+
+		if (d->trust_parent != NULL)
+			d->pub.parent = crossref_target(b, d, "trustParent", d->trust_parent);
+		if (d->root_trust != NULL)
+			d->pub.root_trust = crossref_target(b, d, "rootTrust", d->root_trust);
+	}
+}
+
+/*
+ * The forest root: the domain the rootDSE's rootDomainNamingContext
+ * names, else the one domain with neither trustParent nor rootTrust. A
+ * rootDomainNamingContext naming no domain leaves it unknown rather than
+ * guessed.
+ */
+static int
+root_domain(struct build *b)
+{
+	const struct forest *f = b->f;
+	const struct dir_entry *rootdse = &b->raw->rootdse;
+	const char *dn;
+	int root = -1, n = 0;
+
+	if (dir_entry_value(rootdse, "rootDomainNamingContext") != NULL) {
+		if ((dn = dn_attr(b, rootdse, "rootDomainNamingContext", 1)) == NULL)
+			return -1;
+		if ((root = domain_by_dn(f, dn)) < 0)
+			problem(b, "the rootDSE's rootDomainNamingContext %s names no domain", ESC(dn));
+		return root;
+	}
+	for (size_t i = 0; i < f->n_domains; i++) {
+		if (f->domains[i].trust_parent == NULL && f->domains[i].root_trust == NULL) {
+			root = (int)i;
+			n++;
+		}
+	}
+	if (n == 1)
+		return root;
+	if (f->n_domains > 0)
+		problem(b, "the rootDSE has no rootDomainNamingContext and %d domains could be the "
+			   "forest root",
+			n);
+	return -1;
+}
+
+/* The forest root has no parent, whatever its crossRef says. */
+static void
+mark_root(struct build *b)
+{
+	struct forest *f = b->f;
+	struct domain *root;
+
+	if ((f->root = root_domain(b)) < 0)
+		return;
+	root = &f->domains[f->root];
+	root->pub.forest_root = 1;
+	if (root->pub.parent >= 0) {
+		problem(b, "the forest root %s has a trustParent, %s: ignored", ESC(root->pub.name),
+			ESC(f->domains[root->pub.parent].pub.name));
+		root->pub.parent = -1;
+	}
+}
+
+/*
+ * A trustParent cycle gives its domains no parent: walk up from each
+ * domain, marking the walk, until the chain ends or meets a domain seen
+ * before; meeting one on the current walk closes a cycle. Each domain is
+ * walked through once, so this is linear.
+ */
+static void
+break_cycles(struct build *b)
+{
+	struct forest *f = b->f;
+	enum { NEW, ON_WALK, SETTLED } *state = xcalloc(f->n_domains, sizeof(*state));
+	unsigned char *in_cycle = xcalloc(f->n_domains, 1);
+
+	for (size_t i = 0; i < f->n_domains; i++) {
+		int j = (int)i;
+
+		while (j >= 0 && state[j] == NEW) {
+			state[j] = ON_WALK;
+			j = f->domains[j].pub.parent;
+		}
+		if (j >= 0 && state[j] == ON_WALK) {
+			int k = j;
+
+			do {
+				in_cycle[k] = 1;
+				k = f->domains[k].pub.parent;
+			} while (k != j);
+		}
+		for (j = (int)i; j >= 0 && state[j] == ON_WALK; j = f->domains[j].pub.parent)
+			state[j] = SETTLED;
+	}
+	for (size_t i = 0; i < f->n_domains; i++) {
+		if (in_cycle[i]) {
+			problem(b, "domain %s: its trustParent chain comes back to it; no parent taken",
+				ESC(f->domains[i].pub.name));
+			f->domains[i].pub.parent = -1;
+		}
+	}
+	free(state);
+	free(in_cycle);
+}
+
+/* Whether DNS name NAME lies under PARENT (child.forest.test under forest.test). */
+static int
+dns_below(const char *name, const char *parent)
+{
+	size_t n = strlen(name), p = strlen(parent);
+
+	return n > p + 1 && name[n - p - 1] == '.' && strcmp(name + n - p, parent) == 0;
+}
+
+/*
+ * Which domains head a tree (see struct dir_domain), once the parents are
+ * final; a domain with neither link has an unknown place, and is no root.
+ */
+static void
+mark_tree_roots(struct build *b)
+{
+	struct forest *f = b->f;
+
+	for (size_t i = 0; i < f->n_domains; i++) {
+		struct domain *d = &f->domains[i];
+
+		if ((int)i == f->root || (d->pub.parent < 0 && d->pub.root_trust >= 0))
+			d->pub.tree_root = 1;
+		else if (d->pub.parent >= 0)
+			d->pub.tree_root = !dns_below(d->pub.name, f->domains[d->pub.parent].pub.name);
+		else if (d->trust_parent == NULL && d->root_trust == NULL)
+			problem(b, "domain %s has neither trustParent nor rootTrust: its place in the "
+				   "tree is unknown",
+				ESC(d->pub.name));
+	}
+}
+
+/* Step 1: the domains and their tree. */
+static void
+read_domains(struct build *b)
+{
+	const struct dir_entry_list *l = &b->raw->crossrefs;
+	struct forest *f = b->f;
+
+	f->domains = xcalloc(l->n, sizeof(*f->domains));
+	for (size_t i = 0; i < l->n; i++)
+		read_domain(b, &l->v[i]);
+	qsort(f->domains, f->n_domains, sizeof(*f->domains), by_domain_name);
+	link_domains(b);
+	mark_root(b);
+	break_cycles(b);
+	mark_tree_roots(b);
+}
+
+/* ---- step 2: sites ----------------------------------------------------- */
+
+static void
+read_site(struct build *b, const struct dir_entry *e)
+{
+	struct forest *f = b->f;
+	struct dir_site s;
+	char *name;
+
+	if ((s.dn = entry_dn(b, e)) == NULL)
+		return;
+	if ((name = rdn_value(e->dn)) == NULL) {
+		problem(b, "site %s: its name is not text, ignored", ESC(where(e)));
+		return;
+	}
+	s.name = keep(f, name);
+	if (site_by_dn(f, s.dn) >= 0 || site_by_name(f, s.name) >= 0) {
+		problem(b, "%s: a second site named %s, ignored", ESC(where(e)), ESC(s.name));
+		return;
+	}
+	f->sites[f->n_sites++] = s;
+}
+
+static int
+by_site_name(const void *a, const void *b)
+{
+	return strcasecmp(((const struct dir_site *)a)->name, ((const struct dir_site *)b)->name);
+}
+
+/* Step 2: the sites. */
+static void
+read_sites(struct build *b)
+{
+	const struct dir_entry_list *l = &b->raw->sites;
+	struct forest *f = b->f;
+
+	f->sites = xcalloc(l->n, sizeof(*f->sites));
+	for (size_t i = 0; i < l->n; i++)
+		read_site(b, &l->v[i]);
+	qsort(f->sites, f->n_sites, sizeof(*f->sites), by_site_name);
+}
+
+/* ---- step 3: DCs ------------------------------------------------------- */
+
+/* The NTDS Settings child of server object SERVER (normal DN), or NULL: then it is no DC. */
+static const struct dir_entry *
+ntds_of(const struct build *b, const char *server, const char **ret_dn)
+{
+	for (size_t i = 0; i < b->raw->ntds.n; i++) {
+		const char *parent = b->ntds[i] != NULL ? dn_parent(b->ntds[i]) : NULL;
+
+		if (parent != NULL && strcmp(parent, server) == 0) {
+			*ret_dn = b->ntds[i];
+			return &b->raw->ntds.v[i];
+		}
+	}
+	return NULL;
+}
+
+/* The site whose Servers container holds server object SERVER: CN=x,CN=Servers,CN=<site>,... */
+static int
+site_of_server(const struct forest *f, const char *server)
+{
+	static const char servers[] = "cn=servers,";
+	const char *parent = dn_parent(server);
+
+	if (parent == NULL || strncmp(parent, servers, sizeof(servers) - 1) != 0)
+		return -1;
+	return site_by_dn(f, parent + sizeof(servers) - 1);
+}
+
+/*
+ * The one domain among the DN values of attribute A (called ATTR) in
+ * NTDS; -1 when it names none or several (said, with HOST naming the DC).
+ */
+static int
+domain_among(struct build *b, const struct dir_entry *ntds, const char *attr,
+	     const struct dir_attr *a, const char *host)
+{
+	const struct forest *f = b->f;
+	int found = -1;
+
+	for (size_t i = 0; i < a->n_vals; i++) {
+		const char *dn = value_dn(b, ntds, attr, &a->vals[i]);
+		int d = dn != NULL ? domain_by_dn(f, dn) : -1;
+
+		if (d < 0 || d == found)
+			continue;
+		if (found >= 0) {
+			problem(b, "DC %s: %s names two domains, %s and %s", ESC(host), attr,
+				ESC(f->domains[found].pub.name), ESC(f->domains[d].pub.name));
+			return -1;
+		}
+		found = d;
+	}
+	if (found < 0)
+		problem(b, "DC %s: %s names no known domain", ESC(host), attr);
+	return found;
+}
+
+/*
+ * A DC's domain from its NTDS Settings: msDS-HasDomainNCs (2003 and
+ * later), else the one domain among the NCs it masters (msDS-hasMasterNCs,
+ * hasMasterNCs) or, for an RODC, fully replicates. The first of these
+ * attributes present decides.
+ */
+static int
+domain_of_ntds(struct build *b, const struct dir_entry *ntds, const char *host)
+{
+	static const char *const attrs[] = {"msDS-HasDomainNCs", "msDS-hasMasterNCs",
+					    "hasMasterNCs", "msDS-hasFullReplicaNCs"};
+
+	for (size_t i = 0; i < N(attrs); i++) {
+		const struct dir_attr *a = dir_entry_attr(ntds, attrs[i]);
+
+		if (a != NULL && a->n_vals > 0)
+			return domain_among(b, ntds, attrs[i], a, host);
+	}
+	problem(b, "DC %s: its NTDS Settings name no domain (no msDS-HasDomainNCs or hasMasterNCs)",
+		ESC(host));
+	return -1;
+}
+
+/*
+ * A DC from server object E, when it has NTDS Settings. Several DCs with
+ * one host name cannot be told apart (pings, our own entry and the
+ * hierarchy all go by host), so all of them are marked to be left out.
+ */
+static void
+read_dc(struct build *b, const struct dir_entry *e)
+{
+	struct forest *f = b->f;
+	struct dc dc = {.pub = {.domain = -1, .site = -1}};
+	const struct dir_entry *ntds;
+	uint32_t options;
+	char *name;
+	int other;
+
+	if ((dc.server = entry_dn(b, e)) == NULL || (ntds = ntds_of(b, dc.server, &dc.ntds)) == NULL ||
+	    (dc.pub.host = dns_attr(b, e, "dNSHostName", 1)) == NULL)
+		return;
+	if ((name = rdn_value(e->dn)) == NULL) {
+		problem(b, "DC %s: its server object's name is not text, ignored", ESC(dc.pub.host));
+		return;
+	}
+	dc.pub.name = keep(f, name);
+	dc.account = dn_attr(b, e, "serverReference", 0);
+	if ((dc.pub.site = site_of_server(f, dc.server)) < 0)
+		problem(b, "DC %s is in no site: its server object is %s", ESC(dc.pub.host),
+			ESC(where(e)));
+	dc.pub.domain = domain_of_ntds(b, ntds, dc.pub.host);
+	dc.pub.rodc = boolean(b, ntds, "msDS-isRODC") || has_value(ntds, "objectClass", "nTDSDSARO");
+	dc.pub.gc = number(b, ntds, "options", 0, &options) > 0 && (options & NTDSDSA_OPT_IS_GC);
+	if ((other = dc_by_host(f, dc.pub.host)) >= 0) {
+		problem(b, "DCs %s and %s have the same host name %s: both left out",
+			ESC(f->dcs[other].server), ESC(dc.server), ESC(dc.pub.host));
+		f->dcs[other].duplicate = 1;
+		return;
+	}
+	f->dcs[f->n_dcs++] = dc;
+}
+
+static int
+by_dc_host(const void *a, const void *b)
+{
+	return strcmp(((const struct dc *)a)->pub.host, ((const struct dc *)b)->pub.host);
+}
+
+/* The DC the rootDSE's dsServiceName names: the one discovery read from. */
+static void
+find_source_dc(struct build *b)
+{
+	struct forest *f = b->f;
+	const char *dn = dn_attr(b, &b->raw->rootdse, "dsServiceName", 0);
+
+	if (dn != NULL && (f->source_dc = dc_by_ntds(f, dn)) < 0)
+		problem(b, "the rootDSE's dsServiceName %s names no DC", ESC(dn));
+}
+
+/* Step 3: the DCs, then which of them was read from. */
+static void
+read_dcs(struct build *b)
+{
+	const struct dir_entry_list *l = &b->raw->servers;
+	struct forest *f = b->f;
+	size_t kept = 0;
+
+	b->ntds = entry_dns(b, &b->raw->ntds);
+	f->dcs = xcalloc(l->n, sizeof(*f->dcs));
+	for (size_t i = 0; i < l->n; i++)
+		read_dc(b, &l->v[i]);
+	for (size_t i = 0; i < f->n_dcs; i++)
+		if (!f->dcs[i].duplicate)
+			f->dcs[kept++] = f->dcs[i];
+	f->n_dcs = kept;
+	qsort(f->dcs, f->n_dcs, sizeof(*f->dcs), by_dc_host);
+	find_source_dc(b);
+}
+
+/* ---- step 4: PDCs ------------------------------------------------------ */
+
+/* Whether DN is the NTDS Settings of some server object read, DC or not. */
+static int
+ntds_exists(const struct build *b, const char *dn)
+{
+	for (size_t i = 0; i < b->raw->ntds.n; i++)
+		if (b->ntds[i] != NULL && strcmp(b->ntds[i], dn) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Domain I's PDC from fSMORoleOwner on its NC head HEAD: the DN of the
+ * PDC's NTDS Settings. It must be a DC of that very domain, and no RODC
+ * (which cannot hold the role); anything else is a problem and no PDC.
+ */
+static void
+set_pdc(struct build *b, size_t i, const struct dir_entry *head)
+{
+	struct forest *f = b->f;
+	struct domain *d = &f->domains[i];
+	const char *owner = dn_attr(b, head, "fSMORoleOwner", 1);
+	const struct dir_dc *dc;
+	int n;
+
+	if (owner == NULL)
+		return;
+	if ((n = dc_by_ntds(f, owner)) < 0) {
+		problem(b, "domain %s: fSMORoleOwner %s %s", ESC(d->pub.name), ESC(owner),
+			ntds_exists(b, owner) ? "is the NTDS Settings of a DC left out"
+					      : "names nothing that exists");
+		return;
+	}
+	dc = &f->dcs[n].pub;
+	if (dc->domain != (int)i) {
+		problem(b, "domain %s: fSMORoleOwner names %s, a DC of %s: not this domain's PDC",
+			ESC(d->pub.name), ESC(dc->host),
+			dc->domain >= 0 ? ESC(f->domains[dc->domain].pub.name) : "an unknown domain");
+		return;
+	}
+	if (dc->rodc) {
+		problem(b, "domain %s: fSMORoleOwner names %s, an RODC, which cannot be PDC",
+			ESC(d->pub.name), ESC(dc->host));
+		return;
+	}
+	d->pub.pdc = n;
+	f->dcs[n].pub.pdc = 1;
+}
+
+/*
+ * Step 4: each domain's PDC, from its NC head. A domain whose head was not
+ * read (its nCName names nothing read) has no known PDC.
+ */
+static void
+find_pdcs(struct build *b)
+{
+	const struct dir_entry_list *l = &b->raw->nc_heads;
+	const char **heads = entry_dns(b, l);
+	struct forest *f = b->f;
+
+	for (size_t i = 0; i < f->n_domains; i++) {
+		size_t j = 0;
+
+		while (j < l->n && (heads[j] == NULL || strcmp(heads[j], f->domains[i].pub.dn) != 0))
+			j++;
+		if (j < l->n)
+			set_pdc(b, i, &l->v[j]);
+		else
+			problem(b, "domain %s: its naming context %s was not read: its PDC is unknown",
+				ESC(f->domains[i].pub.name), ESC(f->domains[i].pub.dn));
+	}
+	free(heads);
+}
+
+/* ---- step 5: subnets --------------------------------------------------- */
+
+static size_t
+address_len(int family)
+{
+	return family == AF_INET ? 4 : 16;
+}
+
+/* Clear the bits of the N-octet address A past its first BITS. */
+static void
+mask(uint8_t *a, size_t n, unsigned bits)
+{
+	for (size_t i = 0; i < n; i++, bits = bits > 8 ? bits - 8 : 0)
+		a[i] &= (uint8_t)(0xff00 >> (bits > 8 ? 8 : bits));
+}
+
+/* An IPv4 or IPv6 address; an IPv4-mapped IPv6 one counts as IPv4. */
+static int
+parse_address(const char *s, int *ret_family, uint8_t *ret_addr)
+{
+	static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	uint8_t a[16] = {0};
+
+	if (inet_pton(AF_INET, s, a) == 1) {
+		*ret_family = AF_INET;
+	} else if (inet_pton(AF_INET6, s, a) != 1) {
+		return 0;
+	} else if (memcmp(a, v4mapped, sizeof(v4mapped)) == 0) {
+		memmove(a, a + sizeof(v4mapped), 4);
+		memset(a + 4, 0, sizeof(a) - 4);
+		*ret_family = AF_INET;
+	} else {
+		*ret_family = AF_INET6;
+	}
+	memcpy(ret_addr, a, sizeof(a));
+	return 1;
+}
+
+/* "10.1.0.0/16" or "fd00::/64" into S; 0 unless it is a prefix with its host bits zero. */
+static int
+parse_prefix(const char *text, struct dir_subnet *s)
+{
+	const char *slash = strrchr(text, '/');
+	char addr[INET6_ADDRSTRLEN];
+	uint8_t masked[16];
+	unsigned bits = 0;
+	size_t len;
+
+	if (slash == NULL || (len = (size_t)(slash - text)) >= sizeof(addr))
+		return 0;
+	memcpy(addr, text, len);
+	addr[len] = '\0';
+	if (!parse_address(addr, &s->family, s->addr))
+		return 0;
+	len = strlen(slash + 1);
+	if (len == 0 || len > 3 || strspn(slash + 1, "0123456789") != len)
+		return 0;
+	for (const char *p = slash + 1; *p != '\0'; p++)
+		bits = bits * 10 + (unsigned)(*p - '0');
+	if (bits > 8 * address_len(s->family))
+		return 0;
+	s->prefix = bits;
+	memcpy(masked, s->addr, sizeof(masked));
+	mask(masked, address_len(s->family), bits);
+	return memcmp(masked, s->addr, address_len(s->family)) == 0;
+}
+
+static int
+same_subnet(const struct dir_subnet *a, const struct dir_subnet *b)
+{
+	return a->family == b->family && a->prefix == b->prefix &&
+	       memcmp(a->addr, b->addr, sizeof(a->addr)) == 0;
+}
+
+/* A subnet from E: its name is the prefix, siteObject its site. */
+static void
+read_subnet(struct build *b, const struct dir_entry *e)
+{
+	struct forest *f = b->f;
+	struct dir_subnet s = {.site = -1};
+	const char *site;
+	char *name;
+
+	if (entry_dn(b, e) == NULL)
+		return;
+	if ((name = rdn_value(e->dn)) == NULL || !parse_prefix(name, &s)) {
+		problem(b, "subnet %s: its name is no address prefix with the host bits zero, ignored",
+			ESC(where(e)));
+		free(name);
+		return;
+	}
+	s.text = keep(f, name);
+	if ((site = dn_attr(b, e, "siteObject", 0)) != NULL && (s.site = site_by_dn(f, site)) < 0)
+		problem(b, "subnet %s: siteObject %s names no site", ESC(s.text), ESC(site));
+	for (size_t i = 0; i < f->n_subnets; i++) {
+		if (same_subnet(&f->subnets[i], &s)) {
+			problem(b, "%s: a second subnet %s, ignored", ESC(where(e)), ESC(s.text));
+			return;
+		}
+	}
+	f->subnets[f->n_subnets++] = s;
+}
+
+static int
+by_subnet(const void *a, const void *b)
+{
+	const struct dir_subnet *x = a, *y = b;
+	int c = memcmp(x->addr, y->addr, sizeof(x->addr));
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	if (c != 0)
+		return c;
+	return x->prefix < y->prefix ? -1 : x->prefix > y->prefix;
+}
+
+/* Step 5: the subnets. */
+static void
+read_subnets(struct build *b)
+{
+	const struct dir_entry_list *l = &b->raw->subnets;
+	struct forest *f = b->f;
+
+	f->subnets = xcalloc(l->n, sizeof(*f->subnets));
+	for (size_t i = 0; i < l->n; i++)
+		read_subnet(b, &l->v[i]);
+	qsort(f->subnets, f->n_subnets, sizeof(*f->subnets), by_subnet);
+}
+
+/* The subnet with a site holding ADDR, with the longest prefix; -1 when none does. */
+static int
+subnet_of(const struct forest *f, int family, const uint8_t *addr)
+{
+	int best = -1;
+
+	for (size_t i = 0; i < f->n_subnets; i++) {
+		const struct dir_subnet *s = &f->subnets[i];
+		uint8_t a[16];
+
+		if (s->family != family || s->site < 0 ||
+		    (best >= 0 && s->prefix <= f->subnets[best].prefix))
+			continue;
+		memcpy(a, addr, sizeof(a));
+		mask(a, address_len(family), s->prefix);
+		if (memcmp(a, s->addr, address_len(family)) == 0)
+			best = (int)i;
+	}
+	return best;
+}
+
+/* ---- step 6: pings ----------------------------------------------------- */
+
+/* Step 6: each answered LDAP ping to the DC of its host name. */
+static void
+attach_pings(struct build *b)
+{
+	struct forest *f = b->f;
+
+	for (size_t i = 0; i < b->raw->n_pings; i++) {
+		const struct dir_ping *p = &b->raw->pings[i];
+		const char *host;
+		int n;
+
+		if (!p->answered)
+			continue;
+		host = p->host != NULL ? keep_dns_name(b, p->host) : NULL;
+		if (host == NULL || (n = dc_by_host(f, host)) < 0) {
+			problem(b, "an LDAP ping answer from %s, which is no DC in the directory",
+				ESC(p->host));
+			continue;
+		}
+		if (!f->dcs[n].pub.ping_answered) {
+			f->dcs[n].pub.ping_answered = 1;
+			f->dcs[n].pub.ping_flags = p->flags;
+		}
+	}
+}
+
+/* ---- step 7: this machine ---------------------------------------------- */
+
+/* The domain whose naming context holds DN (the deepest one), or -1. */
+static int
+domain_holding(const struct forest *f, const char *dn)
+{
+	for (const char *p = dn; p != NULL; p = dn_parent(p)) {
+		int d = domain_by_dn(f, p);
+
+		if (d >= 0)
+			return d;
+	}
+	return -1;
+}
+
+/* The sAMAccountName we go by: the identity's account, else HOST$; NULL when unknown. */
+static char *
+wanted_account(const struct dir_identity *id)
+{
+	char *account;
+
+	if (id == NULL || (id->account == NULL && id->host == NULL))
+		return NULL;
+	if (id->account != NULL)
+		return xstrdup(id->account);
+	account = xasprintf("%s$", id->host);
+	for (char *p = account; *p != '\0'; p++)
+		*p = *p >= 'a' && *p <= 'z' ? (char)(*p - 'a' + 'A') : *p;
+	return account;
+}
+
+/*
+ * Our account among raw->self: sAMAccountName ours, in a known domain, and
+ * in the identity's domain when that holds any. None, or several, is no
+ * account (and a problem when a domain was expected or entries were read).
+ * Returns its index, its domain in *RET_DOMAIN.
+ */
+static int
+own_account(struct build *b, const char **dns, int *ret_domain)
+{
+	const struct dir_entry_list *l = &b->raw->self;
+	const struct dir_identity *id = b->id;
+	const char *domain = id != NULL && id->domain != NULL ? keep_dns_name(b, id->domain) : NULL;
+	int prefer = domain != NULL ? domain_by_name(b->f, domain) : -1;
+	char *want = wanted_account(id);
+	int found = -1, n_found = 0, found_preferred = -1, n_preferred = 0;
+
+	for (size_t i = 0; i < l->n; i++) {
+		const char *sam = text(b, &l->v[i], "sAMAccountName", 1);
+		int d = dns[i] != NULL ? domain_holding(b->f, dns[i]) : -1;
+
+		if (d < 0 || sam == NULL || (want != NULL && strcasecmp(sam, want) != 0))
+			continue;
+		if (d == prefer) {
+			found_preferred = (int)i;
+			n_preferred++;
+		}
+		found = (int)i;
+		n_found++;
+	}
+	if (n_preferred > 0) {
+		found = found_preferred;
+		n_found = n_preferred;
+	}
+	if (n_found > 1)
+		problem(b, "%d computer accounts are named %s: which is ours is unknown", n_found,
+			ESC(want));
+	else if (n_found == 0 && (l->n > 0 || domain != NULL))
+		problem(b, "our account %s was not found in any known domain", ESC(want));
+	free(want);
+	if (n_found != 1)
+		return -1;
+	*ret_domain = domain_holding(b->f, dns[found]);
+	if (domain != NULL && *ret_domain != prefer)
+		problem(b, "our account %s is in domain %s, not in %s as configured",
+			ESC(where(&l->v[found])), ESC(b->f->domains[*ret_domain].pub.name),
+			ESC(domain));
+	return found;
+}
+
+/*
+ * Our role as our account's userAccountControl says. An RODC's account
+ * has WORKSTATION_TRUST_ACCOUNT too, so PARTIAL_SECRETS_ACCOUNT is looked
+ * at first.
+ */
+static enum dir_role
+account_role(struct build *b, const struct dir_entry *e)
+{
+	uint32_t uac;
+
+	if (number(b, e, "userAccountControl", 1, &uac) <= 0)
+		return DIR_ROLE_STANDALONE;
+	if (uac & UF_PARTIAL_SECRETS_ACCOUNT)
+		return DIR_ROLE_RODC;
+	if (uac & UF_SERVER_TRUST_ACCOUNT)
+		return DIR_ROLE_DC;
+	if (uac & UF_WORKSTATION_TRUST_ACCOUNT)
+		return DIR_ROLE_MEMBER;
+	problem(b, "our account %s: userAccountControl 0x%x is no computer's", ESC(where(e)),
+		(unsigned)uac);
+	return DIR_ROLE_STANDALONE;
+}
+
+/*
+ * As a DC, our own entry among the DCs: the one whose serverReference is
+ * our account E (normal DN ACCOUNT), else the one with our host name. It
+ * must agree with the account on domain (else it is not taken) and on
+ * being an RODC (else the account's word stands); holding the PDC role
+ * makes us PDC.
+ */
+static void
+find_own_dc(struct build *b, const struct dir_entry *e, const char *account)
+{
+	struct forest *f = b->f;
+	struct dir_self *s = &f->self;
+	int i = dc_by_account(f, account);
+	const struct dir_dc *dc;
+
+	if (i < 0 && s->fqdn != NULL)
+		i = dc_by_host(f, s->fqdn);
+	if (i < 0) {
+		problem(b, "our account %s is a DC's, but no DC's server object refers to it",
+			ESC(where(e)));
+		return;
+	}
+	dc = &f->dcs[i].pub;
+	if (dc->domain != s->domain) {
+		problem(b, "our DC entry %s is not in our account's domain", ESC(dc->host));
+		return;
+	}
+	s->dc = i;
+	if (dc->rodc != (s->role == DIR_ROLE_RODC))
+		problem(b, "our account says %s, our NTDS Settings %s", dir_role_name(s->role),
+			dc->rodc ? "rodc" : "dc");
+	else if (dc->pdc)
+		s->role = s->domain == f->root ? DIR_ROLE_ROOT_PDC : DIR_ROLE_PDC;
+}
+
+/* The site of the first ping whose ClientSiteName names one, or -1. */
+static int
+site_from_pings(const struct build *b)
+{
+	for (size_t i = 0; i < b->raw->n_pings; i++) {
+		const struct dir_ping *p = &b->raw->pings[i];
+		int site;
+
+		if (p->answered && p->client_site != NULL &&
+		    (site = site_by_name(b->f, p->client_site)) >= 0)
+			return site;
+	}
+	return -1;
+}
+
+/* The subnet holding raw->local_address, or -1. */
+static int
+own_subnet(struct build *b)
+{
+	const char *local = b->raw->local_address;
+	uint8_t addr[16];
+	int family;
+
+	if (local == NULL)
+		return -1;
+	if (!parse_address(local, &family, addr)) {
+		problem(b, "our local address %s is no IP address", ESC(local));
+		return -1;
+	}
+	return subnet_of(b->f, family, addr);
+}
+
+static int
+is_dc(enum dir_role role)
+{
+	return role == DIR_ROLE_DC || role == DIR_ROLE_RODC || role == DIR_ROLE_PDC ||
+	       role == DIR_ROLE_ROOT_PDC;
+}
+
+/* Our site, by the rules in forest.h (struct dir_self). */
+static void
+place_self(struct build *b)
+{
+	struct forest *f = b->f;
+	struct dir_self *s = &f->self;
+	const char *configured = b->id != NULL ? b->id->site : NULL;
+	int i;
+
+	if (configured != NULL) {
+		if ((i = site_by_name(f, configured)) >= 0) {
+			s->site = i;
+			s->site_source = "config";
+			return;
+		}
+		problem(b, "the configured site %s does not exist", ESC(configured));
+	}
+	if (s->dc >= 0 && f->dcs[s->dc].pub.site >= 0) {
+		s->site = f->dcs[s->dc].pub.site;
+		s->site_source = "server object";
+		return;
+	}
+	if (!is_dc(s->role) && (i = own_subnet(b)) >= 0) {
+		s->site = f->subnets[i].site;
+		s->site_source = keep(f, xasprintf("subnet %s", f->subnets[i].text));
+		return;
+	}
+	if ((i = site_from_pings(b)) >= 0) {
+		s->site = i;
+		s->site_source = "ping";
+	}
+}
+
+/* Our short host name: the identity's, else our account's name without its '$'. */
+static const char *
+own_name(struct build *b, const struct dir_entry *account)
+{
+	const char *sam = account != NULL ? text(b, account, "sAMAccountName", 0) : NULL;
+	char *name;
+	size_t len;
+
+	if (b->id != NULL && b->id->host != NULL)
+		return keep(b->f, xstrdup(b->id->host));
+	if (sam == NULL)
+		return NULL;
+	len = strlen(sam);
+	name = xstrndup(sam, len > 0 && sam[len - 1] == '$' ? len - 1 : len);
+	for (char *p = name; *p != '\0'; p++)
+		*p = lower(*p);
+	return keep(b->f, name);
+}
+
+/* Step 7: this machine, from its own account. */
+static void
+find_self(struct build *b)
+{
+	struct dir_self *s = &b->f->self;
+	const char **dns = entry_dns(b, &b->raw->self);
+	const struct dir_entry *account = NULL;
+	int i = own_account(b, dns, &s->domain);
+
+	if (i >= 0) {
+		account = &b->raw->self.v[i];
+		s->fqdn = dns_attr(b, account, "dNSHostName", 0);
+		s->role = account_role(b, account);
+		if (is_dc(s->role))
+			find_own_dc(b, account, dns[i]);
+	}
+	s->name = own_name(b, account);
+	place_self(b);
+	free(dns);
+}
+
+/* ---- the build --------------------------------------------------------- */
+
+struct forest *
+dir_forest_build(const struct dir_raw *raw, const struct dir_identity *id)
+{
+	struct forest *f = xcalloc(1, sizeof(*f));
+	struct build b = {.raw = raw, .id = id, .f = f};
+
+	f->root = f->source_dc = -1;
+	f->self = (struct dir_self){
+		.domain = -1, .site = -1, .site_source = "unknown", .role = DIR_ROLE_STANDALONE,
+		.dc = -1};
+	if (raw->read_from != NULL)
+		f->read_from = keep(f, xstrdup(raw->read_from));
+	f->read_at = raw->read_at;
+	for (size_t i = 0; i < raw->n_errors; i++)
+		problem(&b, "%s", ESC(raw->errors[i]));
+	read_domains(&b);
+	read_sites(&b);
+	read_dcs(&b);
+	find_pdcs(&b);
+	read_subnets(&b);
+	attach_pings(&b);
+	find_self(&b);
+	free(b.ntds);
+	return f;
+}
+
+void
+dir_forest_free(struct forest *f)
+{
+	if (f == NULL)
+		return;
+	for (size_t i = 0; i < f->n_strings; i++)
+		free(f->strings[i]);
+	for (size_t i = 0; i < f->n_problems; i++)
+		free(f->problems[i]);
+	free(f->strings);
+	free(f->problems);
+	free(f->domains);
+	free(f->dcs);
+	free(f->sites);
+	free(f->subnets);
+	free(f);
+}
+
+size_t
+dir_forest_n_domains(const struct forest *f)
+{
+	return f->n_domains;
+}
+
+const struct dir_domain *
+dir_forest_domain(const struct forest *f, size_t i)
+{
+	return i < f->n_domains ? &f->domains[i].pub : NULL;
+}
+
+size_t
+dir_forest_n_dcs(const struct forest *f)
+{
+	return f->n_dcs;
+}
+
+const struct dir_dc *
+dir_forest_dc(const struct forest *f, size_t i)
+{
+	return i < f->n_dcs ? &f->dcs[i].pub : NULL;
+}
+
+size_t
+dir_forest_n_sites(const struct forest *f)
+{
+	return f->n_sites;
+}
+
+const struct dir_site *
+dir_forest_site(const struct forest *f, size_t i)
+{
+	return i < f->n_sites ? &f->sites[i] : NULL;
+}
+
+size_t
+dir_forest_n_subnets(const struct forest *f)
+{
+	return f->n_subnets;
+}
+
+const struct dir_subnet *
+dir_forest_subnet(const struct forest *f, size_t i)
+{
+	return i < f->n_subnets ? &f->subnets[i] : NULL;
+}
+
+const struct dir_self *
+dir_forest_self(const struct forest *f)
+{
+	return &f->self;
+}
+
+int
+dir_forest_root(const struct forest *f)
+{
+	return f->root;
+}
+
+int
+dir_forest_source_dc(const struct forest *f)
+{
+	return f->source_dc;
+}
+
+size_t
+dir_forest_n_problems(const struct forest *f)
+{
+	return f->n_problems;
+}
+
+const char *
+dir_forest_problem(const struct forest *f, size_t i)
+{
+	return i < f->n_problems ? f->problems[i] : NULL;
+}
+
+const char *
+dir_forest_read_from(const struct forest *f)
+{
+	return f->read_from;
+}
+
+double
+dir_forest_read_at(const struct forest *f)
+{
+	return f->read_at;
+}

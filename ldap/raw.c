@@ -1,0 +1,84 @@
+/*
+ * raw.c - freeing and reading plain directory data.
+ */
+#include <stdlib.h>
+#include <strings.h>
+
+#include "raw.h"
+
+void
+dir_entry_clear(struct dir_entry *e)
+{
+	for (size_t i = 0; i < e->n_attrs; i++) {
+		for (size_t j = 0; j < e->attrs[i].n_vals; j++)
+			free(e->attrs[i].vals[j].data);
+		free(e->attrs[i].vals);
+		free(e->attrs[i].name);
+	}
+	free(e->attrs);
+	free(e->dn);
+	*e = (struct dir_entry){0};
+}
+
+void
+dir_entry_list_free(struct dir_entry_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		dir_entry_clear(&l->v[i]);
+	free(l->v);
+	*l = (struct dir_entry_list){0};
+}
+
+void
+dir_raw_free(struct dir_raw *raw)
+{
+	if (raw == NULL)
+		return;
+	struct dir_entry_list *lists[] = {&raw->crossrefs, &raw->nc_heads, &raw->sites,
+					  &raw->servers,   &raw->ntds,     &raw->subnets,
+					  &raw->self};
+
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+		dir_entry_list_free(lists[i]);
+	dir_entry_clear(&raw->rootdse);
+	for (size_t i = 0; i < raw->n_pings; i++) {
+		free(raw->pings[i].host);
+		free(raw->pings[i].dc_site);
+		free(raw->pings[i].client_site);
+	}
+	free(raw->pings);
+	for (size_t i = 0; i < raw->n_errors; i++)
+		free(raw->errors[i]);
+	free(raw->errors);
+	free(raw->read_from);
+	free(raw->local_address);
+	free(raw);
+}
+
+void
+dir_identity_clear(struct dir_identity *id)
+{
+	free(id->host);
+	free(id->account);
+	free(id->domain);
+	free(id->realm);
+	free(id->site);
+	*id = (struct dir_identity){0};
+}
+
+const struct dir_attr *
+dir_entry_attr(const struct dir_entry *e, const char *name)
+{
+	for (size_t i = 0; i < e->n_attrs; i++)
+		if (strcasecmp(e->attrs[i].name, name) == 0)
+			return &e->attrs[i];
+	return NULL;
+}
+
+const struct dir_value *
+dir_entry_value(const struct dir_entry *e, const char *name)
+{
+	const struct dir_attr *a = dir_entry_attr(e, name);
+
+	return a != NULL && a->n_vals > 0 ? &a->vals[0] : NULL;
+}
