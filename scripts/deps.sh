@@ -5,12 +5,13 @@
 # real clock; a system slapd or KDC would take ports and state we do not own).
 set -eu
 
-PKGS="build-essential pkg-config clang libclang-rt-14-dev
+PKGS="build-essential pkg-config clang libclang-rt-14-dev libsasl2-dev
 libevent-dev libldap-dev libkrb5-dev libsystemd-dev libssl-dev libcmocka-dev
 libnetfilter-queue-dev libjansson-dev libcap-dev
 chrony ntpsec-ntpdate python3-ntplib iputils-ping
 slapd ldap-utils krb5-kdc krb5-admin-server krb5-user libsasl2-modules-gssapi-mit
-dnsmasq-base iproute2 iptables procps"
+dnsmasq-base iproute2 iptables procps faketime
+samba samba-ad-dc samba-ad-provision winbind"
 
 missing=""
 for p in $PKGS; do

@@ -1,0 +1,688 @@
+/*
+ * conn.c - an LDAP connection: connect, bind, pipelined paged searches.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ldap.h>
+#include <math.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openldap.h>
+#include <sasl/sasl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../common/log.h"
+#include "../common/xmalloc.h"
+#include "conn.h"
+#include "krb.h"
+#include "locate.h"
+#include "net.h"
+
+/* RFC 2696 page size: AD's MaxPageSize and the test slapd's sizelimit. */
+#define PAGE_SIZE 1000
+/*
+ * Requests outstanding at once on one connection. Pipelining saves round
+ * trips, but servers bound it (AD's MaxActiveQueries was 20; slapd answers
+ * "internal error" to some of 50 base searches sent at once).
+ */
+#define WINDOW 8
+
+struct dir_conn {
+	LDAP *ld;
+	int fd;
+	char *host, *uri;
+	char local[INET6_ADDRSTRLEN];
+	struct dir_conn_opts o;
+	unsigned ssf;
+	int dead;
+};
+
+/* ---- helpers ------------------------------------------------------------------ */
+
+static void
+tv_from(struct timeval *tv, double seconds)
+{
+	seconds = fmax(0.0, seconds);
+	tv->tv_sec = (time_t)seconds;
+	tv->tv_usec = (suseconds_t)((seconds - (double)tv->tv_sec) * 1e6);
+}
+
+/* "ldap error text (server's diagnostic)" for the last error on C. */
+static char *
+ldap_cause(struct dir_conn *c, int rc)
+{
+	char *diag = NULL, *s;
+
+	(void)ldap_get_option(c->ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
+	if (diag != NULL && diag[0] != '\0')
+		s = xasprintf("%s (%s)", ldap_err2string(rc), diag);
+	else
+		s = xstrdup(ldap_err2string(rc));
+	ldap_memfree(diag);
+	return s;
+}
+
+/*
+ * One message for MSGID (LDAP_RES_ANY: any) by DEADLINE, in slices so a
+ * stop request is seen. The message type, or -ETIMEDOUT, -ECANCELED, -EIO
+ * (the connection failed: c->dead is set).
+ */
+static int
+wait_msg(struct dir_conn *c, int msgid, double deadline, LDAPMessage **ret)
+{
+	for (;;) {
+		struct timeval tv;
+		double left = deadline - dir_now();
+		int r;
+
+		if (dir_cancelled(c->o.cancel))
+			return -ECANCELED;
+		if (left <= 0)
+			return -ETIMEDOUT;
+		tv_from(&tv, fmin(left, DIR_NET_SLICE));
+		r = ldap_result(c->ld, msgid, LDAP_MSG_ONE, &tv, ret);
+		if (r > 0)
+			return r;
+		if (r < 0) {
+			c->dead = 1;
+			return -EIO;
+		}
+	}
+}
+
+static char *
+wait_cause(struct dir_conn *c, int r)
+{
+	if (r == -EIO) {
+		int rc = LDAP_SERVER_DOWN;
+
+		(void)ldap_get_option(c->ld, LDAP_OPT_RESULT_CODE, &rc);
+		return ldap_cause(c, rc);
+	}
+	if (r == -ETIMEDOUT)
+		return xasprintf("no answer within %.3g s", c->o.timeout);
+	return xstrdup(dir_net_error(r));
+}
+
+/* ---- connecting ---------------------------------------------------------------- */
+
+static int
+connect_any(struct dir_conn *c, uint16_t port, struct dir_resolver *res, char **ret_cause)
+{
+	struct dir_addr *a = NULL;
+	size_t n = 0;
+	char *cause = NULL, *tried = NULL;
+	int fd = -1;
+
+	if (dir_resolve_host(res, c->host, port, &a, &n, &cause) < 0) {
+		*ret_cause = xasprintf("cannot connect to %s: %s", c->uri, cause);
+		free(cause);
+		return -1;
+	}
+	for (size_t i = 0; i < n && fd < 0; i++) {
+		char where[64], *t;
+
+		fd = dir_tcp_connect((struct sockaddr *)&a[i].ss, a[i].len,
+		                     dir_now() + c->o.timeout, c->o.cancel);
+		if (fd >= 0)
+			break;
+		dir_addr_port_string((struct sockaddr *)&a[i].ss, where, sizeof(where));
+		t = xasprintf("%s%s%s: %s", tried ? tried : "", tried ? "; " : "", where,
+		              dir_net_error(fd));
+		free(tried);
+		tried = t;
+		if (fd == -ECANCELED)
+			break;
+	}
+	free(a);
+	if (fd < 0) {
+		*ret_cause = xasprintf("cannot connect to %s: %s", c->uri, tried);
+		free(tried);
+		return -1;
+	}
+	free(tried);
+	c->fd = fd;
+	return 0;
+}
+
+static int
+setup_ldap(struct dir_conn *c, char **ret_cause)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct timeval tv;
+	unsigned ms = (unsigned)fmin(c->o.timeout * 1000, 3600e3);
+	int v3 = LDAP_VERSION3, rc;
+
+	/* Unacknowledged data to a peer that stopped answering fails the socket. */
+	(void)setsockopt(c->fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof(ms));
+	if (getsockname(c->fd, (struct sockaddr *)&ss, &len) == 0)
+		dir_addr_string((struct sockaddr *)&ss, c->local, sizeof(c->local));
+	rc = ldap_init_fd(c->fd, LDAP_PROTO_TCP, c->uri, &c->ld);
+	if (rc != LDAP_SUCCESS) {
+		*ret_cause = xasprintf("%s: %s", c->uri, ldap_err2string(rc));
+		close(c->fd);
+		c->fd = -1;
+		return -1;
+	}
+	tv_from(&tv, c->o.timeout);
+	if (ldap_set_option(c->ld, LDAP_OPT_PROTOCOL_VERSION, &v3) != LDAP_OPT_SUCCESS ||
+	    ldap_set_option(c->ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) != LDAP_OPT_SUCCESS ||
+	    ldap_set_option(c->ld, LDAP_OPT_RESTART, LDAP_OPT_ON) != LDAP_OPT_SUCCESS ||
+	    ldap_set_option(c->ld, LDAP_OPT_TIMEOUT, &tv) != LDAP_OPT_SUCCESS ||
+	    ldap_set_option(c->ld, LDAP_OPT_NETWORK_TIMEOUT, &tv) != LDAP_OPT_SUCCESS ||
+	    ldap_set_option(c->ld, LDAP_OPT_X_SASL_NOCANON,
+	                    c->o.nocanon ? LDAP_OPT_ON : LDAP_OPT_OFF) != LDAP_OPT_SUCCESS) {
+		*ret_cause = xasprintf("%s: cannot set the LDAP options", c->uri);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- binding ---------------------------------------------------------------------- */
+
+static int
+sasl_interact(LDAP *ld, unsigned flags, void *defaults, void *in)
+{
+	sasl_interact_t *i = in;
+
+	(void)ld;
+	(void)flags;
+	(void)defaults;
+	/* No authorisation identity: act as the authenticated machine account. */
+	for (; i->id != SASL_CB_LIST_END; i++) {
+		i->result = "";
+		i->len = 0;
+	}
+	return LDAP_SUCCESS;
+}
+
+/* This machine's canonical name, as libldap's ldap_pvt_get_fqdn(NULL) finds it. */
+static char *
+local_fqdn(void)
+{
+	struct addrinfo hints = {.ai_flags = AI_CANONNAME}, *res = NULL;
+	char host[256];
+	char *s;
+
+	if (gethostname(host, sizeof(host)) != 0)
+		return xstrdup("localhost");
+	host[sizeof(host) - 1] = '\0';
+	if (getaddrinfo(host, NULL, &hints, &res) != 0)
+		return xstrdup(host);
+	s = xstrdup(res->ai_canonname != NULL ? res->ai_canonname : host);
+	freeaddrinfo(res);
+	return s;
+}
+
+/*
+ * The host name libldap gives SASL for the service principal (cyrus.c,
+ * ldap_host_connected_to()): the URI's host with NOCANON; else for a
+ * loopback peer this machine's own name, for others the peer's reverse-DNS
+ * name, "localhost" when there is none.
+ */
+static char *
+sasl_host(struct dir_conn *c)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char name[NI_MAXHOST];
+
+	if (c->o.nocanon)
+		return xstrdup(c->host);
+	if (getpeername(c->fd, (struct sockaddr *)&ss, &len) < 0)
+		return xstrdup("localhost");
+	if ((ss.ss_family == AF_INET &&
+	     (((struct sockaddr_in *)&ss)->sin_addr.s_addr == htonl(INADDR_LOOPBACK) ||
+	      ((struct sockaddr_in *)&ss)->sin_addr.s_addr == htonl(INADDR_ANY))) ||
+	    (ss.ss_family == AF_INET6 &&
+	     IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&ss)->sin6_addr)))
+		return local_fqdn();
+	if (getnameinfo((struct sockaddr *)&ss, len, name, sizeof(name), NULL, 0, NI_NAMEREQD) != 0)
+		return xstrdup("localhost");
+	return xstrdup(name);
+}
+
+static char *
+bind_failure(struct dir_conn *c, const char *how, char *detail)
+{
+	char *s;
+
+	/*
+	 * The DC (not the KDC) found our authenticator too far from its clock:
+	 * MIT says "Clock skew too great", AD's diagnostic carries
+	 * SEC_E_TIME_SKEW (data 80090324).
+	 */
+	if (strcasestr(detail, "skew") != NULL || strstr(detail, "80090324") != NULL)
+		s = xasprintf("%s bind to %s failed: clock skew too great between this machine "
+		              "and the DC (KRB5KRB_AP_ERR_SKEW): %s",
+		              how, c->uri, detail);
+	else
+		s = xasprintf("%s bind to %s failed: %s", how, c->uri, detail);
+	free(detail);
+	return s;
+}
+
+static int
+bind_gssapi(struct dir_conn *c, char **ret_cause)
+{
+	const char *rmech = NULL;
+	LDAPMessage *res = NULL;
+	char *host = sasl_host(c);
+	int rc, msgid = -1;
+
+	if (dir_krb_service_ticket(c->o.krb, "ldap", host, ret_cause) < 0) {
+		if (!c->o.nocanon) {
+			char *s = xasprintf("%s (for %s, ldap_nocanon = no names the service after "
+			                    "the DC's reverse-DNS name, %s; yes names it after %s)",
+			                    *ret_cause, c->uri, host, c->host);
+
+			free(*ret_cause);
+			*ret_cause = s;
+		}
+		free(host);
+		return -1;
+	}
+	free(host);
+	if (dir_krb_gss_use(c->o.krb, ret_cause) < 0)
+		return -1;
+	/* AD requires signed (or sealed) LDAP: at least integrity protection. */
+	if (ldap_set_option(c->ld, LDAP_OPT_X_SASL_SECPROPS, "minssf=1") != LDAP_OPT_SUCCESS) {
+		*ret_cause = xstrdup("cannot set the SASL security properties");
+		return -1;
+	}
+	for (;;) {
+		int r;
+
+		rc = ldap_sasl_interactive_bind(c->ld, NULL, "GSSAPI", NULL, NULL, LDAP_SASL_QUIET,
+		                                sasl_interact, NULL, res, &rmech, &msgid);
+		ldap_msgfree(res);
+		res = NULL;
+		if (rc != LDAP_SASL_BIND_IN_PROGRESS)
+			break;
+		(*c->o.round_trips)++;
+		r = wait_msg(c, msgid, dir_now() + c->o.timeout, &res);
+		if (r < 0) {
+			*ret_cause = bind_failure(c, "GSSAPI", wait_cause(c, r));
+			return -1;
+		}
+	}
+	if (rc != LDAP_SUCCESS) {
+		*ret_cause = bind_failure(c, "GSSAPI", ldap_cause(c, rc));
+		return -1;
+	}
+	{
+		ber_len_t ssf = 0;
+
+		if (ldap_get_option(c->ld, LDAP_OPT_X_SASL_SSF, &ssf) == LDAP_OPT_SUCCESS)
+			c->ssf = (unsigned)ssf;
+	}
+	return 0;
+}
+
+static int
+bind_simple(struct dir_conn *c, char **ret_cause)
+{
+	struct berval cred = {.bv_val = (char *)c->o.password,
+	                      .bv_len = c->o.password != NULL ? strlen(c->o.password) : 0};
+	LDAPMessage *res = NULL;
+	char *diag = NULL;
+	int rc, msgid, r, err = LDAP_OTHER;
+
+	rc = ldap_sasl_bind(c->ld, c->o.bind_dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, &msgid);
+	if (rc != LDAP_SUCCESS) {
+		*ret_cause = bind_failure(c, "simple", ldap_cause(c, rc));
+		return -1;
+	}
+	(*c->o.round_trips)++;
+	r = wait_msg(c, msgid, dir_now() + c->o.timeout, &res);
+	if (r < 0) {
+		*ret_cause = bind_failure(c, "simple", wait_cause(c, r));
+		return -1;
+	}
+	rc = ldap_parse_result(c->ld, res, &err, NULL, &diag, NULL, NULL, 1);
+	if (rc != LDAP_SUCCESS || err != LDAP_SUCCESS) {
+		char *d =
+		    diag != NULL && diag[0] != '\0'
+		        ? xasprintf("%s (%s)", ldap_err2string(rc != LDAP_SUCCESS ? rc : err), diag)
+		        : xstrdup(ldap_err2string(rc != LDAP_SUCCESS ? rc : err));
+
+		ldap_memfree(diag);
+		*ret_cause = bind_failure(c, "simple", d);
+		return -1;
+	}
+	ldap_memfree(diag);
+	return 0;
+}
+
+static char *
+make_uri(const char *host, uint16_t port)
+{
+	return strchr(host, ':') != NULL ? xasprintf("ldap://[%s]:%u", host, port)
+	                                 : xasprintf("ldap://%s:%u", host, port);
+}
+
+struct dir_conn *
+dir_conn_open(const char *host, uint16_t port, struct dir_resolver *res,
+              const struct dir_conn_opts *o, char **ret_cause)
+{
+	struct dir_conn *c = xcalloc(1, sizeof(*c));
+	int r = 0;
+
+	c->fd = -1;
+	c->o = *o;
+	c->host = xstrdup(host);
+	c->uri = make_uri(host, port);
+	if (connect_any(c, port, res, ret_cause) < 0 || setup_ldap(c, ret_cause) < 0) {
+		dir_conn_close(c);
+		return NULL;
+	}
+	switch (o->bind) {
+	case DIR_BIND_GSSAPI:
+		r = bind_gssapi(c, ret_cause);
+		break;
+	case DIR_BIND_SIMPLE:
+		r = bind_simple(c, ret_cause);
+		break;
+	case DIR_BIND_ANONYMOUS:
+		break;
+	}
+	if (r < 0) {
+		dir_conn_close(c);
+		return NULL;
+	}
+	log_debug("directory: bound to %s from %s (%s, SASL security strength %u)",
+	          log_esc(c->uri).s, c->local,
+	          o->bind == DIR_BIND_GSSAPI   ? "GSSAPI"
+	          : o->bind == DIR_BIND_SIMPLE ? "simple"
+	                                       : "anonymous",
+	          c->ssf);
+	return c;
+}
+
+void
+dir_conn_close(struct dir_conn *c)
+{
+	if (c == NULL)
+		return;
+	if (c->ld != NULL)
+		(void)ldap_unbind_ext(c->ld, NULL, NULL); /* closes c->fd */
+	else if (c->fd >= 0)
+		close(c->fd);
+	free(c->host);
+	free(c->uri);
+	free(c);
+}
+
+const char *
+dir_conn_uri(const struct dir_conn *c)
+{
+	return c->uri;
+}
+
+const char *
+dir_conn_host(const struct dir_conn *c)
+{
+	return c->host;
+}
+
+const char *
+dir_conn_local_address(const struct dir_conn *c)
+{
+	return c->local;
+}
+
+int
+dir_conn_dead(const struct dir_conn *c)
+{
+	return c->dead;
+}
+
+unsigned
+dir_conn_ssf(const struct dir_conn *c)
+{
+	return c->ssf;
+}
+
+/* ---- searching -------------------------------------------------------------------- */
+
+static void
+entry_append(LDAP *ld, LDAPMessage *m, struct dir_entry_list *out)
+{
+	struct dir_entry e = {0};
+	BerElement *ber = NULL;
+	char *dn = ldap_get_dn(ld, m), *a;
+
+	e.dn = xstrdup(dn != NULL ? dn : "");
+	ldap_memfree(dn);
+	for (a = ldap_first_attribute(ld, m, &ber); a != NULL;
+	     a = ldap_next_attribute(ld, m, ber)) {
+		struct berval **vals = ldap_get_values_len(ld, m, a);
+		struct dir_attr *at;
+		size_t nv = vals != NULL ? (size_t)ldap_count_values_len(vals) : 0;
+
+		e.attrs = xreallocarray(e.attrs, e.n_attrs + 1, sizeof(*e.attrs));
+		at = &e.attrs[e.n_attrs++];
+		at->name = xstrdup(a);
+		at->n_vals = nv;
+		at->vals = nv > 0 ? xcalloc(nv, sizeof(*at->vals)) : NULL;
+		for (size_t i = 0; i < nv; i++) {
+			at->vals[i].len = vals[i]->bv_len;
+			at->vals[i].data = xmalloc(vals[i]->bv_len + 1);
+			memcpy(at->vals[i].data, vals[i]->bv_val, vals[i]->bv_len);
+			at->vals[i].data[vals[i]->bv_len] = '\0';
+		}
+		ldap_value_free_len(vals);
+		ldap_memfree(a);
+	}
+	ber_free(ber, 0);
+	out->v = xreallocarray(out->v, out->n + 1, sizeof(*out->v));
+	out->v[out->n++] = e;
+}
+
+static void
+search_fail(struct dir_search *s, char *why)
+{
+	if (s->error == NULL)
+		s->error = xasprintf("%s (%s): %s", s->what, s->base, why);
+	free(why);
+	s->done = 1;
+}
+
+static void
+search_send(struct dir_conn *c, struct dir_search *s)
+{
+	LDAPControl *page = NULL, *ctrls[2] = {NULL, NULL};
+	struct timeval tv;
+	int rc;
+
+	if (c->dead) {
+		search_fail(s, xstrdup("the connection failed earlier"));
+		return;
+	}
+	if (s->paged) {
+		rc = ldap_create_page_control(c->ld, PAGE_SIZE, s->cookie, 0, &page);
+		if (rc != LDAP_SUCCESS) {
+			search_fail(s, ldap_cause(c, rc));
+			return;
+		}
+		ctrls[0] = page;
+	}
+	tv_from(&tv, c->o.timeout);
+	rc = ldap_search_ext(c->ld, s->base, s->scope, s->filter, (char **)s->attrs, 0,
+	                     s->paged ? ctrls : NULL, NULL, &tv, LDAP_NO_LIMIT, &s->msgid);
+	ldap_control_free(page);
+	if (rc != LDAP_SUCCESS) {
+		c->dead = rc == LDAP_SERVER_DOWN;
+		search_fail(s, ldap_cause(c, rc));
+		return;
+	}
+	(*c->o.round_trips)++;
+	s->deadline = dir_now() + c->o.timeout;
+}
+
+/* The end of one page (or of the search): next page, done, or failed. */
+static void
+search_result(struct dir_conn *c, struct dir_search *s, LDAPMessage *m)
+{
+	LDAPControl **ctrls = NULL, *pc;
+	char *diag = NULL;
+	int err = LDAP_OTHER, rc;
+
+	rc = ldap_parse_result(c->ld, m, &err, NULL, &diag, NULL, &ctrls, 0);
+	s->ldap_result = rc == LDAP_SUCCESS ? err : -1;
+	if (rc != LDAP_SUCCESS || err != LDAP_SUCCESS) {
+		int code = rc != LDAP_SUCCESS ? rc : err;
+
+		search_fail(s, diag != NULL && diag[0] != '\0'
+		                   ? xasprintf("%s (%s)", ldap_err2string(code), diag)
+		                   : xstrdup(ldap_err2string(code)));
+		ldap_memfree(diag);
+		ldap_controls_free(ctrls);
+		return;
+	}
+	ldap_memfree(diag);
+	pc = s->paged ? ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, ctrls, NULL) : NULL;
+	if (pc != NULL) {
+		struct berval *cookie = s->cookie;
+		ber_int_t estimate;
+
+		if (cookie == NULL)
+			s->cookie = cookie = xcalloc(1, sizeof(*cookie));
+		ber_memfree(cookie->bv_val);
+		*cookie = (struct berval){0};
+		if (ldap_parse_pageresponse_control(c->ld, pc, &estimate, cookie) != LDAP_SUCCESS) {
+			search_fail(s, xstrdup("malformed paged-results control"));
+		} else if (cookie->bv_len > 0) {
+			search_send(c, s);
+		} else {
+			s->done = 1;
+		}
+	} else {
+		s->done = 1;
+	}
+	ldap_controls_free(ctrls);
+}
+
+static int
+running(const struct dir_search *s)
+{
+	return s->msgid >= 0 && !s->done;
+}
+
+static struct dir_search *
+by_msgid(struct dir_search *s, size_t n, int msgid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (running(&s[i]) && s[i].msgid == msgid)
+			return &s[i];
+	return NULL;
+}
+
+/* The earliest deadline of the searches running, or -1 when none is. */
+static double
+next_deadline(const struct dir_search *s, size_t n)
+{
+	double d = -1;
+
+	for (size_t i = 0; i < n; i++)
+		if (running(&s[i]) && (d < 0 || s[i].deadline < d))
+			d = s[i].deadline;
+	return d;
+}
+
+/* Send the searches not yet sent while fewer than WINDOW run. */
+static void
+fill_window(struct dir_conn *c, struct dir_search *s, size_t n)
+{
+	size_t busy = 0;
+
+	for (size_t i = 0; i < n; i++)
+		busy += running(&s[i]);
+	for (size_t i = 0; i < n && busy < WINDOW; i++) {
+		if (s[i].msgid < 0 && !s[i].done) {
+			search_send(c, &s[i]);
+			busy += running(&s[i]);
+		}
+	}
+}
+
+/*
+ * R ended the wait: give up the searches whose deadline passed (timeout),
+ * or every one not done (cancel, broken connection).
+ */
+static void
+expire(struct dir_conn *c, struct dir_search *s, size_t n, int r)
+{
+	double now = dir_now();
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i].done || (r == -ETIMEDOUT && (!running(&s[i]) || s[i].deadline > now)))
+			continue;
+		if (running(&s[i]) && r != -EIO)
+			(void)ldap_abandon_ext(c->ld, s[i].msgid, NULL, NULL);
+		search_fail(&s[i], wait_cause(c, r));
+	}
+	/* A server that lets one request time out is not worth more requests. */
+	if (r == -ETIMEDOUT)
+		c->dead = 1;
+}
+
+size_t
+dir_conn_search(struct dir_conn *c, struct dir_search *s, size_t n)
+{
+	size_t failed = 0;
+	double d;
+
+	for (size_t i = 0; i < n; i++) {
+		s[i].ldap_result = -1;
+		s[i].done = 0;
+		s[i].msgid = -1;
+	}
+	for (;;) {
+		LDAPMessage *m = NULL;
+		struct dir_search *t;
+		int r;
+
+		fill_window(c, s, n);
+		if ((d = next_deadline(s, n)) < 0)
+			break;
+		r = wait_msg(c, LDAP_RES_ANY, d, &m);
+		if (r < 0) {
+			expire(c, s, n, r);
+			continue;
+		}
+		t = by_msgid(s, n, ldap_msgid(m));
+		if (t != NULL) {
+			t->deadline = dir_now() + c->o.timeout; /* progress */
+			if (r == LDAP_RES_SEARCH_ENTRY)
+				entry_append(c->ld, m, t->out);
+			else if (r == LDAP_RES_SEARCH_RESULT)
+				search_result(c, t, m);
+			/* LDAP_RES_SEARCH_REFERENCE: other naming contexts, not chased. */
+		}
+		ldap_msgfree(m);
+	}
+	for (size_t i = 0; i < n; i++)
+		failed += s[i].error != NULL;
+	return failed;
+}
+
+void
+dir_search_clear(struct dir_search *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct berval *cookie = s[i].cookie;
+
+		if (cookie != NULL)
+			ber_memfree(cookie->bv_val);
+		free(cookie);
+		free(s[i].error);
+		s[i].cookie = NULL;
+		s[i].error = NULL;
+	}
+}

@@ -1,0 +1,72 @@
+/*
+ * discovery.h - reading the forest without blocking the event loop.
+ *
+ * All DNS, Kerberos and LDAP work happens on one worker thread; the loop
+ * only hands it a request and receives back a complete dir_raw (see raw.h)
+ * through a socketpair watched by an ordinary libevent event (no
+ * evthread_use_pthreads() needed), so the NTP server keeps answering while
+ * a DC or the KDC hangs. Every network step has a timeout, and a stop
+ * request interrupts every wait but a DNS query within 0.2 s.
+ */
+#ifndef DOMTIMED_LDAP_DISCOVERY_H
+#define DOMTIMED_LDAP_DISCOVERY_H
+
+#include "raw.h"
+
+struct event_base;
+
+enum dir_bind {
+	DIR_BIND_GSSAPI,    /* SASL GSSAPI from the keytab, integrity protected (default) */
+	DIR_BIND_SIMPLE,    /* bind DN + password file: tests and odd directories only */
+	DIR_BIND_ANONYMOUS,
+};
+
+struct dir_config {
+	const char *domain, *realm;   /* NULL: detect (keytab, krb5.conf, sssd.conf, smb.conf) */
+	const char *keytab;           /* NULL: KRB5_KTNAME or /etc/krb5.keytab */
+	const char *principal;        /* NULL: HOST$@REALM from the keytab */
+	const char *const *ldap_uris; /* NULL-terminated; empty: DNS SRV */
+	enum dir_bind bind;
+	const char *bind_dn, *bind_password_file;
+	int nocanon;                  /* LDAP_OPT_X_SASL_NOCANON */
+	const char *site;             /* configured site, or NULL */
+	double timeout;               /* seconds, per network operation */
+	/*
+	 * Added by the discovery worker (both optional, zero = default):
+	 * DNS_SERVER "IPv4ADDR[:PORT]" asks only that server for SRV and
+	 * address records instead of /etc/resolv.conf's (the test world's
+	 * dnsmasq, or a DC when resolv.conf points elsewhere); PING_PORT is
+	 * the UDP port of LDAP pings (389 unless a test says otherwise).
+	 */
+	const char *dns_server;
+	unsigned ping_port;
+};
+
+enum dir_read {
+	DIR_READ_FULL,     /* everything in raw.h */
+	DIR_READ_PDC_ONLY, /* rootDSE, crossRefs and each domain's NC head: a cheap FSMO check */
+};
+
+struct dir_discovery;
+
+/*
+ * A discovery worker for CFG (copied). DONE runs on BASE's loop with each
+ * result, which it owns (free with dir_raw_free); DONE may free the
+ * discovery. Who we are, and where each value came from, is logged here
+ * once (info). NULL with *RET_CAUSE on failure (e.g. the keytab cannot be
+ * read: it is read into memory here, as root; so is a bind password file).
+ */
+struct dir_discovery *dir_discovery_new(struct event_base *base, const struct dir_config *cfg,
+					void (*done)(struct dir_raw *raw, void *arg), void *arg,
+					char **ret_cause);
+/* Stops the worker (waiting at most one timeout) and frees everything. */
+void dir_discovery_free(struct dir_discovery *d);
+
+/* Who we are (config wins over detection); valid for the discovery's life. */
+const struct dir_identity *dir_discovery_identity(const struct dir_discovery *d);
+
+/* Start a read now unless one is running. Returns 0, or -1 when busy. */
+int dir_discovery_start(struct dir_discovery *d, enum dir_read what);
+int dir_discovery_busy(const struct dir_discovery *d);
+
+#endif

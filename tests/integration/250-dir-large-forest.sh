@@ -1,0 +1,49 @@
+#!/bin/bash
+# The large forest (50 domains, 1,000 DCs, 100 sites, 2,000 subnets; slapd
+# returns at most 1,000 entries without paging): one discovery reads every
+# site, server, NTDS settings object and subnet through paged results, in
+# a number of round trips that grows with the pages (1,000 objects each) and
+# the domains, not with the DCs, and prints its wall time.
+#
+# Known limit of the test world, not of discovery: this slapd serves 54 mdb
+# databases and its thread pool has 32 thread-specific keys per thread
+# (tpool.c MAXKEYS), so a read of a database a thread has not touched yet
+# can fail with "internal error" (slapd logs "mdb_opinfo_get:
+# thread_pool_setkey failed err (12)"). Such NC heads are counted, not
+# failed on.
+. "$(dirname "$0")/../lib/common.sh"
+need_root
+DIRPROBE=${DIRPROBE:-$BUILD/dirprobe}
+[ -x "$DIRPROBE" ] || skip "$DIRPROBE missing (make ldap-tools)"
+
+W=$(mktemp -d /dev/shm/dtw.XXXXXX)
+"$TOP/tests/world/world.sh" start "$W" --large >"$T_DIR/world.log" 2>&1 ||
+	{ fail "the large test world did not start"; cat "$T_DIR/world.log"; exit 1; }
+t_on_exit "'$TOP/tests/world/world.sh' stop '$W' >/dev/null 2>&1; rm -rf '$W'"
+. "$W/env"
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" | head -n 1; }
+
+# The forest root PDC, and a member-less deep domain's RODC.
+deep=$(awk -F'\t' '$5 == "rodc" { m = $1 } END { print m }' "$MACHINES_TSV")
+for m in rootdc01 "$deep"; do
+	out=$("$DIRPROBE" --keytab "$KEYTAB_DIR/$m.keytab" --dns-server "127.0.0.1:$DNS_PORT" \
+		--ldap-nocanon yes --timeout 10 --forest 2>"$T_DIR/$m.err")
+	res=$(grep '^result ' <<<"$out")
+	counts=$(grep -o 'crossrefs=[0-9]* nc_heads=[0-9]* sites=[0-9]* servers=[0-9]* ntds=[0-9]* subnets=[0-9]*' <<<"$res")
+	heads=$(field nc_heads <<<"$res")
+	slapd_keys=$(grep -c '^error: .*(internal error)' <<<"$out")
+	other=$(grep '^error: ' <<<"$out" | grep -vc '(internal error)')
+	rt=$(field round_trips <<<"$res")
+	echo "   $m: $(field elapsed <<<"$res") s, $rt round trips, $counts, self=$(field self <<<"$res")," \
+		"pings=$(field pings <<<"$res"), slapd key failures $slapd_keys"
+	check "$m: every site, server, NTDS settings object and subnet was read" \
+		grep -q 'crossrefs=54 nc_heads=[0-9]* sites=100 servers=1000 ntds=1000 subnets=2000' <<<"$res"
+	check "$m: each domain's NC head was read or refused by slapd's key limit ($heads + $slapd_keys)" \
+		test $((heads + slapd_keys)) -ge 50
+	check "$m: no other error ($other)" test "$other" -eq 0
+	# bind 3, rootDSE 1, crossRefs 1, 5 pages of sites, ourselves 1, TCP ping 1,
+	# 50 NC heads (8 at a time), UDP pings 1.
+	check "$m: $rt round trips (at most 64: pages and domains, not DCs)" test "$rt" -le 64
+	check "$m: read in under 5 s" fcheck "$(field elapsed <<<"$res") < 5"
+done
+t_done

@@ -1,0 +1,112 @@
+#!/bin/bash
+# Against a real Active Directory DC (Samba 4.17, provisioned in a test
+# namespace, ~15 s): a member found by DNS SRV (Samba's own DNS), with the
+# keytab Samba exported, binds with GSSAPI and reads the forest; LDAP pings
+# are answered over UDP (our hand-made CLDAP datagram; no LDAP connection
+# at all in that run) and over TCP (UDP refused), and the flags say what a
+# Samba DC says: PDC, time server, reliable time server, writable, and its
+# site. Nothing outside the test's directory is written (every Samba path is
+# set, /run/samba is a private bind mount).
+. "$(dirname "$0")/../lib/common.sh"
+need_root
+DIRPROBE=${DIRPROBE:-$BUILD/dirprobe}
+[ -x "$DIRPROBE" ] || skip "$DIRPROBE missing (make ldap-tools)"
+command -v samba >/dev/null && command -v samba-tool >/dev/null &&
+	[ -d /usr/share/samba/setup ] ||
+	skip "no Samba AD DC (apt-get install samba samba-ad-dc samba-ad-provision winbind)"
+. "$TOP/tests/lib/netns.sh"
+
+netns_init sdc
+netns_switch
+netns_host dc1 10.77.0.1/24
+netns_host m1 10.77.0.2/24
+D=$NETNS_DIR/dc1
+mkdir -p "$D/run"
+: >"$D/empty.conf"
+
+# -s an empty file: samba-tool would otherwise copy shares from /etc/samba/smb.conf.
+start=$SECONDS
+if ! netns_exec dc1 samba-tool domain provision -s "$D/empty.conf" --use-rfc2307 \
+	--server-role=dc --dns-backend=SAMBA_INTERNAL --realm=SAMBA.TEST --domain=SAMBA \
+	--host-name=dc1 --host-ip=10.77.0.1 --adminpass='Adm1n-Pass-xyz' --targetdir="$D" \
+	--option="interfaces = 10.77.0.1" --option="bind interfaces only = yes" \
+	--option="log file = $D/log.%m" --option="pid directory = $D/run" \
+	--option="ntp signd socket directory = $D/ntp_signd" \
+	--option="winbindd socket directory = $D/run/winbindd" >"$T_DIR/provision.log" 2>&1; then
+	fail "samba-tool domain provision failed"
+	tail -n 20 "$T_DIR/provision.log"
+	exit 1
+fi
+echo "   provisioned in $((SECONDS - start)) s"
+# The generated config forwards DNS to the DC itself (copied from resolv.conf).
+sed -i '/dns forwarder/d' "$D/etc/smb.conf"
+netns_etc dc1 /run/samba "$D/run"
+netns_bg dc1 samba -F --debug-stdout -s "$D/etc/smb.conf" >"$T_DIR/samba.log" 2>&1
+SAMBA=$NETNS_LAST_PID
+ldap_up() { netns_exec m1 ldapsearch -x -H ldap://10.77.0.1 -s base -b "" dnsHostName; }
+wait_for 60 ldap_up || { fail "Samba's LDAP did not come up"; tail -n 20 "$T_DIR/samba.log"; exit 1; }
+echo "   Samba answers LDAP $((SECONDS - start)) s after the start of provisioning"
+
+# A member account, its keytab from Samba, and a krb5.conf for the client.
+{
+	netns_exec dc1 samba-tool computer create M1 --prepare-oldjoin -s "$D/etc/smb.conf" &&
+		netns_exec dc1 samba-tool user setpassword 'M1$' --newpassword='M1-Pass-0123456789x' \
+			-s "$D/etc/smb.conf" &&
+		netns_exec dc1 samba-tool domain exportkeytab "$D/m1.keytab" --principal='M1$' \
+			-s "$D/etc/smb.conf"
+} >"$T_DIR/member.log" 2>&1 || { fail "cannot make the member account"; cat "$T_DIR/member.log"; exit 1; }
+cat >"$D/krb5.conf" <<EOF
+[libdefaults]
+ default_realm = SAMBA.TEST
+ dns_lookup_kdc = false
+ dns_lookup_realm = false
+ rdns = false
+ dns_canonicalize_hostname = false
+[realms]
+ SAMBA.TEST = {
+  kdc = 10.77.0.1
+ }
+[domain_realm]
+ .samba.test = SAMBA.TEST
+EOF
+probe() {
+	netns_exec m1 env KRB5_CONFIG="$D/krb5.conf" "$DIRPROBE" --keytab "$D/m1.keytab" \
+		--dns-server 10.77.0.1 --ldap-nocanon yes --timeout 5 --forest "$@" 2>>"$T_DIR/probe.log"
+}
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" | head -n 1; }
+# DS_PDC 0x1, DS_TIMESERV 0x40, DS_WRITABLE 0x100, DS_GOOD_TIMESERV 0x200 (Samba with ntp_signd).
+flags_ok() { "$PY" -c "import sys; f = int('$1', 16); sys.exit(0 if f & 0x341 == 0x341 else 1)"; }
+
+out=$(probe)
+res=$(grep '^result ' <<<"$out")
+echo "   $res"
+check "GSSAPI bind to the DC found in Samba's DNS, whole forest read" \
+	grep -q 'errors=0 crossrefs=[0-9]* nc_heads=1 sites=1 servers=1 ntds=1 subnets=0 self=1' <<<"$res"
+check "the forest says member of samba.test, its PDC known, site from the ping" \
+	grep -q '^forest role=member domains=1 pdcs=1 dcs=1 .* problems=0 self_domain=samba.test self_site=Default-First-Site-Name site_source=ping' \
+	<<<"$out"
+
+# UDP only: no LDAP connection (nothing listens on port 1), so the ping's
+# answer can only have come over CLDAP.
+out=$(probe --ldap-uri ldap://10.77.0.1:1)
+ping=$(grep '^ping: dc1.samba.test ' <<<"$out")
+flags=$(field flags <<<" $ping")
+check "CLDAP ping over UDP answered: $ping" grep -q 'answered=1' <<<"$ping"
+check "... flags $flags: PDC, time server, reliable time server, writable" flags_ok "${flags:-0}"
+check "... DcSiteName and ClientSiteName" \
+	grep -q 'dc_site=Default-First-Site-Name client_site=Default-First-Site-Name' <<<"$ping"
+
+# TCP only: UDP pings go to a closed port and are refused; the ping on the
+# bound connection answers.
+out=$(probe --ping-port 1)
+ping=$(grep '^ping: dc1.samba.test ' <<<"$out")
+check "LDAP ping over TCP answered: $ping" grep -q 'answered=1' <<<"$ping"
+flags=$(field flags <<<" $ping")
+check "... with the same flags ($flags)" flags_ok "${flags:-0}"
+
+# Stop Samba here and give its ~60 processes (which its master stops) time
+# to go, before the namespace cleanup looks for leftovers.
+kill "$SAMBA"
+dc_empty() { [ -z "$(ip netns pids "$(netns_ns dc1)" 2>/dev/null)" ]; }
+wait_for 20 dc_empty || echo "   (Samba processes still running after 20 s)"
+t_done
