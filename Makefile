@@ -31,17 +31,27 @@ COMMON_SRCS := common/log.c common/xmalloc.c
 NTP_SRCS := ntp/packet.c ntp/clock.c ntp/reference.c ntp/ratelimit.c ntp/io.c ntp/server.c \
 	ntp/filter.c ntp/select.c ntp/discipline.c ntp/srvspec.c ntp/peer.c ntp/client.c
 DAEMON_SRCS := daemon/config.c daemon/ctl_proto.c daemon/control.c daemon/daemon.c \
-	daemon/commands.c daemon/privs.c
+	daemon/commands.c daemon/privs.c daemon/directory.c
+HIERARCHY_SRCS := hierarchy/hierarchy.c
 # Everything but main(): what unit tests and fuzz targets link against.
-LIB_SRCS := $(COMMON_SRCS) $(NTP_SRCS) $(DAEMON_SRCS)
-DOMTIMED_SRCS := $(LIB_SRCS) daemon/main.c
-DOMTIMECTL_SRCS := daemon/domtimectl.c daemon/stripchart.c daemon/ctl_proto.c common/xmalloc.c \
-	common/log.c ntp/packet.c ntp/clock.c ntp/srvspec.c
+LIB_SRCS := $(COMMON_SRCS) $(NTP_SRCS) $(HIERARCHY_SRCS) $(DAEMON_SRCS)
+DOMTIMED_SRCS = $(LIB_SRCS) daemon/main.c
+DOMTIMECTL_SRCS := daemon/domtimectl.c daemon/stripchart.c daemon/monitor.c daemon/probe.c \
+	daemon/ctl_proto.c common/xmalloc.c common/log.c ntp/packet.c ntp/clock.c ntp/srvspec.c
 
-UNIT_TESTS := packet clock config ratelimit server ctl_proto filter select discipline srvspec
-FUZZ_TARGETS := packet config ctl_request select
+UNIT_TESTS := packet clock config ratelimit server ctl_proto filter select discipline srvspec \
+	hierarchy
+FUZZ_TARGETS := packet config ctl_request select forest netlogon
 
 obj = $(patsubst %.c,$(2)/%.o,$(1))
+
+# The directory module brings its own sources, libraries and tests.
+include ldap/ldap.mk
+LIB_SRCS += $(LDAP_SRCS)
+LDLIBS += $(LDAP_LIBS)
+UNIT_TESTS += $(LDAP_UNIT_TESTS)
+# krb5's headers live in /usr/include/mit-krb5: every object may include them.
+ALL_CFLAGS += $(LDAP_CFLAGS)
 
 .PHONY: all check unit integration fuzz fuzz-run fuzz-smoke demo bench man man-check \
 	deps clean
@@ -89,7 +99,7 @@ fuzz-smoke:
 	@$(MAKE) --no-print-directory fuzz-run FUZZ_SECONDS=15
 
 # ---- integration tests, demo, benchmarks -------------------------------------------------
-integration: all
+integration: all ldap-tools $(BUILD)/linkdelay
 	tests/integration/run.sh
 
 deps:

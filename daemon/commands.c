@@ -9,8 +9,9 @@
 #include <string.h>
 
 #include "../common/ts.h"
+#include "../common/xmalloc.h"
 #include "../ntp/packet.h"
-#include "../ntp/ratelimit.h"
+#include "directory.h"
 #include "dmn_private.h"
 
 /* The reference timestamp as clients see it, as Unix time; null when unset. */
@@ -81,6 +82,9 @@ cmd_status(void *ctx, json_t *args, char **ret_error)
 	json_object_set_new(o, "last_action", json_string(cs.last_action));
 	json_object_set_new(o, "steps", json_integer(cs.steps));
 	json_object_set_new(o, "sources", json_integer((json_int_t)cs.n_sources));
+	json_object_set_new(o, "role", json_string(dmn_dir_role_name(d->dir)));
+	json_object_set_new(o, "type", json_string(dmn_type_name(d, d->dir)));
+	json_object_set_new(o, "announce_flags", json_integer(dmn_announce_flags(d, d->dir)));
 	json_object_set_new(o, "clock", json_string(clk_kind_name(clk_get_kind(d->clock))));
 	if (clk_true_error(d->clock, &error) == 0)
 		json_object_set_new(o, "clock_error", json_real(error));
@@ -172,8 +176,9 @@ cmd_source(void *ctx, json_t *args, char **ret_error)
 	struct dmn *d = ctx;
 	struct ntp_client_status cs;
 
-	(void)args;
 	(void)ret_error;
+	if (json_is_true(json_object_get(args, "explain")))
+		return dmn_dir_explain_json(d, d->dir);
 	ntp_client_status(d->client, &cs);
 	if (d->ref.kind == NTP_REF_LOCAL)
 		return json_pack("{s:s, s:n, s:s}", "source", "local clock", "address", "state",
@@ -240,12 +245,38 @@ cmd_reload(void *ctx, json_t *args, char **ret_error)
 	return json_pack("{s:s}", "config", d->config_path);
 }
 
+static json_t *
+cmd_hierarchy(void *ctx, json_t *args, char **ret_error)
+{
+	struct dmn *d = ctx;
+
+	(void)args;
+	(void)ret_error;
+	return dmn_dir_hierarchy_json(d->dir);
+}
+
+static json_t *
+cmd_rediscover(void *ctx, json_t *args, char **ret_error)
+{
+	struct dmn *d = ctx;
+
+	(void)args;
+	if (d->dir == NULL) {
+		*ret_error = xstrdup("not in a domain: there is no directory to read");
+		return NULL;
+	}
+	return json_pack("{s:b}", "started",
+			 dmn_dir_rediscover(d->dir, "domtimectl rediscover") == 0);
+}
+
 static const struct ctl_command commands[] = {
 	{.name = "status", .run = cmd_status},
 	{.name = "counters", .run = cmd_counters},
 	{.name = "peers", .run = cmd_peers},
 	{.name = "source", .run = cmd_source},
+	{.name = "hierarchy", .run = cmd_hierarchy},
 	{.name = "resync", .privileged = 1, .run = cmd_resync},
+	{.name = "rediscover", .privileged = 1, .run = cmd_rediscover},
 	{.name = "reload", .privileged = 1, .run = cmd_reload},
 };
 

@@ -29,7 +29,9 @@ enum type {
 	T_PATH,   /* absolute path */
 	T_ENUM,   /* one of CHOICES; stored as its index */
 	T_MODE,   /* octal file mode */
-	T_LISTEN, /* repeatable address:port */
+	T_LISTEN,  /* repeatable address:port */
+	T_STRINGS, /* repeatable string */
+	T_FLAGS,   /* "auto" (stored as -1) or a number 0-15, hexadecimal with 0x */
 };
 
 struct key {
@@ -56,6 +58,10 @@ check_servers(const char *value, char **cause)
 }
 
 static const char *const clock_choices[] = {[CLK_SYSTEM] = "system", [CLK_VIRTUAL] = "virtual", NULL};
+/* Index 0 is "auto"; the others are enum hier_type + 1. */
+static const char *const type_choices[] = {"auto", "nt5ds", "ntp", "nosync", "allsync", NULL};
+static const char *const cross_site_choices[] = {"none", "pdc_only", "all", NULL};
+static const char *const bind_choices[] = {"gssapi", "simple", "anonymous", NULL};
 static const char *const log_choices[] = {"error", "warning", "info", "debug", NULL};
 
 #define OFF(field) offsetof(struct cfg, field)
@@ -144,6 +150,81 @@ static const struct key keys[] = {
 	 .help = "Seconds without a usable sample after which the clock is declared "
 		 "free-running (served as unsynchronised, or as the local reliable source) and "
 		 "the sources are looked for again (W32Time ClockHoldoverPeriod)."},
+	{.name = "type", .type = T_ENUM, .offset = OFF(type), .def = "auto",
+	 .choices = type_choices,
+	 .help = "Where time comes from, as W32Time's Type: nt5ds (the domain hierarchy only), "
+		 "ntp (the manual list only), nosync (no synchronisation: serve the clock as it "
+		 "is), allsync (the hierarchy, and the manual list when it gives nothing). auto: "
+		 "nt5ds on a machine joined to a domain, ntp otherwise."},
+	{.name = "announce_flags", .type = T_FLAGS, .offset = OFF(announce_flags),
+	 .def = "auto",
+	 .help = "W32Time AnnounceFlags: 0x1 serve time always (answering as unsynchronised "
+		 "when not), 0x2 serve time only while synchronised, 0x4 always a reliable time "
+		 "source, 0x8 reliable when this is the forest root's PDC emulator. auto: 0xA on "
+		 "domain controllers, 0 on domain members (they do not serve), 0x1 on machines "
+		 "outside a domain; reliable = yes adds 0x4."},
+	{.name = "cross_site_sync", .type = T_ENUM, .offset = OFF(cross_site_sync),
+	 .def = "pdc_only", .choices = cross_site_choices,
+	 .help = "W32Time CrossSiteSyncFlags: which time sources outside this machine's site "
+		 "the hierarchy may pick: none, only the domain's PDC emulator (pdc_only), or "
+		 "any (all)."},
+	{.name = "hierarchy_sources", .type = T_INT, .offset = OFF(hierarchy_sources),
+	 .def = "3", .min = 1, .max = 16,
+	 .help = "How many of the best domain time sources to follow at once. W32Time follows "
+		 "one; following a few lets NTP selection out-vote a wrong one."},
+	{.name = "domain", .type = T_STRING, .offset = OFF(domain), .restart = 1, .def = "",
+	 .help = "DNS name of this machine's domain. Empty: detect it (the keytab's machine "
+		 "principal, krb5.conf, sssd.conf, smb.conf)."},
+	{.name = "realm", .type = T_STRING, .offset = OFF(realm), .restart = 1, .def = "",
+	 .help = "Kerberos realm. Empty: detect it, or the domain upper-cased."},
+	{.name = "keytab", .type = T_PATH, .offset = OFF(keytab), .restart = 1, .def = "",
+	 .help = "Keytab holding the machine account's keys, read into memory at start (so "
+		 "the daemon can run unprivileged). Empty: KRB5_KTNAME, else /etc/krb5.keytab."},
+	{.name = "principal", .type = T_STRING, .offset = OFF(principal), .restart = 1,
+	 .def = "",
+	 .help = "Kerberos principal to bind as. Empty: the keytab's HOST$@REALM."},
+	{.name = "ldap_uri", .type = T_STRINGS, .offset = OFF(ldap_uri), .restart = 1,
+	 .def = "",
+	 .help = "Directory servers to read the forest from (ldap://, ldaps://; repeatable). "
+		 "Empty: the domain's DCs from DNS SRV records, this machine's site first."},
+	{.name = "ldap_bind", .type = T_ENUM, .offset = OFF(ldap_bind), .restart = 1,
+	 .def = "gssapi", .choices = bind_choices,
+	 .help = "How to bind: gssapi (SASL GSSAPI from the keytab, integrity protected, as "
+		 "AD requires), simple (ldap_bind_dn and ldap_bind_password_file: for tests and "
+		 "odd directories only) or anonymous."},
+	{.name = "ldap_bind_dn", .type = T_STRING, .offset = OFF(ldap_bind_dn), .restart = 1,
+	 .def = "", .help = "With ldap_bind = simple: the DN to bind as."},
+	{.name = "ldap_bind_password_file", .type = T_PATH,
+	 .offset = OFF(ldap_bind_password_file), .restart = 1, .def = "",
+	 .help = "With ldap_bind = simple: a file holding the password (never the password "
+		 "itself in this file)."},
+	{.name = "ldap_nocanon", .type = T_BOOL, .offset = OFF(ldap_nocanon), .restart = 1,
+	 .def = "yes",
+	 .help = "Ask Kerberos for the LDAP server's ticket under the name as written, without "
+		 "canonicalising it through (reverse) DNS first (LDAP_OPT_X_SASL_NOCANON), as "
+		 "sssd does for AD: canonicalisation breaks with split DNS and on loopback."},
+	{.name = "ldap_timeout", .type = T_DOUBLE, .offset = OFF(ldap_timeout), .restart = 1,
+	 .def = "10", .min = 0.1, .max = 600,
+	 .help = "Seconds any one directory, DNS or Kerberos operation may take before the "
+		 "server is skipped."},
+	{.name = "dns_server", .type = T_STRING, .offset = OFF(dns_server), .restart = 1,
+	 .def = "",
+	 .help = "ADDRESS:PORT of the DNS server for DC location and source names. Empty: "
+		 "/etc/resolv.conf."},
+	{.name = "site", .type = T_STRING, .offset = OFF(site), .def = "",
+	 .help = "This machine's AD site. Empty: from its server object (a DC), or the "
+		 "subnet that matches the address it reaches the directory from."},
+	{.name = "rediscover_interval", .type = T_DOUBLE, .offset = OFF(rediscover_interval),
+	 .def = "3600", .min = 1, .max = 1e7,
+	 .help = "Seconds between reading the forest again, to notice new and removed DCs."},
+	{.name = "pdc_check_interval", .type = T_DOUBLE, .offset = OFF(pdc_check_interval),
+	 .def = "300", .min = 0.1, .max = 1e7,
+	 .help = "Seconds between cheap checks of each domain's PDC emulator role "
+		 "(fSMORoleOwner); a transfer triggers rediscovery at once."},
+	{.name = "rediscover_backoff", .type = T_DOUBLE, .offset = OFF(rediscover_backoff),
+	 .def = "900", .min = 0.1, .max = 1e7,
+	 .help = "After a failed discovery, retry after this many seconds, doubling at each "
+		 "further failure up to 7 times (W32Time: 15 minutes)."},
 	{.name = "log_level", .type = T_ENUM, .offset = OFF(log_level), .def = "info",
 	 .choices = log_choices,
 	 .help = "Least severe messages logged: error, warning, info or debug."},
@@ -339,6 +420,42 @@ parse_listen(const char *v, struct cfg_addrs *a, const char **cause)
 	return r;
 }
 
+static void
+free_strings(struct cfg_strings *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	*l = (struct cfg_strings){0};
+}
+
+/* Append V (one value per line; empty adds nothing), keeping a NULL at the end. */
+static int
+parse_strings(const char *v, struct cfg_strings *l)
+{
+	if (*v == '\0')
+		return 0;
+	l->v = xreallocarray(l->v, l->n + 2, sizeof(*l->v));
+	l->v[l->n++] = xstrdup(v);
+	l->v[l->n] = NULL;
+	return 0;
+}
+
+static int
+parse_flags(const char *v, int *ret)
+{
+	long l;
+
+	if (strcasecmp(v, "auto") == 0) {
+		*ret = -1;
+		return 0;
+	}
+	if (parse_long(v, 0, &l) < 0 || l < 0 || l > 15)
+		return -1;
+	*ret = (int)l;
+	return 0;
+}
+
 /* Store text V for key K in CFG. */
 static int
 parse_value(const struct key *k, const char *v, struct cfg *cfg, const char **cause)
@@ -389,6 +506,11 @@ parse_value(const struct key *k, const char *v, struct cfg *cfg, const char **ca
 		return 0;
 	case T_LISTEN:
 		return parse_listen(v, dst, cause);
+	case T_STRINGS:
+		return parse_strings(v, dst);
+	case T_FLAGS:
+		*cause = "expected auto or a number 0-15 (e.g. 0xA)";
+		return parse_flags(v, dst);
 	}
 	*cause = "internal error: unknown key type";
 	return -1;
@@ -464,10 +586,12 @@ parse_line(struct parse_state *st, char *line, int lineno)
 	}
 	size_t idx = (size_t)(k - keys);
 
-	if (k->type == T_LISTEN) {
+	if (k->type == T_LISTEN || k->type == T_STRINGS) {
 		/* Repeatable: the first use replaces the default list. */
-		if (st->seen_line[idx] == 0)
+		if (st->seen_line[idx] == 0 && k->type == T_LISTEN)
 			free_addrs(field(st->cfg, k));
+		else if (st->seen_line[idx] == 0)
+			free_strings(field(st->cfg, k));
 	} else if (st->seen_line[idx] != 0) {
 		add_error(st->errs, "%s:%d: key '%s': already set on line %d", st->name, lineno,
 			  k->name, st->seen_line[idx]);
@@ -601,6 +725,8 @@ cfg_free(struct cfg *cfg)
 			free(*(char **)dst);
 		else if (keys[i].type == T_LISTEN)
 			free_addrs(dst);
+		else if (keys[i].type == T_STRINGS)
+			free_strings(dst);
 	}
 	free(cfg);
 	return NULL;
@@ -638,6 +764,20 @@ print_value(const struct key *k, const void *v, FILE *out)
 			fprintf(out, "%s%s", i ? " " : "", a->v[i].text);
 		break;
 	}
+	case T_STRINGS: {
+		/* For comparisons; cfg_print writes one line per value instead. */
+		const struct cfg_strings *l = v;
+
+		for (size_t i = 0; i < l->n; i++)
+			fprintf(out, "%s%s", i ? " " : "", l->v[i]);
+		break;
+	}
+	case T_FLAGS:
+		if (*(const int *)v < 0)
+			fputs("auto", out);
+		else
+			fprintf(out, "0x%x", *(const int *)v);
+		break;
 	}
 }
 
@@ -645,6 +785,16 @@ void
 cfg_print(const struct cfg *cfg, FILE *out)
 {
 	for (size_t i = 0; i < N_KEYS; i++) {
+		const struct cfg_strings *l = cfield(cfg, &keys[i]);
+
+		if (keys[i].type == T_STRINGS) {
+			/* A repeatable key is printed as it is written: once per value. */
+			for (size_t j = 0; j < l->n; j++)
+				fprintf(out, "%s = %s\n", keys[i].name, l->v[j]);
+			if (l->n == 0)
+				fprintf(out, "%s =\n", keys[i].name);
+			continue;
+		}
 		fprintf(out, "%s = ", keys[i].name);
 		print_value(&keys[i], cfield(cfg, &keys[i]), out);
 		fputc('\n', out);
@@ -699,6 +849,10 @@ type_synopsis(const struct key *k, char *buf, size_t size)
 		return "string";
 	case T_LISTEN:
 		return "ADDRESS[:PORT] ... (repeatable)";
+	case T_STRINGS:
+		return "string (repeatable)";
+	case T_FLAGS:
+		return "auto | 0-15";
 	case T_ENUM: {
 		size_t o = 0;
 

@@ -28,6 +28,12 @@ struct cfg_addrs {
 	size_t n;
 };
 
+/* A repeatable string key: N values, plus a NULL after the last. */
+struct cfg_strings {
+	char **v;
+	size_t n;
+};
+
 struct cfg {
 	struct cfg_addrs listen;
 	char *control_socket;
@@ -45,6 +51,19 @@ struct cfg {
 	double max_pos_phase_correction, max_neg_phase_correction;
 	double max_distance;
 	double holdover_period;
+	int type;           /* 0 auto, else enum hier_type + 1 */
+	int announce_flags; /* -1 auto, else W32Time AnnounceFlags */
+	int cross_site_sync; /* enum hier_cross_site */
+	int hierarchy_sources;
+	char *domain, *realm, *keytab, *principal;
+	struct cfg_strings ldap_uri;
+	int ldap_bind; /* enum dir_bind */
+	char *ldap_bind_dn, *ldap_bind_password_file;
+	int ldap_nocanon;
+	double ldap_timeout;
+	char *dns_server;
+	char *site;
+	double rediscover_interval, pdc_check_interval, rediscover_backoff;
 	int log_level; /* enum log_level */
 	char *user;
 	int ratelimit;

@@ -7,17 +7,16 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <systemd/sd-daemon.h>
 
 #include "../common/log.h"
 #include "../common/xmalloc.h"
-#include "../ntp/srvspec.h"
 #include "daemon.h"
+#include "directory.h"
 #include "dmn_private.h"
 
-static struct ntp_srv_options
-server_options(const struct cfg *cfg)
+struct ntp_srv_options
+dmn_server_options(const struct cfg *cfg)
 {
 	return (struct ntp_srv_options){
 		.ratelimit = cfg->ratelimit,
@@ -28,8 +27,8 @@ server_options(const struct cfg *cfg)
 	};
 }
 
-static struct ntp_client_options
-client_options(const struct cfg *cfg)
+struct ntp_client_options
+dmn_client_options(const struct cfg *cfg)
 {
 	struct ntp_client_options o = {
 		.min_poll = cfg->min_poll,
@@ -50,41 +49,6 @@ client_options(const struct cfg *cfg)
 	return o;
 }
 
-/*
- * Make the client's manual sources what the configuration lists: remove the
- * ones no longer there, add (or update) the rest. Unchanged sources keep
- * their state.
- */
-static void
-sync_manual_sources(struct dmn *d)
-{
-	struct ntp_srvspec *v = NULL;
-	char *cause = NULL;
-	int n = ntp_srvspec_parse(d->cfg->ntp_server, &v, &cause);
-
-	if (n < 0) {
-		/* The configuration was checked when loaded: this cannot happen. */
-		log_err("ntp_server: %s", cause);
-		free(cause);
-		return;
-	}
-	for (size_t i = ntp_client_n_sources(d->client); i-- > 0;) {
-		struct ntp_source_report r;
-		int listed = 0;
-
-		ntp_client_source_report(d->client, i, &r);
-		if (strcmp(r.origin, "manual") != 0)
-			continue;
-		for (int j = 0; j < n && !listed; j++)
-			listed = strcasecmp(v[j].host, r.host) == 0 && v[j].port == r.port;
-		if (!listed)
-			(void)ntp_client_remove(d->client, r.host, r.port);
-	}
-	for (int j = 0; j < n; j++)
-		ntp_client_add(d->client, v[j].host, v[j].port, v[j].flags, "manual");
-	free(v);
-}
-
 static int
 make_clock(struct dmn *d, char **ret_cause)
 {
@@ -100,34 +64,72 @@ make_clock(struct dmn *d, char **ret_cause)
 	return r;
 }
 
-/* A resolver on the loop for source names; numeric addresses never need it. */
+/*
+ * A resolver on the loop for source names (numeric addresses never need
+ * it): dns_server when configured, else /etc/resolv.conf; /etc/hosts too.
+ */
 static struct evdns_base *
-make_resolver(struct event_base *base)
+make_resolver(struct event_base *base, const char *dns_server)
 {
 	struct evdns_base *dns = evdns_base_new(base, 0);
 	int r;
 
 	if (dns == NULL)
 		return NULL;
-	r = evdns_base_resolv_conf_parse(dns, DNS_OPTIONS_ALL, "/etc/resolv.conf");
+	if (dns_server[0] != '\0') {
+		r = evdns_base_nameserver_ip_add(dns, dns_server);
+		if (evdns_base_load_hosts(dns, NULL) != 0)
+			log_warn("DNS: cannot read /etc/hosts");
+	} else {
+		r = evdns_base_resolv_conf_parse(dns, DNS_OPTIONS_ALL, "/etc/resolv.conf");
+	}
 	if (r != 0)
-		log_warn("DNS: cannot use /etc/resolv.conf (error %d): only numeric addresses "
-			 "and /etc/hosts will resolve",
-			 r);
+		log_warn("DNS: cannot use %s (error %d): only numeric addresses and /etc/hosts "
+			 "will resolve",
+			 dns_server[0] != '\0' ? dns_server : "/etc/resolv.conf", r);
 	return dns;
+}
+
+/* The client lost its sources for good: the hierarchy should look again. */
+static void
+on_holdover_expired(void *arg)
+{
+	struct dmn *d = arg;
+
+	if (d->dir != NULL)
+		(void)dmn_dir_rediscover(d->dir, "holdover_period expired without a sample");
+}
+
+static void
+on_all_unreachable(void *arg)
+{
+	struct dmn *d = arg;
+
+	if (d->dir != NULL)
+		(void)dmn_dir_rediscover(d->dir, "every source failed its last 8 polls");
 }
 
 static int
 make_client(struct dmn *d, char **ret_cause)
 {
-	struct ntp_client_options o = client_options(d->cfg);
+	struct ntp_client_options o = dmn_client_options(d->cfg);
+	struct ntp_client_hooks hooks = {.holdover_expired = on_holdover_expired,
+					 .all_unreachable = on_all_unreachable, .arg = d};
 
 	ntp_ref_set_none(&d->ref);
-	d->dns = make_resolver(d->base);
-	d->client = ntp_client_new(d->base, d->dns, d->clock, &d->ref, &o, NULL, ret_cause);
-	if (d->client == NULL)
+	d->dns = make_resolver(d->base, d->cfg->dns_server);
+	d->client = ntp_client_new(d->base, d->dns, d->clock, &d->ref, &o, &hooks, ret_cause);
+	return d->client != NULL ? 0 : -1;
+}
+
+/* Directory discovery when in a domain; then the sources the policy calls for. */
+static int
+make_directory(struct dmn *d, char **ret_cause)
+{
+	d->dir = dmn_dir_new(d, ret_cause);
+	if (d->dir == NULL && *ret_cause != NULL)
 		return -1;
-	sync_manual_sources(d);
+	dmn_apply_policy(d, d->dir);
 	return 0;
 }
 
@@ -183,12 +185,9 @@ dmn_reload(struct dmn *d, char **ret_cause)
 	cfg_free(d->cfg);
 	d->cfg = next;
 	log_set_level((enum log_level)d->cfg->log_level);
-	struct ntp_srv_options opts = server_options(d->cfg);
-	struct ntp_client_options copts = client_options(d->cfg);
-
-	ntp_srv_set_options(d->srv, &opts);
-	ntp_client_set_options(d->client, &copts);
-	sync_manual_sources(d);
+	dmn_apply_policy(d, d->dir);
+	if (d->dir != NULL)
+		dmn_dir_reconfigure(d->dir);
 	log_info("reloaded %s", d->config_path);
 	return 0;
 }
@@ -271,7 +270,7 @@ struct dmn *
 dmn_new(struct cfg *cfg, const char *config_path, char **ret_cause)
 {
 	struct dmn *d = xcalloc(1, sizeof(*d));
-	struct ntp_srv_options opts = server_options(cfg);
+	struct ntp_srv_options opts = dmn_server_options(cfg);
 	const struct ctl_command *commands;
 	size_t n_commands;
 
@@ -286,7 +285,7 @@ dmn_new(struct cfg *cfg, const char *config_path, char **ret_cause)
 	if (make_clock(d, ret_cause) < 0 || make_client(d, ret_cause) < 0)
 		return dmn_free(d);
 	d->srv = ntp_srv_new(d->base, d->clock, &d->ref, &opts);
-	if (open_listeners(d, ret_cause) < 0)
+	if (open_listeners(d, ret_cause) < 0 || make_directory(d, ret_cause) < 0)
 		return dmn_free(d);
 	commands = dmn_commands(&n_commands);
 	d->ctl = ctl_new(d->base, cfg->control_socket, cfg->control_socket_mode, commands,
@@ -331,6 +330,7 @@ dmn_free(struct dmn *d)
 		if (events[i] != NULL)
 			event_free(events[i]);
 	ctl_free(d->ctl);
+	dmn_dir_free(d->dir);
 	ntp_srv_free(d->srv);
 	ntp_client_free(d->client);
 	if (d->dns != NULL)

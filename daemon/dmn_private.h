@@ -18,6 +18,7 @@
 struct event;
 struct event_base;
 struct evdns_base;
+struct dmn_dir;
 
 struct dmn {
 	struct cfg *cfg;
@@ -28,6 +29,7 @@ struct dmn {
 	struct ntp_ref ref; /* what we claim about our time; the client writes, the server reads */
 	struct ntp_client *client;
 	struct ntp_srv *srv;
+	struct dmn_dir *dir; /* NULL outside a domain */
 	struct ctl *ctl;
 	struct event *sig_term, *sig_int, *sig_hup, *watchdog;
 	struct timespec started; /* monotonic */
@@ -39,6 +41,10 @@ struct dmn {
  * On errors nothing changes: returns -1 with an allocated *RET_CAUSE.
  */
 int dmn_reload(struct dmn *d, char **ret_cause);
+
+/* Options for the server and the client as the configuration gives them. */
+struct ntp_srv_options dmn_server_options(const struct cfg *cfg);
+struct ntp_client_options dmn_client_options(const struct cfg *cfg);
 
 /* The control commands (commands.c). */
 const struct ctl_command *dmn_commands(size_t *ret_n);

@@ -18,6 +18,7 @@
 
 #include "../common/xmalloc.h"
 #include "ctl_proto.h"
+#include "monitor.h"
 #include "stripchart.h"
 
 #define DEFAULT_SOCKET "/run/domtimed/domtimed.sock"
@@ -31,9 +32,16 @@ usage(FILE *out)
 		     "  status      the clock's state, as w32tm /query /status /verbose\n"
 		     "  peers       every source and what selection made of it (w32tm /query /peers)\n"
 		     "  source      the source the clock follows now (w32tm /query /source)\n"
+		     "  source --explain\n"
+		     "              every domain time source candidate: locator step, score,\n"
+		     "              verdict and why\n"
+		     "  hierarchy   the forest as read from the directory, and this machine's place\n"
+		     "  monitor [--domain D] [--port P]\n"
+		     "              ask every DC of a domain for the time, as w32tm /monitor\n"
 		     "  counters    NTP packets received, answered and dropped by reason\n"
 		     "  resync      poll every source now, in a burst (root only)\n"
 		     "  reload      re-read the configuration file (root only)\n"
+		     "  rediscover  read the directory again now (root only)\n"
 		     "  stripchart HOST[:PORT] [--samples N] [--period S]\n"
 		     "              measure a server directly, as w32tm /stripchart (no daemon needed)\n"
 		     "\n"
@@ -333,6 +341,64 @@ print_resync(const json_t *r)
 }
 
 static void
+print_explain(const json_t *a)
+{
+	size_t i;
+	json_t *c;
+
+	printf("%-32s %-20s %-10s %4s %5s %-6s %-14s %s\n", "Candidate", "Domain", "Site", "Step",
+	       "Score", "Chosen", "Verdict", "Reason");
+	json_array_foreach((json_t *)a, i, c)
+		printf("%-32s %-20s %-10s %4lld %5lld %-6s %-14s %s\n", str(c, "host", "?"),
+		       str(c, "domain", "-"), str(c, "site", "-"),
+		       (long long)json_integer_value(json_object_get(c, "step")),
+		       (long long)json_integer_value(json_object_get(c, "score")),
+		       json_is_true(json_object_get(c, "chosen")) ? "yes" : "no",
+		       str(c, "verdict", "-"), str(c, "reason", ""));
+}
+
+static void
+print_hierarchy(const json_t *h)
+{
+	const json_t *self = json_object_get(h, "self");
+	size_t i;
+	json_t *x;
+
+	printf("This machine: %s (%s), domain %s, site %s (%s)\n", str(self, "name", "?"),
+	       str(self, "role", "?"), str(self, "domain", "-"), str(self, "site", "-"),
+	       str(self, "site_source", "?"));
+	if (json_is_string(json_object_get(h, "read_from")))
+		printf("Read from %s\n", str(h, "read_from", "?"));
+	print_time("Read at", json_object_get(h, "read_at"));
+	if (json_is_string(json_object_get(h, "why")))
+		printf("Time sources: %s\n", str(h, "why", ""));
+	printf("\nDomains:\n");
+	json_array_foreach(json_object_get(h, "domains"), i, x)
+		printf("  %-28s parent %-22s PDC %s%s\n", str(x, "name", "?"), str(x, "parent", "-"),
+		       str(x, "pdc", "(unknown)"),
+		       json_is_true(json_object_get(x, "forest_root")) ? "  [forest root]" : "");
+	printf("\nDomain controllers (* = followed):\n");
+	json_array_foreach(json_object_get(h, "dcs"), i, x)
+		printf("  %s %-32s %-22s site %-12s%s%s\n",
+		       json_is_true(json_object_get(x, "chosen")) ? "*" : " ", str(x, "host", "?"),
+		       str(x, "domain", "-"), str(x, "site", "-"),
+		       json_is_true(json_object_get(x, "pdc")) ? " PDC" : "",
+		       json_is_true(json_object_get(x, "rodc")) ? " RODC" : "");
+	if (json_array_size(json_object_get(h, "problems")) > 0)
+		printf("\nProblems:\n");
+	json_array_foreach(json_object_get(h, "problems"), i, x)
+		printf("  - %s\n", json_string_value(x));
+}
+
+static void
+print_rediscover(const json_t *r)
+{
+	printf(json_is_true(json_object_get(r, "started"))
+		       ? "reading the directory now\n"
+		       : "a read is already running; another follows it\n");
+}
+
+static void
 print_reload(const json_t *r)
 {
 	printf("reloaded %s\n", str(r, "config", "the configuration"));
@@ -340,8 +406,10 @@ print_reload(const json_t *r)
 
 /* Commands that ask the daemon one question and print its answer. */
 static const struct command commands[] = {
-	{"status", print_status},     {"peers", print_peers},   {"source", print_source},
-	{"counters", print_counters}, {"resync", print_resync}, {"reload", print_reload},
+	{"status", print_status},       {"peers", print_peers},
+	{"source", print_source},       {"hierarchy", print_hierarchy},
+	{"counters", print_counters},   {"resync", print_resync},
+	{"reload", print_reload},       {"rediscover", print_rediscover},
 };
 
 static void
@@ -357,6 +425,20 @@ print_result(const json_t *result, int json, void (*print)(const json_t *))
 	}
 }
 
+/* monitor: the DC list from the daemon, then each DC asked directly. */
+static int
+monitor(const char *path, int argc, char **argv, int json)
+{
+	json_t *h = call(path, "hierarchy", json_object());
+	int rc;
+
+	if (h == NULL)
+		return 1;
+	rc = monitor_main(argc, argv, h, json);
+	json_decref(h);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -367,8 +449,9 @@ main(int argc, char **argv)
 	};
 	const char *path = DEFAULT_SOCKET;
 	const struct command *cmd = NULL;
+	void (*print)(const json_t *) = NULL;
+	json_t *result, *args = json_object();
 	int json = 0, opt;
-	json_t *result;
 
 	while ((opt = getopt_long(argc, argv, "+s:jhV", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -404,10 +487,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[optind], "stripchart") == 0)
 		return stripchart_main(argc - optind, argv + optind, json);
-	if (argc - optind != 1) {
-		usage(stderr);
-		return 2;
-	}
+	if (strcmp(argv[optind], "monitor") == 0)
+		return monitor(path, argc - optind, argv + optind, json);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(commands[i].name, argv[optind]) == 0)
 			cmd = &commands[i];
@@ -416,10 +497,19 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	result = call(path, cmd->name, json_object());
+	/* The one option a daemon command takes: source --explain. */
+	if (argc - optind == 2 && strcmp(cmd->name, "source") == 0 &&
+	    strcmp(argv[optind + 1], "--explain") == 0) {
+		json_object_set_new(args, "explain", json_true());
+		print = print_explain;
+	} else if (argc - optind != 1) {
+		usage(stderr);
+		return 2;
+	}
+	result = call(path, cmd->name, args);
 	if (result == NULL)
 		return 1;
-	print_result(result, json, cmd->print);
+	print_result(result, json, print != NULL ? print : cmd->print);
 	json_decref(result);
 	return 0;
 }

@@ -60,6 +60,8 @@ static const char *const drop_names[NTP_DROP_N] = {
 	[NTP_DROP_AUTHENTICATED] = "authenticated",
 	[NTP_DROP_BAD_SOURCE] = "bad_source",
 	[NTP_DROP_RATE_LIMITED] = "rate_limited",
+	[NTP_DROP_NOT_SERVING] = "not_serving",
+	[NTP_DROP_UNSYNCHRONISED] = "unsynchronised",
 };
 
 const char *
@@ -210,6 +212,15 @@ handle_request(struct ntp_srv *srv, const struct ntp_io_msg *m, struct ntp_io_ms
 	if (!source_ok(&m->peer)) {
 		c->dropped[NTP_DROP_BAD_SOURCE]++;
 		return 0;
+	}
+	if (srv->opts.serve != NTP_SERVE_ALWAYS) {
+		drop = srv->opts.serve == NTP_SERVE_NEVER ? NTP_DROP_NOT_SERVING
+			: !ntp_ref_synchronised(srv->ref) ? NTP_DROP_UNSYNCHRONISED
+							  : NTP_DROP_N;
+		if (drop != NTP_DROP_N) {
+			c->dropped[drop]++;
+			return 0;
+		}
 	}
 	if (srv->rl != NULL &&
 	    !ntp_rl_allow(srv->rl, (const struct sockaddr *)&m->peer, monotonic_seconds())) {

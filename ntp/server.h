@@ -35,6 +35,8 @@ enum ntp_srv_drop {
 	NTP_DROP_AUTHENTICATED,  /* carries a MAC we cannot check or sign */
 	NTP_DROP_BAD_SOURCE,     /* source port 0 or unknown family */
 	NTP_DROP_RATE_LIMITED,   /* over its rate and no KoD wanted */
+	NTP_DROP_NOT_SERVING,    /* this machine does not serve time (announce flags) */
+	NTP_DROP_UNSYNCHRONISED, /* serves only while synchronised, and is not */
 	NTP_DROP_N
 };
 
@@ -49,7 +51,15 @@ struct ntp_srv_counters {
 	uint64_t send_errors;
 };
 
+/* When to answer (W32Time AnnounceFlags 0x1 / 0x2 / neither). */
+enum ntp_srv_serve {
+	NTP_SERVE_ALWAYS,       /* unsynchronised: answer with leap 3, stratum 0 */
+	NTP_SERVE_SYNCHRONISED, /* unsynchronised: stay silent */
+	NTP_SERVE_NEVER,
+};
+
 struct ntp_srv_options {
+	enum ntp_srv_serve serve;
 	int ratelimit;          /* limit per client at all */
 	int ratelimit_interval; /* log2 seconds between requests, on average */
 	unsigned ratelimit_burst;

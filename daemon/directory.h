@@ -1,0 +1,43 @@
+/*
+ * directory.h - the daemon's view of the domain: discovery on a schedule
+ * and on demand, the forest picture, the hierarchy's choice, and the policy
+ * that turns configuration and that choice into the NTP client's sources
+ * and the server's announcements.
+ */
+#ifndef DOMTIMED_DIRECTORY_H
+#define DOMTIMED_DIRECTORY_H
+
+#include <jansson.h>
+
+struct dmn;
+struct dmn_dir;
+
+/*
+ * Start discovery if this machine belongs to a domain (configured, or a
+ * machine keytab is present); NULL and no *RET_CAUSE when it does not. NULL
+ * with an allocated *RET_CAUSE on failure. Runs as root: reads the keytab.
+ */
+struct dmn_dir *dmn_dir_new(struct dmn *d, char **ret_cause);
+void dmn_dir_free(struct dmn_dir *dir);
+
+/* Read the forest again now (logged with WHY); 0, or -1 when a read is running. */
+int dmn_dir_rediscover(struct dmn_dir *dir, const char *why);
+/* The configuration changed: re-arm timers, rediscover. */
+void dmn_dir_reconfigure(struct dmn_dir *dir);
+
+/*
+ * Make the client's sources, the server's announcements and the local
+ * reference what the configuration and the hierarchy call for now. DIR may
+ * be NULL (no domain).
+ */
+void dmn_apply_policy(struct dmn *d, struct dmn_dir *dir);
+
+/* For domtimectl: the forest (hierarchy) and the candidates (source --explain). */
+json_t *dmn_dir_hierarchy_json(const struct dmn_dir *dir);
+json_t *dmn_dir_explain_json(const struct dmn *d, const struct dmn_dir *dir);
+/* This machine's role and the effective type, announce flags (for status). */
+const char *dmn_dir_role_name(const struct dmn_dir *dir);
+const char *dmn_type_name(const struct dmn *d, const struct dmn_dir *dir);
+int dmn_announce_flags(const struct dmn *d, const struct dmn_dir *dir);
+
+#endif
