@@ -53,8 +53,8 @@ UNIT_TESTS += $(LDAP_UNIT_TESTS)
 # krb5's headers live in /usr/include/mit-krb5: every object may include them.
 ALL_CFLAGS += $(LDAP_CFLAGS)
 
-.PHONY: all check unit integration fuzz fuzz-run fuzz-smoke demo bench man man-check \
-	deps clean
+.PHONY: all check unit integration fuzz fuzz-run fuzz-smoke demo bench bench-serve \
+	bench-discovery bench-accuracy man man-check deps clean
 all: $(BUILD)/domtimed $(BUILD)/domtimectl
 
 $(BUILD)/obj/%.o: %.c
@@ -114,8 +114,14 @@ demo: deps
 	$(MAKE) all
 	scripts/demo.sh
 
-bench: deps all
+# Benchmarks print figures and ratios against chronyd; they are not tests.
+bench: bench-serve bench-discovery bench-accuracy
+bench-serve: deps all
 	bench/serve/run.sh
+bench-discovery: deps all ldap-tools
+	bench/discovery/run.sh
+bench-accuracy: deps all $(BUILD)/linkdelay
+	bench/accuracy/run.sh
 
 # ---- manual pages ---------------------------------------------------------------------------
 $(BUILD)/cfgdoc: $(BUILD)/obj/man/cfgdoc.o $(call obj,$(LIB_SRCS),$(BUILD)/obj)
