@@ -1,21 +1,52 @@
 #!/bin/bash
 # Run every integration test (tests/integration/NNN-*.sh) and summarise.
 # A test exits 0 (passed), 77 (skipped: says why) or anything else (failed).
+#
+# Tests named *-bg.sh spend minutes waiting (e.g. for tickets to expire):
+# they start first, in the background, and are reported at the end, so the
+# rest runs meanwhile. ONLY=PATTERN runs the tests whose names contain it.
 set -u
 dir=$(cd "$(dirname "$0")" && pwd)
 passed=0 failed=0 skipped=0 failed_names=()
+bg_pids=() bg_names=() bg_logs=()
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+selected() {
+	[ -z "${ONLY:-}" ] || [[ "$(basename "$1")" == *"$ONLY"* ]]
+}
+
+account() { # NAME STATUS
+	case $2 in
+	0) passed=$((passed + 1)) ;;
+	77) skipped=$((skipped + 1)) ;;
+	*) failed=$((failed + 1)); failed_names+=("$1") ;;
+	esac
+}
+
+for t in "$dir"/[0-9][0-9][0-9]-*-bg.sh; do
+	[ -e "$t" ] && selected "$t" || continue
+	bg_names+=("$(basename "$t")")
+	bg_logs+=("$out/$(basename "$t").log")
+	"$t" >"$out/$(basename "$t").log" 2>&1 &
+	bg_pids+=($!)
+	echo "== $(basename "$t") (started in the background)"
+done
 for t in "$dir"/[0-9][0-9][0-9]-*.sh; do
-	[ -n "${ONLY:-}" ] && [[ "$(basename "$t")" != *"$ONLY"* ]] && continue
+	[[ "$t" == *-bg.sh ]] && continue
+	selected "$t" || continue
 	start=$SECONDS
 	echo "== $(basename "$t")"
 	"$t"
-	rc=$?
-	case $rc in
-	0) passed=$((passed + 1)) ;;
-	77) skipped=$((skipped + 1)) ;;
-	*) failed=$((failed + 1)); failed_names+=("$(basename "$t")") ;;
-	esac
+	account "$(basename "$t")" $?
 	echo "   ($((SECONDS - start)) s)"
+done
+for i in "${!bg_pids[@]}"; do
+	wait "${bg_pids[i]}"
+	rc=$?
+	echo "== ${bg_names[i]} (background)"
+	cat "${bg_logs[i]}"
+	account "${bg_names[i]}" "$rc"
 done
 echo "integration: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ] || { echo "failed: ${failed_names[*]}"; exit 1; }
