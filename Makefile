@@ -50,8 +50,6 @@ include ldap/ldap.mk
 LIB_SRCS += $(LDAP_SRCS)
 LDLIBS += $(LDAP_LIBS)
 UNIT_TESTS += $(LDAP_UNIT_TESTS)
-# krb5's headers live in /usr/include/mit-krb5: every object may include them.
-ALL_CFLAGS += $(LDAP_CFLAGS)
 
 .PHONY: all check unit integration fuzz fuzz-run fuzz-smoke demo bench bench-serve \
 	bench-discovery bench-accuracy man man-check deps clean

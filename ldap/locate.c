@@ -441,6 +441,63 @@ dns_addrs(struct dir_resolver *r, const char *host, int type, uint16_t port, str
 	return len < 0 ? -1 : 0;
 }
 
+int
+dir_hosts_lookup(const char *text, const char *host, int (*found)(const char *addr, void *arg),
+		 void *arg)
+{
+	int count = 0;
+
+	while (*text != '\0') {
+		size_t len = strcspn(text, "\n");
+		char *line = xstrndup(text, len), *save = NULL, *addr, *name;
+
+		*strchrnul(line, '#') = '\0';
+		addr = strtok_r(line, " \t\r", &save);
+		while (addr != NULL && (name = strtok_r(NULL, " \t\r", &save)) != NULL) {
+			if (strcasecmp(name, host) == 0) {
+				count += found(addr, arg) ? 1 : 0;
+				break;
+			}
+		}
+		free(line);
+		text += len + (text[len] == '\n');
+	}
+	return count;
+}
+
+struct hosts_arg {
+	uint16_t port;
+	struct dir_addr **v;
+	size_t *n;
+};
+
+static int
+hosts_found(const char *addr, void *arg)
+{
+	struct hosts_arg *a = arg;
+
+	return numeric(addr, a->port, a->v, a->n);
+}
+
+/* HOST in /etc/hosts, which comes before DNS (as nsswitch.conf has it everywhere). */
+static void
+hosts_file_addrs(const char *host, uint16_t port, struct dir_addr **v, size_t *n)
+{
+	struct hosts_arg arg = {port, v, n};
+	FILE *f = fopen("/etc/hosts", "re");
+	char *text = NULL;
+	size_t cap = 0;
+	ssize_t len;
+
+	if (f == NULL)
+		return;
+	len = getdelim(&text, &cap, '\0', f);
+	fclose(f);
+	if (len > 0)
+		(void)dir_hosts_lookup(text, host, hosts_found, &arg);
+	free(text);
+}
+
 static int
 system_addrs(const char *host, uint16_t port, struct dir_addr **v, size_t *n)
 {
@@ -478,6 +535,12 @@ dir_resolve_host(struct dir_resolver *r, const char *host, uint16_t port, struct
 		return 0;
 	}
 	if (numeric(host, port, &v, &n)) {
+		*ret = v;
+		*ret_n = n;
+		return 0;
+	}
+	hosts_file_addrs(host, port, &v, &n);
+	if (n > 0) {
 		*ret = v;
 		*ret_n = n;
 		return 0;

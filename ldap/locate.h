@@ -83,12 +83,21 @@ int dir_locate_dcs(struct dir_resolver *r, const char *domain, const char *site,
                    struct dir_srv_list *ret, char **ret_cause);
 
 /*
- * Addresses of HOST with PORT: a numeric address as is; otherwise A then
- * AAAA records through this resolver, and when DNS knows nothing and no
- * SERVER was given, getaddrinfo() (/etc/hosts). 0 with at least one
- * address, else -1 with *RET_CAUSE. *RET is allocated.
+ * Addresses of HOST with PORT: a numeric address as is; otherwise
+ * /etc/hosts first (files before DNS, as everywhere), then A and AAAA
+ * records through this resolver, and when DNS knows nothing and no SERVER
+ * was given, getaddrinfo(). 0 with at least one address, else -1 with
+ * *RET_CAUSE. *RET is allocated.
  */
 int dir_resolve_host(struct dir_resolver *r, const char *host, uint16_t port, struct dir_addr **ret,
                      size_t *ret_n, char **ret_cause);
+
+/*
+ * Pure: call FOUND for each address /etc/hosts TEXT gives HOST (names
+ * compare case-insensitively; '#' starts a comment). FOUND returns 1 when it
+ * took the address. Returns how many were taken.
+ */
+int dir_hosts_lookup(const char *text, const char *host,
+		     int (*found)(const char *addr, void *arg), void *arg);
 
 #endif

@@ -394,10 +394,40 @@ test_resolve_numeric(void **state)
 	dir_resolver_free(r);
 }
 
+static int
+collect(const char *addr, void *arg)
+{
+	char *buf = arg;
+
+	strcat(buf, addr);
+	strcat(buf, " ");
+	return 1;
+}
+
+static void
+test_hosts_lookup(void **state)
+{
+	static const char hosts[] = "127.0.0.1 localhost\n"
+				    "# 10.0.0.9 rootdc1.forest.test commented out\n"
+				    "10.1.0.11\trootdc1.forest.test rootdc1 # trailing comment\n"
+				    "fd00::11 ROOTDC1.forest.test\n"
+				    "10.1.0.12 rootdc2.forest.test";
+	char buf[256] = "";
+
+	(void)state;
+	assert_int_equal(dir_hosts_lookup(hosts, "rootdc1.FOREST.test", collect, buf), 2);
+	assert_string_equal(buf, "10.1.0.11 fd00::11 ");
+	buf[0] = '\0';
+	assert_int_equal(dir_hosts_lookup(hosts, "rootdc2.forest.test", collect, buf), 1);
+	assert_int_equal(dir_hosts_lookup(hosts, "rootdc1.forest", collect, buf), 0);
+	assert_int_equal(dir_hosts_lookup("", "x", collect, buf), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hosts_lookup),
 	    cmocka_unit_test(test_priority_first),
 	    cmocka_unit_test(test_weighted_pick),
 	    cmocka_unit_test(test_boundaries),
