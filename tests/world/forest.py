@@ -2,14 +2,24 @@
 """Generate the directory data of a test Active Directory forest.
 
     forest.py OUTDIR [--large | --domains N --dcs N --sites N --subnets N]
-                     [--members N] [--rootdse-dc NAME]
+                     [--members N | --extra-members N] [--rootdse-dc NAME]
                      [--ldap-port P --kdc-port P [--dns-addresses loopback|site]]
+                     [--dir-name NAME --dir-addr ADDR]
 
 Without options: the small "test forest" (forest.test + child.forest.test,
 sites HQ and Branch, 8 machines) that README.md describes.  --large (or the
 explicit counts) builds a generated forest for benchmarks: a tree of domains
 (each domain has up to 3 children, so 50 domains are 5 levels deep), DCs
 spread over the sites, /24 subnets mapped to sites.
+
+--extra-members N adds N members to the small forest (m01, m02, ...: root
+domain in HQ, root in Branch, child in Branch, child in HQ, in turn), after
+the 8 machines, whose names, addresses and RIDs stay as they are.
+
+--dir-name/--dir-addr name the one directory server as the hosts of a
+namespaced world reach it (e.g. dir.forest.test at 10.9.0.1): LDAP service
+principals ldap/NAME and ldap/ADDR in the root realm, and an A record NAME
+-> ADDR in dnsmasq.conf.
 
 Everything is deterministic: the same options give byte-identical output
 (SIDs and GUIDs are derived from names), so tests may hard-code them.
@@ -225,8 +235,13 @@ def alloc_ip(site, dc):
     raise SystemExit("forest.py: site %s has no room for another host" % site.name)
 
 
-def small_forest():
-    """The default test forest (see README.md for the table)."""
+# Domain (0 root, 1 child) and site of the n-th extra member, in turn.
+EXTRA_MEMBER_PLACES = ((0, "HQ"), (0, "Branch"), (1, "Branch"), (1, "HQ"))
+
+
+def small_forest(extra_members=0):
+    """The default test forest (see README.md for the table), plus
+    extra_members members m01, m02, ... after the 8 machines."""
     root = Domain("forest.test", "FOREST", None)
     f = Forest(root)
     child = Domain("child.forest.test", "CHILD", root)
@@ -247,6 +262,9 @@ def small_forest():
     f.add(Machine("member2", root, "member", br))
     # childm1 sits in HQ, where its domain has no DC: the out-of-site case.
     f.add(Machine("childm1", child, "member", hq))
+    for i in range(extra_members):
+        dom, site = EXTRA_MEMBER_PLACES[i % len(EXTRA_MEMBER_PLACES)]
+        f.add(Machine("m%02d" % (i + 1), (root, child)[dom], "member", f.site(site)))
     f.finish()
     return f
 
@@ -518,7 +536,7 @@ def rootdse_ldif(f, m):
 # DNS (dnsmasq) records
 # ---------------------------------------------------------------------------
 
-def dnsmasq_records(f, ldap_port, kdc_port, addresses):
+def dnsmasq_records(f, ldap_port, kdc_port, addresses, dir_name=None, dir_addr=None):
     """SRV records as AD's DC locator publishes them (MS-ADTS 6.3.6.1).
     Writable DCs register the generic and site records; RODCs only the
     site-specific ones (AD's default).  A records for every machine: its
@@ -528,6 +546,9 @@ def dnsmasq_records(f, ldap_port, kdc_port, addresses):
         out.append("local=/%s/" % d.fqdn)
     for m in f.machines:
         out.append("host-record=%s,%s" % (m.fqdn, m.ip if addresses == "site" else "127.0.0.1"))
+    if dir_name and dir_addr:
+        # The one directory server, by the name the hosts use for it.
+        out.append("host-record=%s,%s" % (dir_name, dir_addr))
 
     def srv(name, m, port):
         out.append("srv-host=%s,%s,%d,0,100" % (name, m.fqdn, port))
@@ -586,8 +607,19 @@ def main():
     ap.add_argument("--dns-addresses", choices=("loopback", "site"), default="loopback",
                     help="A records: 127.0.0.1 (the loopback world) or each machine's "
                          "site address (only for clients inside test namespaces)")
+    ap.add_argument("--extra-members", type=int, default=0,
+                    help="members m01.. added to the small forest")
+    ap.add_argument("--dir-name", help="host name of the directory server (LDAP "
+                    "principal ldap/NAME, A record NAME -> --dir-addr)")
+    ap.add_argument("--dir-addr", help="address of the directory server (LDAP "
+                    "principal ldap/ADDR)")
     a = ap.parse_args()
 
+    if a.dir_addr:
+        try:
+            ipaddress.ip_address(a.dir_addr)
+        except ValueError:
+            ap.error("--dir-addr wants an IP address")
     counts = (a.domains, a.dcs, a.sites, a.subnets)
     if a.large or any(c is not None for c in counts):
         dflt = (50, 1000, 100, 2000)
@@ -596,11 +628,15 @@ def main():
             ap.error("need domains >= 1, dcs >= domains, 1 <= sites <= 254, subnets > sites")
         if n_net - 1 > n_site * 256:
             ap.error("at most 256 subnets per site")
+        if a.extra_members:
+            ap.error("--extra-members applies to the small forest (use --members)")
         f = generated_forest(n_dom, n_dc, n_site, n_net, a.members)
     else:
         if a.members:
             ap.error("--members applies to generated forests (--large or counts)")
-        f = small_forest()
+        if not 0 <= a.extra_members <= 99:
+            ap.error("--extra-members wants 0..99")
+        f = small_forest(a.extra_members)
 
     out = a.outdir
     for sub in ("nc", "rootdse"):
@@ -649,6 +685,10 @@ def main():
     pr += ["%s\tldap/%s@%s\tldap.keytab" % (m.domain.realm, m.fqdn, m.domain.realm) for m in dcs]
     pr += ["%s\tldap/%s@%s\tldap.keytab" % (f.root.realm, h, f.root.realm)
            for h in ("localhost", "127.0.0.1")]
+    # The directory server as the hosts of a namespaced world name it.
+    pr += ["%s\tldap/%s@%s\tldap.keytab" % (f.root.realm, h.lower(), f.root.realm)
+           for h in (a.dir_name, a.dir_addr)
+           if h and h.lower() not in ("localhost", "127.0.0.1")]
     write(os.path.join(out, "principals.tsv"), "\n".join(pr) + "\n")
 
     model = {
@@ -675,7 +715,8 @@ def main():
 
     if a.ldap_port and a.kdc_port:
         write(os.path.join(out, "dnsmasq.conf"),
-              dnsmasq_records(f, a.ldap_port, a.kdc_port, a.dns_addresses))
+              dnsmasq_records(f, a.ldap_port, a.kdc_port, a.dns_addresses,
+                              a.dir_name, a.dir_addr))
     return 0
 
 
