@@ -38,7 +38,8 @@ for t in "$dir"/[0-9][0-9][0-9]-*.sh; do
 	start=$SECONDS
 	echo "== $(basename "$t")"
 	"$t"
-	account "$(basename "$t")" $?
+	rc=$?
+	account "$(basename "$t")" "$rc"
 	echo "   ($((SECONDS - start)) s)"
 done
 for i in "${!bg_pids[@]}"; do
