@@ -29,8 +29,13 @@
 
 /* Noise floor of our own timestamps, seconds (kernel stamps, scheduling). */
 #define TIMESTAMP_NOISE 1e-6
-/* A source's newest sample older than this many of its polls is stale. */
-#define STALE_POLLS 8
+/*
+ * A source that left the last two polls unanswered is not used: its old
+ * samples still look fine, but a source that stopped answering (a dead DC)
+ * must give way to the others within two polls. The reach register's bit 0
+ * is the request in flight, bits 1 and 2 the two before it.
+ */
+#define RECENTLY_REACHED(reach) (((reach) & 0x7) != 0)
 /*
  * Before the first clock update, wait this long at most for every source to
  * answer its first burst: the first sources to answer must not decide alone
@@ -321,14 +326,13 @@ source_input(const struct source *s, double now, struct ntp_sel_source *in,
 	     struct ntp_flt_estimate *e)
 {
 	const struct ntp_peer_server *srv;
-	double stale;
 
 	*in = (struct ntp_sel_source){.fallback = (s->flags & NTP_PEER_FALLBACK_ONLY) != 0};
 	if (s->peer == NULL || !ntp_peer_estimate(s->peer, now, e))
 		return 0;
 	srv = ntp_peer_server(s->peer);
-	stale = STALE_POLLS * ldexp(1.0, ntp_peer_poll(s->peer));
-	in->usable = ntp_peer_state(s->peer) == NTP_PEER_OK && now - e->last_time <= stale;
+	in->usable = ntp_peer_state(s->peer) == NTP_PEER_OK &&
+		     RECENTLY_REACHED(ntp_peer_reach(s->peer));
 	in->synchronised = srv->leap != NTP_LEAP_UNSYNC && srv->stratum > 0 && srv->stratum < 16;
 	in->stratum = srv->stratum;
 	in->offset = e->offset;

@@ -185,6 +185,26 @@ runs_ok(const struct ntp_flt *f, size_t first, const struct fit *fit)
 	return (double)runs >= mu - 2.0 * sqrt(fmax(var, 0.0));
 }
 
+/*
+ * How much wider than its normal-theory value a standard error from a fit
+ * with DF degrees of freedom should be taken: Student's t quantile (97.5 %)
+ * over the normal one. A line through three noisy points knows its slope
+ * far less well than its own residuals suggest, and an early frequency
+ * estimate taken at face value sends the clock off for many polls.
+ */
+static double
+small_sample_factor(size_t df)
+{
+	static const double t975[] = {12.71, 4.30, 3.18, 2.78, 2.57, 2.45, 2.36, 2.31, 2.26, 2.23,
+				      2.20,  2.18, 2.16, 2.14, 2.13, 2.12, 2.11, 2.10, 2.09, 2.09};
+
+	if (df == 0)
+		return INFINITY;
+	if (df <= sizeof(t975) / sizeof(t975[0]))
+		return t975[df - 1] / 1.96;
+	return 1.0 + 1.25 / (double)df; /* close to the quantile beyond 20 */
+}
+
 /* The fit over the longest recent stretch of samples that a line explains. */
 static size_t
 best_fit(const struct ntp_flt *f, struct fit *ret)
@@ -234,10 +254,12 @@ ntp_flt_estimate(const struct ntp_flt *f, double now, struct ntp_flt_estimate *r
 		return 1;
 	}
 	first = best_fit(f, &fit);
+	double widen = small_sample_factor(fit.n - 2);
+
 	ret->offset = fit.a + fit.b * (now - fit.t0);
-	ret->offset_sd = sqrt(fit.var_a + (now - fit.t0) * (now - fit.t0) * fit.var_b);
+	ret->offset_sd = widen * sqrt(fit.var_a + (now - fit.t0) * (now - fit.t0) * fit.var_b);
 	ret->freq = fit.b;
-	ret->freq_sd = sqrt(fit.var_b);
+	ret->freq_sd = widen * sqrt(fit.var_b);
 	/* RMS residual, in seconds: s2 is per unit weight, scale by a mean weight. */
 	ret->jitter = sqrt(fit.s2 * (double)fit.n / fit.sum_w);
 	ret->n = f->n - first;
