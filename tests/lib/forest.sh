@@ -34,10 +34,10 @@
 #
 # --members-extra N  N more members m01.. (forest.py --extra-members: root
 #                    HQ, root Branch, child Branch, child HQ, in turn)
-# --delay-members D J  packets towards each member delayed D +- J ms on the
-#                    switch side (netns_delay): members then see about -D/2
-#                    of clock error (the request leg is not delayed). Needs
-#                    build/linkdelay (make build/linkdelay).
+# --delay-members D J  each member's link delayed D +- J ms both ways, on the
+#                    switch side (netns_delay): towards the member, and from
+#                    it towards every DC. Needs build/linkdelay (make
+#                    build/linkdelay).
 # --min-poll/--max-poll  for every domtimed (default -2 / 0)
 # --ticket-lifetime S   Kerberos max ticket life (world.sh)
 # --dc-forward       each DC namespace forwards TCP 389 and TCP/UDP 88 to
@@ -131,6 +131,20 @@ forest__trap()
 	# shellcheck disable=SC2064
 	trap "forest_down${old:+
 $old}" EXIT
+}
+
+# A member's link delayed both ways: towards it, and from it towards every
+# DC (the hosts it takes time from), so the path is symmetric on average.
+forest__delay_members()
+{
+	local d=$1 j=$2 m h
+	for m in "${FOREST_HOSTS[@]}"; do
+		[ "${FOREST_ROLE[$m]}" = member ] || continue
+		netns_delay "$m" "$d" "$j" || return 1
+		for h in "${FOREST_HOSTS[@]}"; do
+			[ "${FOREST_ROLE[$h]}" = member ] || netns_delay -f "$m" "$h" "$d" "$j" || return 1
+		done
+	done
 }
 
 # forest_up [--members-extra N] [--delay-members D J] [--min-poll P]
@@ -228,10 +242,8 @@ forest_up()
 		if [ -n "$dc_forward" ] && [ "$role" != member ]; then
 			forest__dc_forward "$name" || return 1
 		fi
-		if [ -n "$delay" ] && [ "$role" = member ]; then
-			netns_delay "$name" "$delay" "$jitter" || return 1
-		fi
 	done
+	[ -z "$delay" ] || forest__delay_members "$delay" "$jitter" || return 1
 	printf '%s\t%s\t%s\t%s\t%s\n' name ip role site domain >"$FOREST_DIR/hosts.tsv"
 	for name in "${FOREST_HOSTS[@]}"; do
 		printf '%s\t%s\t%s\t%s\t%s\n' "$name" "${FOREST_IP[$name]}" "${FOREST_ROLE[$name]}" \
