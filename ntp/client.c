@@ -579,10 +579,14 @@ on_peer_state(struct ntp_peer *p, enum ntp_peer_state old, void *arg)
 	log_info("source %s: %s -> %s%s%s", log_esc(s->host).s, ntp_peer_state_name(old),
 		 ntp_peer_state_name(now), ntp_peer_last_error(p)[0] ? ": " : "",
 		 ntp_peer_last_error(p));
-	if (now == NTP_PEER_UNREACHABLE && !is_numeric(s->host)) {
+	if (now == NTP_PEER_OK) {
+		s->retry_delay = RESOLVE_RETRY_MIN;
+	} else if (now == NTP_PEER_UNREACHABLE && !is_numeric(s->host)) {
 		/* The name may point elsewhere by now: look it up again, once this
-		 * peer's callback has returned (the peer goes away with it). */
-		timer_in(s->retry_ev, 0.0);
+		 * peer's callback has returned (the peer goes away with it), backing
+		 * off while it stays silent. */
+		timer_in(s->retry_ev, s->retry_delay);
+		s->retry_delay = fmin(RESOLVE_RETRY_MAX, s->retry_delay * 2.0);
 	}
 	refresh_reference(c);
 	if (c->hooks.all_unreachable != NULL && c->n_sources > 0 && all_gone(c))
@@ -627,7 +631,6 @@ on_resolved(int err, struct evutil_addrinfo *ai, void *arg)
 		return;
 	}
 	s->resolve_error[0] = '\0';
-	s->retry_delay = RESOLVE_RETRY_MIN;
 	params = peer_params(c, s->flags);
 	s->peer = ntp_peer_new(c->base, c->clock, &c->epoch, c->ref, ai->ai_addr,
 			       (socklen_t)ai->ai_addrlen, &params, &peer_callbacks, s);
