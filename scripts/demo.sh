@@ -1,74 +1,54 @@
 #!/bin/bash
-# make demo: domtimed serving a virtual clock on loopback, and a real chronyd
-# (-x: it never touches this machine's clock) following it and reporting how
-# far off it thinks the local clock is. Everything runs from a temp dir and is
-# stopped on exit or Ctrl-C.
+# make demo: a small forest on this machine, one network namespace per host:
+# slapd + an MIT KDC + DNS (the directory), a chronyd -x as the external time
+# source, and a domtimed on the forest root's PDC, a second root DC, the
+# RODC of the branch site, the child domain's PDC and a member, each on its
+# own virtual clock with its own error (the machine's real clock is never
+# touched). Every host finds its place over LDAP with Kerberos, picks its
+# sources by the domain hierarchy rules, and converges; the demo prints
+# every host's status as they do, then the hierarchy as one host sees it.
+# Everything is torn down on exit or Ctrl-C.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-build=${BUILD:-$top/build}
-rounds=${DEMO_ROUNDS:-10}
-dir=$(mktemp -d /tmp/dt-demo.XXXXXX)
-pids=()
+[ "$(id -u)" -eq 0 ] || { echo "make demo needs root (network namespaces)"; exit 1; }
+. "$top/tests/lib/forest.sh"
+secs=${DEMO_SECS:-24}
 
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	rm -rf "$dir"
-}
-trap cleanup EXIT
+forest_up --delay-members 5 1 >/dev/null || { echo "demo: cannot bring the forest up"; exit 1; }
 trap 'exit 130' INT TERM
 
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 40000))
-		ss -Hlun "sport = :$p" | grep -q . || { echo "$p"; return; }
-	done
-}
-port=$(free_port)
-offset=0.25
-
-cat >"$dir/domtimed.conf" <<CONF
-# A reliable stand-alone server whose (virtual) clock runs $offset s ahead.
-listen = 127.0.0.1:$port
-control_socket = $dir/domtimed.sock
-clock = virtual
-clock_offset = $offset
-reliable = yes
-CONF
-cat >"$dir/chrony.conf" <<CONF
-server 127.0.0.1 port $port iburst minpoll -4 maxpoll -4
-port 0
-cmdport 0
-bindcmdaddress $dir/chronyd.sock
-pidfile $dir/chronyd.pid
-CONF
-
-echo "== domtimed: virtual clock $offset s ahead of this machine's, serving 127.0.0.1:$port"
-"$build/domtimed" -d -f "$dir/domtimed.conf" 2>"$dir/domtimed.log" &
-pids+=($!)
-for _ in $(seq 100); do
-	"$build/domtimectl" -s "$dir/domtimed.sock" status >/dev/null 2>&1 && break
-	sleep 0.05
+cat <<EOF
+== A forest on one machine (up in $FOREST_UP_MS ms): directory at $FOREST_INFRA_IP (slapd, KDC,
+   DNS), external NTP server (chronyd -x) at $FOREST_EXT_IP; the member's link is delayed
+   5 +- 1 ms each way. Starting domtimed on five hosts, each clock off on purpose:
+EOF
+declare -A CONF=(
+	[rootdc1]="clock_offset = 3"
+	[rootdc2]="clock_offset = -1"
+	[rodc1]="clock_offset = 0.3"
+	[childdc1]="clock_offset = 0.5|clock_freq_ppm = 200"
+	[member1]="clock_offset = 0.05|clock_freq_ppm = -30"
+)
+hosts=(rootdc1 rootdc2 rodc1 childdc1 member1)
+for h in "${hosts[@]}"; do
+	printf '   %-9s %-22s %s\n' "$h" "${FOREST_FQDN[$h]%%.*}.${FOREST_DOMAIN[$h]}" \
+		"${CONF[$h]//|/, }"
+	IFS='|' read -ra lines <<<"${CONF[$h]}"
+	forest_start -n "$h" "${lines[@]}" || exit 1
 done
-"$build/domtimectl" -s "$dir/domtimed.sock" status || { cat "$dir/domtimed.log"; exit 1; }
+forest_wait "${hosts[@]}" || exit 1
 
 echo
-echo "== chronyd -x (never steers the real clock) follows it:"
-chronyd -x -d -u root -f "$dir/chrony.conf" >"$dir/chronyd.log" 2>&1 &
-pids+=($!)
-printf '%-6s %-30s %s\n' "t (s)" "chronyd: local clock vs server" "domtimed answered"
-for i in $(seq "$rounds"); do
-	sleep 1
-	# CSV field 5 of tracking is "System time": server minus local, seconds.
-	sys=$(chronyc -h "$dir/chronyd.sock" -n -c tracking 2>/dev/null | cut -d, -f5)
-	answered=$("$build/domtimectl" -s "$dir/domtimed.sock" counters --json |
-		/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["ntp"]["answered"])')
-	if [ -n "$sys" ]; then
-		printf '%-6s %-30s %s\n' "$i" "$(printf '%+.6f s' "$sys")" "$answered"
-	else
-		printf '%-6s %-30s %s\n' "$i" "(not yet synchronised)" "$answered"
-	fi
+printf '%-9s %-8s %-16s %-28s %s\n' host role state source "clock error"
+for ((t = 0; t <= secs; t += 3)); do
+	echo "-- t = $t s"
+	forest_status "${hosts[@]}"
+	sleep 3
 done
+
 echo
-echo "chronyd sees its clock about $offset s behind domtimed's: the virtual clock is served exactly."
+echo "== The hierarchy as member1 reads it (domtimectl hierarchy):"
+forest_ctl member1 hierarchy
+echo
+echo "== Why the child domain's PDC follows what it follows (domtimectl source --explain):"
+forest_ctl childdc1 source --explain
