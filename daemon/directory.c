@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../common/log.h"
+#include "../common/ts.h"
 #include "../common/xmalloc.h"
 #include "../hierarchy/hierarchy.h"
 #include "../ldap/discovery.h"
@@ -351,6 +352,11 @@ on_discovered(struct dir_raw *raw, void *arg)
 {
 	struct dmn_dir *dir = arg;
 	enum dir_read what = dir->reading;
+	struct timespec now;
+
+	/* Time comes from the clock backend only: the worker leaves read_at. */
+	clk_now(dir->d->clock, &now);
+	raw->read_at = ts_to_double(&now);
 
 	if (what == DIR_READ_FULL)
 		took_full(dir, raw);

@@ -53,27 +53,12 @@ usage(FILE *out)
 
 /* ---- talking to the daemon --------------------------------------------------- */
 
+/* Move all LEN octets, across short reads or writes and interruptions. */
 static int
-write_all(int fd, const char *buf, size_t len)
+io_all(int fd, char *buf, size_t len, int writing)
 {
 	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int
-read_all(int fd, char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = read(fd, buf, len);
+		ssize_t n = writing ? write(fd, buf, len) : read(fd, buf, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -124,7 +109,7 @@ call(const char *path, const char *command, json_t *args)
 	json_decref(req);
 	if (fd < 0 || frame == NULL)
 		goto out;
-	if (write_all(fd, frame, len) < 0 || read_all(fd, (char *)prefix, 4) < 0) {
+	if (io_all(fd, frame, len, 1) < 0 || io_all(fd, (char *)prefix, 4, 0) < 0) {
 		fprintf(stderr, "domtimectl: connection to domtimed lost\n");
 		goto out;
 	}
@@ -134,7 +119,7 @@ call(const char *path, const char *command, json_t *args)
 		goto out;
 	}
 	body = xmalloc(n);
-	if (read_all(fd, body, n) < 0) {
+	if (io_all(fd, body, n, 0) < 0) {
 		fprintf(stderr, "domtimectl: response cut short\n");
 		goto out;
 	}

@@ -31,6 +31,7 @@
 #include "../common/log.h"
 #include "../common/xmalloc.h"
 #include "discovery.h"
+#include "net.h"
 #include "identity.h"
 #include "krb.h"
 #include "read.h"
@@ -406,17 +407,13 @@ dir_discovery_free(struct dir_discovery *d)
 	if (d->ev != NULL)
 		event_free(d->ev);
 	if (d->started) {
-		struct timespec now;
-
 		pthread_mutex_lock(&d->sh->mu);
 		atomic_store(&d->sh->stop, 1);
 		pthread_cond_broadcast(&d->sh->cv);
 		pthread_mutex_unlock(&d->sh->mu);
-		clock_gettime(CLOCK_MONOTONIC, &now);
 		/* Every wait in the worker notices the stop within 0.2 s, except a DNS
 		 * query in progress, bounded by the timeout. */
-		if (wait_exit(d->sh, (double)now.tv_sec + (double)now.tv_nsec * 1e-9 +
-		                         d->sh->cfg.timeout + 1.0))
+		if (wait_exit(d->sh, dir_now() + d->sh->cfg.timeout + 1.0))
 			(void)pthread_join(d->thread, NULL);
 		else
 			(void)pthread_detach(

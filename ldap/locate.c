@@ -17,6 +17,7 @@
 
 #include "../common/xmalloc.h"
 #include "locate.h"
+#include "net.h"
 
 /* Large enough for any answer: libresolv retries over TCP when UDP truncates. */
 #define ANSWER_MAX 65536
@@ -270,19 +271,10 @@ dir_resolver_free(struct dir_resolver *r)
 }
 
 /* Query NAME for TYPE: answer length, 0 for "no such name/data", -1 on failure. */
-static double
-mono(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
 static int
 query(struct dir_resolver *r, const char *name, int type, uint8_t *buf, char **ret_cause)
 {
-	double t0 = mono();
+	double t0 = dir_now();
 	int n;
 
 	/*
@@ -303,7 +295,7 @@ query(struct dir_resolver *r, const char *name, int type, uint8_t *buf, char **r
 	case NO_DATA:
 		return 0;
 	case TRY_AGAIN:
-		if (mono() - t0 >= 0.9 * r->st.retrans) {
+		if (dir_now() - t0 >= 0.9 * r->st.retrans) {
 			r->silent = 1;
 			*ret_cause = xasprintf("DNS query for %s: no answer within %d s", name,
 			                       r->st.retrans);

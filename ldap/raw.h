@@ -48,7 +48,8 @@ struct dir_ping {
 
 struct dir_raw {
 	char *read_from;     /* URI of the server discovery bound to */
-	double read_at;      /* Unix time the read finished */
+	double read_at;      /* Unix time the read finished, on the daemon's clock: set by the
+				caller (the worker never reads the wall clock) */
 	char *local_address; /* our address on that connection ("10.1.0.5", "::1"), for subnets */
 	unsigned round_trips; /* LDAP operations it took (for bench/discovery) */
 

@@ -738,16 +738,6 @@ pings(struct ctx *c)
 
 /* ---- the whole ----------------------------------------------------------------------- */
 
-static double
-unix_now(void)
-{
-	struct timespec t;
-
-	/* For display only ("read at"); the clock backend is the loop's, not ours. */
-	clock_gettime(CLOCK_REALTIME, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
 /*
  * Kerberos set its clock by the KDC's (kdc_timesync), so the KDC said
  * nothing; the DC, comparing with its own clock, says only that the
@@ -816,7 +806,6 @@ dir_read(const struct dir_read_opts *o, enum dir_read what)
 	}
 	if (dir_cancelled(o->cancel))
 		error(&c, "discovery was cancelled");
-	c.raw->read_at = unix_now();
 	dir_conn_close(c.conn);
 	if (c.o->krb != NULL)
 		dir_krb_set_io(c.o->krb, NULL, c.timeout, NULL);

@@ -8,11 +8,7 @@ need_root
 DIRPROBE=${DIRPROBE:-$BUILD/dirprobe}
 [ -x "$DIRPROBE" ] || skip "$DIRPROBE missing (make ldap-tools)"
 
-W=$(mktemp -d /dev/shm/dtw.XXXXXX)
-"$TOP/tests/world/world.sh" start "$W" --ticket-lifetime 60 >"$T_DIR/world.log" 2>&1 ||
-	{ fail "the test world did not start"; cat "$T_DIR/world.log"; exit 1; }
-t_on_exit "'$TOP/tests/world/world.sh' stop '$W' >/dev/null 2>&1; rm -rf '$W'"
-. "$W/env"
+start_world --ticket-lifetime 60
 
 runs=200
 start=$EPOCHREALTIME

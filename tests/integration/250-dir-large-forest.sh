@@ -16,11 +16,7 @@ need_root
 DIRPROBE=${DIRPROBE:-$BUILD/dirprobe}
 [ -x "$DIRPROBE" ] || skip "$DIRPROBE missing (make ldap-tools)"
 
-W=$(mktemp -d /dev/shm/dtw.XXXXXX)
-"$TOP/tests/world/world.sh" start "$W" --large >"$T_DIR/world.log" 2>&1 ||
-	{ fail "the large test world did not start"; cat "$T_DIR/world.log"; exit 1; }
-t_on_exit "'$TOP/tests/world/world.sh' stop '$W' >/dev/null 2>&1; rm -rf '$W'"
-. "$W/env"
+start_world --large
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" | head -n 1; }
 
 # The forest root PDC, and a member-less deep domain's RODC.

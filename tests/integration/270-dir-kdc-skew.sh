@@ -12,11 +12,7 @@ DIRPROBE=${DIRPROBE:-$BUILD/dirprobe}
 FAKETIME_LIB=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n 1)
 [ -n "$FAKETIME_LIB" ] || skip "libfaketime missing (apt-get install faketime)"
 
-W=$(mktemp -d /dev/shm/dtw.XXXXXX)
-"$TOP/tests/world/world.sh" start "$W" >"$T_DIR/world.log" 2>&1 ||
-	{ fail "the test world did not start"; cat "$T_DIR/world.log"; exit 1; }
-t_on_exit "'$TOP/tests/world/world.sh' stop '$W' >/dev/null 2>&1; rm -rf '$W'"
-. "$W/env"
+start_world
 
 realms=$(for r in $REALMS; do printf -- '-r %s ' "$r"; done)
 kdc_port_open() { bash -c "exec 3<>/dev/tcp/127.0.0.1/$KDC_PORT"; }

@@ -6,11 +6,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 need_root
 
-W=$(mktemp -d /dev/shm/dtw.XXXXXX)
-"$TOP/tests/world/world.sh" start "$W" >"$T_DIR/world.log" 2>&1 ||
-	{ fail "the test world did not start"; cat "$T_DIR/world.log"; exit 1; }
-t_on_exit "'$TOP/tests/world/world.sh' stop '$W' >/dev/null 2>&1; rm -rf '$W'"
-. "$W/env"
+start_world
 
 # A domtimed for machine M of the world (loopback: its NTP port is free, its
 # sources unreachable, which is fine here: this is about the picture).

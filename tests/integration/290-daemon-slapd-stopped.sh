@@ -6,11 +6,8 @@
 . "$(dirname "$0")/../lib/common.sh"
 need_root
 
-W=$(mktemp -d /dev/shm/dtw.XXXXXX)
-"$TOP/tests/world/world.sh" start "$W" >"$T_DIR/world.log" 2>&1 ||
-	{ fail "the test world did not start"; cat "$T_DIR/world.log"; exit 1; }
-t_on_exit "kill -CONT $(. "$W/env"; echo "$SLAPD_PID") 2>/dev/null; '$TOP/tests/world/world.sh' stop '$W' >/dev/null 2>&1; rm -rf '$W'"
-. "$W/env"
+start_world
+t_on_exit "kill -CONT $SLAPD_PID 2>/dev/null"
 
 port=$(free_udp_port)
 write_domtimed_conf dc "listen = 127.0.0.1:$port" "keytab = $KEYTAB_DIR/rootdc2.keytab" \

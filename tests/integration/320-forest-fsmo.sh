@@ -9,11 +9,7 @@ need_root
 . "$TOP/tests/lib/forest-checks.sh"
 
 forest_up || { fail "forest_up"; exit 1; }
-for h in "${FOREST_HOSTS[@]}"; do
-	forest_start -n "$h" "clock_offset = 0.01" || { fail "forest_start $h"; exit 1; }
-done
-forest_wait "${FOREST_HOSTS[@]}" || { fail "every domtimed answers"; exit 1; }
-check "the forest converges (all within 1 ms)" wait_for 60 all_within 0.001
+start_all_converged
 declare -A STEPS=()
 for h in "${FOREST_HOSTS[@]}"; do STEPS[$h]=$(steps_of "$h"); done
 

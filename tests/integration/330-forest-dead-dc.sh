@@ -8,11 +8,7 @@ need_root
 
 # Polls of 1 s: "two polls" is two seconds.
 forest_up --min-poll 0 --max-poll 0 || { fail "forest_up"; exit 1; }
-for h in "${FOREST_HOSTS[@]}"; do
-	forest_start -n "$h" "clock_offset = 0.01" || { fail "forest_start $h"; exit 1; }
-done
-forest_wait "${FOREST_HOSTS[@]}" || { fail "every domtimed answers"; exit 1; }
-check "the forest converges (all within 1 ms)" wait_for 60 all_within 0.001
+start_all_converged
 src=$(forest_ctl member1 source)
 dead=${src%%.*}
 check "member1 follows a DC ($src)" test -n "${FOREST_IP[$dead]:-}"

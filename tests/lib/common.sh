@@ -208,3 +208,17 @@ time_to_error_below() {
 		sleep 0.05
 	done
 }
+
+# start_world [WORLD.SH OPTIONS...]: the test world (tests/world: slapd, MIT
+# KDC, dnsmasq on loopback) in a fresh directory $W, its env sourced, stopped
+# at exit. Exits the test when it cannot start.
+start_world() {
+	W=$(mktemp -d /dev/shm/dtw.XXXXXX)
+	t_on_exit "'$TOP/tests/world/world.sh' stop '$W' >/dev/null 2>&1; rm -rf '$W'"
+	if ! "$TOP/tests/world/world.sh" start "$W" "$@" >"$T_DIR/world.log" 2>&1; then
+		fail "the test world did not start"
+		cat "$T_DIR/world.log"
+		exit 1
+	fi
+	. "$W/env"
+}

@@ -65,3 +65,14 @@ chain() {
 		h=$next
 	done
 }
+
+# start_all_converged: a domtimed on every host (clocks 10 ms off), then wait
+# until all are within 1 ms; exits the test when that fails.
+start_all_converged() {
+	local h
+	for h in "${FOREST_HOSTS[@]}"; do
+		forest_start -n "$h" "clock_offset = 0.01" || { fail "forest_start $h"; exit 1; }
+	done
+	forest_wait "${FOREST_HOSTS[@]}" || { fail "every domtimed answers"; exit 1; }
+	check "the forest converges (all within 1 ms)" wait_for 60 all_within 0.001
+}
