@@ -351,7 +351,8 @@ is_loop(const struct ntp_peer *p, const struct ntp_packet *pkt)
 static int
 usable(struct ntp_peer *p, const struct ntp_packet *pkt)
 {
-	if (pkt->stratum == 0 && pkt->leap == NTP_LEAP_UNSYNC) {
+	/* A kiss code is ASCII in the refid; a plain unsynchronised server sends 0. */
+	if (pkt->stratum == 0 && pkt->leap == NTP_LEAP_UNSYNC && pkt->refid != 0) {
 		handle_kod(p, pkt);
 		return 0;
 	}

@@ -24,4 +24,15 @@ fi
 check "status says unsynchronised" \
 	test "$(ctl srv status --json | json '[j["synchronized"], j["leap"], j["stratum"], j["source"]]')" = \
 	'[false, 3, 0, null]'
+
+# A domtimed client of this server skips it, and says why.
+write_domtimed_conf cli "listen = 127.0.0.1:$(free_udp_port)" "min_poll = -4" \
+	"ntp_server = 127.0.0.1:$port"
+start_domtimed cli
+skipped() { ctl cli peers --json | json 'j[0]["state"] == "unsynchronised"' | grep -qx true; }
+check "a domtimed client marks it unsynchronised" wait_for 10 skipped
+check "and says why: $(ctl cli peers --json | json 'j[0]["last_error"]')" \
+	bash -c "ctl() { '$DOMTIMECTL' -s '$T_DIR/cli.sock' \"\$@\"; }; ctl peers --json | grep -q 'server unsynchronised (leap 3'"
+check "the client stays unsynchronised itself" \
+	test "$(ctl cli status --json | json 'j["synchronized"]')" = false
 t_done

@@ -82,4 +82,14 @@ kill -HUP "$PID_srv"
 check "SIGHUP reloads too" wait_for 5 bash -c \
 	"[ \"\$('$DOMTIMECTL' -s '$T_DIR/srv.sock' status --json | '$PY' -c 'import json,sys; print(json.load(sys.stdin)[\"synchronized\"])')\" = True ]"
 check "the daemon is still alive" alive "$PID_srv"
+
+# Privileges: with user set, the daemon runs as that user; with the virtual
+# clock it keeps no capability at all.
+write_domtimed_conf drop "listen = 127.0.0.1:$(free_udp_port)" "reliable = yes" "user = nobody"
+start_domtimed drop
+uid=$(awk '/^Uid:/ {print $2}' "/proc/$PID_drop/status")
+caps=$(awk '/^CapEff:/ {print $2}' "/proc/$PID_drop/status")
+check "user = nobody: runs as uid $uid (nobody is $(id -u nobody))" test "$uid" = "$(id -u nobody)"
+check "and with no effective capability ($caps)" test "$caps" = 0000000000000000
+check "and still serves" ctl drop status
 t_done

@@ -70,5 +70,15 @@ for h in "${FOREST_HOSTS[@]}"; do
 		"${FOREST_ROLE[$h]}" "${T1MS[$h]:-never}" \
 		"$($PY -c "print($(error_of "$h") * 1e3)")" "$(chain "$h")"
 done
+# domtimectl monitor from a member's namespace: every DC of its domain, directly.
+mon=$(netns_exec member1 "$DOMTIMECTL" -s "$FOREST_DIR/member1.sock" monitor --json)
+check "monitor asks every DC of forest.test: $(json '" ".join("%s %+.3fms s%d" % (r["host"].split(".")[0], r["offset"] * 1e3, r["stratum"]) for r in j)' <<<"$mon")" \
+	test "$(json 'sorted(r["host"] for r in j if "offset" in r and abs(r["offset"]) < 0.002)' <<<"$mon")" = \
+	'["rodc1.forest.test", "rootdc1.forest.test", "rootdc2.forest.test"]'
+# Announcements: members do not serve time (AnnounceFlags 0 by default).
+netns_exec member2 "$DOMTIMECTL" stripchart "${FOREST_IP[member1]}" --samples 1 >/dev/null 2>&1
+check "a member does not answer NTP (counted as not_serving)" test \
+	"$(forest_ctl member1 counters --json | json 'j["ntp"]["dropped"]["not_serving"] > 0 and j["ntp"]["answered"] == 0')" = true
+check "a DC does" netns_exec member2 "$DOMTIMECTL" stripchart "${FOREST_IP[rootdc2]}" --samples 1
 check "no host's chain has a cycle" bash -c "! { $(for h in "${FOREST_HOSTS[@]}"; do echo "echo '$(chain "$h")';"; done) } | grep -q CYCLE"
 t_done
