@@ -109,7 +109,7 @@ check: deps
 	$(MAKE) WERROR=1 integration
 
 demo: deps
-	$(MAKE) all
+	$(MAKE) all $(BUILD)/linkdelay
 	scripts/demo.sh
 
 # Benchmarks print figures and ratios against chronyd; they are not tests.
