@@ -435,7 +435,8 @@ main(int argc, char **argv)
 	const char *path = DEFAULT_SOCKET;
 	const struct command *cmd = NULL;
 	void (*print)(const json_t *) = NULL;
-	json_t *result, *args = json_object();
+	json_t *result;
+	int explain = 0;
 	int json = 0, opt;
 
 	while ((opt = getopt_long(argc, argv, "+s:jhV", longopts, NULL)) != -1) {
@@ -485,13 +486,14 @@ main(int argc, char **argv)
 	/* The one option a daemon command takes: source --explain. */
 	if (argc - optind == 2 && strcmp(cmd->name, "source") == 0 &&
 	    strcmp(argv[optind + 1], "--explain") == 0) {
-		json_object_set_new(args, "explain", json_true());
+		explain = 1;
 		print = print_explain;
 	} else if (argc - optind != 1) {
 		usage(stderr);
 		return 2;
 	}
-	result = call(path, cmd->name, args);
+	result = call(path, cmd->name,
+		      explain ? json_pack("{s:b}", "explain", 1) : json_object());
 	if (result == NULL)
 		return 1;
 	print_result(result, json, print != NULL ? print : cmd->print);
