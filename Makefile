@@ -44,6 +44,9 @@ UNIT_TESTS := packet clock config ratelimit server ctl_proto filter select disci
 FUZZ_TARGETS := packet config ctl_request select forest netlogon
 
 obj = $(patsubst %.c,$(2)/%.o,$(1))
+# Objects built through pattern chains are kept: rebuilding every sanitizer and
+# fuzzer object on each run costs minutes, and the .d files track headers.
+.SECONDARY:
 
 # The directory module brings its own sources, libraries and tests.
 include ldap/ldap.mk
@@ -65,7 +68,7 @@ $(BUILD)/asan/%.o: %.c
 
 $(BUILD)/fuzz/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(filter-out -MMD -MP,$(ALL_CFLAGS)) -O1 -fsanitize=fuzzer-no-link,address,undefined \
+	$(FUZZ_CC) $(ALL_CFLAGS) -O1 -fsanitize=fuzzer-no-link,address,undefined \
 		-fno-sanitize-recover=all -c $< -o $@
 
 $(BUILD)/domtimed: $(call obj,$(DOMTIMED_SRCS),$(BUILD)/obj)

@@ -12,11 +12,11 @@ dict=""
 [ -f "$seeds.dict" ] && dict="-dict=$seeds.dict"
 log="$corpus/fuzz.log"
 if ! "$bin" -max_total_time="$seconds" -max_len=2048 -timeout=10 -rss_limit_mb=1024 \
-	$dict "$corpus" >"$log" 2>&1; then
+	-print_final_stats=1 $dict "$corpus" >"$log" 2>&1; then
 	tail -n 40 "$log"
 	echo "FAIL fuzz $name"
 	exit 1
 fi
-execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || true)
-[ -n "$execs" ] || execs=$(grep -Eo '#[0-9]+' "$log" | tail -n 1 | tr -d '#')
+# The target's own log lines may contain "#<digits>": count only libFuzzer's.
+execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
 echo "PASS fuzz $name: $execs executions in ${seconds}s"
