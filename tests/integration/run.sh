@@ -4,8 +4,14 @@
 #
 # Tests named *-bg.sh spend minutes waiting (e.g. for tickets to expire):
 # they start first, in the background, and are reported at the end, so the
-# rest runs meanwhile. ONLY=PATTERN runs the tests whose names contain it.
+# rest runs meanwhile. `run.sh PATTERN` (or ONLY=PATTERN) runs the tests whose
+# names contain PATTERN.
 set -u
+if [ $# -gt 1 ]; then
+	echo "usage: $0 [PATTERN]" >&2
+	exit 2
+fi
+ONLY=${1:-${ONLY:-}}
 dir=$(cd "$(dirname "$0")" && pwd)
 passed=0 failed=0 skipped=0 failed_names=()
 bg_pids=() bg_names=() bg_logs=()
