@@ -203,6 +203,15 @@ static const struct key keys[] = {
 	 .help = "Ask Kerberos for the LDAP server's ticket under the name as written, without "
 		 "canonicalising it through (reverse) DNS first (LDAP_OPT_X_SASL_NOCANON), as "
 		 "sssd does for AD: canonicalisation breaks with split DNS and on loopback."},
+	{.name = "ldap_starttls", .type = T_BOOL, .offset = OFF(ldap_starttls), .restart = 1,
+	 .def = "no",
+	 .help = "Upgrade every ldap:// connection with StartTLS (an ldaps:// URI is always "
+		 "TLS). The server's certificate must carry its DNS name and chain to a CA in "
+		 "ldap_tls_ca_file. Off by default: GSSAPI already signs and seals the traffic."},
+	{.name = "ldap_tls_ca_file", .type = T_PATH, .offset = OFF(ldap_tls_ca_file),
+	 .restart = 1, .def = "",
+	 .help = "PEM file of the CAs trusted for LDAPS and StartTLS, read at each connection "
+		 "(so readable by the daemon's user). Empty: ldap.conf's TLS_CACERT."},
 	{.name = "ldap_timeout", .type = T_DOUBLE, .offset = OFF(ldap_timeout), .restart = 1,
 	 .def = "10", .min = 0.1, .max = 600,
 	 .help = "Seconds any one directory, DNS or Kerberos operation may take before the "

@@ -60,6 +60,8 @@ struct cfg {
 	int ldap_bind; /* enum dir_bind */
 	char *ldap_bind_dn, *ldap_bind_password_file;
 	int ldap_nocanon;
+	int ldap_starttls;
+	char *ldap_tls_ca_file;
 	double ldap_timeout;
 	char *dns_server;
 	char *site;

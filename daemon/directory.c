@@ -466,7 +466,8 @@ dmn_dir_new(struct dmn *d, char **ret_cause)
 		.bind = (enum dir_bind)cfg->ldap_bind,
 		.bind_dn = or_null(cfg->ldap_bind_dn),
 		.bind_password_file = or_null(cfg->ldap_bind_password_file),
-		.nocanon = cfg->ldap_nocanon, .site = or_null(cfg->site),
+		.nocanon = cfg->ldap_nocanon, .starttls = cfg->ldap_starttls,
+		.tls_ca_file = or_null(cfg->ldap_tls_ca_file), .site = or_null(cfg->site),
 		.timeout = cfg->ldap_timeout, .dns_server = or_null(cfg->dns_server),
 	};
 	struct dmn_dir *dir;

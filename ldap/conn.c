@@ -38,6 +38,7 @@ struct dir_conn {
 	char local[INET6_ADDRSTRLEN];
 	struct dir_conn_opts o;
 	unsigned ssf;
+	char *tls; /* "TLSv1.3 AES-256-GCM" once TLS is up, else NULL */
 	int dead;
 };
 
@@ -106,6 +107,22 @@ wait_cause(struct dir_conn *c, int r)
 	if (r == -ETIMEDOUT)
 		return xasprintf("no answer within %.3g s", c->o.timeout);
 	return xstrdup(dir_net_error(r));
+}
+
+/* NULL when RES (freed here) says success, else "error text (diagnostic)". */
+static char *
+result_cause(struct dir_conn *c, LDAPMessage *res)
+{
+	char *diag = NULL, *s = NULL;
+	int err = LDAP_OTHER, rc = ldap_parse_result(c->ld, res, &err, NULL, &diag, NULL, NULL, 1);
+
+	if (rc != LDAP_SUCCESS)
+		err = rc;
+	if (err != LDAP_SUCCESS)
+		s = diag != NULL && diag[0] != '\0' ? xasprintf("%s (%s)", ldap_err2string(err), diag)
+		                                    : xstrdup(ldap_err2string(err));
+	ldap_memfree(diag);
+	return s;
 }
 
 /* ---- connecting ---------------------------------------------------------------- */
@@ -180,6 +197,83 @@ setup_ldap(struct dir_conn *c, char **ret_cause)
 		*ret_cause = xasprintf("%s: cannot set the LDAP options", c->uri);
 		return -1;
 	}
+	return 0;
+}
+
+/* ---- TLS ------------------------------------------------------------------------------ */
+
+/* Verify the server's certificate (chain and name) against our CAs, on this handle only. */
+static int
+tls_context(struct dir_conn *c, char **ret_cause)
+{
+	int demand = LDAP_OPT_X_TLS_DEMAND, client = 0;
+
+	if (ldap_set_option(c->ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand) != LDAP_OPT_SUCCESS ||
+	    (c->o.tls_ca_file != NULL &&
+	     ldap_set_option(c->ld, LDAP_OPT_X_TLS_CACERTFILE, c->o.tls_ca_file) !=
+	         LDAP_OPT_SUCCESS) ||
+	    ldap_set_option(c->ld, LDAP_OPT_X_TLS_NEWCTX, &client) != LDAP_OPT_SUCCESS) {
+		*ret_cause = c->o.tls_ca_file != NULL
+		                 ? xasprintf("TLS to %s: cannot load the CA certificates in %s",
+		                             c->uri, c->o.tls_ca_file)
+		                 : xasprintf("TLS to %s: cannot load the default CA certificates "
+		                             "(ldap.conf TLS_CACERT)",
+		                             c->uri);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+start_tls_exop(struct dir_conn *c, char **ret_cause)
+{
+	LDAPMessage *res = NULL;
+	char *cause;
+	int msgid, r, rc = ldap_start_tls(c->ld, NULL, NULL, &msgid);
+
+	if (rc != LDAP_SUCCESS) {
+		cause = ldap_cause(c, rc);
+	} else {
+		(*c->o.round_trips)++;
+		r = wait_msg(c, msgid, dir_now() + c->o.timeout, &res);
+		cause = r < 0 ? wait_cause(c, r) : result_cause(c, res);
+	}
+	if (cause == NULL)
+		return 0;
+	*ret_cause = xasprintf("StartTLS with %s failed: %s", c->uri, cause);
+	free(cause);
+	return -1;
+}
+
+static int
+setup_tls(struct dir_conn *c, char **ret_cause)
+{
+	char *version = NULL, *cipher = NULL;
+	int rc;
+
+	if (c->o.tls == DIR_TLS_NONE)
+		return 0;
+	if (tls_context(c, ret_cause) < 0 ||
+	    (c->o.tls == DIR_TLS_STARTTLS && start_tls_exop(c, ret_cause) < 0))
+		return -1;
+	rc = ldap_install_tls(c->ld);
+	if (rc != LDAP_SUCCESS) {
+		char *cause = ldap_cause(c, rc);
+
+		/* libldap gives GnuTLS's verification failures no text of their own. */
+		*ret_cause = xasprintf("TLS with %s failed: %s; the server's certificate must name %s "
+		                       "and chain to a CA in %s",
+		                       c->uri, cause, c->host,
+		                       c->o.tls_ca_file != NULL ? c->o.tls_ca_file
+		                                                : "ldap.conf's TLS_CACERT");
+		free(cause);
+		return -1;
+	}
+	(void)ldap_get_option(c->ld, LDAP_OPT_X_TLS_VERSION, &version);
+	(void)ldap_get_option(c->ld, LDAP_OPT_X_TLS_CIPHER, &cipher);
+	c->tls = xasprintf("%s %s", version != NULL ? version : "TLS", cipher != NULL ? cipher : "");
+	ldap_memfree(version);
+	ldap_memfree(cipher);
 	return 0;
 }
 
@@ -267,13 +361,41 @@ bind_failure(struct dir_conn *c, const char *how, char *detail)
 	return s;
 }
 
+/* One SASL GSSAPI bind with SECPROPS: an LDAP result code, or -1 with *RET_CAUSE. */
 static int
-bind_gssapi(struct dir_conn *c, char **ret_cause)
+gssapi_exchange(struct dir_conn *c, const char *secprops, char **ret_cause)
 {
 	const char *rmech = NULL;
 	LDAPMessage *res = NULL;
-	char *host = sasl_host(c);
 	int rc, msgid = -1;
+
+	if (ldap_set_option(c->ld, LDAP_OPT_X_SASL_SECPROPS, secprops) != LDAP_OPT_SUCCESS) {
+		*ret_cause = xstrdup("cannot set the SASL security properties");
+		return -1;
+	}
+	for (;;) {
+		int r;
+
+		rc = ldap_sasl_interactive_bind(c->ld, NULL, "GSSAPI", NULL, NULL, LDAP_SASL_QUIET,
+		                                sasl_interact, NULL, res, &rmech, &msgid);
+		ldap_msgfree(res);
+		res = NULL;
+		if (rc != LDAP_SASL_BIND_IN_PROGRESS)
+			return rc;
+		(*c->o.round_trips)++;
+		r = wait_msg(c, msgid, dir_now() + c->o.timeout, &res);
+		if (r < 0) {
+			*ret_cause = bind_failure(c, "GSSAPI", wait_cause(c, r));
+			return -1;
+		}
+	}
+}
+
+static int
+bind_gssapi(struct dir_conn *c, char **ret_cause)
+{
+	char *host = sasl_host(c);
+	int rc;
 
 	if (dir_krb_service_ticket(c->o.krb, "ldap", host, ret_cause) < 0) {
 		if (!c->o.nocanon) {
@@ -290,29 +412,29 @@ bind_gssapi(struct dir_conn *c, char **ret_cause)
 	free(host);
 	if (dir_krb_gss_use(c->o.krb, ret_cause) < 0)
 		return -1;
-	/* AD requires signed (or sealed) LDAP: at least integrity protection. */
-	if (ldap_set_option(c->ld, LDAP_OPT_X_SASL_SECPROPS, "minssf=1") != LDAP_OPT_SUCCESS) {
-		*ret_cause = xstrdup("cannot set the SASL security properties");
+	/*
+	 * AD requires signed (or sealed) LDAP: at least integrity protection.
+	 * Inside TLS it refuses both ([MS-ADTS] 5.1.2.1), and TLS protects the
+	 * traffic already.
+	 */
+	rc = gssapi_exchange(c, c->tls != NULL ? "minssf=0,maxssf=0" : "minssf=1", ret_cause);
+	if (rc == -1)
 		return -1;
-	}
-	for (;;) {
-		int r;
-
-		rc = ldap_sasl_interactive_bind(c->ld, NULL, "GSSAPI", NULL, NULL, LDAP_SASL_QUIET,
-		                                sasl_interact, NULL, res, &rmech, &msgid);
-		ldap_msgfree(res);
-		res = NULL;
-		if (rc != LDAP_SASL_BIND_IN_PROGRESS)
-			break;
-		(*c->o.round_trips)++;
-		r = wait_msg(c, msgid, dir_now() + c->o.timeout, &res);
-		if (r < 0) {
-			*ret_cause = bind_failure(c, "GSSAPI", wait_cause(c, r));
-			return -1;
-		}
-	}
 	if (rc != LDAP_SUCCESS) {
-		*ret_cause = bind_failure(c, "GSSAPI", ldap_cause(c, rc));
+		char *cause = ldap_cause(c, rc);
+
+		/* Samba before 4.20 wants a layer and refuses one inside TLS. */
+		if (rc == LDAP_STRONG_AUTH_REQUIRED && c->tls != NULL) {
+			char *s = xasprintf("%s; a Samba DC before 4.20 takes GSSAPI inside TLS "
+			                    "only with 'ldap server require strong auth = "
+			                    "allow_sasl_over_tls' (without TLS, GSSAPI seals the "
+			                    "traffic itself)",
+			                    cause);
+
+			free(cause);
+			cause = s;
+		}
+		*ret_cause = bind_failure(c, "GSSAPI", cause);
 		return -1;
 	}
 	{
@@ -330,8 +452,8 @@ bind_simple(struct dir_conn *c, char **ret_cause)
 	struct berval cred = {.bv_val = (char *)c->o.password,
 	                      .bv_len = c->o.password != NULL ? strlen(c->o.password) : 0};
 	LDAPMessage *res = NULL;
-	char *diag = NULL;
-	int rc, msgid, r, err = LDAP_OTHER;
+	char *cause;
+	int rc, msgid, r;
 
 	rc = ldap_sasl_bind(c->ld, c->o.bind_dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, &msgid);
 	if (rc != LDAP_SUCCESS) {
@@ -340,30 +462,21 @@ bind_simple(struct dir_conn *c, char **ret_cause)
 	}
 	(*c->o.round_trips)++;
 	r = wait_msg(c, msgid, dir_now() + c->o.timeout, &res);
-	if (r < 0) {
-		*ret_cause = bind_failure(c, "simple", wait_cause(c, r));
+	cause = r < 0 ? wait_cause(c, r) : result_cause(c, res);
+	if (cause != NULL) {
+		*ret_cause = bind_failure(c, "simple", cause);
 		return -1;
 	}
-	rc = ldap_parse_result(c->ld, res, &err, NULL, &diag, NULL, NULL, 1);
-	if (rc != LDAP_SUCCESS || err != LDAP_SUCCESS) {
-		char *d =
-		    diag != NULL && diag[0] != '\0'
-		        ? xasprintf("%s (%s)", ldap_err2string(rc != LDAP_SUCCESS ? rc : err), diag)
-		        : xstrdup(ldap_err2string(rc != LDAP_SUCCESS ? rc : err));
-
-		ldap_memfree(diag);
-		*ret_cause = bind_failure(c, "simple", d);
-		return -1;
-	}
-	ldap_memfree(diag);
 	return 0;
 }
 
 static char *
-make_uri(const char *host, uint16_t port)
+make_uri(const char *host, uint16_t port, enum dir_tls tls)
 {
-	return strchr(host, ':') != NULL ? xasprintf("ldap://[%s]:%u", host, port)
-	                                 : xasprintf("ldap://%s:%u", host, port);
+	const char *scheme = tls == DIR_TLS_LDAPS ? "ldaps" : "ldap";
+
+	return strchr(host, ':') != NULL ? xasprintf("%s://[%s]:%u", scheme, host, port)
+	                                 : xasprintf("%s://%s:%u", scheme, host, port);
 }
 
 struct dir_conn *
@@ -376,8 +489,9 @@ dir_conn_open(const char *host, uint16_t port, struct dir_resolver *res,
 	c->fd = -1;
 	c->o = *o;
 	c->host = xstrdup(host);
-	c->uri = make_uri(host, port);
-	if (connect_any(c, port, res, ret_cause) < 0 || setup_ldap(c, ret_cause) < 0) {
+	c->uri = make_uri(host, port, o->tls);
+	if (connect_any(c, port, res, ret_cause) < 0 || setup_ldap(c, ret_cause) < 0 ||
+	    setup_tls(c, ret_cause) < 0) {
 		dir_conn_close(c);
 		return NULL;
 	}
@@ -395,12 +509,13 @@ dir_conn_open(const char *host, uint16_t port, struct dir_resolver *res,
 		dir_conn_close(c);
 		return NULL;
 	}
-	log_debug("directory: bound to %s from %s (%s, SASL security strength %u)",
+	log_debug("directory: bound to %s from %s (%s, SASL security strength %u, %s%s)",
 	          log_esc(c->uri).s, c->local,
 	          o->bind == DIR_BIND_GSSAPI   ? "GSSAPI"
 	          : o->bind == DIR_BIND_SIMPLE ? "simple"
 	                                       : "anonymous",
-	          c->ssf);
+	          c->ssf, o->tls == DIR_TLS_STARTTLS ? "StartTLS " : "",
+	          c->tls != NULL ? c->tls : "no TLS");
 	return c;
 }
 
@@ -415,6 +530,7 @@ dir_conn_close(struct dir_conn *c)
 		close(c->fd);
 	free(c->host);
 	free(c->uri);
+	free(c->tls);
 	free(c);
 }
 
@@ -440,12 +556,6 @@ int
 dir_conn_dead(const struct dir_conn *c)
 {
 	return c->dead;
-}
-
-unsigned
-dir_conn_ssf(const struct dir_conn *c)
-{
-	return c->ssf;
 }
 
 /* ---- searching -------------------------------------------------------------------- */

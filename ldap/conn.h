@@ -6,8 +6,9 @@
  * resolver found, then ldap_init_fd), so the connect timeout and the
  * addresses tried are under our control and the SRV target name stays the
  * URI's host, which is what GSSAPI names the service after (ldap/<host>)
- * with LDAP_OPT_X_SASL_NOCANON. Referrals are not chased. Every LDAP request
- * counts one round trip in *round_trips.
+ * with LDAP_OPT_X_SASL_NOCANON. TLS (LDAPS, or StartTLS) is installed on
+ * that connection by libldap, bounded by the timeout. Referrals are not
+ * chased. Every LDAP request counts one round trip in *round_trips.
  */
 #ifndef DOMTIMED_LDAP_CONN_H
 #define DOMTIMED_LDAP_CONN_H
@@ -25,6 +26,8 @@ struct dir_conn_opts {
 	enum dir_bind bind;
 	const char *bind_dn, *password; /* DIR_BIND_SIMPLE */
 	int nocanon;                    /* name the SASL service after the URI's host */
+	enum dir_tls tls;
+	const char *tls_ca_file;        /* NULL: libldap's default trust */
 	struct dir_krb *krb;            /* DIR_BIND_GSSAPI; a TGT is the caller's job */
 	double timeout;                 /* per connect, bind step and search page */
 	const atomic_int *cancel;
@@ -42,13 +45,11 @@ struct dir_conn *dir_conn_open(const char *host, uint16_t port, struct dir_resol
                                const struct dir_conn_opts *o, char **ret_cause);
 void dir_conn_close(struct dir_conn *c);
 
-const char *dir_conn_uri(const struct dir_conn *c);           /* "ldap://dc1.example.com:389" */
+const char *dir_conn_uri(const struct dir_conn *c);           /* "ldaps://dc1.example.com:636" */
 const char *dir_conn_host(const struct dir_conn *c);          /* "dc1.example.com" */
 const char *dir_conn_local_address(const struct dir_conn *c); /* "10.1.0.5" */
 /* A timeout or a broken connection was seen: do not send more. */
 int dir_conn_dead(const struct dir_conn *c);
-/* The SASL security strength factor negotiated (0: none, 1: integrity, 56+: sealing). */
-unsigned dir_conn_ssf(const struct dir_conn *c);
 
 struct dir_search {
 	const char *what; /* for errors: "the crossRefs" */

@@ -94,6 +94,7 @@ copy_config(struct shared *sh, const struct dir_config *in)
 	sh->cfg.bind_password_file = dup_or_null(in->bind_password_file);
 	sh->cfg.site = dup_or_null(in->site);
 	sh->cfg.dns_server = dup_or_null(in->dns_server);
+	sh->cfg.tls_ca_file = dup_or_null(in->tls_ca_file);
 	while (in->ldap_uris != NULL && in->ldap_uris[n] != NULL)
 		n++;
 	sh->uris = xcalloc(n + 1, sizeof(*sh->uris));
@@ -115,6 +116,7 @@ free_config(struct shared *sh)
 	free((char *)sh->cfg.bind_password_file);
 	free((char *)sh->cfg.site);
 	free((char *)sh->cfg.dns_server);
+	free((char *)sh->cfg.tls_ca_file);
 	for (size_t i = 0; sh->uris != NULL && sh->uris[i] != NULL; i++)
 		free(sh->uris[i]);
 	free(sh->uris);

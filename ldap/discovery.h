@@ -6,7 +6,8 @@
  * through a socketpair watched by an ordinary libevent event (no
  * evthread_use_pthreads() needed), so the NTP server keeps answering while
  * a DC or the KDC hangs. Every network step has a timeout, and a stop
- * request interrupts every wait but a DNS query within 0.2 s.
+ * request interrupts every wait but a DNS query and a TLS handshake (which
+ * libldap bounds by the timeout) within 0.2 s.
  */
 #ifndef DOMTIMED_LDAP_DISCOVERY_H
 #define DOMTIMED_LDAP_DISCOVERY_H
@@ -21,6 +22,19 @@ enum dir_bind {
 	DIR_BIND_ANONYMOUS,
 };
 
+/*
+ * TLS under the LDAP connection. An ldaps:// URI always means LDAPS for its
+ * server; STARTTLS upgrades every ldap:// connection (configured URIs, DCs
+ * found in DNS and in the configuration NC). Certificates are always
+ * verified (name and chain); with TLS the GSSAPI bind asks for no SASL
+ * security layer of its own, since AD refuses signing or sealing inside TLS.
+ */
+enum dir_tls {
+	DIR_TLS_NONE,
+	DIR_TLS_STARTTLS,
+	DIR_TLS_LDAPS,
+};
+
 struct dir_config {
 	const char *domain, *realm;   /* NULL: detect (keytab, krb5.conf, sssd.conf, smb.conf) */
 	const char *keytab;           /* NULL: KRB5_KTNAME or /etc/krb5.keytab */
@@ -29,6 +43,8 @@ struct dir_config {
 	enum dir_bind bind;
 	const char *bind_dn, *bind_password_file;
 	int nocanon;                  /* LDAP_OPT_X_SASL_NOCANON */
+	int starttls;                 /* StartTLS on ldap:// connections */
+	const char *tls_ca_file;      /* PEM CAs to trust; NULL: libldap's (ldap.conf TLS_CACERT) */
 	const char *site;             /* configured site, or NULL */
 	double timeout;               /* seconds, per network operation */
 	/*

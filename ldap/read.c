@@ -223,9 +223,12 @@ kerberos(struct ctx *c)
 	c->copts.bind = DIR_BIND_ANONYMOUS;
 }
 
+/* TLS (an ldaps:// URI) or C's usual protection (NULL). */
 static void
-try_dc(struct ctx *c, const char *host, uint16_t port, double budget_end)
+try_dc(struct ctx *c, const char *host, uint16_t port, const enum dir_tls *tls,
+       double budget_end)
 {
+	struct dir_conn_opts o = c->copts;
 	char *cause = NULL;
 
 	if (c->conn != NULL || dir_cancelled(c->o->cancel))
@@ -235,7 +238,9 @@ try_dc(struct ctx *c, const char *host, uint16_t port, double budget_end)
 		      (unsigned)port);
 		return;
 	}
-	c->conn = dir_conn_open(host, port, c->res, &c->copts, &cause);
+	if (tls != NULL)
+		o.tls = *tls;
+	c->conn = dir_conn_open(host, port, c->res, &o, &cause);
 	if (c->conn == NULL)
 		error_cause(c, NULL, cause);
 }
@@ -265,18 +270,23 @@ locate_own_dcs(struct ctx *c)
 static void
 connect_uri(struct ctx *c, const char *uri, double budget_end)
 {
+	static const enum dir_tls ldaps = DIR_TLS_LDAPS;
 	LDAPURLDesc *lud = NULL;
+	int is_ldaps;
 
 	if (ldap_url_parse(uri, &lud) != LDAP_URL_SUCCESS) {
 		error(c, "ldap_uri %s: not an LDAP URI", uri);
 		return;
 	}
-	if (strcasecmp(lud->lud_scheme, "ldap") != 0 || lud->lud_host == NULL ||
+	is_ldaps = strcasecmp(lud->lud_scheme, "ldaps") == 0;
+	if ((!is_ldaps && strcasecmp(lud->lud_scheme, "ldap") != 0) || lud->lud_host == NULL ||
 	    lud->lud_host[0] == '\0')
-		error(c, "ldap_uri %s: only ldap://HOST[:PORT] is supported", uri);
+		error(c, "ldap_uri %s: only ldap://HOST[:PORT] and ldaps://HOST[:PORT] are supported",
+		      uri);
 	else
-		try_dc(c, lud->lud_host, lud->lud_port > 0 ? (uint16_t)lud->lud_port : LDAP_PORT,
-		       budget_end);
+		try_dc(c, lud->lud_host,
+		       lud->lud_port > 0 ? (uint16_t)lud->lud_port : is_ldaps ? LDAPS_PORT : LDAP_PORT,
+		       is_ldaps ? &ldaps : NULL, budget_end);
 	ldap_free_urldesc(lud);
 }
 
@@ -291,7 +301,7 @@ connect_first_dc(struct ctx *c)
 			connect_uri(c, uris[i], budget_end);
 	} else if (locate_own_dcs(c) == 0) {
 		for (size_t i = 0; i < c->own_dcs.n && c->conn == NULL; i++)
-			try_dc(c, c->own_dcs.v[i].target, c->own_dcs.v[i].port, budget_end);
+			try_dc(c, c->own_dcs.v[i].target, c->own_dcs.v[i].port, NULL, budget_end);
 	}
 	if (c->conn == NULL)
 		return -1;
@@ -791,6 +801,8 @@ dir_read(const struct dir_read_opts *o, enum dir_read what)
 	                                 .bind_dn = o->cfg->bind_dn,
 	                                 .password = o->password,
 	                                 .nocanon = o->cfg->nocanon,
+	                                 .tls = o->cfg->starttls ? DIR_TLS_STARTTLS : DIR_TLS_NONE,
+	                                 .tls_ca_file = o->cfg->tls_ca_file,
 	                                 .krb = o->krb,
 	                                 .timeout = c.timeout,
 	                                 .cancel = o->cancel,

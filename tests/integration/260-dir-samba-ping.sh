@@ -32,7 +32,9 @@ if ! netns_exec dc1 samba-tool domain provision -s "$D/empty.conf" --use-rfc2307
 	--option="interfaces = 10.77.0.1" --option="bind interfaces only = yes" \
 	--option="log file = $D/log.%m" --option="pid directory = $D/run" \
 	--option="ntp signd socket directory = $D/ntp_signd" \
-	--option="winbindd socket directory = $D/run/winbindd" >"$T_DIR/provision.log" 2>&1; then
+	--option="winbindd socket directory = $D/run/winbindd" \
+	--option="ldap server require strong auth = allow_sasl_over_tls" \
+	>"$T_DIR/provision.log" 2>&1; then
 	fail "samba-tool domain provision failed"
 	tail -n 20 "$T_DIR/provision.log"
 	exit 1
@@ -85,6 +87,32 @@ check "GSSAPI bind to the DC found in Samba's DNS, whole forest read" \
 check "the forest says member of samba.test, its PDC known, site from the ping" \
 	grep -q '^forest role=member domains=1 pdcs=1 dcs=1 .* problems=0 self_domain=samba.test self_site=Default-First-Site-Name site_source=ping' \
 	<<<"$out"
+
+# TLS with the certificate Samba made for itself at first start: LDAPS and
+# StartTLS, each with a GSSAPI bind inside and no SASL layer (AD and Samba
+# refuse one inside TLS; Samba before 4.20 takes such a bind only with
+# allow_sasl_over_tls, set above: without TLS it still demands sign or seal).
+ca=$D/private/tls/ca.pem
+whole='errors=0 crossrefs=[0-9]* nc_heads=1 sites=1 servers=1 ntds=1 subnets=0 self=1'
+# read_all NAME PATTERN: the output in $out read everything; else say what failed.
+read_all() {
+	if grep "$whole" <<<"$out" | grep -q "$2"; then
+		pass "$1"
+	else
+		fail "$1"
+		grep -E '^(result|error)' <<<"$out" | head -n 5
+	fi
+}
+out=$(probe --ldap-uri ldaps://dc1.samba.test --ldap-tls-ca-file "$ca")
+read_all "LDAPS verified against Samba's CA, GSSAPI inside, whole forest read" \
+	"read_from=ldaps://dc1.samba.test:636 "
+out=$(probe --ldap-starttls yes --ldap-tls-ca-file "$ca")
+read_all "StartTLS on the DC found in DNS, whole forest read" "read_from=ldap://"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=other \
+	-keyout "$T_DIR/other-ca.key" -out "$T_DIR/other-ca.pem" 2>/dev/null
+out=$(probe --ldap-uri ldaps://dc1.samba.test --ldap-tls-ca-file "$T_DIR/other-ca.pem")
+check "LDAPS refused when the certificate is not from the CA we trust" \
+	grep -q "^error: TLS with ldaps://dc1.samba.test:636 failed" <<<"$out"
 
 # UDP only: no LDAP connection (nothing listens on port 1), so the ping's
 # answer can only have come over CLDAP.

@@ -8,7 +8,8 @@
  * KEYs are the daemon's directory keys (dashes or underscores): domain,
  * realm, keytab, principal, ldap_uri (repeatable), ldap_bind
  * (gssapi|simple|anonymous), ldap_bind_dn, ldap_bind_password_file,
- * ldap_nocanon (yes|no), site, timeout, dns_server, ping_port.
+ * ldap_nocanon (yes|no), ldap_starttls (yes|no), ldap_tls_ca_file, site,
+ * timeout, dns_server, ping_port.
  *
  * Each run prints a "result" line of KEY=VALUE fields (run, elapsed,
  * round_trips, errors and the count of each list), then "error:" lines,
@@ -57,7 +58,8 @@ usage(void)
 	        "usage: dirprobe [--domain D] [--realm R] [--keytab K] [--principal P]\n"
 	        "                [--ldap-uri URI]... [--ldap-bind gssapi|simple|anonymous]\n"
 	        "                [--ldap-bind-dn DN] [--ldap-bind-password-file F]\n"
-	        "                [--ldap-nocanon yes|no] [--site S] [--timeout SECONDS]\n"
+	        "                [--ldap-nocanon yes|no] [--ldap-starttls yes|no]\n"
+	        "                [--ldap-tls-ca-file F] [--site S] [--timeout SECONDS]\n"
 	        "                [--dns-server ADDR[:PORT]] [--ping-port PORT]\n"
 	        "                [--repeat N] [--interval SECONDS] [--pdc-only] [--forest]\n"
 	        "                [--dump] [--debug] [--abandon-after SECONDS]\n");
@@ -284,6 +286,10 @@ option(struct probe *p, struct dir_config *cfg, const char **uris, size_t *n_uri
 		cfg->bind_password_file = value;
 	else if (strcmp(key, "ldap-nocanon") == 0)
 		cfg->nocanon = yes(value);
+	else if (strcmp(key, "ldap-starttls") == 0)
+		cfg->starttls = yes(value);
+	else if (strcmp(key, "ldap-tls-ca-file") == 0)
+		cfg->tls_ca_file = value;
 	else if (strcmp(key, "site") == 0)
 		cfg->site = value;
 	else if (strcmp(key, "timeout") == 0)

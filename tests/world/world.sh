@@ -8,7 +8,7 @@
 #
 #   world.sh start DIR [--large] [--members N] [--extra-members N]
 #                      [--ticket-lifetime SECS] [--rootdse-dc NAME]
-#                      [--listen ADDR [--dir-name NAME]] [--std-ports]
+#                      [--listen ADDR [--dir-name NAME]] [--std-ports] [--tls]
 #   world.sh stop DIR
 #
 # --listen ADDR: the three daemons listen on ADDR instead of 127.0.0.1 (run
@@ -16,7 +16,9 @@
 # the KDC there, DNS A records give each machine its site address, and the
 # directory is also known as NAME (default dir.<root domain>: A record and
 # LDAP service principal).  --std-ports: KDC 88, LDAP 389, DNS 53 instead of
-# free high ports (for a namespace of its own).
+# free high ports (for a namespace of its own).  --tls: a test CA signs a
+# certificate naming every DC (and the directory's own names); slapd takes
+# StartTLS on the LDAP port and LDAPS on LDAPS_PORT (636 with --std-ports).
 #
 # After start, `. DIR/env` gives KRB5_CONFIG, LDAP_URI, ports, PIDs ... (see
 # README.md).  Needs: slapd ldap-utils krb5-kdc krb5-admin-server krb5-user
@@ -35,7 +37,7 @@ die() { echo "world.sh: $*" >&2; exit 1; }
 log() { [ -n "${WORLD_QUIET:-}" ] || echo "world.sh: $*" >&2; }
 
 usage() {
-	sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -348,6 +350,8 @@ write_slapd_conf() {
 		sizelimit size.soft=1000 size.hard=1000 size.pr=1000 size.prtotal=unlimited
 		limits dn.exact="$ADMIN_DN" size=unlimited time=unlimited
 		EOF
+		[ -z "$TLS" ] || printf 'TLSCACertificateFile %s\nTLSCertificateFile %s\nTLSCertificateKeyFile %s\n' \
+			"$DIR/tls/ca.pem" "$DIR/tls/server.pem" "$DIR/tls/server.key"
 		echo
 		echo "# Root over ldapi (SASL EXTERNAL) is the administrator."
 		echo "# (slapd.conf strips backslashes inside quotes: [+] and [.] stay literal.)"
@@ -402,6 +406,28 @@ slapadd_worker() {
 	done <"$DIR/slapd/dbs.tsv"
 }
 
+# --tls: CA "ca" signs slapd's certificate; CA "other-ca" signed nothing
+# here, for tests that want verification to fail.
+setup_tls() {
+	local san="DNS:localhost,IP:$LISTEN" fqdn role ca
+	[ -z "$DIR_NAME" ] || san+=",DNS:$DIR_NAME"
+	while IFS=$'\t' read -r _ fqdn _ _ role _; do
+		case "$role" in pdc | dc | rodc) san+=",DNS:$fqdn" ;; esac
+	done <"$DATA/machines.tsv"
+	mkdir -p "$DIR/tls"
+	for ca in ca other-ca; do
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 7 \
+			-subj "/CN=world.sh test $ca" -keyout "$DIR/tls/$ca.key" \
+			-out "$DIR/tls/$ca.pem" 2>>"$DIR/log/openssl.log"
+	done
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=directory" \
+		-keyout "$DIR/tls/server.key" -out "$DIR/tls/server.csr" 2>>"$DIR/log/openssl.log"
+	openssl x509 -req -in "$DIR/tls/server.csr" -CA "$DIR/tls/ca.pem" -CAkey "$DIR/tls/ca.key" \
+		-set_serial 1 -days 7 -out "$DIR/tls/server.pem" \
+		-extfile <(printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\n' "$san") \
+		2>>"$DIR/log/openssl.log"
+}
+
 setup_slapd() {
 	local w n pids=()
 	write_slapd_conf
@@ -449,6 +475,7 @@ start_failed() {
 start_world() {
 	local large="" members="" extra_members="" rootdse_dc="" std_ports="" t0
 	TICKET_LIFETIME=36000
+	TLS=""
 	LISTEN=127.0.0.1
 	DIR_NAME=""
 	while [ $# -gt 0 ]; do
@@ -459,6 +486,7 @@ start_world() {
 		--listen) LISTEN=$2; shift ;;
 		--dir-name) DIR_NAME=$2; shift ;;
 		--std-ports) std_ports=yes ;;
+		--tls) TLS=yes ;;
 		--ticket-lifetime) TICKET_LIFETIME=$2; shift ;;
 		--rootdse-dc) rootdse_dc=$2; shift ;;
 		*) usage ;;
@@ -489,9 +517,9 @@ start_world() {
 	trap 'start_failed' EXIT
 
 	if [ -n "$std_ports" ]; then
-		KDC_PORT=88 LDAP_PORT=389 DNS_PORT=53
+		KDC_PORT=88 LDAP_PORT=389 DNS_PORT=53 LDAPS_PORT=636
 	else
-		read -r KDC_PORT LDAP_PORT DNS_PORT <<<"$(pick_ports 3)"
+		read -r KDC_PORT LDAP_PORT DNS_PORT LDAPS_PORT <<<"$(pick_ports 4)"
 	fi
 	trace "ports picked"
 
@@ -526,6 +554,7 @@ start_world() {
 	# build them concurrently.
 	setup_kdc &
 	KDC_SETUP_PID=$!
+	[ -z "$TLS" ] || setup_tls
 	setup_slapd
 	trace "slapd databases loaded"
 	write_dnsmasq_conf
@@ -544,7 +573,7 @@ start_world() {
 
 	KRB5_KTNAME=FILE:$DIR/keytabs/ldap.keytab \
 		slapd -d "${WORLD_SLAPD_LOGLEVEL:-0}" -f "$DIR/slapd/slapd.conf" \
-		-h "ldap://$LISTEN:$LDAP_PORT/ ldapi://${DIR//\//%2F}%2Fslapd%2Fldapi/" \
+		-h "ldap://$LISTEN:$LDAP_PORT/ ldapi://${DIR//\//%2F}%2Fslapd%2Fldapi/${TLS:+ ldaps://$LISTEN:$LDAPS_PORT/}" \
 		</dev/null >"$DIR/log/slapd.log" 2>&1 &
 	SLAPD_PID=$!
 	record_pid slapd "$SLAPD_PID"
@@ -589,6 +618,9 @@ write_env() {
 	export LDAP_PORT=$LDAP_PORT
 	export LDAP_URI=ldap://${DIR_NAME:-localhost}:$LDAP_PORT
 	export LDAP_URI_IP=ldap://$LISTEN:$LDAP_PORT
+	export LDAPS_PORT=${TLS:+$LDAPS_PORT}
+	export TLS_CA_FILE=${TLS:+$DIR/tls/ca.pem}
+	export TLS_OTHER_CA_FILE=${TLS:+$DIR/tls/other-ca.pem}
 	export LDAPI_URI=ldapi://${DIR//\//%2F}%2Fslapd%2Fldapi
 	export LISTEN_ADDR=$LISTEN
 	export DIR_NAME=$DIR_NAME
