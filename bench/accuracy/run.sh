@@ -118,6 +118,8 @@ for p in $PHASES; do
 	case $p in sym | asym) ;; *) die "unknown phase $p (sym, asym)" ;; esac
 done
 
+# shellcheck source=../../tests/lib/proc.sh
+. "$ROOT/tests/lib/proc.sh"
 # shellcheck source=../../tests/lib/netns.sh
 . "$ROOT/tests/lib/netns.sh"
 
@@ -160,24 +162,6 @@ BUILD_INFO="$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo "?"),
  $(date -u -r "$DOMTIMED" '+%F %T') UTC, sha256 $(sha256sum "$DIR/bin/domtimed" | cut -c1-12)"
 DOMTIMED=$DIR/bin/domtimed
 DOMTIMECTL=$DIR/bin/domtimectl
-
-# A zombie still answers kill -0 (test-world.md): look at the state instead.
-alive() {
-	local st
-	st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-	st=${st##*) }
-	[ "${st%% *}" != Z ]
-}
-
-# Poll COMMAND every 20 ms until it succeeds, for at most SECONDS.
-wait_for() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@" >/dev/null 2>&1; do
-		[ "$SECONDS" -lt "$deadline" ] || return 1
-		sleep 0.02
-	done
-}
 
 now_us() { echo "${EPOCHREALTIME/./}"; }
 
@@ -287,17 +271,6 @@ start_clients() { # phase
 	wait_for 10 "$CHRONYC" -h "$DIR/cr.sock" -n -c tracking ||
 		die "the chronyd client did not start: $(tail -5 "$DIR/cr.log")"
 	echo "--- phase $1: started" >>"$DIR/dt.log"
-}
-
-stop_pid() {
-	local pid=$1 i
-	kill "$pid" 2>/dev/null || true
-	for i in $(seq 150); do
-		alive "$pid" || break
-		[ "$i" != 100 ] || kill -9 "$pid" 2>/dev/null || true
-		sleep 0.02
-	done
-	wait "$pid" 2>/dev/null || true
 }
 
 stop_clients() {

@@ -55,6 +55,8 @@ while [ $# -gt 0 ]; do
 done
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=../../tests/lib/proc.sh
+. "$ROOT/tests/lib/proc.sh"
 cd "$ROOT"
 BUILD=${BUILD:-build}
 ROUNDS=${ROUNDS:-3}
@@ -104,14 +106,6 @@ trap 'exit 130' INT TERM
 
 log() { echo "run.sh: $*" >&2; }
 die() { log "$*"; exit 2; }
-
-# A zombie still answers kill -0 (test-world.md): look at the state instead.
-alive() {
-	local st
-	st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-	st=${st##*) }
-	[ "${st%% *}" != Z ]
-}
 
 # utime+stime in clock ticks; /proc/PID/stat sums all threads of the process.
 cpu_ticks() {
@@ -260,13 +254,7 @@ $(tail -20 "$DIR/$1.log")"
 }
 
 stop_server() {
-	kill "$SRV_PID" 2>/dev/null || true
-	for _ in $(seq 50); do
-		alive "$SRV_PID" || break
-		sleep 0.1
-	done
-	alive "$SRV_PID" && kill -9 "$SRV_PID" 2>/dev/null
-	wait "$SRV_PID" 2>/dev/null || true
+	stop_pid "$SRV_PID" 5
 	SRV_PID=""
 }
 

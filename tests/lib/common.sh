@@ -11,6 +11,8 @@ BUILD=${BUILD:-$TOP/build}
 DOMTIMED=$BUILD/domtimed
 DOMTIMECTL=$BUILD/domtimectl
 PY=/usr/bin/python3
+# shellcheck source=tests/lib/proc.sh
+. "$TOP/tests/lib/proc.sh"
 T_NAME=$(basename "$0" .sh)
 T_FAILED=0
 T_PIDS=()
@@ -81,24 +83,6 @@ free_udp_port() {
 			return
 		fi
 	done
-}
-
-# Wait until COMMAND succeeds, polling every 20 ms for at most SECONDS.
-wait_for() {
-	local seconds=$1
-	shift
-	local deadline=$((SECONDS + seconds))
-	until "$@" >/dev/null 2>&1; do
-		[ "$SECONDS" -lt "$deadline" ] || return 1
-		sleep 0.02
-	done
-}
-
-# Is PID running (zombies count as gone)?
-alive() {
-	local state
-	state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
-	[ "$state" != Z ]
 }
 
 # write_domtimed_conf NAME LINES...: a config in $T_DIR/NAME.conf with a

@@ -216,7 +216,7 @@ forest_up()
 	netns_bg ext chronyd -x -d -u root -f "$FOREST_DIR/ext.chrony.conf" \
 		</dev/null >"$FOREST_DIR/ext.log" 2>&1 || return 1
 	local ext_pid=$NETNS_LAST_PID ext_start
-	ext_start=$(netns__proc "$ext_pid") && ext_start=${ext_start#* } || ext_start=gone
+	ext_start=$(proc_start "$ext_pid") || true
 
 	# One namespace per machine.
 	local name fqdn domain role site ip line
@@ -254,7 +254,7 @@ forest_up()
 	local i
 	for ((i = 0; i < 500; i++)); do
 		chronyc -h "$FOREST_DIR/ext.chrony.sock" -n -c tracking >/dev/null 2>&1 && break
-		netns__alive "$ext_pid" "$ext_start" ||
+		alive "$ext_pid" "$ext_start" ||
 			{ cat "$FOREST_DIR/ext.log" >&2; forest__err "chronyd (ext) exited"; return 1; }
 		sleep 0.02
 	done
@@ -341,7 +341,7 @@ forest_start()
 	netns_bg "$name" env KRB5_CONFIG="$KRB5_CONFIG" KRB5RCACHEDIR="$KRB5RCACHEDIR" \
 		"$FOREST_DOMTIMED" -d -f "$conf" </dev/null >>"$FOREST_DIR/$name.log" 2>&1 || return 1
 	pid=$NETNS_LAST_PID
-	start=$(netns__proc "$pid") && start=${start#* } || start=gone
+	start=$(proc_start "$pid") || true
 	echo "$pid $start" >"$FOREST_DIR/$name.pid"
 	[ -n "$nowait" ] || forest_wait "$name"
 }
@@ -351,7 +351,7 @@ forest__running()
 	local pid start
 	[ -f "$FOREST_DIR/$1.pid" ] || return 1
 	read -r pid start <"$FOREST_DIR/$1.pid"
-	netns__alive "$pid" "$start"
+	alive "$pid" "$start"
 }
 
 # forest_pid NAME: PID of NAME's domtimed (while it runs).
@@ -403,14 +403,14 @@ forest_stop()
 	local name=$1 sig=${2:-TERM} pid start i
 	[ -f "$FOREST_DIR/$name.pid" ] || forest__err "$name was never started" || return 1
 	read -r pid start <"$FOREST_DIR/$name.pid"
-	if netns__alive "$pid" "$start"; then
+	if alive "$pid" "$start"; then
 		kill "-$sig" "$pid" 2>/dev/null || true
 		kill -CONT "$pid" 2>/dev/null || true
 		for ((i = 0; i < 250; i++)); do
-			netns__alive "$pid" "$start" || break
+			alive "$pid" "$start" || break
 			sleep 0.02
 		done
-		if netns__alive "$pid" "$start"; then
+		if alive "$pid" "$start"; then
 			forest__log "$name (PID $pid) ignored SIG$sig; killing"
 			kill -KILL "$pid" 2>/dev/null || true
 		fi

@@ -41,6 +41,8 @@
 # default <repo>/build/linkdelay).
 
 NETNS_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/lib/proc.sh
+. "$NETNS_LIB_DIR/proc.sh"
 NETNS_DIR=${NETNS_DIR:-}
 NETNS_PFX=${NETNS_PFX:-}
 NETNS_LAST_PID=
@@ -74,32 +76,10 @@ netns__check_node()
 	[ -d "$NETNS_DIR/node/$1" ] || netns__err "no such host '$1'"
 }
 
-# "state starttime" of a PID, from /proc (the comm field may hold spaces).
-netns__proc()
-{
-	local s
-	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-	s=${s##*) }
-	local -a f
-	read -ra f <<<"$s"
-	echo "${f[0]} ${f[19]}"
-}
-
-# True while PID runs and is still the process we started (same start time).
-# A zombie counts as gone: PID 1 may take seconds to reap orphans.
-netns__alive()
-{
-	local st
-	st=$(netns__proc "$1") || return 1
-	[ "${st#* }" = "$2" ] && [ "${st%% *}" != Z ] && [ "${st%% *}" != X ]
-}
-
 # Remember a started PID with its start time and role (app or linkdelay).
 netns__track()
 {
-	local st
-	st=$(netns__proc "$1") || st="? ?"
-	echo "$1 ${st#* } $2" >>"$NETNS_DIR/pids"
+	echo "$1 $(proc_start "$1") $2" >>"$NETNS_DIR/pids"
 }
 
 # Send SIGTERM to the given "pid start" pairs, wait up to 3 s, then SIGKILL.
@@ -110,7 +90,7 @@ netns__stop()
 	for p in "$@"; do
 		pid=${p% *}
 		start=${p#* }
-		if netns__alive "$pid" "$start"; then
+		if alive "$pid" "$start"; then
 			kill -TERM "$pid" 2>/dev/null || true
 			left+=("$p")
 		fi
@@ -126,13 +106,13 @@ netns__stop()
 		sleep 0.02
 		next=()
 		for p in "${left[@]}"; do
-			netns__alive "${p% *}" "${p#* }" && next+=("$p")
+			alive "${p% *}" "${p#* }" && next+=("$p")
 		done
 		left=("${next[@]}")
 	done
 	# Reap our own children so they do not linger as zombies.
 	for p in "$@"; do
-		netns__alive "${p% *}" "${p#* }" || wait "${p% *}" 2>/dev/null || true
+		alive "${p% *}" "${p#* }" || wait "${p% *}" 2>/dev/null || true
 	done
 	[ ${#left[@]} -eq 0 ] || netns__err "PIDs still running: ${left[*]% *}"
 }
@@ -470,7 +450,7 @@ netns_delay()
 		return 1
 	}
 	pid=$NETNS_LAST_PID
-	start=$(netns__proc "$pid") && start=${start#* } || start="?"
+	start=$(proc_start "$pid") || true
 	# The new rule goes first in its chain and so shadows the old one.
 	netns__delay_rule -I "$to" "$from" "$q" || return 1
 	if [ -f "$state" ]; then
@@ -520,10 +500,10 @@ netns__delay_rule()
 netns__drain()
 {
 	local pid=$1 start=$2 i
-	netns__alive "$pid" "$start" || return 0
+	alive "$pid" "$start" || return 0
 	kill -USR1 "$pid" 2>/dev/null || return 0
 	for i in $(seq 500); do
-		netns__alive "$pid" "$start" || break
+		alive "$pid" "$start" || break
 		sleep 0.01
 	done
 	# Reaps it, or sends SIGTERM if it is still there.
@@ -582,7 +562,7 @@ netns_pids()
 	local pid start role
 	[ -n "$NETNS_DIR" ] && [ -f "$NETNS_DIR/pids" ] || return 0
 	while read -r pid start role; do
-		if netns__alive "$pid" "$start"; then echo "$pid"; fi
+		if alive "$pid" "$start"; then echo "$pid"; fi
 	done <"$NETNS_DIR/pids"
 }
 

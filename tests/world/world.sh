@@ -28,6 +28,8 @@ set -eu
 set -o pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/lib/proc.sh
+. "$HERE/../lib/proc.sh"
 PY=/usr/bin/python3
 # Admin identity for tests that modify the directory (simple bind, or SASL
 # EXTERNAL over ldapi as root).  AD's built-in administrator lives here too.
@@ -49,36 +51,12 @@ T0=$(now_ms)
 trace() { [ -z "${WORLD_TRACE:-}" ] || echo "world.sh: +$(($(now_ms) - T0)) ms $*" >&2; }
 
 # --- process bookkeeping ---------------------------------------------------
-# A PID is recorded with its start time (field 22 of /proc/PID/stat), so stop
-# never signals a process that merely inherited a recycled PID.  A zombie
-# (state Z) counts as gone: once world.sh has exited, the daemons' parent is
-# PID 1, which may take a second or two to reap them.
-
-proc_field() { # PID FIELD -> field FIELD (1-based, as in proc(5)) of /proc/PID/stat
-	local stat field=$2
-	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-	stat=${stat##*) }            # drop "pid (comm) ": comm may hold spaces
-	# shellcheck disable=SC2086  # split into fields on purpose
-	set -- $stat                 # now $1 is field 3 (state)
-	shift $((field - 3))
-	echo "$1"
-}
-
-alive() { # PID [STARTTIME]
-	local state start
-	[ "${2:-}" != gone ] || return 1
-	state=$(proc_field "$1" 3) || return 1
-	[ "$state" != Z ] || return 1
-	if [ -n "${2:-}" ]; then
-		start=$(proc_field "$1" 22) || return 1
-		[ "$start" = "$2" ] || return 1
-	fi
-	return 0
-}
+# Each PID is recorded with its start time (see ../lib/proc.sh), so stop never
+# signals a process that merely inherited a recycled PID.
 
 record_pid() { # NAME PID  ("gone" as start time if it already exited)
 	local start
-	start=$(proc_field "$2" 22) || start=gone
+	start=$(proc_start "$2") || true
 	printf '%s %s %s\n' "$1" "$2" "$start" >>"$DIR/pids"
 }
 
@@ -141,9 +119,9 @@ pick_ports() {
 
 tcp_open() { (exec 3<>"/dev/tcp/$LISTEN/$1") 2>/dev/null; }
 
-# wait_for NAME PID TIMEOUT_MS CMD...: poll CMD until it succeeds; fail early
+# wait_ready NAME PID TIMEOUT_MS CMD...: poll CMD until it succeeds; fail early
 # if the daemon died (its log then explains why).
-wait_for() {
+wait_ready() {
 	local name=$1 pid=$2 limit=$(($(now_ms) + $3))
 	shift 3
 	until "$@" >/dev/null 2>&1; do
@@ -586,16 +564,16 @@ start_world() {
 	local first_machine first_principal
 	first_machine=$(sed -n 2p "$DATA/machines.tsv" | cut -f1)
 	first_principal=$(sed -n 2p "$DATA/machines.tsv" | cut -f9)
-	wait_for slapd "$SLAPD_PID" 10000 \
+	wait_ready slapd "$SLAPD_PID" 10000 \
 		ldapsearch -x -H "ldap://$LISTEN:$LDAP_PORT" -s base -b "" namingContexts
 	trace "slapd answers"
-	wait_for krb5kdc "$KDC_PID" 10000 tcp_open "$KDC_PORT"
-	wait_for krb5kdc "$KDC_PID" 5000 env KRB5CCNAME="FILE:$DIR/ccache/ready" \
+	wait_ready krb5kdc "$KDC_PID" 10000 tcp_open "$KDC_PORT"
+	wait_ready krb5kdc "$KDC_PID" 5000 env KRB5CCNAME="FILE:$DIR/ccache/ready" \
 		kinit -k -t "$DIR/keytabs/$first_machine.keytab" "$first_principal"
 	rm -f "$DIR/ccache/ready"
 	trace "KDC answers"
-	wait_for dnsmasq "$DNSMASQ_PID" 10000 tcp_open "$DNS_PORT"
-	wait_for dnsmasq "$DNSMASQ_PID" 5000 "$PY" "$HERE/dnsq.py" -s "$LISTEN" -p "$DNS_PORT" --timeout 0.5 \
+	wait_ready dnsmasq "$DNSMASQ_PID" 10000 tcp_open "$DNS_PORT"
+	wait_ready dnsmasq "$DNSMASQ_PID" 5000 "$PY" "$HERE/dnsq.py" -s "$LISTEN" -p "$DNS_PORT" --timeout 0.5 \
 		"_ldap._tcp.pdc._msdcs.$(head -n1 "$DATA/realms.tsv" | cut -f2)"
 
 	write_env
