@@ -66,6 +66,16 @@ chain() {
 	done
 }
 
+# remember_steps: each host's clock steps so far, for no_new_steps.
+remember_steps() {
+	local h
+	declare -gA STEPS=()
+	for h in "${FOREST_HOSTS[@]}"; do STEPS[$h]=$(steps_of "$h"); done
+}
+
+# no_new_steps HOST: HOST answers and has not stepped since remember_steps.
+no_new_steps() { test "$(steps_of "$1")" = "${STEPS[$1]}"; }
+
 # start_all_converged: a domtimed on every host (clocks 10 ms off), then wait
 # until all are within 1 ms; exits the test when that fails.
 start_all_converged() {
