@@ -411,16 +411,6 @@ discipline(struct ntp_client *c, const struct ntp_sel_result *r, const struct nt
 	say(c, "synchronised to %s", c->system_peer->host);
 }
 
-static size_t
-count_verdict(const enum ntp_sel_verdict *v, size_t n, enum ntp_sel_verdict which)
-{
-	size_t count = 0;
-
-	for (size_t i = 0; i < n; i++)
-		count += v[i] == which;
-	return count;
-}
-
 static void refresh_reference(struct ntp_client *c);
 
 /* Has every source answered or failed its first burst (or have we waited long enough)? */
@@ -478,7 +468,7 @@ run_selection(struct ntp_client *c)
 		 * unsynchronised (or as the local reliable clock) until they agree. */
 		say(c, "no majority: no time is shared by more than half of the %zu usable "
 		       "sources; following none of them",
-		    count_verdict(verdicts, c->n_sources, NTP_SEL_NO_MAJORITY));
+		    ntp_sel_count(verdicts, c->n_sources, NTP_SEL_NO_MAJORITY));
 		refresh_reference(c);
 	}
 	free(in);

@@ -47,6 +47,16 @@ ntp_sel_verdict_name(enum ntp_sel_verdict v)
 	return verdict_names[v];
 }
 
+size_t
+ntp_sel_count(const enum ntp_sel_verdict *v, size_t n, enum ntp_sel_verdict which)
+{
+	size_t count = 0;
+
+	for (size_t i = 0; i < n; i++)
+		count += v[i] == which;
+	return count;
+}
+
 const char *
 ntp_sel_status_name(enum ntp_sel_status status)
 {

@@ -39,6 +39,9 @@ enum ntp_sel_verdict {
  */
 const char *ntp_sel_verdict_name(enum ntp_sel_verdict v);
 
+/* How many of the N verdicts in V are WHICH. */
+size_t ntp_sel_count(const enum ntp_sel_verdict *v, size_t n, enum ntp_sel_verdict which);
+
 /* One source's current estimate, as its own filter and statistics see it. */
 struct ntp_sel_source {
 	int usable;       /* has a current offset estimate (reachable, valid samples) */

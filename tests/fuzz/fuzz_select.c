@@ -52,16 +52,6 @@ take_number(struct input *in)
 	return d;
 }
 
-static size_t
-count(const enum ntp_sel_verdict *v, size_t n, enum ntp_sel_verdict which)
-{
-	size_t c = 0;
-
-	for (size_t i = 0; i < n; i++)
-		c += v[i] == which;
-	return c;
-}
-
 /* Whether a verdict says the source met the intersection. */
 static int
 truechimer(enum ntp_sel_verdict v)
@@ -74,13 +64,13 @@ check_ok(const struct ntp_sel_source *src, size_t n, const enum ntp_sel_verdict 
 	 const struct ntp_sel_result *r)
 {
 	double lo = INFINITY, hi = -INFINITY, tol;
-	size_t n_false = count(v, n, NTP_SEL_FALSETICKER);
+	size_t n_false = ntp_sel_count(v, n, NTP_SEL_FALSETICKER);
 
 	if (r->system_peer < 0 || (size_t)r->system_peer >= n ||
-	    v[r->system_peer] != NTP_SEL_SELECTED || count(v, n, NTP_SEL_SELECTED) != 1)
+	    v[r->system_peer] != NTP_SEL_SELECTED || ntp_sel_count(v, n, NTP_SEL_SELECTED) != 1)
 		abort();
-	if (r->n_survivors != 1 + count(v, n, NTP_SEL_CANDIDATE) ||
-	    r->n_truechimers != r->n_survivors + count(v, n, NTP_SEL_OUTLIER) ||
+	if (r->n_survivors != 1 + ntp_sel_count(v, n, NTP_SEL_CANDIDATE) ||
+	    r->n_truechimers != r->n_survivors + ntp_sel_count(v, n, NTP_SEL_OUTLIER) ||
 	    2 * r->n_truechimers <= r->n_truechimers + n_false)
 		abort();
 	if (!isfinite(r->offset) || !isfinite(r->jitter) || r->jitter < 0.0 || !(r->low <= r->high))
@@ -115,7 +105,7 @@ check(const struct ntp_sel_source *src, size_t n, const enum ntp_sel_verdict *v,
 		    strcmp(ntp_sel_verdict_name(v[i]), "unknown") == 0)
 			abort();
 	/* A fallback source is left out only for a fit primary. */
-	if (count(v, n, NTP_SEL_FALLBACK) > 0) {
+	if (ntp_sel_count(v, n, NTP_SEL_FALLBACK) > 0) {
 		size_t fit_primary = 0;
 
 		for (size_t i = 0; i < n; i++)
@@ -134,7 +124,7 @@ check(const struct ntp_sel_source *src, size_t n, const enum ntp_sel_verdict *v,
 	for (size_t i = 0; i < n; i++)
 		if (truechimer(v[i]) || v[i] == NTP_SEL_FALSETICKER)
 			abort();
-	if ((status == NTP_SEL_NO_MAJORITY_FOUND) != (count(v, n, NTP_SEL_NO_MAJORITY) > 0))
+	if ((status == NTP_SEL_NO_MAJORITY_FOUND) != (ntp_sel_count(v, n, NTP_SEL_NO_MAJORITY) > 0))
 		abort();
 }
 

@@ -35,16 +35,6 @@ at(double offset, double root_distance)
 	};
 }
 
-static size_t
-count(const enum ntp_sel_verdict *v, size_t n, enum ntp_sel_verdict which)
-{
-	size_t c = 0;
-
-	for (size_t i = 0; i < n; i++)
-		c += v[i] == which;
-	return c;
-}
-
 /*
  * Select with PARAMS and check what holds whatever the input: exactly one
  * SELECTED, at system_peer, iff OK; the counts agree with the verdicts;
@@ -59,16 +49,16 @@ select_with(const struct ntp_sel_params *params, const struct ntp_sel_source *sr
 	assert_int_equal(status, r->status);
 	if (status != NTP_SEL_OK) {
 		assert_int_equal(r->system_peer, -1);
-		assert_int_equal(count(v, n, NTP_SEL_SELECTED), 0);
+		assert_int_equal(ntp_sel_count(v, n, NTP_SEL_SELECTED), 0);
 		assert_true(r->offset == 0.0 && r->jitter == 0.0 && r->root_distance == 0.0);
 		assert_true(r->n_truechimers == 0 && r->n_survivors == 0);
 		return status;
 	}
 	assert_in_range(r->system_peer, 0, n - 1);
 	assert_int_equal(v[r->system_peer], NTP_SEL_SELECTED);
-	assert_int_equal(count(v, n, NTP_SEL_SELECTED), 1);
-	assert_int_equal(r->n_survivors, 1 + count(v, n, NTP_SEL_CANDIDATE));
-	assert_int_equal(r->n_truechimers, r->n_survivors + count(v, n, NTP_SEL_OUTLIER));
+	assert_int_equal(ntp_sel_count(v, n, NTP_SEL_SELECTED), 1);
+	assert_int_equal(r->n_survivors, 1 + ntp_sel_count(v, n, NTP_SEL_CANDIDATE));
+	assert_int_equal(r->n_truechimers, r->n_survivors + ntp_sel_count(v, n, NTP_SEL_OUTLIER));
 	assert_true(r->low <= r->high);
 	assert_true(isfinite(r->offset) && r->jitter >= 0.0);
 	return status;
@@ -196,7 +186,7 @@ test_five_with_three_liars(void **state)
 		struct ntp_sel_result r;
 
 		assert_int_equal(sel(src, N(src), v, &r), NTP_SEL_NO_MAJORITY_FOUND);
-		assert_int_equal(count(v, N(src), NTP_SEL_NO_MAJORITY), N(src));
+		assert_int_equal(ntp_sel_count(v, N(src), NTP_SEL_NO_MAJORITY), N(src));
 	}
 }
 
@@ -263,7 +253,7 @@ test_identical_intervals(void **state)
 	(void)state;
 	assert_int_equal(sel(src, N(src), v, &r), NTP_SEL_OK);
 	assert_int_equal(r.system_peer, 0);
-	assert_int_equal(count(v, N(src), NTP_SEL_CANDIDATE), 2);
+	assert_int_equal(ntp_sel_count(v, N(src), NTP_SEL_CANDIDATE), 2);
 	assert_true(r.offset == 0.25);
 	/* No disagreement: the jitter is the peer's own. */
 	assert_true(r.jitter == 1e-3);
@@ -340,11 +330,11 @@ test_non_finite_inputs(void **state)
 	src[10].jitter = -1.0;
 	assert_int_equal(sel(src, N(src), v, &r), NTP_SEL_OK);
 	assert_int_equal(r.system_peer, 3);
-	assert_int_equal(count(v, N(src), NTP_SEL_UNREACHABLE), N(src) - 1);
+	assert_int_equal(ntp_sel_count(v, N(src), NTP_SEL_UNREACHABLE), N(src) - 1);
 	/* The good one alone, then nothing at all. */
 	src[3].jitter = INFINITY;
 	assert_int_equal(sel(src, N(src), v, &r), NTP_SEL_NO_SOURCES);
-	assert_int_equal(count(v, N(src), NTP_SEL_UNREACHABLE), N(src));
+	assert_int_equal(ntp_sel_count(v, N(src), NTP_SEL_UNREACHABLE), N(src));
 }
 
 static void
@@ -359,7 +349,7 @@ test_odd_params(void **state)
 	/* A NaN limit admits nothing. */
 	p.max_distance = NAN;
 	assert_int_equal(select_with(&p, src, N(src), v, &r), NTP_SEL_NO_SOURCES);
-	assert_int_equal(count(v, N(src), NTP_SEL_TOO_FAR), N(src));
+	assert_int_equal(ntp_sel_count(v, N(src), NTP_SEL_TOO_FAR), N(src));
 	/* A NaN weight makes every score equal: still an answer. */
 	p = defaults;
 	p.stratum_weight = NAN;
@@ -383,7 +373,7 @@ test_nothing_usable(void **state)
 	for (size_t i = 0; i < N(src); i++)
 		src[i].usable = 0;
 	assert_int_equal(sel(src, N(src), v, &r), NTP_SEL_NO_SOURCES);
-	assert_int_equal(count(v, N(src), NTP_SEL_UNREACHABLE), N(src));
+	assert_int_equal(ntp_sel_count(v, N(src), NTP_SEL_UNREACHABLE), N(src));
 	assert_int_equal(sel(NULL, 0, NULL, &r), NTP_SEL_NO_SOURCES);
 }
 
@@ -502,7 +492,7 @@ test_clustering_keeps_min_survivors(void **state)
 	p.min_survivors = 1;
 	assert_int_equal(select_with(&p, src, N(src), v, &r), NTP_SEL_OK);
 	assert_int_equal(r.n_survivors, 1);
-	assert_int_equal(count(v, N(src), NTP_SEL_OUTLIER), 3);
+	assert_int_equal(ntp_sel_count(v, N(src), NTP_SEL_OUTLIER), 3);
 	/* Noisier than they disagree: nothing to gain by pruning. */
 	for (size_t i = 0; i < N(src); i++)
 		src[i].jitter = 0.05;
