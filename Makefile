@@ -90,6 +90,10 @@ $(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/tests/fuzz/fuzz_%.o $(call obj,$(LIB_SRCS),$
 
 fuzz: $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_TARGETS))
 
+# Test support in C that a unit test and a fuzz target share.
+$(BUILD)/asan/test_forest: $(BUILD)/asan/tests/support/forest_text.o
+$(BUILD)/fuzz/fuzz_forest: $(BUILD)/fuzz/tests/support/forest_text.o
+
 FUZZ_SECONDS ?= 600
 fuzz-run: fuzz
 	@set -e; for t in $(FUZZ_TARGETS); do \

@@ -32,6 +32,7 @@
 
 #include "../../common/xmalloc.h"
 #include "../../ldap/forest.h"
+#include "../support/forest_text.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -357,42 +358,6 @@ check_problems(const struct forest *f)
 	}
 }
 
-/* Everything the picture says, as text, to compare two builds. */
-static char *
-render(const struct forest *f)
-{
-	char *out = NULL;
-	size_t size = 0;
-	FILE *s = open_memstream(&out, &size);
-	const struct dir_self *self = dir_forest_self(f);
-
-	if (s == NULL)
-		abort();
-	for (size_t i = 0; i < dir_forest_n_domains(f); i++) {
-		const struct dir_domain *d = dir_forest_domain(f, i);
-
-		fprintf(s, "%s %s %s %d %d %d %d %d\n", d->name, d->dn, d->netbios ? d->netbios : "-",
-			d->parent, d->tree_root, d->root_trust, d->pdc, d->forest_root);
-	}
-	for (size_t i = 0; i < dir_forest_n_dcs(f); i++) {
-		const struct dir_dc *d = dir_forest_dc(f, i);
-
-		fprintf(s, "%s %s %d %d %d %d %d %d %x\n", d->host, d->name, d->domain, d->site,
-			d->pdc, d->rodc, d->gc, d->ping_answered, (unsigned)d->ping_flags);
-	}
-	for (size_t i = 0; i < dir_forest_n_sites(f); i++)
-		fprintf(s, "%s %s\n", dir_forest_site(f, i)->name, dir_forest_site(f, i)->dn);
-	for (size_t i = 0; i < dir_forest_n_subnets(f); i++)
-		fprintf(s, "%s %d\n", dir_forest_subnet(f, i)->text, dir_forest_subnet(f, i)->site);
-	fprintf(s, "%s %s %d %d %s %d %d\n", self->name ? self->name : "-",
-		self->fqdn ? self->fqdn : "-", self->domain, self->site, self->site_source,
-		(int)self->role, self->dc);
-	for (size_t i = 0; i < dir_forest_n_problems(f); i++)
-		fprintf(s, "%s\n", dir_forest_problem(f, i));
-	fclose(s);
-	return out;
-}
-
 static void
 check_dns(const struct dir_entry_list *l)
 {
@@ -427,8 +392,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_self(f);
 	check_problems(f);
 	g = dir_forest_build(raw, &id);
-	first = render(f);
-	again = render(g);
+	first = forest_text(f);
+	again = forest_text(g);
 	if (strcmp(first, again) != 0)
 		abort();
 	check_dns(&raw->crossrefs);

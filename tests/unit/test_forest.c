@@ -20,6 +20,7 @@
 
 #include "../../common/xmalloc.h"
 #include "../../ldap/forest.h"
+#include "../support/forest_text.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -1531,43 +1532,6 @@ test_subnet_names(void **state)
 
 /* ---- determinism ------------------------------------------------------- */
 
-/* Everything a picture says, as text. */
-static char *
-render(const struct forest *f)
-{
-	char *out = NULL;
-	size_t size = 0;
-	FILE *s = open_memstream(&out, &size);
-	const struct dir_self *self = dir_forest_self(f);
-
-	assert_non_null(s);
-	for (size_t i = 0; i < dir_forest_n_domains(f); i++) {
-		const struct dir_domain *d = dir_forest_domain(f, i);
-
-		fprintf(s, "domain %s %s %s %d %d %d %d %d\n", d->name, d->dn,
-			d->netbios ? d->netbios : "-", d->parent, d->tree_root, d->root_trust, d->pdc,
-			d->forest_root);
-	}
-	for (size_t i = 0; i < dir_forest_n_dcs(f); i++) {
-		const struct dir_dc *d = dir_forest_dc(f, i);
-
-		fprintf(s, "dc %s %s %d %d %d %d %d %d %x\n", d->host, d->name, d->domain, d->site,
-			d->pdc, d->rodc, d->gc, d->ping_answered, (unsigned)d->ping_flags);
-	}
-	for (size_t i = 0; i < dir_forest_n_sites(f); i++)
-		fprintf(s, "site %s %s\n", dir_forest_site(f, i)->name, dir_forest_site(f, i)->dn);
-	for (size_t i = 0; i < dir_forest_n_subnets(f); i++)
-		fprintf(s, "subnet %s %d\n", dir_forest_subnet(f, i)->text,
-			dir_forest_subnet(f, i)->site);
-	fprintf(s, "self %s %d %d %s %s %d\n", self->name ? self->name : "-", self->domain,
-		self->site, self->site_source, dir_role_name(self->role), self->dc);
-	fprintf(s, "root %d source %d\n", dir_forest_root(f), dir_forest_source_dc(f));
-	for (size_t i = 0; i < dir_forest_n_problems(f); i++)
-		fprintf(s, "problem %s\n", dir_forest_problem(f, i));
-	fclose(s);
-	return out;
-}
-
 static void
 reverse(struct dir_entry_list *l)
 {
@@ -1589,8 +1553,8 @@ test_determinism(void **state)
 	setup(&x, "childdc1");
 	/* Some problems too, so that their order is covered. */
 	set(entry(&x.raw->nc_heads, ROOT), "fSMORoleOwner", "CN=nobody");
-	first = render(rebuild(&x));
-	again = render(rebuild(&x));
+	first = forest_text(rebuild(&x));
+	again = forest_text(rebuild(&x));
 	assert_string_equal(first, again);
 	reverse(&x.raw->crossrefs);
 	reverse(&x.raw->sites);
@@ -1598,7 +1562,7 @@ test_determinism(void **state)
 	reverse(&x.raw->ntds);
 	reverse(&x.raw->subnets);
 	reverse(&x.raw->nc_heads);
-	reversed = render(rebuild(&x));
+	reversed = forest_text(rebuild(&x));
 	assert_string_equal(first, reversed);
 	free(first);
 	free(again);
