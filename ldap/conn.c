@@ -119,8 +119,9 @@ result_cause(struct dir_conn *c, LDAPMessage *res)
 	if (rc != LDAP_SUCCESS)
 		err = rc;
 	if (err != LDAP_SUCCESS)
-		s = diag != NULL && diag[0] != '\0' ? xasprintf("%s (%s)", ldap_err2string(err), diag)
-		                                    : xstrdup(ldap_err2string(err));
+		s = diag != NULL && diag[0] != '\0'
+		        ? xasprintf("%s (%s)", ldap_err2string(err), diag)
+		        : xstrdup(ldap_err2string(err));
 	ldap_memfree(diag);
 	return s;
 }
@@ -209,9 +210,8 @@ tls_context(struct dir_conn *c, char **ret_cause)
 	int demand = LDAP_OPT_X_TLS_DEMAND, client = 0;
 
 	if (ldap_set_option(c->ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand) != LDAP_OPT_SUCCESS ||
-	    (c->o.tls_ca_file != NULL &&
-	     ldap_set_option(c->ld, LDAP_OPT_X_TLS_CACERTFILE, c->o.tls_ca_file) !=
-	         LDAP_OPT_SUCCESS) ||
+	    (c->o.tls_ca_file != NULL && ldap_set_option(c->ld, LDAP_OPT_X_TLS_CACERTFILE,
+	                                                 c->o.tls_ca_file) != LDAP_OPT_SUCCESS) ||
 	    ldap_set_option(c->ld, LDAP_OPT_X_TLS_NEWCTX, &client) != LDAP_OPT_SUCCESS) {
 		*ret_cause = c->o.tls_ca_file != NULL
 		                 ? xasprintf("TLS to %s: cannot load the CA certificates in %s",
@@ -261,17 +261,18 @@ setup_tls(struct dir_conn *c, char **ret_cause)
 		char *cause = ldap_cause(c, rc);
 
 		/* libldap gives GnuTLS's verification failures no text of their own. */
-		*ret_cause = xasprintf("TLS with %s failed: %s; the server's certificate must name %s "
-		                       "and chain to a CA in %s",
-		                       c->uri, cause, c->host,
-		                       c->o.tls_ca_file != NULL ? c->o.tls_ca_file
-		                                                : "ldap.conf's TLS_CACERT");
+		*ret_cause = xasprintf(
+		    "TLS with %s failed: %s; the server's certificate must name %s "
+		    "and chain to a CA in %s",
+		    c->uri, cause, c->host,
+		    c->o.tls_ca_file != NULL ? c->o.tls_ca_file : "ldap.conf's TLS_CACERT");
 		free(cause);
 		return -1;
 	}
 	(void)ldap_get_option(c->ld, LDAP_OPT_X_TLS_VERSION, &version);
 	(void)ldap_get_option(c->ld, LDAP_OPT_X_TLS_CIPHER, &cipher);
-	c->tls = xasprintf("%s %s", version != NULL ? version : "TLS", cipher != NULL ? cipher : "");
+	c->tls =
+	    xasprintf("%s %s", version != NULL ? version : "TLS", cipher != NULL ? cipher : "");
 	ldap_memfree(version);
 	ldap_memfree(cipher);
 	return 0;

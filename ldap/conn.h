@@ -27,9 +27,9 @@ struct dir_conn_opts {
 	const char *bind_dn, *password; /* DIR_BIND_SIMPLE */
 	int nocanon;                    /* name the SASL service after the URI's host */
 	enum dir_tls tls;
-	const char *tls_ca_file;        /* NULL: libldap's default trust */
-	struct dir_krb *krb;            /* DIR_BIND_GSSAPI; a TGT is the caller's job */
-	double timeout;                 /* per connect, bind step and search page */
+	const char *tls_ca_file; /* NULL: libldap's default trust */
+	struct dir_krb *krb;     /* DIR_BIND_GSSAPI; a TGT is the caller's job */
+	double timeout;          /* per connect, bind step and search page */
 	const atomic_int *cancel;
 	unsigned *round_trips;
 };

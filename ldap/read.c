@@ -223,10 +223,8 @@ kerberos(struct ctx *c)
 	c->copts.bind = DIR_BIND_ANONYMOUS;
 }
 
-/* TLS (an ldaps:// URI) or C's usual protection (NULL). */
 static void
-try_dc(struct ctx *c, const char *host, uint16_t port, const enum dir_tls *tls,
-       double budget_end)
+try_dc(struct ctx *c, const char *host, uint16_t port, enum dir_tls tls, double budget_end)
 {
 	struct dir_conn_opts o = c->copts;
 	char *cause = NULL;
@@ -238,8 +236,7 @@ try_dc(struct ctx *c, const char *host, uint16_t port, const enum dir_tls *tls,
 		      (unsigned)port);
 		return;
 	}
-	if (tls != NULL)
-		o.tls = *tls;
+	o.tls = tls;
 	c->conn = dir_conn_open(host, port, c->res, &o, &cause);
 	if (c->conn == NULL)
 		error_cause(c, NULL, cause);
@@ -270,7 +267,6 @@ locate_own_dcs(struct ctx *c)
 static void
 connect_uri(struct ctx *c, const char *uri, double budget_end)
 {
-	static const enum dir_tls ldaps = DIR_TLS_LDAPS;
 	LDAPURLDesc *lud = NULL;
 	int is_ldaps;
 
@@ -281,12 +277,15 @@ connect_uri(struct ctx *c, const char *uri, double budget_end)
 	is_ldaps = strcasecmp(lud->lud_scheme, "ldaps") == 0;
 	if ((!is_ldaps && strcasecmp(lud->lud_scheme, "ldap") != 0) || lud->lud_host == NULL ||
 	    lud->lud_host[0] == '\0')
-		error(c, "ldap_uri %s: only ldap://HOST[:PORT] and ldaps://HOST[:PORT] are supported",
+		error(c,
+		      "ldap_uri %s: only ldap://HOST[:PORT] and ldaps://HOST[:PORT] are supported",
 		      uri);
 	else
 		try_dc(c, lud->lud_host,
-		       lud->lud_port > 0 ? (uint16_t)lud->lud_port : is_ldaps ? LDAPS_PORT : LDAP_PORT,
-		       is_ldaps ? &ldaps : NULL, budget_end);
+		       lud->lud_port > 0 ? (uint16_t)lud->lud_port
+		       : is_ldaps        ? LDAPS_PORT
+		                         : LDAP_PORT,
+		       is_ldaps ? DIR_TLS_LDAPS : c->copts.tls, budget_end);
 	ldap_free_urldesc(lud);
 }
 
@@ -301,7 +300,8 @@ connect_first_dc(struct ctx *c)
 			connect_uri(c, uris[i], budget_end);
 	} else if (locate_own_dcs(c) == 0) {
 		for (size_t i = 0; i < c->own_dcs.n && c->conn == NULL; i++)
-			try_dc(c, c->own_dcs.v[i].target, c->own_dcs.v[i].port, NULL, budget_end);
+			try_dc(c, c->own_dcs.v[i].target, c->own_dcs.v[i].port, c->copts.tls,
+			       budget_end);
 	}
 	if (c->conn == NULL)
 		return -1;
