@@ -573,20 +573,9 @@ entry_append(LDAP *ld, LDAPMessage *m, struct dir_entry_list *out)
 	for (a = ldap_first_attribute(ld, m, &ber); a != NULL;
 	     a = ldap_next_attribute(ld, m, ber)) {
 		struct berval **vals = ldap_get_values_len(ld, m, a);
-		struct dir_attr *at;
-		size_t nv = vals != NULL ? (size_t)ldap_count_values_len(vals) : 0;
 
-		e.attrs = xreallocarray(e.attrs, e.n_attrs + 1, sizeof(*e.attrs));
-		at = &e.attrs[e.n_attrs++];
-		at->name = xstrdup(a);
-		at->n_vals = nv;
-		at->vals = nv > 0 ? xcalloc(nv, sizeof(*at->vals)) : NULL;
-		for (size_t i = 0; i < nv; i++) {
-			at->vals[i].len = vals[i]->bv_len;
-			at->vals[i].data = xmalloc(vals[i]->bv_len + 1);
-			memcpy(at->vals[i].data, vals[i]->bv_val, vals[i]->bv_len);
-			at->vals[i].data[vals[i]->bv_len] = '\0';
-		}
+		for (size_t i = 0; vals != NULL && vals[i] != NULL; i++)
+			dir_entry_add_value(&e, a, vals[i]->bv_val, vals[i]->bv_len);
 		ldap_value_free_len(vals);
 		ldap_memfree(a);
 	}

@@ -2,8 +2,10 @@
  * raw.c - freeing and reading plain directory data.
  */
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
+#include "../common/xmalloc.h"
 #include "raw.h"
 
 void
@@ -73,6 +75,25 @@ dir_entry_attr(const struct dir_entry *e, const char *name)
 		if (strcasecmp(e->attrs[i].name, name) == 0)
 			return &e->attrs[i];
 	return NULL;
+}
+
+void
+dir_entry_add_value(struct dir_entry *e, const char *name, const void *value, size_t len)
+{
+	struct dir_attr *a = (struct dir_attr *)dir_entry_attr(e, name);
+	struct dir_value *v;
+
+	if (a == NULL) {
+		e->attrs = xreallocarray(e->attrs, e->n_attrs + 1, sizeof(*e->attrs));
+		a = &e->attrs[e->n_attrs++];
+		*a = (struct dir_attr){.name = xstrdup(name)};
+	}
+	a->vals = xreallocarray(a->vals, a->n_vals + 1, sizeof(*a->vals));
+	v = &a->vals[a->n_vals++];
+	v->len = len;
+	v->data = xmalloc(len + 1);
+	memcpy(v->data, value, len);
+	v->data[len] = '\0';
 }
 
 const struct dir_value *

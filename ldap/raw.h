@@ -93,5 +93,7 @@ void dir_identity_clear(struct dir_identity *id);
 const struct dir_value *dir_entry_value(const struct dir_entry *e, const char *name);
 /* The attribute NAME in E, or NULL. */
 const struct dir_attr *dir_entry_attr(const struct dir_entry *e, const char *name);
+/* Append a copy of the LEN octets at VALUE to attribute NAME of E (created if new). */
+void dir_entry_add_value(struct dir_entry *e, const char *name, const void *value, size_t len);
 
 #endif

@@ -97,20 +97,9 @@ put(struct dir_entry *e, const struct field *f)
 	const char *value = eq != NULL ? eq + 1 : f->p + f->len;
 	size_t len = f->len - (size_t)(value - f->p);
 	char *name = xstrndup(f->p, name_len);
-	struct dir_attr *a = (struct dir_attr *)dir_entry_attr(e, name);
 
-	if (a == NULL) {
-		e->attrs = xreallocarray(e->attrs, e->n_attrs + 1, sizeof(*e->attrs));
-		a = &e->attrs[e->n_attrs++];
-		*a = (struct dir_attr){.name = name};
-	} else {
-		free(name);
-	}
-	a->vals = xreallocarray(a->vals, a->n_vals + 1, sizeof(*a->vals));
-	a->vals[a->n_vals].data = xmalloc(len + 1);
-	memcpy(a->vals[a->n_vals].data, value, len);
-	a->vals[a->n_vals].data[len] = '\0';
-	a->vals[a->n_vals++].len = len;
+	dir_entry_add_value(e, name, value, len);
+	free(name);
 }
 
 static void

@@ -81,28 +81,10 @@ upper(const char *s)
 	return u;
 }
 
-/* Add a value of LEN octets to attribute NAME of E, creating the attribute. */
-static void
-put_len(struct dir_entry *e, const char *name, const char *value, size_t len)
-{
-	struct dir_attr *a = (struct dir_attr *)dir_entry_attr(e, name);
-
-	if (a == NULL) {
-		e->attrs = xreallocarray(e->attrs, e->n_attrs + 1, sizeof(*e->attrs));
-		a = &e->attrs[e->n_attrs++];
-		*a = (struct dir_attr){.name = xstrdup(name)};
-	}
-	a->vals = xreallocarray(a->vals, a->n_vals + 1, sizeof(*a->vals));
-	a->vals[a->n_vals].data = xmalloc(len + 1);
-	memcpy(a->vals[a->n_vals].data, value, len);
-	a->vals[a->n_vals].data[len] = '\0';
-	a->vals[a->n_vals++].len = len;
-}
-
 static void
 put(struct dir_entry *e, const char *name, const char *value)
 {
-	put_len(e, name, value, strlen(value));
+	dir_entry_add_value(e, name, value, strlen(value));
 }
 
 /* Append an entry DN to L with the "attr", "value" pairs that follow, up to a NULL. */
@@ -1041,7 +1023,7 @@ test_not_utf8(void **state)
 	set(e, "siteObject", "CN=Br\xff" "anch," SITES);
 	e = entry(&x.raw->servers, server_dn(machine("rootdc2")));
 	unset(e, "dNSHostName");
-	put_len(e, "dNSHostName", "rootdc2\0.evil", 13);
+	dir_entry_add_value(e, "dNSHostName", "rootdc2\0.evil", 13);
 	f = rebuild(&x);
 	assert_said(f, "nETBIOSName rejected: not UTF-8 text: FOR\\xc0\\x80ST");
 	assert_null(dir_forest_domain(f, domain(f, "forest.test"))->netbios);
