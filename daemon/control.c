@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../common/log.h"
+#include "../common/loop.h"
 #include "../common/xmalloc.h"
 #include "control.h"
 #include "ctl_proto.h"
@@ -177,7 +178,7 @@ static void
 on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
 {
 	struct ctl *ctl = arg;
-	struct timeval timeout = {CONNECTION_TIMEOUT_S, 0};
+	struct timeval timeout = loop_tv(CONNECTION_TIMEOUT_S);
 	struct ucred cred;
 	socklen_t credlen = sizeof(cred);
 	struct conn *c;
@@ -207,7 +208,9 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 	ctl->conns = c;
 	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
 	bufferevent_set_timeouts(c->bev, &timeout, &timeout);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	/* Watching the socket failed (loop.h): drop the client like any I/O error. */
+	if (bufferevent_enable(c->bev, EV_READ | EV_WRITE) < 0)
+		conn_free(c);
 }
 
 struct ctl *

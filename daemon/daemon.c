@@ -10,6 +10,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "../common/log.h"
+#include "../common/loop.h"
 #include "../common/xmalloc.h"
 #include "daemon.h"
 #include "directory.h"
@@ -230,23 +231,20 @@ on_watchdog(evutil_socket_t fd, short what, void *arg)
 static int
 add_signal(struct dmn *d, struct event **ev, int sig, event_callback_fn fn)
 {
-	*ev = evsignal_new(d->base, sig, fn, d);
-	return *ev != NULL && event_add(*ev, NULL) == 0 ? 0 : -1;
+	*ev = loop_event_new(d->base, sig, EV_SIGNAL | EV_PERSIST, fn, d);
+	return loop_watch(*ev);
 }
 
 /* Ping systemd's watchdog at half the interval it asked for. */
-static int
+static void
 start_watchdog(struct dmn *d)
 {
 	uint64_t usec;
-	struct timeval half;
 
 	if (sd_watchdog_enabled(0, &usec) <= 0)
-		return 0;
-	half.tv_sec = (time_t)(usec / 2000000);
-	half.tv_usec = (suseconds_t)(usec / 2 % 1000000);
-	d->watchdog = event_new(d->base, -1, EV_PERSIST, on_watchdog, d);
-	return d->watchdog != NULL && event_add(d->watchdog, &half) == 0 ? 0 : -1;
+		return;
+	d->watchdog = loop_event_new(d->base, -1, EV_PERSIST, on_watchdog, d);
+	loop_arm(d->watchdog, (double)(usec / 2) * 1e-6);
 }
 
 static struct event_base *
@@ -294,10 +292,11 @@ dmn_new(struct cfg *cfg, const char *config_path, char **ret_cause)
 		return dmn_free(d);
 	if (add_signal(d, &d->sig_term, SIGTERM, on_terminate) < 0 ||
 	    add_signal(d, &d->sig_int, SIGINT, on_terminate) < 0 ||
-	    add_signal(d, &d->sig_hup, SIGHUP, on_hangup) < 0 || start_watchdog(d) < 0) {
-		*ret_cause = xstrdup("cannot set up signal or watchdog events");
+	    add_signal(d, &d->sig_hup, SIGHUP, on_hangup) < 0) {
+		*ret_cause = xstrdup("cannot set up signal events");
 		return dmn_free(d);
 	}
+	start_watchdog(d);
 	/* A client that hangs up mid-answer must not kill the daemon. */
 	signal(SIGPIPE, SIG_IGN);
 	return d;
@@ -324,11 +323,10 @@ dmn_free(struct dmn *d)
 {
 	if (d == NULL)
 		return NULL;
-	struct event *events[] = {d->sig_term, d->sig_int, d->sig_hup, d->watchdog};
-
-	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++)
-		if (events[i] != NULL)
-			event_free(events[i]);
+	loop_event_free(&d->sig_term);
+	loop_event_free(&d->sig_int);
+	loop_event_free(&d->sig_hup);
+	loop_event_free(&d->watchdog);
 	ctl_free(d->ctl);
 	dmn_dir_free(d->dir);
 	ntp_srv_free(d->srv);

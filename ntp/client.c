@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "../common/log.h"
+#include "../common/loop.h"
 #include "../common/ts.h"
 #include "../common/xmalloc.h"
 #include "client.h"
@@ -97,17 +98,6 @@ now_seconds(const struct ntp_client *c)
 
 	clk_now(c->clock, &t);
 	return ts_diff(&t, &c->epoch);
-}
-
-static void
-timer_in(struct event *ev, double seconds)
-{
-	struct timeval tv;
-
-	seconds = fmax(0.0, seconds);
-	tv.tv_sec = (time_t)seconds;
-	tv.tv_usec = (suseconds_t)((seconds - (double)tv.tv_sec) * 1e6);
-	event_add(ev, &tv);
 }
 
 /* ---- steering the clock ---------------------------------------------------------- */
@@ -401,11 +391,11 @@ discipline(struct ntp_client *c, const struct ntp_sel_result *r, const struct nt
 	if (a.outcome == NTP_DSC_STEP)
 		step_clock(c, a.step);
 	set_freq(c, a.freq);
-	timer_in(c->slew_ev, a.slew_until - now);
+	loop_arm(c->slew_ev, a.slew_until - now);
 	c->last_offset = r->offset;
 	c->last_update = now_seconds(c);
 	c->holdover_expired = 0;
-	timer_in(c->holdover_ev, c->opts.holdover_period);
+	loop_arm(c->holdover_ev, c->opts.holdover_period);
 	clk_now(c->clock, &t);
 	update_reference(c, peer_est, r, &t);
 	say(c, "synchronised to %s", c->system_peer->host);
@@ -575,7 +565,7 @@ on_peer_state(struct ntp_peer *p, enum ntp_peer_state old, void *arg)
 		/* The name may point elsewhere by now: look it up again, once this
 		 * peer's callback has returned (the peer goes away with it), backing
 		 * off while it stays silent. */
-		timer_in(s->retry_ev, s->retry_delay);
+		loop_arm(s->retry_ev, s->retry_delay);
 		s->retry_delay = fmin(RESOLVE_RETRY_MAX, s->retry_delay * 2.0);
 	}
 	refresh_reference(c);
@@ -615,7 +605,7 @@ on_resolved(int err, struct evutil_addrinfo *ai, void *arg)
 			 evutil_gai_strerror(err));
 		log_warn("source %s: %s; retrying in %.0f s", log_esc(s->host).s, s->resolve_error,
 			 s->retry_delay);
-		timer_in(s->retry_ev, s->retry_delay);
+		loop_arm(s->retry_ev, s->retry_delay);
 		s->retry_delay = fmin(RESOLVE_RETRY_MAX, s->retry_delay * 2.0);
 		refresh_reference(c);
 		return;
@@ -700,7 +690,7 @@ ntp_client_add(struct ntp_client *c, const char *host, int port, unsigned flags,
 	s->verdict = NTP_SEL_UNREACHABLE;
 	s->root_distance = NAN;
 	s->retry_delay = RESOLVE_RETRY_MIN;
-	s->retry_ev = evtimer_new(c->base, on_retry_resolve, s);
+	s->retry_ev = loop_timer_new(c->base, on_retry_resolve, s);
 	for (tail = &c->sources; *tail != NULL; tail = &(*tail)->next)
 		;
 	*tail = s;
@@ -716,7 +706,7 @@ free_source(struct source *s)
 	if (s->dns_req != NULL)
 		evdns_getaddrinfo_cancel(s->dns_req);
 	ntp_peer_free(s->peer);
-	event_free(s->retry_ev);
+	loop_event_free(&s->retry_ev);
 	free(s->host);
 	free(s->origin);
 	free(s);
@@ -797,7 +787,6 @@ ntp_client_new(struct event_base *base, struct evdns_base *dns, struct clk *cloc
 	       const struct ntp_client_hooks *hooks, char **ret_cause)
 {
 	struct ntp_client *c = xcalloc(1, sizeof(*c));
-	struct timeval drift_every;
 	double freq;
 
 	c->base = base;
@@ -814,16 +803,10 @@ ntp_client_new(struct event_base *base, struct evdns_base *dns, struct clk *cloc
 	c->last_offset = NAN;
 	freq = initial_freq(c);
 	c->dsc = ntp_dsc_new(&opts->discipline, freq);
-	c->slew_ev = evtimer_new(base, on_slew_done, c);
-	c->holdover_ev = evtimer_new(base, on_holdover_expired, c);
-	c->drift_ev = event_new(base, -1, EV_PERSIST, on_drift_timer, c);
-	drift_every.tv_sec = (time_t)fmax(1.0, opts->drift_interval);
-	drift_every.tv_usec = 0;
-	if (c->slew_ev == NULL || c->holdover_ev == NULL || c->drift_ev == NULL ||
-	    event_add(c->drift_ev, &drift_every) < 0) {
-		*ret_cause = xstrdup("cannot create the client's timers");
-		return ntp_client_free(c);
-	}
+	c->slew_ev = loop_timer_new(base, on_slew_done, c);
+	c->holdover_ev = loop_timer_new(base, on_holdover_expired, c);
+	c->drift_ev = loop_event_new(base, -1, EV_PERSIST, on_drift_timer, c);
+	loop_arm(c->drift_ev, floor(fmax(1.0, opts->drift_interval)));
 	int r = clk_set_freq(clock, ntp_dsc_freq(c->dsc) * 1e6);
 
 	if (r < 0) {
@@ -837,8 +820,6 @@ ntp_client_new(struct event_base *base, struct evdns_base *dns, struct clk *cloc
 struct ntp_client *
 ntp_client_free(struct ntp_client *c)
 {
-	struct event *events[3];
-
 	if (c == NULL)
 		return NULL;
 	save_drift(c);
@@ -848,12 +829,9 @@ ntp_client_free(struct ntp_client *c)
 		c->sources = s->next;
 		free_source(s);
 	}
-	events[0] = c->slew_ev;
-	events[1] = c->holdover_ev;
-	events[2] = c->drift_ev;
-	for (size_t i = 0; i < 3; i++)
-		if (events[i] != NULL)
-			event_free(events[i]);
+	loop_event_free(&c->slew_ev);
+	loop_event_free(&c->holdover_ev);
+	loop_event_free(&c->drift_ev);
 	ntp_dsc_free(c->dsc);
 	free(c->drift_file);
 	free(c);

@@ -13,7 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../common/loop.h"
 #include "../common/ts.h"
+#include "../common/util.h"
 #include "../common/xmalloc.h"
 #include "packet.h"
 #include "peer.h"
@@ -81,7 +83,7 @@ static const char *const state_names[] = {
 const char *
 ntp_peer_state_name(enum ntp_peer_state s)
 {
-	return (unsigned)s < sizeof(state_names) / sizeof(state_names[0]) ? state_names[s] : "?";
+	return ENUM_NAME(state_names, s);
 }
 
 static void __attribute__((format(printf, 2, 3)))
@@ -115,10 +117,7 @@ epoch_seconds(const struct ntp_peer *p, const struct timespec *t)
 static void
 close_request(struct ntp_peer *p)
 {
-	if (p->read_ev != NULL) {
-		event_free(p->read_ev);
-		p->read_ev = NULL;
-	}
+	loop_event_free(&p->read_ev);
 	if (p->fd >= 0) {
 		close(p->fd);
 		p->fd = -1;
@@ -143,13 +142,9 @@ poll_interval(const struct ntp_peer *p)
 static void
 schedule(struct ntp_peer *p, double seconds)
 {
-	struct timeval tv;
-
-	tv.tv_sec = (time_t)seconds;
-	tv.tv_usec = (suseconds_t)((seconds - (double)tv.tv_sec) * 1e6);
 	clk_monotonic(&p->next_poll);
 	ts_add(&p->next_poll, seconds);
-	event_add(p->poll_ev, &tv);
+	loop_arm(p->poll_ev, seconds);
 }
 
 static void
@@ -223,7 +218,6 @@ send_request(struct ntp_peer *p)
 				: NTP_MODE_CLIENT,
 	};
 	uint8_t buf[NTP_HEADER_LEN];
-	struct timeval wait;
 	int fd;
 
 	close_request(p);
@@ -239,8 +233,8 @@ send_request(struct ntp_peer *p)
 	while (p->cookie == 0);
 	req.transmit = p->cookie;
 	ntp_encode(&req, buf);
-	p->read_ev = event_new(p->base, fd, EV_READ | EV_PERSIST, on_readable, p);
-	if (p->read_ev == NULL || event_add(p->read_ev, NULL) < 0) {
+	p->read_ev = loop_event_new(p->base, fd, EV_READ | EV_PERSIST, on_readable, p);
+	if (loop_watch(p->read_ev) < 0) {
 		close_request(p);
 		set_error(p, "cannot watch the request socket");
 		return;
@@ -252,9 +246,7 @@ send_request(struct ntp_peer *p)
 		return;
 	}
 	p->stats.sent++;
-	wait.tv_sec = (time_t)MAX_WAIT;
-	wait.tv_usec = 0;
-	event_add(p->expire_ev, &wait);
+	loop_arm(p->expire_ev, MAX_WAIT);
 }
 
 static void
@@ -562,10 +554,8 @@ ntp_peer_new(struct event_base *base, struct clk *clock, const struct timespec *
 	p->fd = -1;
 	p->poll = params->min_poll;
 	p->flt = ntp_flt_new(params->noise);
-	p->poll_ev = evtimer_new(base, on_poll, p);
-	p->expire_ev = evtimer_new(base, on_expire, p);
-	if (p->poll_ev == NULL || p->expire_ev == NULL)
-		abort(); /* only on out of memory, which xmalloc treats the same way */
+	p->poll_ev = loop_timer_new(base, on_poll, p);
+	p->expire_ev = loop_timer_new(base, on_expire, p);
 	ntp_peer_burst(p);
 	return p;
 }
@@ -576,8 +566,8 @@ ntp_peer_free(struct ntp_peer *p)
 	if (p == NULL)
 		return NULL;
 	close_request(p);
-	event_free(p->poll_ev);
-	event_free(p->expire_ev);
+	loop_event_free(&p->poll_ev);
+	loop_event_free(&p->expire_ev);
 	ntp_flt_free(p->flt);
 	free(p);
 	return NULL;

@@ -17,7 +17,9 @@
 #include <unistd.h>
 
 #include "../common/log.h"
+#include "../common/loop.h"
 #include "../common/ts.h"
+#include "../common/util.h"
 #include "../common/xmalloc.h"
 #include "io.h"
 #include "ratelimit.h"
@@ -67,9 +69,7 @@ static const char *const drop_names[NTP_DROP_N] = {
 const char *
 ntp_srv_drop_name(enum ntp_srv_drop drop)
 {
-	if ((unsigned)drop >= NTP_DROP_N)
-		return "unknown";
-	return drop_names[drop];
+	return ENUM_NAME(drop_names, drop);
 }
 
 /* ---- the pure core ----------------------------------------------------- */
@@ -346,11 +346,10 @@ ntp_srv_listen(struct ntp_srv *srv, const struct sockaddr *addr, socklen_t len, 
 	l = xcalloc(1, sizeof(*l));
 	l->fd = fd;
 	l->srv = srv;
-	l->ev = event_new(srv->base, fd, EV_READ | EV_PERSIST, on_readable, l);
-	if (l->ev == NULL || event_add(l->ev, NULL) < 0) {
+	l->ev = loop_event_new(srv->base, fd, EV_READ | EV_PERSIST, on_readable, l);
+	if (loop_watch(l->ev) < 0) {
 		*ret_cause = xasprintf("cannot watch the NTP socket");
-		if (l->ev != NULL)
-			event_free(l->ev);
+		loop_event_free(&l->ev);
 		close(fd);
 		free(l);
 		return -ENOMEM;
@@ -369,7 +368,7 @@ ntp_srv_free(struct ntp_srv *srv)
 		return NULL;
 	for (l = srv->listeners; l != NULL; l = next) {
 		next = l->next;
-		event_free(l->ev);
+		loop_event_free(&l->ev);
 		close(l->fd);
 		free(l);
 	}
