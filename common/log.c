@@ -10,8 +10,14 @@
 #include <syslog.h>
 
 #include "log.h"
+#include "util.h"
 
-static const char *const level_names[] = {"error", "warning", "info", "debug"};
+static const char *const level_names[] = {
+	[LOG_LVL_ERROR] = "error",
+	[LOG_LVL_WARNING] = "warning",
+	[LOG_LVL_INFO] = "info",
+	[LOG_LVL_DEBUG] = "debug",
+};
 
 static struct {
 	int to_stderr;
@@ -51,15 +57,13 @@ log_enabled(enum log_level level)
 const char *
 log_level_name(enum log_level level)
 {
-	if ((unsigned)level >= sizeof(level_names) / sizeof(level_names[0]))
-		return "?";
-	return level_names[level];
+	return ENUM_NAME(level_names, level);
 }
 
 int
 log_level_from_name(const char *name)
 {
-	for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++)
+	for (size_t i = 0; i < ARRAY_LEN(level_names); i++)
 		if (strcasecmp(name, level_names[i]) == 0)
 			return (int)i;
 	return -1;

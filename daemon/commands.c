@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../common/ts.h"
+#include "../common/util.h"
 #include "../common/xmalloc.h"
 #include "../ntp/packet.h"
 #include "directory.h"
@@ -104,7 +105,7 @@ source_state(const struct ntp_source_report *r)
 						     "falseticker", "too_far", "fallback",
 						     "no_majority"};
 
-	for (size_t i = 0; i < sizeof(selection_says) / sizeof(selection_says[0]); i++)
+	for (size_t i = 0; i < ARRAY_LEN(selection_says); i++)
 		if (strcmp(r->verdict, selection_says[i]) == 0)
 			return r->verdict;
 	return strcmp(r->state, "ok") == 0 ? r->verdict : r->state;
@@ -283,6 +284,6 @@ static const struct ctl_command commands[] = {
 const struct ctl_command *
 dmn_commands(size_t *ret_n)
 {
-	*ret_n = sizeof(commands) / sizeof(commands[0]);
+	*ret_n = ARRAY_LEN(commands);
 	return commands;
 }

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/util.h"
 #include "../common/xmalloc.h"
 #include "ctl_proto.h"
 #include "monitor.h"
@@ -475,7 +476,7 @@ main(int argc, char **argv)
 		return stripchart_main(argc - optind, argv + optind, json);
 	if (strcmp(argv[optind], "monitor") == 0)
 		return monitor(path, argc - optind, argv + optind, json);
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (size_t i = 0; i < ARRAY_LEN(commands); i++)
 		if (strcmp(commands[i].name, argv[optind]) == 0)
 			cmd = &commands[i];
 	if (cmd == NULL) {

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../common/util.h"
 #include "monitor.h"
 #include "probe.h"
 
@@ -90,7 +91,7 @@ monitor_main(int argc, char **argv, const json_t *hierarchy, int json)
 	}
 	if (optind != argc)
 		goto usage;
-	n = targets_of(hierarchy, domain, targets, sizeof(targets) / sizeof(targets[0]));
+	n = targets_of(hierarchy, domain, targets, ARRAY_LEN(targets));
 	if (n == 0) {
 		fprintf(stderr, "domtimectl: monitor: no DC known in %s\n",
 			domain != NULL ? domain : "this machine's domain");

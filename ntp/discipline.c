@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "../common/util.h"
 #include "../common/xmalloc.h"
 #include "discipline.h"
 
@@ -74,10 +75,15 @@ ntp_dsc_unsynchronise(struct ntp_dsc *d)
 const char *
 ntp_dsc_outcome_name(enum ntp_dsc_outcome o)
 {
-	static const char *const names[] = {"slew", "step", "stepout", "refused-forward",
-					    "refused-backward"};
+	static const char *const names[] = {
+		[NTP_DSC_SLEW] = "slew",
+		[NTP_DSC_STEP] = "step",
+		[NTP_DSC_STEPOUT] = "stepout",
+		[NTP_DSC_REFUSED_POS] = "refused-forward",
+		[NTP_DSC_REFUSED_NEG] = "refused-backward",
+	};
 
-	return (unsigned)o < sizeof(names) / sizeof(names[0]) ? names[o] : "?";
+	return ENUM_NAME(names, o);
 }
 
 /* X kept in proportion to how clearly it stands out of its noise SD. */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/util.h"
 #include "../common/xmalloc.h"
 #include "filter.h"
 #include "reference.h"
@@ -200,7 +201,7 @@ small_sample_factor(size_t df)
 
 	if (df == 0)
 		return INFINITY;
-	if (df <= sizeof(t975) / sizeof(t975[0]))
+	if (df <= ARRAY_LEN(t975))
 		return t975[df - 1] / 1.96;
 	return 1.0 + 1.25 / (double)df; /* close to the quantile beyond 20 */
 }

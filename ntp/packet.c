@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "../common/ts.h"
+#include "../common/util.h"
 #include "packet.h"
 
 static const char *const status_names[NTP_DECODE_N_STATUS] = {
@@ -29,9 +30,7 @@ static const char *const status_names[NTP_DECODE_N_STATUS] = {
 const char *
 ntp_decode_status_name(enum ntp_decode_status status)
 {
-	if ((unsigned)status >= NTP_DECODE_N_STATUS)
-		return "unknown";
-	return status_names[status];
+	return ENUM_NAME(status_names, status);
 }
 
 static uint32_t

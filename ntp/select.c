@@ -8,6 +8,7 @@
  */
 #include <math.h>
 
+#include "../common/util.h"
 #include "select.h"
 
 /*
@@ -42,9 +43,7 @@ static const char *const status_names[NTP_SEL_N_STATUS] = {
 const char *
 ntp_sel_verdict_name(enum ntp_sel_verdict v)
 {
-	if ((unsigned)v >= NTP_SEL_N_VERDICTS)
-		return "unknown";
-	return verdict_names[v];
+	return ENUM_NAME(verdict_names, v);
 }
 
 size_t
@@ -60,9 +59,7 @@ ntp_sel_count(const enum ntp_sel_verdict *v, size_t n, enum ntp_sel_verdict whic
 const char *
 ntp_sel_status_name(enum ntp_sel_status status)
 {
-	if ((unsigned)status >= NTP_SEL_N_STATUS)
-		return "unknown";
-	return status_names[status];
+	return ENUM_NAME(status_names, status);
 }
 
 /* LO <= X <= HI; false for NaN. */

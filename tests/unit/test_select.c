@@ -10,9 +10,9 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "../../common/util.h"
 #include "../../ntp/select.h"
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
 #define assert_near(a, b, eps) assert_true(fabs((a) - (b)) <= (eps))
 
 static const struct ntp_sel_params defaults = {
@@ -90,11 +90,11 @@ static void
 test_one_source(void **state)
 {
 	struct ntp_sel_source src[] = {at(0.123, 0.05)};
-	enum ntp_sel_verdict v[N(src)];
+	enum ntp_sel_verdict v[ARRAY_LEN(src)];
 	struct ntp_sel_result r;
 
 	(void)state;
-	assert_int_equal(sel(src, N(src), v, &r), NTP_SEL_OK);
+	assert_int_equal(sel(src, ARRAY_LEN(src), v, &r), NTP_SEL_OK);
 	assert_int_equal(r.system_peer, 0);
 	/* Alone, its estimate passes through untouched. */
 	assert_true(r.offset == 0.123);
@@ -109,11 +109,11 @@ static void
 test_two_agreeing(void **state)
 {
 	struct ntp_sel_source src[] = {at(0.010, 0.05), at(0.020, 0.04)};
-	enum ntp_sel_verdict v[N(src)];
+	enum ntp_sel_verdict v[ARRAY_LEN(src)];
 	struct ntp_sel_result r;
 
 	(void)state;
-	assert_int_equal(sel(src, N(src), v, &r), NTP_SEL_OK);
+	assert_int_equal(sel(src, ARRAY_LEN(src), v, &r), NTP_SEL_OK);
 	/* The shorter distance wins; both are combined, weighted 20:25. */
 	assert_int_equal(r.system_peer, 1);
 	assert_int_equal(v[0], NTP_SEL_CANDIDATE);
@@ -126,11 +126,11 @@ static void
 test_two_disagreeing(void **state)
 {
 	struct ntp_sel_source src[] = {at(0.0, 0.01), at(0.5, 0.01)};
-	enum ntp_sel_verdict v[N(src)];
+	enum ntp_sel_verdict v[ARRAY_LEN(src)];
 	struct ntp_sel_result r;
 
 	(void)state;
-	assert_int_equal(sel(src, N(src), v, &r), NTP_SEL_NO_MAJORITY_FOUND);
+	assert_int_equal(sel(src, ARRAY_LEN(src), v, &r), NTP_SEL_NO_MAJORITY_FOUND);
 	assert_int_equal(v[0], NTP_SEL_NO_MAJORITY);
 	assert_int_equal(v[1], NTP_SEL_NO_MAJORITY);
 }
@@ -139,11 +139,11 @@ static void
 test_three_with_one_liar(void **state)
 {
 	struct ntp_sel_source src[] = {at(0.0, 0.02), at(0.005, 0.02), at(2.0, 0.02)};
-	enum ntp_sel_verdict v[N(src)];
+	enum ntp_sel_verdict v[ARRAY_LEN(src)];
 	struct ntp_sel_result r;
 
 	(void)state;
-	assert_int_equal(sel(src, N(src), v, &r), NTP_SEL_OK);
+	assert_int_equal(sel(src, ARRAY_LEN(src), v, &r), NTP_SEL_OK);
 	assert_int_equal(v[2], NTP_SEL_FALSETICKER);
 	assert_int_equal(r.n_truechimers, 2);
 	/* Equal scores: the lower index is the system peer. */
@@ -158,11 +158,11 @@ test_five_with_two_liars(void **state)
 {
 	struct ntp_sel_source src[] = {at(3.0, 0.01), at(0.0, 0.01), at(0.001, 0.01),
 				       at(-3.0, 0.01), at(-0.001, 0.01)};
-	enum ntp_sel_verdict v[N(src)];
+	enum ntp_sel_verdict v[ARRAY_LEN(src)];
 	struct ntp_sel_result r;
 
 	(void)state;
-	assert_int_equal(sel(src, N(src), v, &r), NTP_SEL_OK);
+	assert_int_equal(sel(src, ARRAY_LEN(src), v, &r), NTP_SEL_OK);
 	assert_int_equal(v[0], NTP_SEL_FALSETICKER);
 	assert_int_equal(v[3], NTP_SEL_FALSETICKER);
 	assert_int_equal(r.n_truechimers, 3);
@@ -178,15 +178,15 @@ test_five_with_three_liars(void **state)
 	const double liars[][3] = {{3.0, 3.0, -3.0}, {3.0, -3.0, 6.0}};
 
 	(void)state;
-	for (size_t k = 0; k < N(liars); k++) {
+	for (size_t k = 0; k < ARRAY_LEN(liars); k++) {
 		struct ntp_sel_source src[] = {at(0.0, 0.01), at(liars[k][0], 0.01),
 					       at(0.001, 0.01), at(liars[k][1], 0.01),
 					       at(liars[k][2], 0.01)};
-		enum ntp_sel_verdict v[N(src)];
+		enum ntp_sel_verdict v[ARRAY_LEN(src)];
 		struct ntp_sel_result r;
 
-		assert_int_equal(sel(src, N(src), v, &r), NTP_SEL_NO_MAJORITY_FOUND);
-		assert_int_equal(ntp_sel_count(v, N(src), NTP_SEL_NO_MAJORITY), N(src));
+		assert_int_equal(sel(src, ARRAY_LEN(src), v, &r), NTP_SEL_NO_MAJORITY_FOUND);
+		assert_int_equal(ntp_sel_count(v, ARRAY_LEN(src), NTP_SEL_NO_MAJORITY), ARRAY_LEN(src));
 	}
 }
 
@@ -195,17 +195,17 @@ test_touching_interval_intersects(void **state)
 {
 	/* [0, 2], [0, 2] and [2, 4]: the third meets the others at 2 only. */
 	struct ntp_sel_source src[] = {at(1.0, 1.0), at(1.0, 1.0), at(3.0, 1.0)};
-	enum ntp_sel_verdict v[N(src)];
+	enum ntp_sel_verdict v[ARRAY_LEN(src)];
 	struct ntp_sel_result r;
 
 	(void)state;
-	assert_int_equal(sel(src, N(src), v, &r), NTP_SEL_OK);
+	assert_int_equal(sel(src, ARRAY_LEN(src), v, &r), NTP_SEL_OK);
 	assert_int_equal(v[2], NTP_SEL_CANDIDATE);
 	assert_int_equal(r.n_truechimers, 3);
 	assert_true(r.low == 0.0 && r.high == 2.0);
 	/* A hair further and it misses. */
 	src[2].offset = 3.0 + 1e-9;
-	assert_int_equal(sel(src, N(src), v, &r), NTP_SEL_OK);
+	assert_int_equal(sel(src, ARRAY_LEN(src), v, &r), NTP_SEL_OK);
 	assert_int_equal(v[2], NTP_SEL_FALSETICKER);
 	assert_int_equal(r.n_truechimers, 2);
 }
@@ -215,11 +215,11 @@ test_single_point_intersection(void **state)
 {
 	/* [0, 0], [0, 0] and [-2, 0] share exactly one point: enough. */
 	struct ntp_sel_source src[] = {at(0.0, 0.0), at(0.0, 0.0), at(-1.0, 1.0)};
-	enum ntp_sel_verdict v[N(src)];
+	enum ntp_sel_verdict v[ARRAY_LEN(src)];
 	struct ntp_sel_result r;
 
 	(void)state;
-	assert_int_equal(sel(src, N(src), v, &r), NTP_SEL_OK);
+	assert_int_equal(sel(src, ARRAY_LEN(src), v, &r), NTP_SEL_OK);
 	assert_true(r.low == 0.0 && r.high == 0.0);
 	assert_int_equal(r.n_truechimers, 3);
 	assert_int_equal(v[2], NTP_SEL_CANDIDATE);
@@ -233,27 +233,27 @@ test_touching_pair_is_no_majority(void **state)
 	 * the intervals meet: each lies outside the other's interval.
 	 */
 	struct ntp_sel_source src[] = {at(0.0, 1.0), at(2.0, 1.0)};
-	enum ntp_sel_verdict v[N(src)];
+	enum ntp_sel_verdict v[ARRAY_LEN(src)];
 	struct ntp_sel_result r;
 
 	(void)state;
-	assert_int_equal(sel(src, N(src), v, &r), NTP_SEL_NO_MAJORITY_FOUND);
+	assert_int_equal(sel(src, ARRAY_LEN(src), v, &r), NTP_SEL_NO_MAJORITY_FOUND);
 	/* With each offset inside the other's interval they agree. */
 	src[1].offset = 1.0;
-	assert_int_equal(sel(src, N(src), v, &r), NTP_SEL_OK);
+	assert_int_equal(sel(src, ARRAY_LEN(src), v, &r), NTP_SEL_OK);
 }
 
 static void
 test_identical_intervals(void **state)
 {
 	struct ntp_sel_source src[] = {at(0.25, 0.1), at(0.25, 0.1), at(0.25, 0.1)};
-	enum ntp_sel_verdict v[N(src)];
+	enum ntp_sel_verdict v[ARRAY_LEN(src)];
 	struct ntp_sel_result r;
 
 	(void)state;
-	assert_int_equal(sel(src, N(src), v, &r), NTP_SEL_OK);
+	assert_int_equal(sel(src, ARRAY_LEN(src), v, &r), NTP_SEL_OK);
 	assert_int_equal(r.system_peer, 0);
-	assert_int_equal(ntp_sel_count(v, N(src), NTP_SEL_CANDIDATE), 2);
+	assert_int_equal(ntp_sel_count(v, ARRAY_LEN(src), NTP_SEL_CANDIDATE), 2);
 	assert_true(r.offset == 0.25);
 	/* No disagreement: the jitter is the peer's own. */
 	assert_true(r.jitter == 1e-3);
@@ -265,11 +265,11 @@ static void
 test_nested_intervals(void **state)
 {
 	struct ntp_sel_source src[] = {at(0.0, 1.0), at(0.1, 0.5), at(0.05, 0.1)};
-	enum ntp_sel_verdict v[N(src)];
+	enum ntp_sel_verdict v[ARRAY_LEN(src)];
 	struct ntp_sel_result r;
 
 	(void)state;
-	assert_int_equal(sel(src, N(src), v, &r), NTP_SEL_OK);
+	assert_int_equal(sel(src, ARRAY_LEN(src), v, &r), NTP_SEL_OK);
 	/* The intersection is the innermost interval, whose source is followed. */
 	assert_near(r.low, -0.05, 1e-12);
 	assert_near(r.high, 0.15, 1e-12);
@@ -283,11 +283,11 @@ test_huge_interval(void **state)
 	/* One source 2 s wide holds everyone; it must neither widen nor block. */
 	struct ntp_sel_source src[] = {at(0.201, 2.0), at(0.001, 0.01), at(0.001, 0.01),
 				       at(0.001, 0.01)};
-	enum ntp_sel_verdict v[N(src)];
+	enum ntp_sel_verdict v[ARRAY_LEN(src)];
 	struct ntp_sel_result r;
 
 	(void)state;
-	assert_int_equal(sel(src, N(src), v, &r), NTP_SEL_OK);
+	assert_int_equal(sel(src, ARRAY_LEN(src), v, &r), NTP_SEL_OK);
 	assert_int_equal(r.n_truechimers, 4);
 	assert_near(r.low, -0.009, 1e-12);
 	assert_near(r.high, 0.011, 1e-12);
@@ -301,11 +301,11 @@ static void
 test_zero_root_distance(void **state)
 {
 	struct ntp_sel_source src[] = {at(0.5, 0.0), at(0.5, 0.0), at(0.505, 0.01)};
-	enum ntp_sel_verdict v[N(src)];
+	enum ntp_sel_verdict v[ARRAY_LEN(src)];
 	struct ntp_sel_result r;
 
 	(void)state;
-	assert_int_equal(sel(src, N(src), v, &r), NTP_SEL_OK);
+	assert_int_equal(sel(src, ARRAY_LEN(src), v, &r), NTP_SEL_OK);
 	assert_int_equal(r.system_peer, 0);
 	assert_true(r.root_distance == 0.0);
 	/* Distance 0 weighs as 1 ns: overwhelming, yet the third still counts. */
@@ -322,19 +322,19 @@ test_non_finite_inputs(void **state)
 		at(0.0, NAN),  at(0.0, INFINITY),  at(0.0, -0.01),      at(1e300, 0.01),
 		at(0.0, 5e9),  at(0.0, 0.01),      at(0.0, 0.01),
 	};
-	enum ntp_sel_verdict v[N(src)];
+	enum ntp_sel_verdict v[ARRAY_LEN(src)];
 	struct ntp_sel_result r;
 
 	(void)state;
 	src[9].jitter = NAN;
 	src[10].jitter = -1.0;
-	assert_int_equal(sel(src, N(src), v, &r), NTP_SEL_OK);
+	assert_int_equal(sel(src, ARRAY_LEN(src), v, &r), NTP_SEL_OK);
 	assert_int_equal(r.system_peer, 3);
-	assert_int_equal(ntp_sel_count(v, N(src), NTP_SEL_UNREACHABLE), N(src) - 1);
+	assert_int_equal(ntp_sel_count(v, ARRAY_LEN(src), NTP_SEL_UNREACHABLE), ARRAY_LEN(src) - 1);
 	/* The good one alone, then nothing at all. */
 	src[3].jitter = INFINITY;
-	assert_int_equal(sel(src, N(src), v, &r), NTP_SEL_NO_SOURCES);
-	assert_int_equal(ntp_sel_count(v, N(src), NTP_SEL_UNREACHABLE), N(src));
+	assert_int_equal(sel(src, ARRAY_LEN(src), v, &r), NTP_SEL_NO_SOURCES);
+	assert_int_equal(ntp_sel_count(v, ARRAY_LEN(src), NTP_SEL_UNREACHABLE), ARRAY_LEN(src));
 }
 
 static void
@@ -342,23 +342,23 @@ test_odd_params(void **state)
 {
 	struct ntp_sel_source src[] = {at(0.0, 0.01), at(0.01, 0.02), at(0.05, 0.1)};
 	struct ntp_sel_params p = defaults;
-	enum ntp_sel_verdict v[N(src)];
+	enum ntp_sel_verdict v[ARRAY_LEN(src)];
 	struct ntp_sel_result r;
 
 	(void)state;
 	/* A NaN limit admits nothing. */
 	p.max_distance = NAN;
-	assert_int_equal(select_with(&p, src, N(src), v, &r), NTP_SEL_NO_SOURCES);
-	assert_int_equal(ntp_sel_count(v, N(src), NTP_SEL_TOO_FAR), N(src));
+	assert_int_equal(select_with(&p, src, ARRAY_LEN(src), v, &r), NTP_SEL_NO_SOURCES);
+	assert_int_equal(ntp_sel_count(v, ARRAY_LEN(src), NTP_SEL_TOO_FAR), ARRAY_LEN(src));
 	/* A NaN weight makes every score equal: still an answer. */
 	p = defaults;
 	p.stratum_weight = NAN;
-	assert_int_equal(select_with(&p, src, N(src), v, &r), NTP_SEL_OK);
+	assert_int_equal(select_with(&p, src, ARRAY_LEN(src), v, &r), NTP_SEL_OK);
 	/* No minimum: clustering may prune down to one, never to none. */
 	p = defaults;
 	p.min_survivors = -5;
 	src[2].offset = 0.09;
-	assert_int_equal(select_with(&p, src, N(src), v, &r), NTP_SEL_OK);
+	assert_int_equal(select_with(&p, src, ARRAY_LEN(src), v, &r), NTP_SEL_OK);
 	assert_int_equal(r.n_survivors, 1);
 }
 
@@ -366,14 +366,14 @@ static void
 test_nothing_usable(void **state)
 {
 	struct ntp_sel_source src[] = {at(0.0, 0.01), at(0.0, 0.01), at(0.0, 0.01)};
-	enum ntp_sel_verdict v[N(src)];
+	enum ntp_sel_verdict v[ARRAY_LEN(src)];
 	struct ntp_sel_result r;
 
 	(void)state;
-	for (size_t i = 0; i < N(src); i++)
+	for (size_t i = 0; i < ARRAY_LEN(src); i++)
 		src[i].usable = 0;
-	assert_int_equal(sel(src, N(src), v, &r), NTP_SEL_NO_SOURCES);
-	assert_int_equal(ntp_sel_count(v, N(src), NTP_SEL_UNREACHABLE), N(src));
+	assert_int_equal(sel(src, ARRAY_LEN(src), v, &r), NTP_SEL_NO_SOURCES);
+	assert_int_equal(ntp_sel_count(v, ARRAY_LEN(src), NTP_SEL_UNREACHABLE), ARRAY_LEN(src));
 	assert_int_equal(sel(NULL, 0, NULL, &r), NTP_SEL_NO_SOURCES);
 }
 
@@ -382,7 +382,7 @@ test_unfit_sources(void **state)
 {
 	struct ntp_sel_source src[] = {at(0.0, 0.01), at(0.0, 0.01), at(0.0, 0.01), at(0.0, 3.5),
 				       at(0.0, 3.0),  at(0.0, 10.0), at(0.0, 0.01)};
-	enum ntp_sel_verdict v[N(src)];
+	enum ntp_sel_verdict v[ARRAY_LEN(src)];
 	struct ntp_sel_result r;
 
 	(void)state;
@@ -392,7 +392,7 @@ test_unfit_sources(void **state)
 	src[5].synchronised = 0; /* unsynchronised wins over too far */
 	src[6].usable = 0;
 	src[6].synchronised = 0; /* unreachable wins over unsynchronised */
-	assert_int_equal(sel(src, N(src), v, &r), NTP_SEL_OK);
+	assert_int_equal(sel(src, ARRAY_LEN(src), v, &r), NTP_SEL_OK);
 	assert_int_equal(v[0], NTP_SEL_UNSYNCHRONISED);
 	assert_int_equal(v[1], NTP_SEL_UNSYNCHRONISED);
 	assert_int_equal(v[2], NTP_SEL_UNSYNCHRONISED);
@@ -407,24 +407,24 @@ static void
 test_fallback_only_when_others_gone(void **state)
 {
 	struct ntp_sel_source src[] = {at(0.1, 0.05), at(0.3, 0.01)};
-	enum ntp_sel_verdict v[N(src)];
+	enum ntp_sel_verdict v[ARRAY_LEN(src)];
 	struct ntp_sel_result r;
 
 	(void)state;
 	src[1].fallback = 1;
 	/* A fit primary: the fallback is neither followed nor combined. */
-	assert_int_equal(sel(src, N(src), v, &r), NTP_SEL_OK);
+	assert_int_equal(sel(src, ARRAY_LEN(src), v, &r), NTP_SEL_OK);
 	assert_int_equal(v[1], NTP_SEL_FALLBACK);
 	assert_true(r.offset == 0.1);
 	assert_int_equal(r.n_truechimers, 1);
 	/* The primary gone, or unfit: the fallback steps in. */
 	src[0].usable = 0;
-	assert_int_equal(sel(src, N(src), v, &r), NTP_SEL_OK);
+	assert_int_equal(sel(src, ARRAY_LEN(src), v, &r), NTP_SEL_OK);
 	assert_int_equal(r.system_peer, 1);
 	assert_true(r.offset == 0.3);
 	src[0].usable = 1;
 	src[0].root_distance = 4.0;
-	assert_int_equal(sel(src, N(src), v, &r), NTP_SEL_OK);
+	assert_int_equal(sel(src, ARRAY_LEN(src), v, &r), NTP_SEL_OK);
 	assert_int_equal(v[0], NTP_SEL_TOO_FAR);
 	assert_int_equal(r.system_peer, 1);
 }
@@ -434,19 +434,19 @@ test_fallback_not_used_on_disagreement(void **state)
 {
 	/* Fit primaries that disagree are a failure to report, not to paper over. */
 	struct ntp_sel_source src[] = {at(0.0, 0.01), at(0.5, 0.01), at(0.0, 0.01)};
-	enum ntp_sel_verdict v[N(src)];
+	enum ntp_sel_verdict v[ARRAY_LEN(src)];
 	struct ntp_sel_result r;
 
 	(void)state;
 	src[2].fallback = 1;
-	assert_int_equal(sel(src, N(src), v, &r), NTP_SEL_NO_MAJORITY_FOUND);
+	assert_int_equal(sel(src, ARRAY_LEN(src), v, &r), NTP_SEL_NO_MAJORITY_FOUND);
 	assert_int_equal(v[0], NTP_SEL_NO_MAJORITY);
 	assert_int_equal(v[1], NTP_SEL_NO_MAJORITY);
 	assert_int_equal(v[2], NTP_SEL_FALLBACK);
 	/* Fallbacks standing in face the same majority rule among themselves. */
 	src[0].fallback = src[1].fallback = 1;
 	src[2].offset = 1.0;
-	assert_int_equal(sel(src, N(src), v, &r), NTP_SEL_NO_MAJORITY_FOUND);
+	assert_int_equal(sel(src, ARRAY_LEN(src), v, &r), NTP_SEL_NO_MAJORITY_FOUND);
 }
 
 static void
@@ -455,13 +455,13 @@ test_clustering_prunes_outlier(void **state)
 	/* All five intervals meet, but one offset sits 50 ms from the rest. */
 	struct ntp_sel_source src[] = {at(0.0, 0.1), at(0.001, 0.1), at(-0.001, 0.1),
 				       at(0.0005, 0.1), at(0.05, 0.1)};
-	enum ntp_sel_verdict v[N(src)];
+	enum ntp_sel_verdict v[ARRAY_LEN(src)];
 	struct ntp_sel_result r;
 
 	(void)state;
-	for (size_t i = 0; i < N(src); i++)
+	for (size_t i = 0; i < ARRAY_LEN(src); i++)
 		src[i].jitter = 0.002;
-	assert_int_equal(sel(src, N(src), v, &r), NTP_SEL_OK);
+	assert_int_equal(sel(src, ARRAY_LEN(src), v, &r), NTP_SEL_OK);
 	assert_int_equal(r.n_truechimers, 5);
 	assert_int_equal(v[4], NTP_SEL_OUTLIER);
 	/* The other four disagree by less than their own 2 ms of noise: kept. */
@@ -479,24 +479,24 @@ test_clustering_keeps_min_survivors(void **state)
 	struct ntp_sel_source src[] = {at(0.0, 0.1), at(1.0 / 128, 0.1), at(2.0 / 128, 0.1),
 				       at(3.0 / 128, 0.1)};
 	struct ntp_sel_params p = defaults;
-	enum ntp_sel_verdict v[N(src)];
+	enum ntp_sel_verdict v[ARRAY_LEN(src)];
 	struct ntp_sel_result r;
 
 	(void)state;
-	for (size_t i = 0; i < N(src); i++)
+	for (size_t i = 0; i < ARRAY_LEN(src); i++)
 		src[i].jitter = 1e-6;
-	assert_int_equal(select_with(&p, src, N(src), v, &r), NTP_SEL_OK);
+	assert_int_equal(select_with(&p, src, ARRAY_LEN(src), v, &r), NTP_SEL_OK);
 	assert_int_equal(r.n_survivors, 3);
 	/* The two ends are the furthest from the rest; the lower index goes. */
 	assert_int_equal(v[0], NTP_SEL_OUTLIER);
 	p.min_survivors = 1;
-	assert_int_equal(select_with(&p, src, N(src), v, &r), NTP_SEL_OK);
+	assert_int_equal(select_with(&p, src, ARRAY_LEN(src), v, &r), NTP_SEL_OK);
 	assert_int_equal(r.n_survivors, 1);
-	assert_int_equal(ntp_sel_count(v, N(src), NTP_SEL_OUTLIER), 3);
+	assert_int_equal(ntp_sel_count(v, ARRAY_LEN(src), NTP_SEL_OUTLIER), 3);
 	/* Noisier than they disagree: nothing to gain by pruning. */
-	for (size_t i = 0; i < N(src); i++)
+	for (size_t i = 0; i < ARRAY_LEN(src); i++)
 		src[i].jitter = 0.05;
-	assert_int_equal(select_with(&p, src, N(src), v, &r), NTP_SEL_OK);
+	assert_int_equal(select_with(&p, src, ARRAY_LEN(src), v, &r), NTP_SEL_OK);
 	assert_int_equal(r.n_survivors, 4);
 }
 
@@ -509,18 +509,18 @@ test_clustering_threshold(void **state)
 	 */
 	struct ntp_sel_source src[] = {at(0.0, 0.1), at(1.0 / 128, 0.1)};
 	struct ntp_sel_params p = defaults;
-	enum ntp_sel_verdict v[N(src)];
+	enum ntp_sel_verdict v[ARRAY_LEN(src)];
 	struct ntp_sel_result r;
 
 	(void)state;
 	p.min_survivors = 1;
 	/* Disagreement equal to the noise does not exceed it. */
 	src[0].jitter = src[1].jitter = 1.0 / 128;
-	assert_int_equal(select_with(&p, src, N(src), v, &r), NTP_SEL_OK);
+	assert_int_equal(select_with(&p, src, ARRAY_LEN(src), v, &r), NTP_SEL_OK);
 	assert_int_equal(r.n_survivors, 2);
 	/* A little less noise and one goes. */
 	src[0].jitter = src[1].jitter = 0.007;
-	assert_int_equal(select_with(&p, src, N(src), v, &r), NTP_SEL_OK);
+	assert_int_equal(select_with(&p, src, ARRAY_LEN(src), v, &r), NTP_SEL_OK);
 	assert_int_equal(r.n_survivors, 1);
 	assert_int_equal(v[0], NTP_SEL_OUTLIER);
 }
@@ -531,17 +531,17 @@ test_stratum_weight_ranks(void **state)
 	/* Stratum 3 at 10 ms against stratum 1 at 11.5 ms: 13 ms against 12.5 ms. */
 	struct ntp_sel_source src[] = {at(0.0, 0.010), at(0.0, 0.0115)};
 	struct ntp_sel_params p = defaults;
-	enum ntp_sel_verdict v[N(src)];
+	enum ntp_sel_verdict v[ARRAY_LEN(src)];
 	struct ntp_sel_result r;
 
 	(void)state;
 	src[0].stratum = 3;
 	src[1].stratum = 1;
-	assert_int_equal(select_with(&p, src, N(src), v, &r), NTP_SEL_OK);
+	assert_int_equal(select_with(&p, src, ARRAY_LEN(src), v, &r), NTP_SEL_OK);
 	assert_int_equal(r.system_peer, 1);
 	assert_true(r.root_distance == 0.0115);
 	p.stratum_weight = 0.0;
-	assert_int_equal(select_with(&p, src, N(src), v, &r), NTP_SEL_OK);
+	assert_int_equal(select_with(&p, src, ARRAY_LEN(src), v, &r), NTP_SEL_OK);
 	assert_int_equal(r.system_peer, 0);
 }
 
@@ -549,11 +549,11 @@ static void
 test_combined_offset_and_jitter(void **state)
 {
 	struct ntp_sel_source src[] = {at(0.0, 0.1), at(0.03, 0.2)};
-	enum ntp_sel_verdict v[N(src)];
+	enum ntp_sel_verdict v[ARRAY_LEN(src)];
 	struct ntp_sel_result r;
 
 	(void)state;
-	assert_int_equal(sel(src, N(src), v, &r), NTP_SEL_OK);
+	assert_int_equal(sel(src, ARRAY_LEN(src), v, &r), NTP_SEL_OK);
 	assert_int_equal(r.system_peer, 0);
 	/* Weights 10 and 5. */
 	assert_near(r.offset, (5 * 0.03) / 15, 1e-12);
@@ -567,15 +567,15 @@ test_deterministic(void **state)
 	struct ntp_sel_source src[] = {at(3.0, 0.01), at(0.0, 0.01),   at(NAN, 0.01),
 				       at(0.001, 0.2), at(-3.0, 0.01), at(0.0004, 0.05),
 				       at(0.002, 0.01)};
-	enum ntp_sel_verdict v1[N(src)], v2[N(src)];
+	enum ntp_sel_verdict v1[ARRAY_LEN(src)], v2[ARRAY_LEN(src)];
 	struct ntp_sel_result r1, r2;
 
 	(void)state;
 	src[6].fallback = 1;
 	memset(v2, 0x5a, sizeof(v2));
 	memset(&r2, 0x5a, sizeof(r2));
-	assert_int_equal(sel(src, N(src), v1, &r1), NTP_SEL_OK);
-	assert_int_equal(sel(src, N(src), v2, &r2), NTP_SEL_OK);
+	assert_int_equal(sel(src, ARRAY_LEN(src), v1, &r1), NTP_SEL_OK);
+	assert_int_equal(sel(src, ARRAY_LEN(src), v2, &r2), NTP_SEL_OK);
 	assert_memory_equal(v1, v2, sizeof(v1));
 	assert_int_equal(r1.system_peer, r2.system_peer);
 	assert_true(r1.offset == r2.offset && r1.jitter == r2.jitter);
