@@ -627,9 +627,12 @@ start_resolve(struct source *s)
 	snprintf(port, sizeof(port), "%d", s->port);
 	if (s->c->dns == NULL) {
 		struct evutil_addrinfo *ai = NULL;
+		int err;
 
+		/* Two statements: as one call's arguments, AI could be read before it is set. */
 		hints.ai_flags = EVUTIL_AI_NUMERICHOST;
-		on_resolved(evutil_getaddrinfo(s->host, port, &hints, &ai), ai, s);
+		err = evutil_getaddrinfo(s->host, port, &hints, &ai);
+		on_resolved(err, ai, s);
 		return;
 	}
 	/* May call on_resolved before returning (numeric hosts, /etc/hosts). */
