@@ -40,7 +40,7 @@ DOMTIMECTL_SRCS := daemon/domtimectl.c daemon/stripchart.c daemon/monitor.c daem
 	daemon/ctl_proto.c common/xmalloc.c common/log.c ntp/packet.c ntp/clock.c ntp/srvspec.c
 
 UNIT_TESTS := packet clock config ratelimit server ctl_proto filter select discipline srvspec \
-	hierarchy
+	hierarchy peer client
 FUZZ_TARGETS := packet config ctl_request select forest netlogon
 
 obj = $(patsubst %.c,$(2)/%.o,$(1))
@@ -93,6 +93,8 @@ fuzz: $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_TARGETS))
 # Test support in C that a unit test and a fuzz target share.
 $(BUILD)/asan/test_forest: $(BUILD)/asan/tests/support/forest_text.o
 $(BUILD)/fuzz/fuzz_forest: $(BUILD)/fuzz/tests/support/forest_text.o
+# A scripted NTP server on loopback for the tests that drive peers and the client.
+$(BUILD)/asan/test_peer $(BUILD)/asan/test_client: $(BUILD)/asan/tests/support/fake_ntp.o
 
 FUZZ_SECONDS ?= 600
 fuzz-run: fuzz

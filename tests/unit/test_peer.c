@@ -1,0 +1,318 @@
+/*
+ * test_peer.c - one upstream source, driven through a real libevent base
+ * against a scripted server on loopback (tests/support/fake_ntp): state
+ * changes, reachability, kiss-o'-death handling and the poll back-off.
+ * Polls are made a few milliseconds apart (negative poll exponents), so a
+ * test sees dozens of polls in well under a second of wall-clock time.
+ */
+#include <event2/event.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../../common/log.h"
+#include "../../ntp/clock.h"
+#include "../../ntp/peer.h"
+#include "../../ntp/reference.h"
+#include "../support/fake_ntp.h"
+
+#define MIN_POLL (-6) /* 1/64 s */
+#define MAX_POLL (-3) /* 1/8 s */
+/* Wall-clock bound on any wait: far above what the polls need. */
+#define PATIENCE 10.0
+
+struct world {
+	struct event_base *base;
+	struct clk *clock;
+	struct timespec epoch;
+	struct ntp_ref self;
+	struct fake_ntp *server;
+	struct ntp_peer *peer;
+	unsigned samples, state_changes;
+	enum ntp_peer_state last_old, last_new;
+	uint64_t sent_at_change; /* requests sent when the state last changed */
+};
+
+static void
+on_sample(struct ntp_peer *p, void *arg)
+{
+	struct world *w = arg;
+
+	(void)p;
+	w->samples++;
+}
+
+static void
+on_state(struct ntp_peer *p, enum ntp_peer_state old, void *arg)
+{
+	struct world *w = arg;
+
+	w->state_changes++;
+	w->last_old = old;
+	w->last_new = ntp_peer_state(p);
+	w->sent_at_change = ntp_peer_stats(p)->sent;
+}
+
+static const struct ntp_peer_callbacks callbacks = {.sample = on_sample, .state = on_state};
+
+static int
+setup(void **state)
+{
+	struct world *w = calloc(1, sizeof(*w));
+
+	log_open("test_peer", 1, LOG_LVL_ERROR);
+	w->base = event_base_new();
+	w->clock = clk_new_virtual(0.0, 0.0);
+	clk_now(w->clock, &w->epoch);
+	ntp_ref_set_none(&w->self);
+	w->server = fake_ntp_new(w->base, w->clock);
+	*state = w;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct world *w = *state;
+
+	ntp_peer_free(w->peer);
+	fake_ntp_free(w->server);
+	clk_free(w->clock);
+	event_base_free(w->base);
+	free(w);
+	return 0;
+}
+
+/* Start polling the fake server (a burst at once). */
+static void
+start(struct world *w)
+{
+	struct ntp_peer_params params = {
+	    .min_poll = MIN_POLL, .max_poll = MAX_POLL, .flags = NTP_PEER_CLIENT, .noise = 1e-6};
+	socklen_t len;
+	const struct sockaddr *addr = fake_ntp_addr(w->server, &len);
+
+	w->peer =
+	    ntp_peer_new(w->base, w->clock, &w->epoch, &w->self, addr, len, &params, &callbacks, w);
+}
+
+static struct world *wait_world;
+static enum ntp_peer_state wait_state;
+
+static int
+in_wait_state(void *arg)
+{
+	(void)arg;
+	return ntp_peer_state(wait_world->peer) == wait_state;
+}
+
+static int
+reach_state(struct world *w, enum ntp_peer_state s)
+{
+	wait_world = w;
+	wait_state = s;
+	return fake_ntp_run_until(w->base, in_wait_state, NULL, PATIENCE);
+}
+
+static unsigned wait_requests;
+
+static int
+enough_requests(void *arg)
+{
+	return fake_ntp_requests(((struct world *)arg)->server) >= wait_requests;
+}
+
+/* Run until the server has seen N requests in all. */
+static int
+reach_requests(struct world *w, unsigned n)
+{
+	wait_requests = n;
+	return fake_ntp_run_until(w->base, enough_requests, w, PATIENCE);
+}
+
+static void
+test_good_answers(void **state)
+{
+	struct world *w = *state;
+	struct ntp_flt_sample last;
+
+	start(w);
+	assert_int_equal(ntp_peer_state(w->peer), NTP_PEER_STARTING);
+	assert_true(reach_state(w, NTP_PEER_OK));
+	assert_int_equal(w->state_changes, 1);
+	assert_int_equal(w->last_old, NTP_PEER_STARTING);
+	assert_true(ntp_peer_reach(w->peer) & 1);
+	assert_int_equal(w->samples, ntp_peer_stats(w->peer)->valid);
+	assert_string_equal(ntp_peer_last_error(w->peer), "");
+	assert_true(ntp_peer_last_sample(w->peer, &last));
+	/* Server and peer read the same clock: only the loopback's noise remains. */
+	assert_true(fabs(last.offset) < 0.01);
+	assert_int_equal(ntp_peer_server(w->peer)->stratum, 1);
+	assert_true(ntp_peer_next_poll_in(w->peer) <= ldexp(1.0, MAX_POLL));
+}
+
+static void
+test_silence_makes_unreachable(void **state)
+{
+	struct world *w = *state;
+
+	fake_ntp_set_mode(w->server, FAKE_NTP_SILENT);
+	start(w);
+	assert_true(reach_state(w, NTP_PEER_UNREACHABLE));
+	assert_int_equal(w->last_old, NTP_PEER_STARTING);
+	assert_int_equal(ntp_peer_reach(w->peer), 0);
+	/* Not for one lost burst: only after a run of unanswered polls. */
+	assert_true(w->sent_at_change > NTP_PEER_BURST);
+	assert_true(strstr(ntp_peer_last_error(w->peer), "no valid answer") != NULL);
+	/* Silence backs the poll off instead of insisting at the minimum. */
+	assert_true(ntp_peer_poll(w->peer) > MIN_POLL);
+	assert_int_equal(ntp_peer_stats(w->peer)->valid, 0);
+	assert_int_equal(w->samples, 0);
+}
+
+static void
+test_unreachable_and_back(void **state)
+{
+	struct world *w = *state;
+	unsigned requests;
+
+	start(w);
+	assert_true(reach_state(w, NTP_PEER_OK));
+	fake_ntp_set_mode(w->server, FAKE_NTP_SILENT);
+	assert_true(reach_state(w, NTP_PEER_UNREACHABLE));
+	assert_int_equal(w->last_old, NTP_PEER_OK);
+	/* An unreachable server is still polled, and taken back when it answers. */
+	requests = fake_ntp_requests(w->server);
+	fake_ntp_set_mode(w->server, FAKE_NTP_GOOD);
+	assert_true(reach_state(w, NTP_PEER_OK));
+	assert_true(fake_ntp_requests(w->server) > requests);
+	assert_int_equal(w->last_old, NTP_PEER_UNREACHABLE);
+	assert_true(ntp_peer_reach(w->peer) & 1);
+}
+
+static int
+got_kod_rate(void *arg)
+{
+	return ntp_peer_stats(((struct world *)arg)->peer)->kod_rate > 0;
+}
+
+static void
+test_kod_rate_backs_off(void **state)
+{
+	struct world *w = *state;
+	unsigned requests;
+
+	start(w);
+	assert_true(reach_state(w, NTP_PEER_OK));
+	assert_int_equal(ntp_peer_poll(w->peer), MIN_POLL);
+	fake_ntp_set_mode(w->server, FAKE_NTP_KOD_RATE);
+	assert_true(fake_ntp_run_until(w->base, got_kod_rate, w, PATIENCE));
+	assert_true(ntp_peer_poll(w->peer) > MIN_POLL);
+	assert_true(strstr(ntp_peer_last_error(w->peer), "RATE") != NULL);
+	/* Slower, not stopped. */
+	assert_int_not_equal(ntp_peer_state(w->peer), NTP_PEER_DENIED);
+	requests = fake_ntp_requests(w->server);
+	assert_true(reach_requests(w, requests + 2));
+	assert_int_equal(ntp_peer_stats(w->peer)->kod_deny, 0);
+}
+
+/* DENY and RSTR: the server refuses us; polling stops for good. */
+static void
+refused(struct world *w, enum fake_ntp_mode kod, const char *code)
+{
+	unsigned requests;
+
+	fake_ntp_set_mode(w->server, kod);
+	start(w);
+	assert_true(reach_state(w, NTP_PEER_DENIED));
+	assert_int_equal(w->last_old, NTP_PEER_STARTING);
+	assert_int_equal(ntp_peer_stats(w->peer)->kod_deny, 1);
+	assert_true(strstr(ntp_peer_last_error(w->peer), code) != NULL);
+	assert_true(isinf(ntp_peer_next_poll_in(w->peer)));
+	requests = fake_ntp_requests(w->server);
+	ntp_peer_burst(w->peer); /* a resync does not wake it either */
+	fake_ntp_set_mode(w->server, FAKE_NTP_GOOD);
+	fake_ntp_run_for(w->base, 0.3);
+	assert_int_equal(fake_ntp_requests(w->server), requests);
+	assert_int_equal(ntp_peer_state(w->peer), NTP_PEER_DENIED);
+	assert_int_equal(w->samples, 0);
+}
+
+static void
+test_kod_deny(void **state)
+{
+	refused(*state, FAKE_NTP_KOD_DENY, "DENY");
+}
+
+static void
+test_kod_rstr(void **state)
+{
+	refused(*state, FAKE_NTP_KOD_RSTR, "RSTR");
+}
+
+static void
+test_unsynchronised_server(void **state)
+{
+	struct world *w = *state;
+
+	fake_ntp_set_mode(w->server, FAKE_NTP_UNSYNC);
+	start(w);
+	assert_true(reach_state(w, NTP_PEER_UNSYNCHRONISED));
+	/* It answered: reachable, but its time is not used. */
+	assert_true(ntp_peer_reach(w->peer) != 0);
+	assert_true(ntp_peer_stats(w->peer)->unsynchronised > 0);
+	assert_int_equal(w->samples, 0);
+	assert_int_equal(ntp_peer_stats(w->peer)->valid, 0);
+}
+
+static void
+test_bogus_answers_ignored(void **state)
+{
+	struct world *w = *state;
+
+	fake_ntp_set_mode(w->server, FAKE_NTP_BOGUS);
+	start(w);
+	assert_true(reach_requests(w, NTP_PEER_BURST));
+	fake_ntp_run_for(w->base, 0.05);
+	assert_true(ntp_peer_stats(w->peer)->bogus > 0);
+	assert_int_equal(ntp_peer_state(w->peer), NTP_PEER_STARTING);
+	assert_int_equal(ntp_peer_reach(w->peer), 0);
+	assert_int_equal(w->samples, 0);
+	assert_true(strstr(ntp_peer_last_error(w->peer), "bogus") != NULL);
+}
+
+static void
+test_state_names(void **state)
+{
+	(void)state;
+	assert_string_equal(ntp_peer_state_name(NTP_PEER_STARTING), "starting");
+	assert_string_equal(ntp_peer_state_name(NTP_PEER_OK), "ok");
+	assert_string_equal(ntp_peer_state_name(NTP_PEER_UNSYNCHRONISED), "unsynchronised");
+	assert_string_equal(ntp_peer_state_name(NTP_PEER_LOOP), "loop");
+	assert_string_equal(ntp_peer_state_name(NTP_PEER_UNREACHABLE), "unreachable");
+	assert_string_equal(ntp_peer_state_name(NTP_PEER_DENIED), "denied");
+	assert_string_equal(ntp_peer_state_name((enum ntp_peer_state)99), "unknown");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_good_answers, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_silence_makes_unreachable, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unreachable_and_back, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_kod_rate_backs_off, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_kod_deny, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_kod_rstr, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unsynchronised_server, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bogus_answers_ignored, setup, teardown),
+	    cmocka_unit_test(test_state_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
