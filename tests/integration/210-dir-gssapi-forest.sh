@@ -7,9 +7,9 @@
 # machine its role. Also: the PDC-only read, a FSMO transfer seen by it,
 # simple and anonymous binds, and the clear error when ldap_nocanon is off.
 . "$(dirname "$0")/../lib/common.sh"
+. "$TOP/tests/lib/dirprobe.sh"
 need_root
-DIRPROBE=${DIRPROBE:-$BUILD/dirprobe}
-[ -x "$DIRPROBE" ] || skip "$DIRPROBE missing (make ldap-tools)"
+need_dirprobe
 
 start_world
 
@@ -17,11 +17,8 @@ start_world
 probe() {
 	local m=$1
 	shift
-	"$DIRPROBE" --keytab "$KEYTAB_DIR/$m.keytab" --dns-server "127.0.0.1:$DNS_PORT" \
-		--ldap-nocanon yes --timeout 5 --forest "$@" 2>"$T_DIR/probe-$m.err"
+	dirprobe_as "$m" --timeout 5 --forest "$@" 2>"$T_DIR/probe-$m.err"
 }
-# field NAME: the value of NAME= in the first line on stdin that has it.
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" | head -n 1; }
 
 full="crossrefs=6 nc_heads=2 sites=2 servers=5 ntds=5 subnets=3 self=1"
 while read -r m role site domain; do

@@ -8,19 +8,17 @@
 # with an error naming the server, and nothing is read. domtimed takes the
 # same settings from its configuration.
 . "$(dirname "$0")/../lib/common.sh"
+. "$TOP/tests/lib/dirprobe.sh"
 need_root
-DIRPROBE=${DIRPROBE:-$BUILD/dirprobe}
-[ -x "$DIRPROBE" ] || skip "$DIRPROBE missing (make ldap-tools)"
+need_dirprobe
 
 WORLD_SLAPD_LOGLEVEL=stats start_world --tls
 
 probe() { # MACHINE ARGS...: one discovery; stdout, stderr in $T_DIR/probe.err
 	local m=$1
 	shift
-	"$DIRPROBE" --keytab "$KEYTAB_DIR/$m.keytab" --dns-server "127.0.0.1:$DNS_PORT" \
-		--ldap-nocanon yes --timeout 5 --forest --debug "$@" 2>"$T_DIR/probe.err"
+	dirprobe_as "$m" --timeout 5 --forest --debug "$@" 2>"$T_DIR/probe.err"
 }
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" | head -n 1; }
 full="crossrefs=6 nc_heads=2 sites=2 servers=5 ntds=5 subnets=3 self=1"
 
 # whole NAME ROLE ARGS...: the discovery reads everything and gives ROLE.

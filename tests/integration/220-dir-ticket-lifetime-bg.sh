@@ -4,16 +4,15 @@
 # credentials from its in-memory keys before half of a ticket's life is
 # gone (about every 30 s: the KDC's log shows the AS exchanges). ~3.5 min.
 . "$(dirname "$0")/../lib/common.sh"
+. "$TOP/tests/lib/dirprobe.sh"
 need_root
-DIRPROBE=${DIRPROBE:-$BUILD/dirprobe}
-[ -x "$DIRPROBE" ] || skip "$DIRPROBE missing (make ldap-tools)"
+need_dirprobe
 
 start_world --ticket-lifetime 60
 
 runs=200
 start=$EPOCHREALTIME
-"$DIRPROBE" --keytab "$KEYTAB_DIR/member1.keytab" --dns-server "127.0.0.1:$DNS_PORT" \
-	--ldap-nocanon yes --timeout 5 --repeat $runs --interval 1 \
+dirprobe_as member1 --timeout 5 --repeat $runs --interval 1 \
 	>"$T_DIR/probe.out" 2>"$T_DIR/probe.log"
 rc=$?
 took=$("$PY" -c "print(round($EPOCHREALTIME - $start))")

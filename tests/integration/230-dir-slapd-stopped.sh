@@ -6,9 +6,9 @@
 # two DCs (both the frozen slapd), each is given one timeout. Last, a hung
 # DNS server.
 . "$(dirname "$0")/../lib/common.sh"
+. "$TOP/tests/lib/dirprobe.sh"
 need_root
-DIRPROBE=${DIRPROBE:-$BUILD/dirprobe}
-[ -x "$DIRPROBE" ] || skip "$DIRPROBE missing (make ldap-tools)"
+need_dirprobe
 
 start_world
 t_on_exit "kill -CONT $SLAPD_PID 2>/dev/null"
@@ -18,13 +18,11 @@ timeout=2
 probe() {
 	local name=$1
 	shift
-	"$DIRPROBE" --keytab "$KEYTAB_DIR/member1.keytab" --dns-server "127.0.0.1:$DNS_PORT" \
-		--ldap-nocanon yes --timeout $timeout --repeat 25 --interval 0.3 "$@" \
+	dirprobe_as member1 --timeout $timeout --repeat 25 --interval 0.3 "$@" \
 		>"$T_DIR/$name.out" 2>"$T_DIR/$name.log" &
 	T_PIDS+=("$!")
 	eval "PID_$name=$!"
 }
-results() { grep -c '^result ' "$T_DIR/$1.out" 2>/dev/null || echo 0; }
 
 probe uri --ldap-uri "ldap://rootdc1.forest.test:$LDAP_PORT"
 probe srv
@@ -55,8 +53,7 @@ grep -h '^error: ' "$T_DIR/uri.out" "$T_DIR/srv.out" | sort | uniq -c | sort -rn
 # Stopping discovery while it waits on the frozen DC (a daemon shutting
 # down): dir_discovery_free() returns at once, not after the timeout.
 kill -STOP "$SLAPD_PID"
-out=$("$DIRPROBE" --keytab "$KEYTAB_DIR/member1.keytab" --dns-server "127.0.0.1:$DNS_PORT" \
-	--ldap-nocanon yes --timeout 10 --abandon-after 1 2>>"$T_DIR/abandon.log")
+out=$(dirprobe_as member1 --timeout 10 --abandon-after 1 2>>"$T_DIR/abandon.log")
 kill -CONT "$SLAPD_PID"
 took=$(sed -n 's/^abandoned: busy=1 free_took=\([0-9.]*\)$/\1/p' <<<"$out")
 check "a busy discovery is stopped in ${took:-?} s (timeout 10 s)" fcheck "${took:-99} < 0.5"
@@ -64,8 +61,7 @@ check "a busy discovery is stopped in ${took:-?} s (timeout 10 s)" fcheck "${too
 # A hung DNS server (dnsmasq frozen) costs one timeout, not one per query.
 t_on_exit "kill -CONT $DNSMASQ_PID 2>/dev/null"
 kill -STOP "$DNSMASQ_PID"
-"$DIRPROBE" --keytab "$KEYTAB_DIR/member1.keytab" --dns-server "127.0.0.1:$DNS_PORT" \
-	--ldap-nocanon yes --timeout $timeout >"$T_DIR/dns.out" 2>"$T_DIR/dns.log"
+dirprobe_as member1 --timeout $timeout >"$T_DIR/dns.out" 2>"$T_DIR/dns.log"
 kill -CONT "$DNSMASQ_PID"
 took=$(sed -n 's/^result .* elapsed=\([0-9.]*\) .*/\1/p' "$T_DIR/dns.out")
 check "DNS hung: the discovery ended in ${took:-?} s (limit $timeout s + 0.5)" \

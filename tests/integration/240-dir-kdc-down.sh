@@ -7,9 +7,9 @@
 #  - a process that already holds its tickets keeps reading the forest;
 #  - a process started while the KDC is down recovers when it returns.
 . "$(dirname "$0")/../lib/common.sh"
+. "$TOP/tests/lib/dirprobe.sh"
 need_root
-DIRPROBE=${DIRPROBE:-$BUILD/dirprobe}
-[ -x "$DIRPROBE" ] || skip "$DIRPROBE missing (make ldap-tools)"
+need_dirprobe
 
 start_world
 
@@ -19,10 +19,8 @@ full='errors=0 crossrefs=6 nc_heads=2 sites=2 servers=5 ntds=5 subnets=3 self=1'
 probe() {
 	local name=$1
 	shift
-	"$DIRPROBE" --keytab "$KEYTAB_DIR/member1.keytab" --dns-server "127.0.0.1:$DNS_PORT" \
-		--ldap-nocanon yes --timeout $timeout "$@" >"$T_DIR/$name.out" 2>"$T_DIR/$name.log"
+	dirprobe_as member1 --timeout $timeout "$@" >"$T_DIR/$name.out" 2>"$T_DIR/$name.log"
 }
-results() { grep -c '^result ' "$T_DIR/$1.out" 2>/dev/null || echo 0; }
 elapsed() { sed -n 's/^result .* elapsed=\([0-9.]*\) .*/\1/p' "$T_DIR/$1.out" | head -n 1; }
 kdc_start() {
 	krb5kdc -n $(for r in $REALMS; do printf -- '-r %s ' "$r"; done) \

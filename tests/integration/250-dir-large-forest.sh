@@ -12,18 +12,16 @@
 # thread_pool_setkey failed err (12)"). Such NC heads are counted, not
 # failed on.
 . "$(dirname "$0")/../lib/common.sh"
+. "$TOP/tests/lib/dirprobe.sh"
 need_root
-DIRPROBE=${DIRPROBE:-$BUILD/dirprobe}
-[ -x "$DIRPROBE" ] || skip "$DIRPROBE missing (make ldap-tools)"
+need_dirprobe
 
 start_world --large
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" | head -n 1; }
 
 # The forest root PDC, and a member-less deep domain's RODC.
 deep=$(awk -F'\t' '$5 == "rodc" { m = $1 } END { print m }' "$MACHINES_TSV")
 for m in rootdc01 "$deep"; do
-	out=$("$DIRPROBE" --keytab "$KEYTAB_DIR/$m.keytab" --dns-server "127.0.0.1:$DNS_PORT" \
-		--ldap-nocanon yes --timeout 10 --forest 2>"$T_DIR/$m.err")
+	out=$(dirprobe_as "$m" --timeout 10 --forest 2>"$T_DIR/$m.err")
 	res=$(grep '^result ' <<<"$out")
 	counts=$(grep -o 'crossrefs=[0-9]* nc_heads=[0-9]* sites=[0-9]* servers=[0-9]* ntds=[0-9]* subnets=[0-9]*' <<<"$res")
 	heads=$(field nc_heads <<<"$res")

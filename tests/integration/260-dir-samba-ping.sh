@@ -8,9 +8,9 @@
 # site. Nothing outside the test's directory is written (every Samba path is
 # set, /run/samba is a private bind mount).
 . "$(dirname "$0")/../lib/common.sh"
+. "$TOP/tests/lib/dirprobe.sh"
 need_root
-DIRPROBE=${DIRPROBE:-$BUILD/dirprobe}
-[ -x "$DIRPROBE" ] || skip "$DIRPROBE missing (make ldap-tools)"
+need_dirprobe
 command -v samba >/dev/null && command -v samba-tool >/dev/null &&
 	[ -d /usr/share/samba/setup ] ||
 	skip "no Samba AD DC (apt-get install samba samba-ad-dc samba-ad-provision winbind)"
@@ -75,7 +75,6 @@ probe() {
 	netns_exec m1 env KRB5_CONFIG="$D/krb5.conf" "$DIRPROBE" --keytab "$D/m1.keytab" \
 		--dns-server 10.77.0.1 --ldap-nocanon yes --timeout 5 --forest "$@" 2>>"$T_DIR/probe.log"
 }
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" | head -n 1; }
 # DS_PDC 0x1, DS_TIMESERV 0x40, DS_WRITABLE 0x100, DS_GOOD_TIMESERV 0x200 (Samba with ntp_signd).
 flags_ok() { "$PY" -c "import sys; f = int('$1', 16); sys.exit(0 if f & 0x341 == 0x341 else 1)"; }
 

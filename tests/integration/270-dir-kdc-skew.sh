@@ -6,9 +6,9 @@
 # it measured and names clock skew (KRB5KRB_AP_ERR_SKEW) as the cause. With
 # kdc_timesync = 0 the Kerberos error itself says clock skew.
 . "$(dirname "$0")/../lib/common.sh"
+. "$TOP/tests/lib/dirprobe.sh"
 need_root
-DIRPROBE=${DIRPROBE:-$BUILD/dirprobe}
-[ -x "$DIRPROBE" ] || skip "$DIRPROBE missing (make ldap-tools)"
+need_dirprobe
 FAKETIME_LIB=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n 1)
 [ -n "$FAKETIME_LIB" ] || skip "libfaketime missing (apt-get install faketime)"
 
@@ -33,11 +33,7 @@ kdc_restart() {
 	T_PIDS+=("$KDC")
 	wait_for 5 kdc_port_open || { fail "the KDC did not come back"; exit 1; }
 }
-probe() {
-	"$DIRPROBE" --keytab "$KEYTAB_DIR/member1.keytab" --dns-server "127.0.0.1:$DNS_PORT" \
-		--ldap-nocanon yes --timeout 3 2>>"$T_DIR/probe.log"
-}
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" | head -n 1; }
+probe() { dirprobe_as member1 --timeout 3 2>>"$T_DIR/probe.log"; }
 
 KDC=$KDC_PID
 kdc_restart +600s
