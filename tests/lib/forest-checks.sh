@@ -60,8 +60,10 @@ chain() {
 		seen="$seen$h "
 		refid=$(forest_ctl "$h" status --json 2>/dev/null | json 'j["refid"]')
 		if [ "$refid" = "$FOREST_EXT_IP" ]; then echo "$out ext"; return; fi
+		# No answer (a stopped host): no refid, and "" is no array subscript.
+		if [ -z "$refid" ]; then echo "$out -"; return; fi
 		next=${by_ip[$refid]:-}
-		if [ -z "$next" ]; then echo "$out ${refid:--}"; return; fi
+		if [ -z "$next" ]; then echo "$out $refid"; return; fi
 		h=$next
 	done
 }
