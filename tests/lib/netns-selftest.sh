@@ -16,6 +16,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
 BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 PY=/usr/bin/python3
 OWD=$ROOT/tests/tools/owd.py
 
@@ -54,7 +55,7 @@ done
 }
 
 make -s -f tests/tools/tools.mk BUILD="$BUILD" "$BUILD/linkdelay"
-export NETNS_LINKDELAY=$ROOT/$BUILD/linkdelay
+export NETNS_LINKDELAY=$BUILD/linkdelay
 # shellcheck source=netns.sh
 . "$ROOT/tests/lib/netns.sh"
 
