@@ -38,7 +38,7 @@ struct dmn_dir {
 	struct dir_discovery *disc;
 	enum dir_read reading;
 	int full_wanted;           /* a full read was asked for while another ran */
-	struct forest *forest;     /* the last good picture, or NULL */
+	struct hier_forest *forest;     /* the last good picture, or NULL */
 	struct hier_choice choice; /* what the rules made of it */
 	struct event *rediscover_ev, *pdc_ev, *retry_ev;
 	unsigned failures;         /* failed full reads in a row */
@@ -55,31 +55,24 @@ effective_type(const struct dmn *d, const struct dmn_dir *dir)
 	return dir != NULL ? HIER_NT5DS : HIER_NTP;
 }
 
-static enum dir_role
+static enum hier_role
 role(const struct dmn_dir *dir)
 {
 	if (dir == NULL || dir->forest == NULL)
-		return DIR_ROLE_STANDALONE;
-	return dir_forest_self(dir->forest)->role;
+		return HIER_ROLE_STANDALONE;
+	return hier_forest_self(dir->forest)->role;
 }
 
 const char *
 dmn_dir_role_name(const struct dmn_dir *dir)
 {
-	return dir_role_name(role(dir));
+	return hier_role_name(role(dir));
 }
 
 const char *
 dmn_type_name(const struct dmn *d, const struct dmn_dir *dir)
 {
 	return hier_type_name(effective_type(d, dir));
-}
-
-static int
-is_dc(enum dir_role r)
-{
-	return r == DIR_ROLE_DC || r == DIR_ROLE_RODC || r == DIR_ROLE_PDC ||
-	       r == DIR_ROLE_ROOT_PDC;
 }
 
 /*
@@ -95,7 +88,7 @@ dmn_announce_flags(const struct dmn *d, const struct dmn_dir *dir)
 	if (flags < 0) {
 		if (dir == NULL)
 			flags = 0x1;
-		else if (dir->forest == NULL || is_dc(role(dir)))
+		else if (dir->forest == NULL || hier_role_is_dc(role(dir)))
 			flags = 0xA;
 		else
 			flags = 0;
@@ -153,7 +146,7 @@ set_hierarchy(struct dmn *d, const struct dmn_dir *dir, int use)
 	size_t n = 0;
 
 	for (size_t i = 0; use && i < dir->choice.n_cands; i++) {
-		const struct dir_dc *dc = dir_forest_dc(dir->forest, (size_t)dir->choice.cands[i].dc);
+		const struct hier_dc *dc = hier_forest_dc(dir->forest, (size_t)dir->choice.cands[i].dc);
 
 		if (!dir->choice.cands[i].chosen || strlen(dc->host) > NTP_SRVSPEC_MAX_HOST)
 			continue;
@@ -199,7 +192,7 @@ dmn_apply_policy(struct dmn *d, struct dmn_dir *dir)
 	struct ntp_srv_options sopts = dmn_server_options(d->cfg);
 	enum hier_use use;
 
-	copts.reliable = (flags & 0x4) || ((flags & 0x8) && role(dir) == DIR_ROLE_ROOT_PDC);
+	copts.reliable = (flags & 0x4) || ((flags & 0x8) && role(dir) == HIER_ROLE_ROOT_PDC);
 	sopts.serve = (flags & 0x1)   ? NTP_SERVE_ALWAYS
 		      : (flags & 0x2) ? NTP_SERVE_SYNCHRONISED
 				      : NTP_SERVE_NEVER;
@@ -294,20 +287,20 @@ pdc_moved(const struct dmn_dir *dir, const struct dir_raw *raw)
 }
 
 static void
-log_forest(const struct forest *f)
+log_forest(const struct hier_forest *f)
 {
-	const struct dir_self *self = dir_forest_self(f);
-	const struct dir_domain *dom = dir_forest_domain(f, (size_t)self->domain);
-	const struct dir_site *site = dir_forest_site(f, (size_t)self->site);
+	const struct hier_self *self = hier_forest_self(f);
+	const struct hier_domain *dom = hier_forest_domain(f, (size_t)self->domain);
+	const struct hier_site *site = hier_forest_site(f, (size_t)self->site);
 
 	log_info("directory read from %s: %zu domain(s), %zu DC(s), %zu site(s); this machine: "
 		 "%s, domain %s, site %s (%s)",
-		 log_esc(dir_forest_read_from(f)).s, dir_forest_n_domains(f), dir_forest_n_dcs(f),
-		 dir_forest_n_sites(f), dir_role_name(self->role),
+		 log_esc(hier_forest_read_from(f)).s, hier_forest_n_domains(f), hier_forest_n_dcs(f),
+		 hier_forest_n_sites(f), hier_role_name(self->role),
 		 dom != NULL ? log_esc(dom->name).s : "unknown",
 		 site != NULL ? log_esc(site->name).s : "unknown", self->site_source);
-	for (size_t i = 0; i < dir_forest_n_problems(f); i++)
-		log_warn("directory problem: %s", dir_forest_problem(f, i));
+	for (size_t i = 0; i < hier_forest_n_problems(f); i++)
+		log_warn("directory problem: %s", hier_forest_problem(f, i));
 }
 
 static void
@@ -336,7 +329,7 @@ took_full(struct dmn_dir *dir, struct dir_raw *raw)
 						   : "nothing could be read");
 		return;
 	}
-	dir_forest_free(dir->forest);
+	hier_forest_free(dir->forest);
 	dir->forest = dir_forest_build(raw, id);
 	owners_clear(dir);
 	owners_of(raw, &dir->owners, &dir->n_owners);
@@ -505,7 +498,7 @@ dmn_dir_free(struct dmn_dir *dir)
 			event_free(*events[i]);
 	if (dir->disc != NULL)
 		dir_discovery_free(dir->disc);
-	dir_forest_free(dir->forest);
+	hier_forest_free(dir->forest);
 	hier_choice_clear(&dir->choice);
 	owners_clear(dir);
 	free(dir);
@@ -527,25 +520,25 @@ name_or_null(const char *s)
 }
 
 static json_t *
-domain_name(const struct forest *f, int i)
+domain_name(const struct hier_forest *f, int i)
 {
-	const struct dir_domain *d = i >= 0 ? dir_forest_domain(f, (size_t)i) : NULL;
+	const struct hier_domain *d = i >= 0 ? hier_forest_domain(f, (size_t)i) : NULL;
 
 	return name_or_null(d != NULL ? d->name : NULL);
 }
 
 static json_t *
-site_name(const struct forest *f, int i)
+site_name(const struct hier_forest *f, int i)
 {
-	const struct dir_site *s = i >= 0 ? dir_forest_site(f, (size_t)i) : NULL;
+	const struct hier_site *s = i >= 0 ? hier_forest_site(f, (size_t)i) : NULL;
 
 	return name_or_null(s != NULL ? s->name : NULL);
 }
 
 static json_t *
-dc_host(const struct forest *f, int i)
+dc_host(const struct hier_forest *f, int i)
 {
-	const struct dir_dc *dc = i >= 0 ? dir_forest_dc(f, (size_t)i) : NULL;
+	const struct hier_dc *dc = i >= 0 ? hier_forest_dc(f, (size_t)i) : NULL;
 
 	return name_or_null(dc != NULL ? dc->host : NULL);
 }
@@ -560,12 +553,12 @@ chosen_dc(const struct dmn_dir *dir, size_t dc)
 }
 
 static json_t *
-domains_json(const struct forest *f)
+domains_json(const struct hier_forest *f)
 {
 	json_t *a = json_array();
 
-	for (size_t i = 0; i < dir_forest_n_domains(f); i++) {
-		const struct dir_domain *d = dir_forest_domain(f, i);
+	for (size_t i = 0; i < hier_forest_n_domains(f); i++) {
+		const struct hier_domain *d = hier_forest_domain(f, i);
 
 		json_array_append_new(
 			a, json_pack("{s:s, s:s, s:o, s:o, s:b, s:b}", "name", d->name, "dn", d->dn,
@@ -578,11 +571,11 @@ domains_json(const struct forest *f)
 static json_t *
 dcs_json(const struct dmn_dir *dir)
 {
-	const struct forest *f = dir->forest;
+	const struct hier_forest *f = dir->forest;
 	json_t *a = json_array();
 
-	for (size_t i = 0; i < dir_forest_n_dcs(f); i++) {
-		const struct dir_dc *dc = dir_forest_dc(f, i);
+	for (size_t i = 0; i < hier_forest_n_dcs(f); i++) {
+		const struct hier_dc *dc = hier_forest_dc(f, i);
 		json_t *o = json_pack("{s:s, s:o, s:o, s:b, s:b, s:b, s:b}", "host", dc->host,
 				      "domain", domain_name(f, dc->domain), "site",
 				      site_name(f, dc->site), "pdc", dc->pdc, "rodc", dc->rodc,
@@ -596,23 +589,23 @@ dcs_json(const struct dmn_dir *dir)
 }
 
 static json_t *
-self_json(const struct forest *f)
+self_json(const struct hier_forest *f)
 {
-	const struct dir_self *s = dir_forest_self(f);
+	const struct hier_self *s = hier_forest_self(f);
 
 	return json_pack("{s:o, s:o, s:o, s:o, s:s, s:s}", "name", name_or_null(s->name), "fqdn",
 			 name_or_null(s->fqdn), "domain", domain_name(f, s->domain), "site",
 			 site_name(f, s->site), "site_source", s->site_source, "role",
-			 dir_role_name(s->role));
+			 hier_role_name(s->role));
 }
 
 static json_t *
-problems_json(const struct forest *f)
+problems_json(const struct hier_forest *f)
 {
 	json_t *a = json_array();
 
-	for (size_t i = 0; i < dir_forest_n_problems(f); i++)
-		json_array_append_new(a, json_string(dir_forest_problem(f, i)));
+	for (size_t i = 0; i < hier_forest_n_problems(f); i++)
+		json_array_append_new(a, json_string(hier_forest_problem(f, i)));
 	return a;
 }
 
@@ -627,7 +620,7 @@ discovery_json(const struct dmn_dir *dir)
 json_t *
 dmn_dir_hierarchy_json(const struct dmn_dir *dir)
 {
-	const struct forest *f;
+	const struct hier_forest *f;
 
 	if (dir == NULL)
 		return json_pack("{s:{s:n, s:n, s:n, s:n, s:s, s:s}, s:[], s:[], s:n, s:n, s:[], s:s}",
@@ -644,7 +637,7 @@ dmn_dir_hierarchy_json(const struct dmn_dir *dir)
 	f = dir->forest;
 	return json_pack("{s:o, s:o, s:o, s:f, s:o, s:o, s:o, s:o, s:s}", "self", self_json(f),
 			 "domains", domains_json(f), "dcs", dcs_json(dir), "read_at",
-			 dir_forest_read_at(f), "read_from", name_or_null(dir_forest_read_from(f)),
+			 hier_forest_read_at(f), "read_from", name_or_null(hier_forest_read_from(f)),
 			 "parent_domain", domain_name(f, dir->choice.parent_domain), "problems",
 			 problems_json(f), "discovery", discovery_json(dir), "why",
 			 dir->choice.why);
@@ -665,9 +658,9 @@ verdict_of(const struct dmn *d, const char *host)
 }
 
 static json_t *
-candidate_json(const struct dmn *d, const struct forest *f, const struct hier_candidate *c)
+candidate_json(const struct dmn *d, const struct hier_forest *f, const struct hier_candidate *c)
 {
-	const struct dir_dc *dc = dir_forest_dc(f, (size_t)c->dc);
+	const struct hier_dc *dc = hier_forest_dc(f, (size_t)c->dc);
 
 	return json_pack("{s:s, s:o, s:o, s:i, s:i, s:b, s:s, s:s}", "host", dc->host, "domain",
 			 domain_name(f, dc->domain), "site", site_name(f, dc->site), "step",

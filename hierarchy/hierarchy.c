@@ -52,7 +52,7 @@ hier_cross_site_name(enum hier_cross_site c)
 
 /* ---- facts about the view ---------------------------------------------------- */
 
-static const struct dir_domain *
+static const struct hier_domain *
 domain_at(const struct hier_view *v, int i)
 {
 	return i >= 0 && (size_t)i < v->n_domains ? &v->domains[i] : NULL;
@@ -67,21 +67,14 @@ forest_root(const struct hier_view *v)
 	return -1;
 }
 
-static int
-is_dc_role(enum dir_role r)
-{
-	return r == DIR_ROLE_DC || r == DIR_ROLE_RODC || r == DIR_ROLE_PDC ||
-	       r == DIR_ROLE_ROOT_PDC;
-}
-
 int
 hier_time_parent(const struct hier_view *v)
 {
-	const struct dir_domain *own = domain_at(v, v->self.domain);
+	const struct hier_domain *own = domain_at(v, v->self.domain);
 
 	if (own == NULL)
 		return -1;
-	if (!is_dc_role(v->self.role))
+	if (!hier_role_is_dc(v->self.role))
 		return v->self.domain;
 	if (own->forest_root)
 		return -1;
@@ -92,15 +85,15 @@ hier_time_parent(const struct hier_view *v)
 }
 
 int
-hier_dc_timeserv(const struct dir_dc *dc)
+hier_dc_timeserv(const struct hier_dc *dc)
 {
 	return !dc->ping_answered || (dc->ping_flags & HIER_DS_TIMESERV) != 0;
 }
 
 int
-hier_dc_reliable(const struct hier_view *v, const struct dir_dc *dc)
+hier_dc_reliable(const struct hier_view *v, const struct hier_dc *dc)
 {
-	const struct dir_domain *d;
+	const struct hier_domain *d;
 
 	if (dc->ping_answered)
 		return (dc->ping_flags & HIER_DS_GOOD_TIMESERV) != 0;
@@ -110,7 +103,7 @@ hier_dc_reliable(const struct hier_view *v, const struct dir_dc *dc)
 }
 
 static int
-is_pdc(const struct dir_dc *dc)
+is_pdc(const struct hier_dc *dc)
 {
 	if (dc->ping_answered && (dc->ping_flags & HIER_DS_PDC))
 		return 1;
@@ -118,13 +111,13 @@ is_pdc(const struct dir_dc *dc)
 }
 
 static int
-in_our_site(const struct hier_view *v, const struct dir_dc *dc)
+in_our_site(const struct hier_view *v, const struct hier_dc *dc)
 {
 	return v->self.site >= 0 && dc->site == v->self.site;
 }
 
 static int
-score(const struct hier_view *v, const struct dir_dc *dc, int parent)
+score(const struct hier_view *v, const struct hier_dc *dc, int parent)
 {
 	return (in_our_site(v, dc) ? 8 : 0) + (hier_dc_reliable(v, dc) ? 4 : 0) +
 	       (parent >= 0 && dc->domain == parent ? 2 : 0) + (is_pdc(dc) ? 1 : 0);
@@ -136,13 +129,13 @@ static int
 step_applies(const struct hier_view *v, const struct hier_params *p, const struct step *s,
 	     int parent)
 {
-	enum dir_role r = v->self.role;
+	enum hier_role r = v->self.role;
 
 	if (s->parent_domain && parent < 0)
 		return 0;
-	if (s->not_on_rodc && r == DIR_ROLE_RODC)
+	if (s->not_on_rodc && r == HIER_ROLE_RODC)
 		return 0;
-	if (s->not_on_pdc && (r == DIR_ROLE_PDC || r == DIR_ROLE_ROOT_PDC))
+	if (s->not_on_pdc && (r == HIER_ROLE_PDC || r == HIER_ROLE_ROOT_PDC))
 		return 0;
 	if (!s->in_site && p->cross_site == HIER_CROSS_NONE)
 		return 0;
@@ -152,7 +145,7 @@ step_applies(const struct hier_view *v, const struct hier_params *p, const struc
 }
 
 static int
-matches(const struct hier_view *v, const struct step *s, int parent, const struct dir_dc *dc)
+matches(const struct hier_view *v, const struct step *s, int parent, const struct hier_dc *dc)
 {
 	int want_domain = s->parent_domain ? parent : v->self.domain;
 
@@ -244,7 +237,7 @@ explain_others(const struct hier_view *v, const struct hier_params *p, int paren
 	       struct hier_choice *c)
 {
 	for (size_t d = 0; d < v->n_dcs; d++) {
-		const struct dir_dc *dc = &v->dcs[d];
+		const struct hier_dc *dc = &v->dcs[d];
 		struct hier_candidate *k;
 
 		if (already(c, (int)d) ||
@@ -259,7 +252,7 @@ explain_others(const struct hier_view *v, const struct hier_params *p, int paren
 		else if (!in_our_site(v, dc) && p->cross_site != HIER_CROSS_ALL)
 			say(k->reason, "in another site and cross_site_sync = %s",
 			    hier_cross_site_name(p->cross_site));
-		else if (v->self.role == DIR_ROLE_RODC)
+		else if (v->self.role == HIER_ROLE_RODC)
 			say(k->reason, "an RODC looks only at the parent domain and its PDC");
 		else
 			say(k->reason, "not reliable, and no step looks for any DC of our domain");
@@ -315,12 +308,12 @@ hier_choose(const struct hier_view *v, const struct hier_params *p, int have_man
 	case HIER_ALLSYNC:
 		break;
 	}
-	if (v->self.role == DIR_ROLE_STANDALONE) {
+	if (v->self.role == HIER_ROLE_STANDALONE) {
 		use_manual_or_none(ret, have_manual && p->type == HIER_ALLSYNC,
 				   "not a member of a domain");
 		return;
 	}
-	if (v->self.role == DIR_ROLE_ROOT_PDC) {
+	if (v->self.role == HIER_ROLE_ROOT_PDC) {
 		use_manual_or_none(ret, have_manual,
 				   "PDC emulator of the forest root: nothing above it in the domain");
 		return;
@@ -348,18 +341,18 @@ hier_choice_clear(struct hier_choice *c)
 }
 
 void
-hier_view_from_forest(const struct forest *f, struct hier_view *ret)
+hier_view_from_forest(const struct hier_forest *f, struct hier_view *ret)
 {
-	struct dir_domain *domains = xcalloc(dir_forest_n_domains(f), sizeof(*domains));
-	struct dir_dc *dcs = xcalloc(dir_forest_n_dcs(f), sizeof(*dcs));
+	struct hier_domain *domains = xcalloc(hier_forest_n_domains(f), sizeof(*domains));
+	struct hier_dc *dcs = xcalloc(hier_forest_n_dcs(f), sizeof(*dcs));
 
-	for (size_t i = 0; i < dir_forest_n_domains(f); i++)
-		domains[i] = *dir_forest_domain(f, i);
-	for (size_t i = 0; i < dir_forest_n_dcs(f); i++)
-		dcs[i] = *dir_forest_dc(f, i);
+	for (size_t i = 0; i < hier_forest_n_domains(f); i++)
+		domains[i] = *hier_forest_domain(f, i);
+	for (size_t i = 0; i < hier_forest_n_dcs(f); i++)
+		dcs[i] = *hier_forest_dc(f, i);
 	*ret = (struct hier_view){
-		.domains = domains, .n_domains = dir_forest_n_domains(f),
-		.dcs = dcs, .n_dcs = dir_forest_n_dcs(f), .self = *dir_forest_self(f),
+		.domains = domains, .n_domains = hier_forest_n_domains(f),
+		.dcs = dcs, .n_dcs = hier_forest_n_dcs(f), .self = *hier_forest_self(f),
 	};
 }
 

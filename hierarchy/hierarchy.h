@@ -39,7 +39,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../ldap/forest.h"
+#include "forest.h"
 
 /* DS_* flags from LDAP pings that the rules use. */
 #define HIER_DS_PDC 0x1u
@@ -61,13 +61,13 @@ enum hier_cross_site {
 	HIER_CROSS_ALL,
 };
 
-/* The part of the forest the rules look at (indices as in struct forest). */
+/* The part of the forest the rules look at (indices as in struct hier_forest). */
 struct hier_view {
-	const struct dir_domain *domains;
+	const struct hier_domain *domains;
 	size_t n_domains;
-	const struct dir_dc *dcs;
+	const struct hier_dc *dcs;
 	size_t n_dcs;
-	struct dir_self self;
+	struct hier_self self;
 };
 
 struct hier_params {
@@ -110,11 +110,11 @@ void hier_choice_clear(struct hier_choice *c);
 /* The parent domain for time of a machine in V (see above); -1 for none. */
 int hier_time_parent(const struct hier_view *v);
 /* Is DC reliable / a time server, by its ping flags or the default above? */
-int hier_dc_reliable(const struct hier_view *v, const struct dir_dc *dc);
-int hier_dc_timeserv(const struct dir_dc *dc);
+int hier_dc_reliable(const struct hier_view *v, const struct hier_dc *dc);
+int hier_dc_timeserv(const struct hier_dc *dc);
 
 /* The view of F (arrays allocated; free with hier_view_clear). */
-void hier_view_from_forest(const struct forest *f, struct hier_view *ret);
+void hier_view_from_forest(const struct hier_forest *f, struct hier_view *ret);
 void hier_view_clear(struct hier_view *v);
 
 const char *hier_type_name(enum hier_type t);

@@ -25,6 +25,7 @@
 
 #include "../common/log.h"
 #include "../common/xmalloc.h"
+#include "../hierarchy/forest.h"
 #include "forest.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -50,30 +51,31 @@
 #define UF_PARTIAL_SECRETS_ACCOUNT 0x4000000
 
 struct domain {
-	struct dir_domain pub;
+	struct hier_domain pub;
 	const char *crossref;     /* normalised DN of its crossRef */
 	const char *trust_parent; /* normalised trustParent, or NULL */
 	const char *root_trust;   /* normalised rootTrust, or NULL */
 };
 
 struct dc {
-	struct dir_dc pub;
+	struct hier_dc pub;
 	const char *server;  /* normalised DN of its server object */
 	const char *ntds;    /* normalised DN of its NTDS Settings */
 	const char *account; /* normalised serverReference (its computer object), or NULL */
 	int duplicate;       /* shares its host name with another: left out at the end */
 };
 
-struct forest {
+/* The picture while it is being built, with what only the build needs. */
+struct draft {
 	struct domain *domains;
 	size_t n_domains;
 	struct dc *dcs;
 	size_t n_dcs;
-	struct dir_site *sites;
+	struct hier_site *sites;
 	size_t n_sites;
-	struct dir_subnet *subnets;
+	struct hier_subnet *subnets;
 	size_t n_subnets;
-	struct dir_self self;
+	struct hier_self self;
 	int root;
 	int source_dc;
 	const char *read_from;
@@ -88,26 +90,9 @@ struct forest {
 struct build {
 	const struct dir_raw *raw;
 	const struct dir_identity *id;
-	struct forest *f;
+	struct draft *f;
 	const char **ntds; /* normal DNs of raw->ntds (NULL where rejected) */
 };
-
-static const char *const role_names[] = {
-	[DIR_ROLE_STANDALONE] = "standalone",
-	[DIR_ROLE_MEMBER] = "member",
-	[DIR_ROLE_DC] = "dc",
-	[DIR_ROLE_RODC] = "rodc",
-	[DIR_ROLE_PDC] = "pdc",
-	[DIR_ROLE_ROOT_PDC] = "root_pdc",
-};
-
-const char *
-dir_role_name(enum dir_role role)
-{
-	if ((unsigned)role >= N(role_names))
-		return "unknown";
-	return role_names[role];
-}
 
 /* ---- small helpers ----------------------------------------------------- */
 
@@ -122,7 +107,7 @@ grow(void *v, size_t n, size_t size)
 
 /* Hand S to F's string pool; returns it. */
 static const char *
-keep(struct forest *f, char *s)
+keep(struct draft *f, char *s)
 {
 	f->strings = grow(f->strings, f->n_strings, sizeof(*f->strings));
 	f->strings[f->n_strings++] = s;
@@ -135,7 +120,7 @@ static void problem(struct build *b, const char *fmt, ...) __attribute__((format
 static void
 problem(struct build *b, const char *fmt, ...)
 {
-	struct forest *f = b->f;
+	struct draft *f = b->f;
 	va_list ap;
 	int n;
 	char *s;
@@ -202,55 +187,55 @@ find(const void *base, size_t n, size_t size, size_t offset, const char *key,
 }
 
 static int
-domain_by_dn(const struct forest *f, const char *dn)
+domain_by_dn(const struct draft *f, const char *dn)
 {
 	return find(f->domains, f->n_domains, sizeof(*f->domains), offsetof(struct domain, pub.dn),
 		    dn, strcmp);
 }
 
 static int
-domain_by_crossref(const struct forest *f, const char *dn)
+domain_by_crossref(const struct draft *f, const char *dn)
 {
 	return find(f->domains, f->n_domains, sizeof(*f->domains),
 		    offsetof(struct domain, crossref), dn, strcmp);
 }
 
 static int
-domain_by_name(const struct forest *f, const char *name)
+domain_by_name(const struct draft *f, const char *name)
 {
 	return find(f->domains, f->n_domains, sizeof(*f->domains),
 		    offsetof(struct domain, pub.name), name, strcasecmp);
 }
 
 static int
-site_by_dn(const struct forest *f, const char *dn)
+site_by_dn(const struct draft *f, const char *dn)
 {
-	return find(f->sites, f->n_sites, sizeof(*f->sites), offsetof(struct dir_site, dn), dn,
+	return find(f->sites, f->n_sites, sizeof(*f->sites), offsetof(struct hier_site, dn), dn,
 		    strcmp);
 }
 
 static int
-site_by_name(const struct forest *f, const char *name)
+site_by_name(const struct draft *f, const char *name)
 {
-	return find(f->sites, f->n_sites, sizeof(*f->sites), offsetof(struct dir_site, name), name,
+	return find(f->sites, f->n_sites, sizeof(*f->sites), offsetof(struct hier_site, name), name,
 		    strcasecmp);
 }
 
 static int
-dc_by_host(const struct forest *f, const char *host)
+dc_by_host(const struct draft *f, const char *host)
 {
 	return find(f->dcs, f->n_dcs, sizeof(*f->dcs), offsetof(struct dc, pub.host), host,
 		    strcasecmp);
 }
 
 static int
-dc_by_ntds(const struct forest *f, const char *dn)
+dc_by_ntds(const struct draft *f, const char *dn)
 {
 	return find(f->dcs, f->n_dcs, sizeof(*f->dcs), offsetof(struct dc, ntds), dn, strcmp);
 }
 
 static int
-dc_by_account(const struct forest *f, const char *dn)
+dc_by_account(const struct draft *f, const char *dn)
 {
 	return find(f->dcs, f->n_dcs, sizeof(*f->dcs), offsetof(struct dc, account), dn, strcmp);
 }
@@ -807,7 +792,7 @@ static void
 read_domain(struct build *b, const struct dir_entry *e)
 {
 	const uint32_t both = FLAG_CR_NTDS_NC | FLAG_CR_NTDS_DOMAIN;
-	struct forest *f = b->f;
+	struct draft *f = b->f;
 	struct domain d = {.pub = {.parent = -1, .root_trust = -1, .pdc = -1}};
 	const char *enabled, *netbios;
 	uint32_t flags;
@@ -872,7 +857,7 @@ link_domains(struct build *b)
 static int
 root_domain(struct build *b)
 {
-	const struct forest *f = b->f;
+	const struct draft *f = b->f;
 	const struct dir_entry *rootdse = &b->raw->rootdse;
 	const char *dn;
 	int root = -1, n = 0;
@@ -903,7 +888,7 @@ root_domain(struct build *b)
 static void
 mark_root(struct build *b)
 {
-	struct forest *f = b->f;
+	struct draft *f = b->f;
 	struct domain *root;
 
 	if ((f->root = root_domain(b)) < 0)
@@ -926,7 +911,7 @@ mark_root(struct build *b)
 static void
 break_cycles(struct build *b)
 {
-	struct forest *f = b->f;
+	struct draft *f = b->f;
 	enum { NEW, ON_WALK, SETTLED } *state = xcalloc(f->n_domains, sizeof(*state));
 	unsigned char *in_cycle = xcalloc(f->n_domains, 1);
 
@@ -969,13 +954,13 @@ dns_below(const char *name, const char *parent)
 }
 
 /*
- * Which domains head a tree (see struct dir_domain), once the parents are
+ * Which domains head a tree (see struct hier_domain), once the parents are
  * final; a domain with neither link has an unknown place, and is no root.
  */
 static void
 mark_tree_roots(struct build *b)
 {
-	struct forest *f = b->f;
+	struct draft *f = b->f;
 
 	for (size_t i = 0; i < f->n_domains; i++) {
 		struct domain *d = &f->domains[i];
@@ -996,7 +981,7 @@ static void
 read_domains(struct build *b)
 {
 	const struct dir_entry_list *l = &b->raw->crossrefs;
-	struct forest *f = b->f;
+	struct draft *f = b->f;
 
 	f->domains = xcalloc(l->n, sizeof(*f->domains));
 	for (size_t i = 0; i < l->n; i++)
@@ -1013,8 +998,8 @@ read_domains(struct build *b)
 static void
 read_site(struct build *b, const struct dir_entry *e)
 {
-	struct forest *f = b->f;
-	struct dir_site s;
+	struct draft *f = b->f;
+	struct hier_site s;
 	char *name;
 
 	if ((s.dn = entry_dn(b, e)) == NULL)
@@ -1034,7 +1019,7 @@ read_site(struct build *b, const struct dir_entry *e)
 static int
 by_site_name(const void *a, const void *b)
 {
-	return strcasecmp(((const struct dir_site *)a)->name, ((const struct dir_site *)b)->name);
+	return strcasecmp(((const struct hier_site *)a)->name, ((const struct hier_site *)b)->name);
 }
 
 /* Step 2: the sites. */
@@ -1042,7 +1027,7 @@ static void
 read_sites(struct build *b)
 {
 	const struct dir_entry_list *l = &b->raw->sites;
-	struct forest *f = b->f;
+	struct draft *f = b->f;
 
 	f->sites = xcalloc(l->n, sizeof(*f->sites));
 	for (size_t i = 0; i < l->n; i++)
@@ -1069,7 +1054,7 @@ ntds_of(const struct build *b, const char *server, const char **ret_dn)
 
 /* The site whose Servers container holds server object SERVER: CN=x,CN=Servers,CN=<site>,... */
 static int
-site_of_server(const struct forest *f, const char *server)
+site_of_server(const struct draft *f, const char *server)
 {
 	static const char servers[] = "cn=servers,";
 	const char *parent = dn_parent(server);
@@ -1087,7 +1072,7 @@ static int
 domain_among(struct build *b, const struct dir_entry *ntds, const char *attr,
 	     const struct dir_attr *a, const char *host)
 {
-	const struct forest *f = b->f;
+	const struct draft *f = b->f;
 	int found = -1;
 
 	for (size_t i = 0; i < a->n_vals; i++) {
@@ -1139,7 +1124,7 @@ domain_of_ntds(struct build *b, const struct dir_entry *ntds, const char *host)
 static void
 read_dc(struct build *b, const struct dir_entry *e)
 {
-	struct forest *f = b->f;
+	struct draft *f = b->f;
 	struct dc dc = {.pub = {.domain = -1, .site = -1}};
 	const struct dir_entry *ntds;
 	uint32_t options;
@@ -1180,7 +1165,7 @@ by_dc_host(const void *a, const void *b)
 static void
 find_source_dc(struct build *b)
 {
-	struct forest *f = b->f;
+	struct draft *f = b->f;
 	const char *dn = dn_attr(b, &b->raw->rootdse, "dsServiceName", 0);
 
 	if (dn != NULL && (f->source_dc = dc_by_ntds(f, dn)) < 0)
@@ -1192,7 +1177,7 @@ static void
 read_dcs(struct build *b)
 {
 	const struct dir_entry_list *l = &b->raw->servers;
-	struct forest *f = b->f;
+	struct draft *f = b->f;
 	size_t kept = 0;
 
 	b->ntds = entry_dns(b, &b->raw->ntds);
@@ -1227,10 +1212,10 @@ ntds_exists(const struct build *b, const char *dn)
 static void
 set_pdc(struct build *b, size_t i, const struct dir_entry *head)
 {
-	struct forest *f = b->f;
+	struct draft *f = b->f;
 	struct domain *d = &f->domains[i];
 	const char *owner = dn_attr(b, head, "fSMORoleOwner", 1);
-	const struct dir_dc *dc;
+	const struct hier_dc *dc;
 	int n;
 
 	if (owner == NULL)
@@ -1266,7 +1251,7 @@ find_pdcs(struct build *b)
 {
 	const struct dir_entry_list *l = &b->raw->nc_heads;
 	const char **heads = entry_dns(b, l);
-	struct forest *f = b->f;
+	struct draft *f = b->f;
 
 	for (size_t i = 0; i < f->n_domains; i++) {
 		size_t j = 0;
@@ -1322,7 +1307,7 @@ parse_address(const char *s, int *ret_family, uint8_t *ret_addr)
 
 /* "10.1.0.0/16" or "fd00::/64" into S; 0 unless it is a prefix with its host bits zero. */
 static int
-parse_prefix(const char *text, struct dir_subnet *s)
+parse_prefix(const char *text, struct hier_subnet *s)
 {
 	const char *slash = strrchr(text, '/');
 	char addr[INET6_ADDRSTRLEN];
@@ -1350,7 +1335,7 @@ parse_prefix(const char *text, struct dir_subnet *s)
 }
 
 static int
-same_subnet(const struct dir_subnet *a, const struct dir_subnet *b)
+same_subnet(const struct hier_subnet *a, const struct hier_subnet *b)
 {
 	return a->family == b->family && a->prefix == b->prefix &&
 	       memcmp(a->addr, b->addr, sizeof(a->addr)) == 0;
@@ -1360,8 +1345,8 @@ same_subnet(const struct dir_subnet *a, const struct dir_subnet *b)
 static void
 read_subnet(struct build *b, const struct dir_entry *e)
 {
-	struct forest *f = b->f;
-	struct dir_subnet s = {.site = -1};
+	struct draft *f = b->f;
+	struct hier_subnet s = {.site = -1};
 	const char *site;
 	char *name;
 
@@ -1388,7 +1373,7 @@ read_subnet(struct build *b, const struct dir_entry *e)
 static int
 by_subnet(const void *a, const void *b)
 {
-	const struct dir_subnet *x = a, *y = b;
+	const struct hier_subnet *x = a, *y = b;
 	int c = memcmp(x->addr, y->addr, sizeof(x->addr));
 
 	if (x->family != y->family)
@@ -1403,7 +1388,7 @@ static void
 read_subnets(struct build *b)
 {
 	const struct dir_entry_list *l = &b->raw->subnets;
-	struct forest *f = b->f;
+	struct draft *f = b->f;
 
 	f->subnets = xcalloc(l->n, sizeof(*f->subnets));
 	for (size_t i = 0; i < l->n; i++)
@@ -1413,12 +1398,12 @@ read_subnets(struct build *b)
 
 /* The subnet with a site holding ADDR, with the longest prefix; -1 when none does. */
 static int
-subnet_of(const struct forest *f, int family, const uint8_t *addr)
+subnet_of(const struct draft *f, int family, const uint8_t *addr)
 {
 	int best = -1;
 
 	for (size_t i = 0; i < f->n_subnets; i++) {
-		const struct dir_subnet *s = &f->subnets[i];
+		const struct hier_subnet *s = &f->subnets[i];
 		uint8_t a[16];
 
 		if (s->family != family || s->site < 0 ||
@@ -1438,7 +1423,7 @@ subnet_of(const struct forest *f, int family, const uint8_t *addr)
 static void
 attach_pings(struct build *b)
 {
-	struct forest *f = b->f;
+	struct draft *f = b->f;
 
 	for (size_t i = 0; i < b->raw->n_pings; i++) {
 		const struct dir_ping *p = &b->raw->pings[i];
@@ -1464,7 +1449,7 @@ attach_pings(struct build *b)
 
 /* The domain whose naming context holds DN (the deepest one), or -1. */
 static int
-domain_holding(const struct forest *f, const char *dn)
+domain_holding(const struct draft *f, const char *dn)
 {
 	for (const char *p = dn; p != NULL; p = dn_parent(p)) {
 		int d = domain_by_dn(f, p);
@@ -1545,22 +1530,22 @@ own_account(struct build *b, const char **dns, int *ret_domain)
  * has WORKSTATION_TRUST_ACCOUNT too, so PARTIAL_SECRETS_ACCOUNT is looked
  * at first.
  */
-static enum dir_role
+static enum hier_role
 account_role(struct build *b, const struct dir_entry *e)
 {
 	uint32_t uac;
 
 	if (number(b, e, "userAccountControl", 1, &uac) <= 0)
-		return DIR_ROLE_STANDALONE;
+		return HIER_ROLE_STANDALONE;
 	if (uac & UF_PARTIAL_SECRETS_ACCOUNT)
-		return DIR_ROLE_RODC;
+		return HIER_ROLE_RODC;
 	if (uac & UF_SERVER_TRUST_ACCOUNT)
-		return DIR_ROLE_DC;
+		return HIER_ROLE_DC;
 	if (uac & UF_WORKSTATION_TRUST_ACCOUNT)
-		return DIR_ROLE_MEMBER;
+		return HIER_ROLE_MEMBER;
 	problem(b, "our account %s: userAccountControl 0x%x is no computer's", ESC(where(e)),
 		(unsigned)uac);
-	return DIR_ROLE_STANDALONE;
+	return HIER_ROLE_STANDALONE;
 }
 
 /*
@@ -1573,10 +1558,10 @@ account_role(struct build *b, const struct dir_entry *e)
 static void
 find_own_dc(struct build *b, const struct dir_entry *e, const char *account)
 {
-	struct forest *f = b->f;
-	struct dir_self *s = &f->self;
+	struct draft *f = b->f;
+	struct hier_self *s = &f->self;
 	int i = dc_by_account(f, account);
-	const struct dir_dc *dc;
+	const struct hier_dc *dc;
 
 	if (i < 0 && s->fqdn != NULL)
 		i = dc_by_host(f, s->fqdn);
@@ -1591,11 +1576,11 @@ find_own_dc(struct build *b, const struct dir_entry *e, const char *account)
 		return;
 	}
 	s->dc = i;
-	if (dc->rodc != (s->role == DIR_ROLE_RODC))
-		problem(b, "our account says %s, our NTDS Settings %s", dir_role_name(s->role),
+	if (dc->rodc != (s->role == HIER_ROLE_RODC))
+		problem(b, "our account says %s, our NTDS Settings %s", hier_role_name(s->role),
 			dc->rodc ? "rodc" : "dc");
 	else if (dc->pdc)
-		s->role = s->domain == f->root ? DIR_ROLE_ROOT_PDC : DIR_ROLE_PDC;
+		s->role = s->domain == f->root ? HIER_ROLE_ROOT_PDC : HIER_ROLE_PDC;
 }
 
 /* The site of the first ping whose ClientSiteName names one, or -1. */
@@ -1630,19 +1615,12 @@ own_subnet(struct build *b)
 	return subnet_of(b->f, family, addr);
 }
 
-static int
-is_dc(enum dir_role role)
-{
-	return role == DIR_ROLE_DC || role == DIR_ROLE_RODC || role == DIR_ROLE_PDC ||
-	       role == DIR_ROLE_ROOT_PDC;
-}
-
-/* Our site, by the rules in forest.h (struct dir_self). */
+/* Our site, by the rules in forest.h (struct hier_self). */
 static void
 place_self(struct build *b)
 {
-	struct forest *f = b->f;
-	struct dir_self *s = &f->self;
+	struct draft *f = b->f;
+	struct hier_self *s = &f->self;
 	const char *configured = b->id != NULL ? b->id->site : NULL;
 	int i;
 
@@ -1659,7 +1637,7 @@ place_self(struct build *b)
 		s->site_source = "server object";
 		return;
 	}
-	if (!is_dc(s->role) && (i = own_subnet(b)) >= 0) {
+	if (!hier_role_is_dc(s->role) && (i = own_subnet(b)) >= 0) {
 		s->site = f->subnets[i].site;
 		s->site_source = keep(f, xasprintf("subnet %s", f->subnets[i].text));
 		return;
@@ -1693,7 +1671,7 @@ own_name(struct build *b, const struct dir_entry *account)
 static void
 find_self(struct build *b)
 {
-	struct dir_self *s = &b->f->self;
+	struct hier_self *s = &b->f->self;
 	const char **dns = entry_dns(b, &b->raw->self);
 	const struct dir_entry *account = NULL;
 	int i = own_account(b, dns, &s->domain);
@@ -1702,7 +1680,7 @@ find_self(struct build *b)
 		account = &b->raw->self.v[i];
 		s->fqdn = dns_attr(b, account, "dNSHostName", 0);
 		s->role = account_role(b, account);
-		if (is_dc(s->role))
+		if (hier_role_is_dc(s->role))
 			find_own_dc(b, account, dns[i]);
 	}
 	s->name = own_name(b, account);
@@ -1712,37 +1690,31 @@ find_self(struct build *b)
 
 /* ---- the build --------------------------------------------------------- */
 
-struct forest *
-dir_forest_build(const struct dir_raw *raw, const struct dir_identity *id)
+/* The picture F's entries, copied into a forest of their own. */
+static struct hier_forest *
+publish(const struct draft *f)
 {
-	struct forest *f = xcalloc(1, sizeof(*f));
-	struct build b = {.raw = raw, .id = id, .f = f};
+	struct hier_forest *ret = hier_forest_new(f->read_from, f->read_at);
 
-	f->root = f->source_dc = -1;
-	f->self = (struct dir_self){
-		.domain = -1, .site = -1, .site_source = "unknown", .role = DIR_ROLE_STANDALONE,
-		.dc = -1};
-	if (raw->read_from != NULL)
-		f->read_from = keep(f, xstrdup(raw->read_from));
-	f->read_at = raw->read_at;
-	for (size_t i = 0; i < raw->n_errors; i++)
-		problem(&b, "%s", ESC(raw->errors[i]));
-	read_domains(&b);
-	read_sites(&b);
-	read_dcs(&b);
-	find_pdcs(&b);
-	read_subnets(&b);
-	attach_pings(&b);
-	find_self(&b);
-	free(b.ntds);
-	return f;
+	for (size_t i = 0; i < f->n_domains; i++)
+		hier_forest_add_domain(ret, &f->domains[i].pub);
+	for (size_t i = 0; i < f->n_dcs; i++)
+		hier_forest_add_dc(ret, &f->dcs[i].pub);
+	for (size_t i = 0; i < f->n_sites; i++)
+		hier_forest_add_site(ret, &f->sites[i]);
+	for (size_t i = 0; i < f->n_subnets; i++)
+		hier_forest_add_subnet(ret, &f->subnets[i]);
+	hier_forest_set_self(ret, &f->self);
+	hier_forest_set_root(ret, f->root);
+	hier_forest_set_source_dc(ret, f->source_dc);
+	for (size_t i = 0; i < f->n_problems; i++)
+		hier_forest_add_problem(ret, f->problems[i]);
+	return ret;
 }
 
-void
-dir_forest_free(struct forest *f)
+static void
+draft_free(struct draft *f)
 {
-	if (f == NULL)
-		return;
 	for (size_t i = 0; i < f->n_strings; i++)
 		free(f->strings[i]);
 	for (size_t i = 0; i < f->n_problems; i++)
@@ -1753,95 +1725,31 @@ dir_forest_free(struct forest *f)
 	free(f->dcs);
 	free(f->sites);
 	free(f->subnets);
-	free(f);
 }
 
-size_t
-dir_forest_n_domains(const struct forest *f)
+struct hier_forest *
+dir_forest_build(const struct dir_raw *raw, const struct dir_identity *id)
 {
-	return f->n_domains;
-}
+	struct draft f = {.root = -1, .source_dc = -1};
+	struct build b = {.raw = raw, .id = id, .f = &f};
+	struct hier_forest *ret;
 
-const struct dir_domain *
-dir_forest_domain(const struct forest *f, size_t i)
-{
-	return i < f->n_domains ? &f->domains[i].pub : NULL;
-}
-
-size_t
-dir_forest_n_dcs(const struct forest *f)
-{
-	return f->n_dcs;
-}
-
-const struct dir_dc *
-dir_forest_dc(const struct forest *f, size_t i)
-{
-	return i < f->n_dcs ? &f->dcs[i].pub : NULL;
-}
-
-size_t
-dir_forest_n_sites(const struct forest *f)
-{
-	return f->n_sites;
-}
-
-const struct dir_site *
-dir_forest_site(const struct forest *f, size_t i)
-{
-	return i < f->n_sites ? &f->sites[i] : NULL;
-}
-
-size_t
-dir_forest_n_subnets(const struct forest *f)
-{
-	return f->n_subnets;
-}
-
-const struct dir_subnet *
-dir_forest_subnet(const struct forest *f, size_t i)
-{
-	return i < f->n_subnets ? &f->subnets[i] : NULL;
-}
-
-const struct dir_self *
-dir_forest_self(const struct forest *f)
-{
-	return &f->self;
-}
-
-int
-dir_forest_root(const struct forest *f)
-{
-	return f->root;
-}
-
-int
-dir_forest_source_dc(const struct forest *f)
-{
-	return f->source_dc;
-}
-
-size_t
-dir_forest_n_problems(const struct forest *f)
-{
-	return f->n_problems;
-}
-
-const char *
-dir_forest_problem(const struct forest *f, size_t i)
-{
-	return i < f->n_problems ? f->problems[i] : NULL;
-}
-
-const char *
-dir_forest_read_from(const struct forest *f)
-{
-	return f->read_from;
-}
-
-double
-dir_forest_read_at(const struct forest *f)
-{
-	return f->read_at;
+	f.self = (struct hier_self){.domain = -1, .site = -1, .site_source = "unknown",
+				    .role = HIER_ROLE_STANDALONE, .dc = -1};
+	if (raw->read_from != NULL)
+		f.read_from = keep(&f, xstrdup(raw->read_from));
+	f.read_at = raw->read_at;
+	for (size_t i = 0; i < raw->n_errors; i++)
+		problem(&b, "%s", ESC(raw->errors[i]));
+	read_domains(&b);
+	read_sites(&b);
+	read_dcs(&b);
+	find_pdcs(&b);
+	read_subnets(&b);
+	attach_pings(&b);
+	find_self(&b);
+	free(b.ntds);
+	ret = publish(&f);
+	draft_free(&f);
+	return ret;
 }

@@ -3,8 +3,8 @@
  *
  * The contract between the I/O side (ldap/read.c and friends: DNS, Kerberos,
  * LDAP, pings, on a worker thread) and the pure side (ldap/forest.c, which
- * turns this into a validated struct forest). Plain data, deep-owned: free it
- * with dir_raw_free(). Nothing here is trusted: values come from the network.
+ * turns this into a validated struct hier_forest). Plain data, deep-owned:
+ * free it with dir_raw_free(). Nothing here is trusted: values come from the network.
  */
 #ifndef DOMTIMED_LDAP_RAW_H
 #define DOMTIMED_LDAP_RAW_H
