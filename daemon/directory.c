@@ -16,6 +16,7 @@
 #include "../common/xmalloc.h"
 #include "../hierarchy/hierarchy.h"
 #include "../ldap/discovery.h"
+#include "../ldap/dn.h"
 #include "../ldap/forest.h"
 #include "../ntp/srvspec.h"
 #include "directory.h"

@@ -21,7 +21,7 @@
 
 #include "../common/log.h"
 #include "../common/xmalloc.h"
-#include "forest.h"
+#include "dn.h"
 #include "netlogon.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))

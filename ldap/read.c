@@ -13,7 +13,7 @@
 
 #include "../common/xmalloc.h"
 #include "conn.h"
-#include "forest.h"
+#include "dn.h"
 #include "krb.h"
 #include "locate.h"
 #include "net.h"

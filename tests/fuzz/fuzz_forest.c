@@ -31,6 +31,7 @@
 #include <sys/socket.h>
 
 #include "../../common/xmalloc.h"
+#include "../../ldap/dn.h"
 #include "../../ldap/forest.h"
 #include "../support/forest_text.h"
 

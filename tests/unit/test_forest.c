@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "../../common/xmalloc.h"
+#include "../../ldap/dn.h"
 #include "../../ldap/forest.h"
 #include "../support/forest_text.h"
 

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../ldap/forest.h"
+#include "../../ldap/dn.h"
 #include "../../ldap/netlogon.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
