@@ -31,7 +31,7 @@ COMMON_SRCS := common/log.c common/xmalloc.c common/loop.c
 NTP_SRCS := ntp/packet.c ntp/clock.c ntp/reference.c ntp/ratelimit.c ntp/io.c ntp/server.c \
 	ntp/filter.c ntp/select.c ntp/discipline.c ntp/srvspec.c ntp/peer.c ntp/client.c
 DAEMON_SRCS := daemon/config.c daemon/ctl_proto.c daemon/control.c daemon/daemon.c \
-	daemon/commands.c daemon/privs.c daemon/directory.c
+	daemon/commands.c daemon/privs.c daemon/directory.c daemon/directory_json.c daemon/policy.c
 HIERARCHY_SRCS := hierarchy/forest.c hierarchy/hierarchy.c
 # Everything but main(): what unit tests and fuzz targets link against.
 LIB_SRCS := $(COMMON_SRCS) $(NTP_SRCS) $(HIERARCHY_SRCS) $(DAEMON_SRCS)
@@ -40,7 +40,7 @@ DOMTIMECTL_SRCS := daemon/domtimectl.c daemon/stripchart.c daemon/monitor.c daem
 	daemon/ctl_proto.c common/xmalloc.c common/log.c ntp/packet.c ntp/clock.c ntp/srvspec.c
 
 UNIT_TESTS := packet clock config ratelimit server ctl_proto filter select discipline srvspec \
-	hierarchy
+	hierarchy w32time hier_forest
 FUZZ_TARGETS := packet config ctl_request select forest netlogon
 
 obj = $(patsubst %.c,$(2)/%.o,$(1))

@@ -11,7 +11,10 @@
 
 #include "log.h"
 
-static const char *const level_names[] = {"error", "warning", "info", "debug"};
+const char *const log_level_names[] = {
+	[LOG_LVL_ERROR] = "error", [LOG_LVL_WARNING] = "warning", [LOG_LVL_INFO] = "info",
+	[LOG_LVL_DEBUG] = "debug", [LOG_LVL_DEBUG + 1] = NULL,
+};
 
 static struct {
 	int to_stderr;
@@ -51,16 +54,16 @@ log_enabled(enum log_level level)
 const char *
 log_level_name(enum log_level level)
 {
-	if ((unsigned)level >= sizeof(level_names) / sizeof(level_names[0]))
+	if ((unsigned)level > LOG_LVL_DEBUG)
 		return "?";
-	return level_names[level];
+	return log_level_names[level];
 }
 
 int
 log_level_from_name(const char *name)
 {
-	for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++)
-		if (strcasecmp(name, level_names[i]) == 0)
+	for (size_t i = 0; log_level_names[i] != NULL; i++)
+		if (strcasecmp(name, log_level_names[i]) == 0)
 			return (int)i;
 	return -1;
 }

@@ -35,19 +35,82 @@ static const struct step steps[] = {
 };
 #define N_STEPS ((int)(sizeof(steps) / sizeof(steps[0])))
 
-static const char *const type_names[] = {"nt5ds", "ntp", "nosync", "allsync"};
-static const char *const cross_names[] = {"none", "pdc_only", "all"};
+const char *const hier_type_names[] = {
+	[HIER_AUTO] = "auto",     [HIER_NT5DS] = "nt5ds",     [HIER_NTP] = "ntp",
+	[HIER_NOSYNC] = "nosync", [HIER_ALLSYNC] = "allsync", [HIER_ALLSYNC + 1] = NULL,
+};
+const char *const hier_cross_site_names[] = {
+	[HIER_CROSS_NONE] = "none",
+	[HIER_CROSS_PDC_ONLY] = "pdc_only",
+	[HIER_CROSS_ALL] = "all",
+	[HIER_CROSS_ALL + 1] = NULL,
+};
 
 const char *
 hier_type_name(enum hier_type t)
 {
-	return (unsigned)t < 4 ? type_names[t] : "?";
+	return (unsigned)t <= HIER_ALLSYNC ? hier_type_names[t] : "?";
 }
 
 const char *
 hier_cross_site_name(enum hier_cross_site c)
 {
-	return (unsigned)c < 3 ? cross_names[c] : "?";
+	return (unsigned)c <= HIER_CROSS_ALL ? hier_cross_site_names[c] : "?";
+}
+
+/* ---- W32Time's settings ---------------------------------------------------------- */
+
+unsigned
+hier_announce_flags(int configured, int reliable, enum hier_membership m, enum hier_role role)
+{
+	unsigned flags = (unsigned)configured;
+
+	if (configured < 0) {
+		if (m == HIER_NO_DOMAIN)
+			flags = HIER_ANNOUNCE_TIMESERV;
+		else if (m == HIER_DOMAIN_UNREAD || hier_role_is_dc(role))
+			flags = HIER_ANNOUNCE_AUTO_TIMESERV | HIER_ANNOUNCE_AUTO_RELIABLE;
+		else
+			flags = 0;
+	}
+	return flags | (reliable ? HIER_ANNOUNCE_RELIABLE : 0);
+}
+
+enum hier_serve
+hier_announce_serve(unsigned flags)
+{
+	if (flags & HIER_ANNOUNCE_TIMESERV)
+		return HIER_SERVE_ALWAYS;
+	if (flags & HIER_ANNOUNCE_AUTO_TIMESERV)
+		return HIER_SERVE_SYNCHRONISED;
+	return HIER_SERVE_NEVER;
+}
+
+int
+hier_announce_reliable(unsigned flags, enum hier_role role)
+{
+	return (flags & HIER_ANNOUNCE_RELIABLE) ||
+	       ((flags & HIER_ANNOUNCE_AUTO_RELIABLE) && role == HIER_ROLE_ROOT_PDC);
+}
+
+enum hier_type
+hier_type_effective(enum hier_type configured, int in_domain)
+{
+	if (configured != HIER_AUTO)
+		return configured;
+	return in_domain ? HIER_NT5DS : HIER_NTP;
+}
+
+int
+hier_type_reads_directory(enum hier_type t)
+{
+	return t != HIER_NTP && t != HIER_NOSYNC;
+}
+
+enum hier_use
+hier_use_unread(enum hier_type t)
+{
+	return t == HIER_NTP || t == HIER_ALLSYNC ? HIER_USE_MANUAL : HIER_USE_NONE;
 }
 
 /* ---- facts about the view ---------------------------------------------------- */
@@ -304,6 +367,7 @@ hier_choose(const struct hier_view *v, const struct hier_params *p, int have_man
 	case HIER_NTP:
 		use_manual_or_none(ret, have_manual, "type = ntp");
 		return;
+	case HIER_AUTO: /* in a domain, as here: NT5DS */
 	case HIER_NT5DS:
 	case HIER_ALLSYNC:
 		break;

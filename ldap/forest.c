@@ -1381,3 +1381,75 @@ dir_forest_build(const struct dir_raw *raw, const struct dir_identity *id)
 	draft_free(&f);
 	return ret;
 }
+
+/* ---- PDC owners, for the cheap check ---------------------------------------------- */
+
+struct pdc_owner {
+	char *nc;    /* domain NC, normalised */
+	char *owner; /* fSMORoleOwner, normalised, or "" */
+};
+
+struct dir_pdc_owners {
+	struct pdc_owner *v;
+	size_t n;
+};
+
+struct dir_pdc_owners *
+dir_pdc_owners_read(const struct dir_raw *raw)
+{
+	struct dir_pdc_owners *o = xcalloc(1, sizeof(*o));
+
+	o->v = xcalloc(raw->nc_heads.n + 1, sizeof(*o->v));
+	for (size_t i = 0; i < raw->nc_heads.n; i++) {
+		const struct dir_entry *e = &raw->nc_heads.v[i];
+		const struct dir_value *v = dir_entry_value(e, "fSMORoleOwner");
+		char *nc = e->dn != NULL ? dir_dn_normalise(e->dn) : NULL;
+		char *owner = v != NULL ? dir_dn_normalise(v->data) : NULL;
+
+		if (nc == NULL) {
+			free(owner);
+			continue;
+		}
+		o->v[o->n++] = (struct pdc_owner){.nc = nc, .owner = owner != NULL ? owner : xstrdup("")};
+	}
+	return o;
+}
+
+void
+dir_pdc_owners_free(struct dir_pdc_owners *o)
+{
+	if (o == NULL)
+		return;
+	for (size_t i = 0; i < o->n; i++) {
+		free(o->v[i].nc);
+		free(o->v[i].owner);
+	}
+	free(o->v);
+	free(o);
+}
+
+static const char *
+owner_of(const struct dir_pdc_owners *o, const char *nc)
+{
+	for (size_t i = 0; i < o->n; i++)
+		if (strcmp(o->v[i].nc, nc) == 0)
+			return o->v[i].owner;
+	return NULL;
+}
+
+int
+dir_pdc_owners_moved(const struct dir_pdc_owners *before, const struct dir_pdc_owners *now,
+		     const char **ret_nc, const char **ret_was, const char **ret_is)
+{
+	for (size_t i = 0; i < now->n; i++) {
+		const char *was = owner_of(before, now->v[i].nc);
+
+		if (was != NULL && strcmp(was, now->v[i].owner) != 0) {
+			*ret_nc = now->v[i].nc;
+			*ret_was = was;
+			*ret_is = now->v[i].owner;
+			return 1;
+		}
+	}
+	return 0;
+}

@@ -27,4 +27,21 @@
  */
 struct hier_forest *dir_forest_build(const struct dir_raw *raw, const struct dir_identity *id);
 
+/*
+ * Who holds each domain's PDC emulator role, as the NC heads in a read say
+ * (fSMORoleOwner): what the cheap check between full reads compares. NCs
+ * and owners are in normal DN form; a head whose DN does not parse is left
+ * out, one without an owner (or with one that is no DN) has "".
+ */
+struct dir_pdc_owners;
+struct dir_pdc_owners *dir_pdc_owners_read(const struct dir_raw *raw);
+/* NULL is fine. */
+void dir_pdc_owners_free(struct dir_pdc_owners *o);
+/*
+ * Whether a domain in both BEFORE and NOW has another owner in NOW; then
+ * the first such domain's NC, old and new owner (valid while both live).
+ */
+int dir_pdc_owners_moved(const struct dir_pdc_owners *before, const struct dir_pdc_owners *now,
+			 const char **ret_nc, const char **ret_was, const char **ret_is);
+
 #endif
