@@ -24,6 +24,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "../common/array.h"
 #include "../common/ascii.h"
 #include "../common/log.h"
 #include "../common/xmalloc.h"
@@ -31,7 +32,6 @@
 #include "dn.h"
 #include "forest.h"
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
 #define ESC(str) (log_esc(str).s)
 
 /*
@@ -225,7 +225,7 @@ where(const struct dir_entry *e)
 
 /* The first value of ATTR in E; NULL when there is none, a problem when REQUIRED. */
 static const struct dir_value *
-first_value(struct build *b, const struct dir_entry *e, const char *attr, int required)
+attr_value(struct build *b, const struct dir_entry *e, const char *attr, int required)
 {
 	const struct dir_value *v = dir_entry_value(e, attr);
 
@@ -253,7 +253,7 @@ checked(struct build *b, const struct dir_entry *e, const char *attr, const stru
 static const char *
 text(struct build *b, const struct dir_entry *e, const char *attr, int required)
 {
-	const struct dir_value *v = first_value(b, e, attr, required);
+	const struct dir_value *v = attr_value(b, e, attr, required);
 
 	return v != NULL ? checked(b, e, attr, v) : NULL;
 }
@@ -288,7 +288,7 @@ value_dn(struct build *b, const struct dir_entry *e, const char *attr, const str
 static const char *
 dn_attr(struct build *b, const struct dir_entry *e, const char *attr, int required)
 {
-	const struct dir_value *v = first_value(b, e, attr, required);
+	const struct dir_value *v = attr_value(b, e, attr, required);
 
 	return v != NULL ? value_dn(b, e, attr, v) : NULL;
 }
@@ -392,19 +392,6 @@ boolean(struct build *b, const struct dir_entry *e, const char *attr)
 	if (strcasecmp(s, "TRUE") == 0)
 		return 1;
 	problem(b, "%s: %s is neither TRUE nor FALSE: %s", ESC(where(e)), attr, ESC(s));
-	return 0;
-}
-
-/* Whether ATTR in E has the value S, case-insensitively (as objectClass lists classes). */
-static int
-has_value(const struct dir_entry *e, const char *attr, const char *s)
-{
-	const struct dir_attr *a = dir_entry_attr(e, attr);
-	size_t len = strlen(s);
-
-	for (size_t i = 0; a != NULL && i < a->n_vals; i++)
-		if (a->vals[i].len == len && strncasecmp(a->vals[i].data, s, len) == 0)
-			return 1;
 	return 0;
 }
 
@@ -733,7 +720,7 @@ domain_of_ntds(struct build *b, const struct dir_entry *ntds, const char *host)
 	static const char *const attrs[] = {"msDS-HasDomainNCs", "msDS-hasMasterNCs",
 					    "hasMasterNCs", "msDS-hasFullReplicaNCs"};
 
-	for (size_t i = 0; i < N(attrs); i++) {
+	for (size_t i = 0; i < ARRAY_LEN(attrs); i++) {
 		const struct dir_attr *a = dir_entry_attr(ntds, attrs[i]);
 
 		if (a != NULL && a->n_vals > 0)
@@ -772,7 +759,7 @@ read_dc(struct build *b, const struct dir_entry *e)
 		problem(b, "DC %s is in no site: its server object is %s", ESC(dc.pub.host),
 			ESC(where(e)));
 	dc.pub.domain = domain_of_ntds(b, ntds, dc.pub.host);
-	dc.pub.rodc = boolean(b, ntds, "msDS-isRODC") || has_value(ntds, "objectClass", "nTDSDSARO");
+	dc.pub.rodc = boolean(b, ntds, "msDS-isRODC") || dir_entry_has_value(ntds, "objectClass", "nTDSDSARO");
 	dc.pub.gc = number(b, ntds, "options", 0, &options) > 0 && (options & NTDSDSA_OPT_IS_GC);
 	if ((other = dc_by_host(f, dc.pub.host)) >= 0) {
 		problem(b, "DCs %s and %s have the same host name %s: both left out",
@@ -1341,7 +1328,7 @@ publish(const struct draft *f)
 }
 
 static void
-draft_free(struct draft *f)
+draft_clear(struct draft *f)
 {
 	for (size_t i = 0; i < f->n_strings; i++)
 		free(f->strings[i]);
@@ -1353,6 +1340,7 @@ draft_free(struct draft *f)
 	free(f->dcs);
 	free(f->sites);
 	free(f->subnets);
+	*f = (struct draft){0};
 }
 
 struct hier_forest *
@@ -1378,7 +1366,7 @@ dir_forest_build(const struct dir_raw *raw, const struct dir_identity *id)
 	find_self(&b);
 	free(b.ntds);
 	ret = publish(&f);
-	draft_free(&f);
+	draft_clear(&f);
 	return ret;
 }
 

@@ -127,7 +127,7 @@ note_kdc_error(struct dir_krb *k, const char *fmt, ...)
 /* ---- where the KDCs are ------------------------------------------------------ */
 
 static void
-kdc_list_free(struct kdc_list *l)
+kdc_list_clear(struct kdc_list *l)
 {
 	for (size_t i = 0; i < l->n; i++)
 		free(l->v[i].host);
@@ -210,7 +210,7 @@ kdc_locate(struct dir_krb *k, const char *realm, struct kdc_list *ret)
 		for (size_t i = 0; vals[i] != NULL; i++) {
 			if (kdc_parse(vals[i], ret) < 0) {
 				/* A proxy or a form we do not know: let MIT handle this realm. */
-				kdc_list_free(ret);
+				kdc_list_clear(ret);
 				break;
 			}
 		}
@@ -231,7 +231,7 @@ kdc_locate(struct dir_krb *k, const char *realm, struct kdc_list *ret)
 			for (size_t i = 0; i < srv.n; i++)
 				kdc_add(ret, srv.v[i].target, strlen(srv.v[i].target),
 				        srv.v[i].port, tcp ? TCP_ONLY : UDP_ONLY);
-			dir_srv_list_free(&srv);
+			dir_srv_list_clear(&srv);
 		} else {
 			note_kdc_error(k, "%s", cause);
 		}
@@ -395,7 +395,7 @@ send_hook(krb5_context ctx, void *data, const krb5_data *realm, const krb5_data 
 		snprintf(k->kdc_error, sizeof(k->kdc_error), "realm %s: %s", r, detail);
 		free(detail);
 	}
-	kdc_list_free(&kdcs);
+	kdc_list_clear(&kdcs);
 	free(r);
 	return code;
 }

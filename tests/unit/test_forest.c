@@ -913,7 +913,7 @@ add_other_tree(struct dir_raw *raw, const char *link, const char *target)
 	    "CN=OTHERDC1,OU=Domain Controllers,DC=other,DC=test", NULL);
 	add(&raw->ntds, fmt("CN=NTDS Settings,%s", server), "msDS-HasDomainNCs", "DC=other,DC=test",
 	    NULL);
-	dir_entry_list_free(&raw->self);
+	dir_entry_list_clear(&raw->self);
 	add(&raw->self, "CN=OTHERDC1,OU=Domain Controllers,DC=other,DC=test", "sAMAccountName",
 	    "OTHERDC1$", "userAccountControl", "532480", "dNSHostName", "otherdc1.other.test", NULL);
 }
