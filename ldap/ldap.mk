@@ -21,7 +21,7 @@ LDAP_PKGS := ldap krb5 krb5-gssapi libevent
 LDAP_CFLAGS := $(shell pkg-config --cflags $(LDAP_PKGS) 2>/dev/null)
 LDAP_LIBS := $(shell pkg-config --libs $(LDAP_PKGS) 2>/dev/null) -lresolv -lpthread
 
-LDAP_SRCS := ldap/raw.c ldap/net.c ldap/locate.c ldap/identity.c ldap/krb.c ldap/conn.c \
+LDAP_SRCS := ldap/raw.c ldap/net.c ldap/locate.c ldap/identity.c ldap/kdc.c ldap/krb.c ldap/conn.c \
 	ldap/ping.c ldap/netlogon.c ldap/read.c ldap/discovery.c ldap/dn.c ldap/forest.c
 # test_forest and test_netlogon belong to forest.c and netlogon.c (other authors).
 LDAP_UNIT_TESTS := identity locate ping forest netlogon
