@@ -1,6 +1,6 @@
 /*
- * forest.c - the forest picture: a handful of arrays and the strings they
- * point to, every one a copy the forest owns.
+ * forest.c - the forest picture: a handful of arrays, and the pool of
+ * strings they point to.
  */
 #include <stdlib.h>
 
@@ -64,15 +64,12 @@ grow(void *v, size_t n, size_t size)
 	return v;
 }
 
-/* A copy of S in F's string pool; NULL for NULL. */
-static const char *
-copy(struct hier_forest *f, const char *s)
+const char *
+hier_forest_keep(struct hier_forest *f, char *s)
 {
-	if (s == NULL)
-		return NULL;
 	f->strings = grow(f->strings, f->n_strings, sizeof(*f->strings));
-	f->strings[f->n_strings] = xstrdup(s);
-	return f->strings[f->n_strings++];
+	f->strings[f->n_strings++] = s;
+	return s;
 }
 
 struct hier_forest *
@@ -86,7 +83,7 @@ hier_forest_new(const char *read_from, double read_at)
 	                             .site_source = "unknown",
 	                             .role = HIER_ROLE_STANDALONE,
 	                             .dc = -1};
-	f->read_from = copy(f, read_from);
+	f->read_from = read_from != NULL ? hier_forest_keep(f, xstrdup(read_from)) : NULL;
 	f->read_at = read_at;
 	return f;
 }
@@ -112,57 +109,35 @@ hier_forest_free(struct hier_forest *f)
 void
 hier_forest_add_domain(struct hier_forest *f, const struct hier_domain *d)
 {
-	struct hier_domain *n;
-
 	f->domains = grow(f->domains, f->n_domains, sizeof(*f->domains));
-	n = &f->domains[f->n_domains++];
-	*n = *d;
-	n->name = copy(f, d->name);
-	n->dn = copy(f, d->dn);
-	n->netbios = copy(f, d->netbios);
+	f->domains[f->n_domains++] = *d;
 }
 
 void
 hier_forest_add_dc(struct hier_forest *f, const struct hier_dc *dc)
 {
-	struct hier_dc *n;
-
 	f->dcs = grow(f->dcs, f->n_dcs, sizeof(*f->dcs));
-	n = &f->dcs[f->n_dcs++];
-	*n = *dc;
-	n->host = copy(f, dc->host);
-	n->name = copy(f, dc->name);
+	f->dcs[f->n_dcs++] = *dc;
 }
 
 void
 hier_forest_add_site(struct hier_forest *f, const struct hier_site *s)
 {
-	struct hier_site *n;
-
 	f->sites = grow(f->sites, f->n_sites, sizeof(*f->sites));
-	n = &f->sites[f->n_sites++];
-	n->name = copy(f, s->name);
-	n->dn = copy(f, s->dn);
+	f->sites[f->n_sites++] = *s;
 }
 
 void
 hier_forest_add_subnet(struct hier_forest *f, const struct hier_subnet *s)
 {
-	struct hier_subnet *n;
-
 	f->subnets = grow(f->subnets, f->n_subnets, sizeof(*f->subnets));
-	n = &f->subnets[f->n_subnets++];
-	*n = *s;
-	n->text = copy(f, s->text);
+	f->subnets[f->n_subnets++] = *s;
 }
 
 void
 hier_forest_set_self(struct hier_forest *f, const struct hier_self *s)
 {
 	f->self = *s;
-	f->self.name = copy(f, s->name);
-	f->self.fqdn = copy(f, s->fqdn);
-	f->self.site_source = copy(f, s->site_source);
 }
 
 void

@@ -116,13 +116,17 @@ struct hier_forest;
  * Constructors, for a builder (ldap/forest.h) and for tests. A new forest
  * is empty: no domains, DCs, sites or subnets, no problems, no root, no
  * source DC, and a STANDALONE self in no domain or site. The adders copy
- * what they are given (strings too), in order: an entry's index is the
- * number of its kind added before it. Indices inside entries are the
- * caller's to keep consistent; accessors of an index out of range give NULL.
+ * the entry they are given, in order: an entry's index is the number of
+ * its kind added before it. The strings an entry points to must live as
+ * long as F: static ones, or ones handed to F with hier_forest_keep().
+ * Indices inside entries are the caller's to keep consistent; accessors of
+ * an index out of range give NULL.
  */
 struct hier_forest *hier_forest_new(const char *read_from, double read_at);
 /* Free F and everything the accessors returned; NULL is fine. */
 void hier_forest_free(struct hier_forest *f);
+/* Hand S (from malloc) to F, which frees it with itself; returns S. */
+const char *hier_forest_keep(struct hier_forest *f, char *s);
 void hier_forest_add_domain(struct hier_forest *f, const struct hier_domain *d);
 void hier_forest_add_dc(struct hier_forest *f, const struct hier_dc *dc);
 void hier_forest_add_site(struct hier_forest *f, const struct hier_site *s);
@@ -130,7 +134,7 @@ void hier_forest_add_subnet(struct hier_forest *f, const struct hier_subnet *s);
 void hier_forest_set_self(struct hier_forest *f, const struct hier_self *s);
 void hier_forest_set_root(struct hier_forest *f, int root);
 void hier_forest_set_source_dc(struct hier_forest *f, int dc);
-/* PROBLEM must be printable ASCII, untrusted parts escaped as log_esc() does. */
+/* A copy of PROBLEM: printable ASCII, untrusted parts escaped as log_esc() does. */
 void hier_forest_add_problem(struct hier_forest *f, const char *problem);
 
 /*

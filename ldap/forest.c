@@ -10,9 +10,9 @@
  *
  * DNs are compared in normal form (dir_dn_normalise): slapd lower-cases
  * them, AD does not, and either may space or escape them differently.
- * Every string the draft points to is a copy in its string pool, and the
- * published picture copies them again, so the raw read can be freed as
- * soon as the build returns.
+ * Every string the picture points to is a copy in its string pool
+ * (hier_forest_keep), so the raw read can be freed as soon as the build
+ * returns.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -68,7 +68,10 @@ struct dc {
 	int duplicate;       /* shares its host name with another: left out at the end */
 };
 
-/* The picture while it is being built, with what only the build needs. */
+/*
+ * The entries while they are being read, linked and sorted, with what only
+ * the build needs; they go into the picture when the last step is done.
+ */
 struct draft {
 	struct domain *domains;
 	size_t n_domains;
@@ -79,14 +82,6 @@ struct draft {
 	struct hier_subnet *subnets;
 	size_t n_subnets;
 	struct hier_self self;
-	int root;
-	int source_dc;
-	const char *read_from;
-	double read_at;
-	char **problems;
-	size_t n_problems;
-	char **strings; /* the pool: everything the const char * above point to */
-	size_t n_strings;
 };
 
 /* What a build reads and what it keeps between steps. */
@@ -94,28 +89,11 @@ struct build {
 	const struct dir_raw *raw;
 	const struct dir_identity *id;
 	struct draft *f;
-	const char **ntds; /* normal DNs of raw->ntds (NULL where rejected) */
+	struct hier_forest *out; /* the picture: problems, root, source DC, and every string */
+	const char **ntds;       /* normal DNs of raw->ntds (NULL where rejected) */
 };
 
 /* ---- small helpers ----------------------------------------------------- */
-
-/* V, an array of N elements of SIZE, with room for one more: it doubles at powers of two. */
-static void *
-grow(void *v, size_t n, size_t size)
-{
-	if ((n & (n - 1)) == 0)
-		v = xreallocarray(v, n == 0 ? 1 : 2 * n, size);
-	return v;
-}
-
-/* Hand S to F's string pool; returns it. */
-static const char *
-keep(struct draft *f, char *s)
-{
-	f->strings = grow(f->strings, f->n_strings, sizeof(*f->strings));
-	f->strings[f->n_strings++] = s;
-	return s;
-}
 
 static void problem(struct build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -123,7 +101,6 @@ static void problem(struct build *b, const char *fmt, ...) __attribute__((format
 static void
 problem(struct build *b, const char *fmt, ...)
 {
-	struct draft *f = b->f;
 	va_list ap;
 	int n;
 	char *s;
@@ -135,8 +112,8 @@ problem(struct build *b, const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)vsnprintf(s, n > 0 ? (size_t)n + 1 : 1, fmt, ap);
 	va_end(ap);
-	f->problems = grow(f->problems, f->n_problems, sizeof(*f->problems));
-	f->problems[f->n_problems++] = s;
+	hier_forest_add_problem(b->out, s);
+	free(s);
 }
 
 /*
@@ -268,7 +245,7 @@ keep_dn(struct build *b, const char *s)
 		free(dn);
 		return NULL;
 	}
-	return keep(b->f, dn);
+	return hier_forest_keep(b->out, dn);
 }
 
 /* Value V of DN-valued ATTR in E in normal form, kept; NULL after saying why. */
@@ -340,7 +317,7 @@ keep_dns_name(struct build *b, const char *s)
 	name = xstrndup(s, len);
 	for (size_t i = 0; i < len; i++)
 		name[i] = ascii_lower(name[i]);
-	return keep(b->f, name);
+	return hier_forest_keep(b->out, name);
 }
 
 /* The first value of ATTR in E as a DNS name (keep_dns_name), or NULL. */
@@ -421,7 +398,7 @@ read_domain(struct build *b, const struct dir_entry *e)
 	    (d.pub.name = dns_attr(b, e, "dnsRoot", 1)) == NULL)
 		return;
 	if ((netbios = text(b, e, "nETBIOSName", 0)) != NULL)
-		d.pub.netbios = keep(f, xstrdup(netbios));
+		d.pub.netbios = hier_forest_keep(b->out, xstrdup(netbios));
 	d.trust_parent = dn_attr(b, e, "trustParent", 0);
 	d.root_trust = dn_attr(b, e, "rootTrust", 0);
 	if (domain_by_dn(f, d.pub.dn) >= 0 || domain_by_name(f, d.pub.name) >= 0) {
@@ -506,9 +483,10 @@ mark_root(struct build *b)
 	struct draft *f = b->f;
 	struct domain *root;
 
-	if ((f->root = root_domain(b)) < 0)
+	hier_forest_set_root(b->out, root_domain(b));
+	if (hier_forest_root(b->out) < 0)
 		return;
-	root = &f->domains[f->root];
+	root = &f->domains[hier_forest_root(b->out)];
 	root->pub.forest_root = 1;
 	if (root->pub.parent >= 0) {
 		problem(b, "the forest root %s has a trustParent, %s: ignored", ESC(root->pub.name),
@@ -580,7 +558,7 @@ mark_tree_roots(struct build *b)
 	for (size_t i = 0; i < f->n_domains; i++) {
 		struct domain *d = &f->domains[i];
 
-		if ((int)i == f->root || (d->pub.parent < 0 && d->pub.root_trust >= 0))
+		if ((int)i == hier_forest_root(b->out) || (d->pub.parent < 0 && d->pub.root_trust >= 0))
 			d->pub.tree_root = 1;
 		else if (d->pub.parent >= 0)
 			d->pub.tree_root = !dns_below(d->pub.name, f->domains[d->pub.parent].pub.name);
@@ -623,7 +601,7 @@ read_site(struct build *b, const struct dir_entry *e)
 		problem(b, "site %s: its name is not text, ignored", ESC(where(e)));
 		return;
 	}
-	s.name = keep(f, name);
+	s.name = hier_forest_keep(b->out, name);
 	if (site_by_dn(f, s.dn) >= 0 || site_by_name(f, s.name) >= 0) {
 		problem(b, "%s: a second site named %s, ignored", ESC(where(e)), ESC(s.name));
 		return;
@@ -753,7 +731,7 @@ read_dc(struct build *b, const struct dir_entry *e)
 		problem(b, "DC %s: its server object's name is not text, ignored", ESC(dc.pub.host));
 		return;
 	}
-	dc.pub.name = keep(f, name);
+	dc.pub.name = hier_forest_keep(b->out, name);
 	dc.account = dn_attr(b, e, "serverReference", 0);
 	if ((dc.pub.site = site_of_server(f, dc.server)) < 0)
 		problem(b, "DC %s is in no site: its server object is %s", ESC(dc.pub.host),
@@ -783,7 +761,10 @@ find_source_dc(struct build *b)
 	struct draft *f = b->f;
 	const char *dn = dn_attr(b, &b->raw->rootdse, "dsServiceName", 0);
 
-	if (dn != NULL && (f->source_dc = dc_by_ntds(f, dn)) < 0)
+	if (dn == NULL)
+		return;
+	hier_forest_set_source_dc(b->out, dc_by_ntds(f, dn));
+	if (hier_forest_source_dc(b->out) < 0)
 		problem(b, "the rootDSE's dsServiceName %s names no DC", ESC(dn));
 }
 
@@ -973,7 +954,7 @@ read_subnet(struct build *b, const struct dir_entry *e)
 		free(name);
 		return;
 	}
-	s.text = keep(f, name);
+	s.text = hier_forest_keep(b->out, name);
 	if ((site = dn_attr(b, e, "siteObject", 0)) != NULL && (s.site = site_by_dn(f, site)) < 0)
 		problem(b, "subnet %s: siteObject %s names no site", ESC(s.text), ESC(site));
 	for (size_t i = 0; i < f->n_subnets; i++) {
@@ -1195,7 +1176,7 @@ find_own_dc(struct build *b, const struct dir_entry *e, const char *account)
 		problem(b, "our account says %s, our NTDS Settings %s", hier_role_name(s->role),
 			dc->rodc ? "rodc" : "dc");
 	else if (dc->pdc)
-		s->role = s->domain == f->root ? HIER_ROLE_ROOT_PDC : HIER_ROLE_PDC;
+		s->role = s->domain == hier_forest_root(b->out) ? HIER_ROLE_ROOT_PDC : HIER_ROLE_PDC;
 }
 
 /* The site of the first ping whose ClientSiteName names one, or -1. */
@@ -1254,7 +1235,7 @@ place_self(struct build *b)
 	}
 	if (!hier_role_is_dc(s->role) && (i = own_subnet(b)) >= 0) {
 		s->site = f->subnets[i].site;
-		s->site_source = keep(f, xasprintf("subnet %s", f->subnets[i].text));
+		s->site_source = hier_forest_keep(b->out, xasprintf("subnet %s", f->subnets[i].text));
 		return;
 	}
 	if ((i = site_from_pings(b)) >= 0) {
@@ -1272,14 +1253,14 @@ own_name(struct build *b, const struct dir_entry *account)
 	size_t len;
 
 	if (b->id != NULL && b->id->host != NULL)
-		return keep(b->f, xstrdup(b->id->host));
+		return hier_forest_keep(b->out, xstrdup(b->id->host));
 	if (sam == NULL)
 		return NULL;
 	len = strlen(sam);
 	name = xstrndup(sam, len > 0 && sam[len - 1] == '$' ? len - 1 : len);
 	for (char *p = name; *p != '\0'; p++)
 		*p = ascii_lower(*p);
-	return keep(b->f, name);
+	return hier_forest_keep(b->out, name);
 }
 
 /* Step 7: this machine, from its own account. */
@@ -1305,56 +1286,29 @@ find_self(struct build *b)
 
 /* ---- the build --------------------------------------------------------- */
 
-/* The picture F's entries, copied into a forest of their own. */
-static struct hier_forest *
-publish(const struct draft *f)
-{
-	struct hier_forest *ret = hier_forest_new(f->read_from, f->read_at);
-
-	for (size_t i = 0; i < f->n_domains; i++)
-		hier_forest_add_domain(ret, &f->domains[i].pub);
-	for (size_t i = 0; i < f->n_dcs; i++)
-		hier_forest_add_dc(ret, &f->dcs[i].pub);
-	for (size_t i = 0; i < f->n_sites; i++)
-		hier_forest_add_site(ret, &f->sites[i]);
-	for (size_t i = 0; i < f->n_subnets; i++)
-		hier_forest_add_subnet(ret, &f->subnets[i]);
-	hier_forest_set_self(ret, &f->self);
-	hier_forest_set_root(ret, f->root);
-	hier_forest_set_source_dc(ret, f->source_dc);
-	for (size_t i = 0; i < f->n_problems; i++)
-		hier_forest_add_problem(ret, f->problems[i]);
-	return ret;
-}
-
+/* The entries, in their final order, into the picture. */
 static void
-draft_clear(struct draft *f)
+publish(const struct draft *f, struct hier_forest *out)
 {
-	for (size_t i = 0; i < f->n_strings; i++)
-		free(f->strings[i]);
-	for (size_t i = 0; i < f->n_problems; i++)
-		free(f->problems[i]);
-	free(f->strings);
-	free(f->problems);
-	free(f->domains);
-	free(f->dcs);
-	free(f->sites);
-	free(f->subnets);
-	*f = (struct draft){0};
+	for (size_t i = 0; i < f->n_domains; i++)
+		hier_forest_add_domain(out, &f->domains[i].pub);
+	for (size_t i = 0; i < f->n_dcs; i++)
+		hier_forest_add_dc(out, &f->dcs[i].pub);
+	for (size_t i = 0; i < f->n_sites; i++)
+		hier_forest_add_site(out, &f->sites[i]);
+	for (size_t i = 0; i < f->n_subnets; i++)
+		hier_forest_add_subnet(out, &f->subnets[i]);
+	hier_forest_set_self(out, &f->self);
 }
 
 struct hier_forest *
 dir_forest_build(const struct dir_raw *raw, const struct dir_identity *id)
 {
-	struct draft f = {.root = -1, .source_dc = -1};
-	struct build b = {.raw = raw, .id = id, .f = &f};
-	struct hier_forest *ret;
+	struct draft f = {.self = {.domain = -1, .site = -1, .site_source = "unknown",
+				   .role = HIER_ROLE_STANDALONE, .dc = -1}};
+	struct build b = {.raw = raw, .id = id, .f = &f,
+			  .out = hier_forest_new(raw->read_from, raw->read_at)};
 
-	f.self = (struct hier_self){.domain = -1, .site = -1, .site_source = "unknown",
-				    .role = HIER_ROLE_STANDALONE, .dc = -1};
-	if (raw->read_from != NULL)
-		f.read_from = keep(&f, xstrdup(raw->read_from));
-	f.read_at = raw->read_at;
 	for (size_t i = 0; i < raw->n_errors; i++)
 		problem(&b, "%s", ESC(raw->errors[i]));
 	read_domains(&b);
@@ -1364,10 +1318,13 @@ dir_forest_build(const struct dir_raw *raw, const struct dir_identity *id)
 	read_subnets(&b);
 	attach_pings(&b);
 	find_self(&b);
+	publish(&f, b.out);
 	free(b.ntds);
-	ret = publish(&f);
-	draft_clear(&f);
-	return ret;
+	free(f.domains);
+	free(f.dcs);
+	free(f.sites);
+	free(f.subnets);
+	return b.out;
 }
 
 /* ---- PDC owners, for the cheap check ---------------------------------------------- */

@@ -1,7 +1,8 @@
 /*
- * test_hier_forest.c - the forest picture as pure data: constructors copy
- * what they are given, indices follow the order of adding, accessors out
- * of range give NULL, and the rules' view of a picture holds its entries.
+ * test_hier_forest.c - the forest picture as pure data: adders copy the
+ * entries, kept strings live (and die) with the forest, indices follow the
+ * order of adding, accessors out of range give NULL, and the rules' view of
+ * a picture holds its entries.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,13 +11,16 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "../../common/xmalloc.h"
 #include "../../hierarchy/hierarchy.h"
 
 static struct hier_forest *
 small_forest(void)
 {
-	char name[] = "forest.test", host[] = "rootdc1.forest.test";
-	struct hier_forest *f = hier_forest_new("ldap://rootdc1.forest.test", 42.5);
+	char uri[] = "ldap://rootdc1.forest.test";
+	struct hier_forest *f = hier_forest_new(uri, 42.5);
+	const char *name = hier_forest_keep(f, xstrdup("forest.test"));
+	const char *host = hier_forest_keep(f, xstrdup("rootdc1.forest.test"));
 
 	hier_forest_add_domain(f, &(struct hier_domain){.name = name,
 	                                                .dn = "dc=forest,dc=test",
@@ -41,9 +45,8 @@ small_forest(void)
 	hier_forest_set_root(f, 0);
 	hier_forest_set_source_dc(f, 0);
 	hier_forest_add_problem(f, "one thing was odd");
-	/* The forest holds copies: the caller's buffers may change. */
-	memset(name, 'x', sizeof(name) - 1);
-	memset(host, 'x', sizeof(host) - 1);
+	/* The server's name is a copy: the caller's may change. */
+	memset(uri, 'x', sizeof(uri) - 1);
 	return f;
 }
 
@@ -83,6 +86,7 @@ test_copies_and_indices(void **state)
 	assert_null(hier_forest_domain(f, 0)->netbios);
 	assert_string_equal(hier_forest_dc(f, 0)->host, "rootdc1.forest.test");
 	assert_int_equal(hier_forest_dc(f, 0)->domain, 0);
+	assert_true(hier_forest_dc(f, 0)->pdc);
 	assert_string_equal(hier_forest_site(f, 0)->name, "HQ");
 	assert_string_equal(hier_forest_subnet(f, 0)->text, "10.1.0.0/16");
 	assert_int_equal(hier_forest_subnet(f, 0)->prefix, 16);
