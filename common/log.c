@@ -13,7 +13,7 @@
 
 const char *const log_level_names[] = {
 	[LOG_LVL_ERROR] = "error", [LOG_LVL_WARNING] = "warning", [LOG_LVL_INFO] = "info",
-	[LOG_LVL_DEBUG] = "debug", [LOG_LVL_DEBUG + 1] = NULL,
+	[LOG_LVL_DEBUG] = "debug", NULL,
 };
 
 static struct {

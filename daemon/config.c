@@ -15,6 +15,7 @@
 #include "../common/log.h"
 #include "../common/xmalloc.h"
 #include "../hierarchy/hierarchy.h"
+#include "../ldap/discovery.h"
 #include "../ntp/clock.h"
 #include "../ntp/srvspec.h"
 #include "config.h"
@@ -59,7 +60,6 @@ check_servers(const char *value, char **cause)
 }
 
 static const char *const clock_choices[] = {[CLK_SYSTEM] = "system", [CLK_VIRTUAL] = "virtual", NULL};
-static const char *const bind_choices[] = {"gssapi", "simple", "anonymous", NULL};
 
 #define OFF(field) offsetof(struct cfg, field)
 
@@ -185,7 +185,7 @@ static const struct key keys[] = {
 	 .help = "Directory servers to read the forest from (ldap://, ldaps://; repeatable). "
 		 "Empty: the domain's DCs from DNS SRV records, this machine's site first."},
 	{.name = "ldap_bind", .type = T_ENUM, .offset = OFF(ldap_bind), .restart = 1,
-	 .def = "gssapi", .choices = bind_choices,
+	 .def = "gssapi", .choices = dir_bind_names,
 	 .help = "How to bind: gssapi (SASL GSSAPI from the keytab, integrity protected, as "
 		 "AD requires), simple (ldap_bind_dn and ldap_bind_password_file: for tests and "
 		 "odd directories only) or anonymous."},

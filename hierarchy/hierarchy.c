@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/array.h"
 #include "../common/xmalloc.h"
 #include "hierarchy.h"
 
@@ -33,17 +34,17 @@ static const struct step steps[] = {
 	{0, 0, NEED_RELIABLE, 1, 0, "reliable time server of our domain"},
 	{0, 0, NEED_PDC, 0, 1, "our domain's PDC emulator"},
 };
-#define N_STEPS ((int)(sizeof(steps) / sizeof(steps[0])))
+#define N_STEPS ((int)ARRAY_LEN(steps))
 
 const char *const hier_type_names[] = {
 	[HIER_AUTO] = "auto",     [HIER_NT5DS] = "nt5ds",     [HIER_NTP] = "ntp",
-	[HIER_NOSYNC] = "nosync", [HIER_ALLSYNC] = "allsync", [HIER_ALLSYNC + 1] = NULL,
+	[HIER_NOSYNC] = "nosync", [HIER_ALLSYNC] = "allsync", NULL,
 };
 const char *const hier_cross_site_names[] = {
 	[HIER_CROSS_NONE] = "none",
 	[HIER_CROSS_PDC_ONLY] = "pdc_only",
 	[HIER_CROSS_ALL] = "all",
-	[HIER_CROSS_ALL + 1] = NULL,
+	NULL, /* after the last */
 };
 
 const char *

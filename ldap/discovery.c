@@ -42,6 +42,13 @@
 /* A password file larger than this is not a password. */
 #define PASSWORD_MAX 4096
 
+const char *const dir_bind_names[] = {
+	[DIR_BIND_GSSAPI] = "gssapi",
+	[DIR_BIND_SIMPLE] = "simple",
+	[DIR_BIND_ANONYMOUS] = "anonymous",
+	NULL,
+};
+
 /* Everything the worker reads, and the request slot. */
 struct shared {
 	pthread_mutex_t mu;
