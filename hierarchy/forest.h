@@ -122,6 +122,7 @@ struct hier_forest;
  * Indices inside entries are the caller's to keep consistent; accessors of
  * an index out of range give NULL.
  */
+/* READ_FROM (the server read, or NULL) is copied. */
 struct hier_forest *hier_forest_new(const char *read_from, double read_at);
 /* Free F and everything the accessors returned; NULL is fine. */
 void hier_forest_free(struct hier_forest *f);
