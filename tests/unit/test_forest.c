@@ -1553,6 +1553,56 @@ test_determinism(void **state)
 	teardown(&x);
 }
 
+/* The cheap check's view: who holds each PDC role, compared across two reads. */
+static void
+test_pdc_owners(void **state)
+{
+	struct dir_raw before = {0}, after = {0};
+	struct dir_pdc_owners *b, *a;
+	const char *nc = NULL, *was = NULL, *is = NULL;
+
+	(void)state;
+	add(&before.nc_heads, "DC=Forest,DC=Test", "fSMORoleOwner",
+	    "CN=NTDS Settings,CN=ROOTDC1,CN=Servers,CN=HQ,CN=Sites,CN=Configuration,DC=forest,DC=test",
+	    NULL);
+	add(&before.nc_heads, "DC=child,DC=forest,DC=test", NULL);
+	add(&before.nc_heads, "not a DN", "fSMORoleOwner", "CN=x", NULL);
+	/* The same owners, spelt otherwise, and a domain the first read did not have. */
+	add(&after.nc_heads, "dc=forest, dc=test", "fSMORoleOwner",
+	    "cn=ntds settings,cn=rootdc1,cn=servers,cn=hq,cn=sites,cn=configuration,dc=forest,dc=test",
+	    NULL);
+	add(&after.nc_heads, "DC=child,DC=forest,DC=test", "fSMORoleOwner", "no DN", NULL);
+	add(&after.nc_heads, "DC=other,DC=test", "fSMORoleOwner", "CN=y", NULL);
+	b = dir_pdc_owners_read(&before);
+	a = dir_pdc_owners_read(&after);
+	assert_false(dir_pdc_owners_moved(b, a, &nc, &was, &is));
+	dir_pdc_owners_free(a);
+
+	/* The root PDC role moves to rootdc2. */
+	set(entry(&after.nc_heads, "DC=forest,DC=test"), "fSMORoleOwner",
+	    "CN=NTDS Settings,CN=ROOTDC2,CN=Servers,CN=HQ,CN=Sites,CN=Configuration,DC=forest,DC=test");
+	a = dir_pdc_owners_read(&after);
+	assert_true(dir_pdc_owners_moved(b, a, &nc, &was, &is));
+	assert_string_equal(nc, "dc=forest,dc=test");
+	assert_non_null(strstr(was, "cn=rootdc1"));
+	assert_non_null(strstr(is, "cn=rootdc2"));
+	/* A role that appears where there was none is a move too. */
+	dir_pdc_owners_free(a);
+	set(entry(&after.nc_heads, "DC=forest,DC=test"), "fSMORoleOwner",
+	    "CN=NTDS Settings,CN=ROOTDC1,CN=Servers,CN=HQ,CN=Sites,CN=Configuration,DC=forest,DC=test");
+	set(entry(&after.nc_heads, "DC=child,DC=forest,DC=test"), "fSMORoleOwner",
+	    "CN=NTDS Settings,CN=CHILDDC1,CN=Servers,CN=Branch,CN=Sites,CN=Configuration,DC=forest,DC=test");
+	a = dir_pdc_owners_read(&after);
+	assert_true(dir_pdc_owners_moved(b, a, &nc, &was, &is));
+	assert_string_equal(nc, "dc=child,dc=forest,dc=test");
+	assert_string_equal(was, "");
+	dir_pdc_owners_free(a);
+	dir_pdc_owners_free(b);
+	dir_pdc_owners_free(NULL);
+	dir_entry_list_clear(&before.nc_heads);
+	dir_entry_list_clear(&after.nc_heads);
+}
+
 static void
 test_role_names(void **state)
 {
@@ -1605,6 +1655,7 @@ main(void)
 		cmocka_unit_test(test_subnet_names),
 		cmocka_unit_test(test_determinism),
 		cmocka_unit_test(test_role_names),
+		cmocka_unit_test(test_pdc_owners),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
