@@ -31,16 +31,21 @@ COMMON_SRCS := common/log.c common/xmalloc.c common/loop.c
 NTP_SRCS := ntp/packet.c ntp/clock.c ntp/reference.c ntp/ratelimit.c ntp/io.c ntp/server.c \
 	ntp/filter.c ntp/select.c ntp/discipline.c ntp/srvspec.c ntp/peer.c ntp/client.c
 DAEMON_SRCS := daemon/config.c daemon/ctl_proto.c daemon/control.c daemon/daemon.c \
-	daemon/commands.c daemon/privs.c daemon/directory.c
-HIERARCHY_SRCS := hierarchy/hierarchy.c
+	daemon/commands.c daemon/privs.c daemon/directory.c daemon/directory_json.c daemon/policy.c
+HIERARCHY_SRCS := hierarchy/forest.c hierarchy/hierarchy.c
 # Everything but main(): what unit tests and fuzz targets link against.
 LIB_SRCS := $(COMMON_SRCS) $(NTP_SRCS) $(HIERARCHY_SRCS) $(DAEMON_SRCS)
 DOMTIMED_SRCS = $(LIB_SRCS) daemon/main.c
 DOMTIMECTL_SRCS := daemon/domtimectl.c daemon/stripchart.c daemon/monitor.c daemon/probe.c \
 	daemon/ctl_proto.c common/xmalloc.c common/log.c ntp/packet.c ntp/clock.c ntp/srvspec.c
 
-UNIT_TESTS := packet clock config ratelimit server ctl_proto filter select discipline srvspec \
-	hierarchy peer client
+# Unit tests by module: each links its own module and what the module may use
+# (LAYERS below), nothing more, so a dependency that runs the wrong way fails
+# to link.
+NTP_UNIT_TESTS := packet clock ratelimit server filter select discipline srvspec peer client
+HIERARCHY_UNIT_TESTS := hierarchy w32time hier_forest
+DAEMON_UNIT_TESTS := config ctl_proto
+UNIT_TESTS := $(NTP_UNIT_TESTS) $(HIERARCHY_UNIT_TESTS) $(DAEMON_UNIT_TESTS)
 FUZZ_TARGETS := packet config ctl_request select forest netlogon
 
 obj = $(patsubst %.c,$(2)/%.o,$(1))
@@ -54,9 +59,25 @@ LIB_SRCS += $(LDAP_SRCS)
 LDLIBS += $(LDAP_LIBS)
 UNIT_TESTS += $(LDAP_UNIT_TESTS)
 
-.PHONY: all check unit integration fuzz fuzz-run fuzz-smoke demo bench bench-serve \
+# ---- layering -------------------------------------------------------------------
+# MODULE:ALLOWED - the other modules whose headers a module's files may include.
+# daemon/ may use every module; the forest model (hierarchy/forest.h) is the
+# one part of hierarchy/ that ldap/ fills. The objects each module's unit tests
+# and tools link follow the same lines.
+LAYERS := common: ntp:common hierarchy:common ldap:common,hierarchy
+NTP_LINK_SRCS := $(COMMON_SRCS) $(NTP_SRCS)
+HIERARCHY_LINK_SRCS := $(COMMON_SRCS) $(HIERARCHY_SRCS)
+
+.PHONY: all check unit layering integration fuzz fuzz-run fuzz-smoke demo bench bench-serve \
 	bench-discovery bench-accuracy man man-check deps clean
-all: $(BUILD)/domtimed $(BUILD)/domtimectl
+all: layering $(BUILD)/domtimed $(BUILD)/domtimectl
+
+layering:
+	@bad=$$(for l in $(LAYERS); do m=$${l%%:*}; ok=$$(echo "$${l#*:}" | tr , '|'); \
+		grep -Hn '^#include "\.\./' $$m/*.[ch] | grep -vE "#include \"\.\./($$ok)/"; \
+		done); \
+	if [ -n "$$bad" ]; then echo "$$bad"; \
+		echo "layering: these includes run against LAYERS in the Makefile"; exit 1; fi
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -78,11 +99,21 @@ $(BUILD)/domtimectl: $(call obj,$(DOMTIMECTL_SRCS),$(BUILD)/obj)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 # ---- unit tests (cmocka, under ASan+UBSan) -----------------------------------------
-$(BUILD)/asan/test_%: $(BUILD)/asan/tests/unit/test_%.o $(call obj,$(LIB_SRCS),$(BUILD)/asan)
+$(addprefix $(BUILD)/asan/test_,$(NTP_UNIT_TESTS)): $(BUILD)/asan/test_%: \
+	$(BUILD)/asan/tests/unit/test_%.o $(call obj,$(NTP_LINK_SRCS),$(BUILD)/asan)
 	$(CC) $(CFLAGS) $(SANITIZE) -o $@ $^ $(LDLIBS) -lcmocka
 
-unit: $(addprefix $(BUILD)/asan/test_,$(UNIT_TESTS))
-	@set -e; for t in $^; do echo "== $$t"; ASAN_OPTIONS=detect_leaks=1 $$t; done
+$(addprefix $(BUILD)/asan/test_,$(HIERARCHY_UNIT_TESTS)): $(BUILD)/asan/test_%: \
+	$(BUILD)/asan/tests/unit/test_%.o $(call obj,$(HIERARCHY_LINK_SRCS),$(BUILD)/asan)
+	$(CC) $(CFLAGS) $(SANITIZE) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(addprefix $(BUILD)/asan/test_,$(DAEMON_UNIT_TESTS)): $(BUILD)/asan/test_%: \
+	$(BUILD)/asan/tests/unit/test_%.o $(call obj,$(LIB_SRCS),$(BUILD)/asan)
+	$(CC) $(CFLAGS) $(SANITIZE) -o $@ $^ $(LDLIBS) -lcmocka
+
+unit: layering $(addprefix $(BUILD)/asan/test_,$(UNIT_TESTS))
+	@set -e; for t in $(filter $(BUILD)/%,$^); do echo "== $$t"; \
+		ASAN_OPTIONS=detect_leaks=1 $$t; done
 
 # ---- fuzzing (clang libFuzzer) ---------------------------------------------------------
 $(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/tests/fuzz/fuzz_%.o $(call obj,$(LIB_SRCS),$(BUILD)/fuzz)

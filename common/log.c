@@ -12,11 +12,12 @@
 #include "log.h"
 #include "util.h"
 
-static const char *const level_names[] = {
+const char *const log_level_names[] = {
 	[LOG_LVL_ERROR] = "error",
 	[LOG_LVL_WARNING] = "warning",
 	[LOG_LVL_INFO] = "info",
 	[LOG_LVL_DEBUG] = "debug",
+	[LOG_LVL_DEBUG + 1] = NULL,
 };
 
 static struct {
@@ -57,14 +58,14 @@ log_enabled(enum log_level level)
 const char *
 log_level_name(enum log_level level)
 {
-	return ENUM_NAME(level_names, level);
+	return enum_name(log_level_names, LOG_LVL_DEBUG + 1, (unsigned)level);
 }
 
 int
 log_level_from_name(const char *name)
 {
-	for (size_t i = 0; i < ARRAY_LEN(level_names); i++)
-		if (strcasecmp(name, level_names[i]) == 0)
+	for (size_t i = 0; log_level_names[i] != NULL; i++)
+		if (strcasecmp(name, log_level_names[i]) == 0)
 			return (int)i;
 	return -1;
 }

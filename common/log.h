@@ -26,6 +26,8 @@ void log_open(const char *ident, int to_stderr, enum log_level level);
 void log_close(void);
 void log_set_level(enum log_level level);
 int log_enabled(enum log_level level);
+/* The names, by enum log_level ("error", ...); NULL after the last. */
+extern const char *const log_level_names[];
 /* Name of a level ("error", ...), and the reverse; -1 when unknown. */
 const char *log_level_name(enum log_level level);
 int log_level_from_name(const char *name);

@@ -14,6 +14,8 @@
 
 #include "../common/log.h"
 #include "../common/xmalloc.h"
+#include "../hierarchy/hierarchy.h"
+#include "../ldap/discovery.h"
 #include "../ntp/clock.h"
 #include "../ntp/srvspec.h"
 #include "config.h"
@@ -58,11 +60,6 @@ check_servers(const char *value, char **cause)
 }
 
 static const char *const clock_choices[] = {[CLK_SYSTEM] = "system", [CLK_VIRTUAL] = "virtual", NULL};
-/* Index 0 is "auto"; the others are enum hier_type + 1. */
-static const char *const type_choices[] = {"auto", "nt5ds", "ntp", "nosync", "allsync", NULL};
-static const char *const cross_site_choices[] = {"none", "pdc_only", "all", NULL};
-static const char *const bind_choices[] = {"gssapi", "simple", "anonymous", NULL};
-static const char *const log_choices[] = {"error", "warning", "info", "debug", NULL};
 
 #define OFF(field) offsetof(struct cfg, field)
 
@@ -151,7 +148,7 @@ static const struct key keys[] = {
 		 "free-running (served as unsynchronised, or as the local reliable source) and "
 		 "the sources are looked for again (W32Time ClockHoldoverPeriod)."},
 	{.name = "type", .type = T_ENUM, .offset = OFF(type), .def = "auto",
-	 .choices = type_choices,
+	 .choices = hier_type_names,
 	 .help = "Where time comes from, as W32Time's Type: nt5ds (the domain hierarchy only), "
 		 "ntp (the manual list only), nosync (no synchronisation: serve the clock as it "
 		 "is), allsync (the hierarchy, and the manual list when it gives nothing). auto: "
@@ -164,7 +161,7 @@ static const struct key keys[] = {
 		 "domain controllers, 0 on domain members (they do not serve), 0x1 on machines "
 		 "outside a domain; reliable = yes adds 0x4."},
 	{.name = "cross_site_sync", .type = T_ENUM, .offset = OFF(cross_site_sync),
-	 .def = "pdc_only", .choices = cross_site_choices,
+	 .def = "pdc_only", .choices = hier_cross_site_names,
 	 .help = "W32Time CrossSiteSyncFlags: which time sources outside this machine's site "
 		 "the hierarchy may pick: none, only the domain's PDC emulator (pdc_only), or "
 		 "any (all)."},
@@ -188,7 +185,7 @@ static const struct key keys[] = {
 	 .help = "Directory servers to read the forest from (ldap://, ldaps://; repeatable). "
 		 "Empty: the domain's DCs from DNS SRV records, this machine's site first."},
 	{.name = "ldap_bind", .type = T_ENUM, .offset = OFF(ldap_bind), .restart = 1,
-	 .def = "gssapi", .choices = bind_choices,
+	 .def = "gssapi", .choices = dir_bind_names,
 	 .help = "How to bind: gssapi (SASL GSSAPI from the keytab, integrity protected, as "
 		 "AD requires), simple (ldap_bind_dn and ldap_bind_password_file: for tests and "
 		 "odd directories only) or anonymous."},
@@ -235,7 +232,7 @@ static const struct key keys[] = {
 	 .help = "After a failed discovery, retry after this many seconds, doubling at each "
 		 "further failure up to 7 times (W32Time: 15 minutes)."},
 	{.name = "log_level", .type = T_ENUM, .offset = OFF(log_level), .def = "info",
-	 .choices = log_choices,
+	 .choices = log_level_names,
 	 .help = "Least severe messages logged: error, warning, info or debug."},
 	{.name = "user", .type = T_STRING, .offset = OFF(user), .restart = 1, .def = "",
 	 .help = "After opening sockets and reading secrets as root, switch to this user "

@@ -51,7 +51,7 @@ struct cfg {
 	double max_pos_phase_correction, max_neg_phase_correction;
 	double max_distance;
 	double holdover_period;
-	int type;           /* 0 auto, else enum hier_type + 1 */
+	int type;           /* enum hier_type (HIER_AUTO when not configured) */
 	int announce_flags; /* -1 auto, else W32Time AnnounceFlags */
 	int cross_site_sync; /* enum hier_cross_site */
 	int hierarchy_sources;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/util.h"
 #include "../common/xmalloc.h"
 #include "hierarchy.h"
 
@@ -33,26 +34,89 @@ static const struct step steps[] = {
 	{0, 0, NEED_RELIABLE, 1, 0, "reliable time server of our domain"},
 	{0, 0, NEED_PDC, 0, 1, "our domain's PDC emulator"},
 };
-#define N_STEPS ((int)(sizeof(steps) / sizeof(steps[0])))
+#define N_STEPS ((int)ARRAY_LEN(steps))
 
-static const char *const type_names[] = {"nt5ds", "ntp", "nosync", "allsync"};
-static const char *const cross_names[] = {"none", "pdc_only", "all"};
+const char *const hier_type_names[] = {
+	[HIER_AUTO] = "auto",     [HIER_NT5DS] = "nt5ds",     [HIER_NTP] = "ntp",
+	[HIER_NOSYNC] = "nosync", [HIER_ALLSYNC] = "allsync", NULL,
+};
+const char *const hier_cross_site_names[] = {
+	[HIER_CROSS_NONE] = "none",
+	[HIER_CROSS_PDC_ONLY] = "pdc_only",
+	[HIER_CROSS_ALL] = "all",
+	NULL, /* after the last */
+};
 
 const char *
 hier_type_name(enum hier_type t)
 {
-	return (unsigned)t < 4 ? type_names[t] : "?";
+	return (unsigned)t <= HIER_ALLSYNC ? hier_type_names[t] : "?";
 }
 
 const char *
 hier_cross_site_name(enum hier_cross_site c)
 {
-	return (unsigned)c < 3 ? cross_names[c] : "?";
+	return (unsigned)c <= HIER_CROSS_ALL ? hier_cross_site_names[c] : "?";
+}
+
+/* ---- W32Time's settings ---------------------------------------------------------- */
+
+unsigned
+hier_announce_flags(int configured, int reliable, enum hier_membership m, enum hier_role role)
+{
+	unsigned flags = (unsigned)configured;
+
+	if (configured < 0) {
+		if (m == HIER_NO_DOMAIN)
+			flags = HIER_ANNOUNCE_TIMESERV;
+		else if (m == HIER_DOMAIN_UNREAD || hier_role_is_dc(role))
+			flags = HIER_ANNOUNCE_AUTO_TIMESERV | HIER_ANNOUNCE_AUTO_RELIABLE;
+		else
+			flags = 0;
+	}
+	return flags | (reliable ? HIER_ANNOUNCE_RELIABLE : 0);
+}
+
+enum hier_serve
+hier_announce_serve(unsigned flags)
+{
+	if (flags & HIER_ANNOUNCE_TIMESERV)
+		return HIER_SERVE_ALWAYS;
+	if (flags & HIER_ANNOUNCE_AUTO_TIMESERV)
+		return HIER_SERVE_SYNCHRONISED;
+	return HIER_SERVE_NEVER;
+}
+
+int
+hier_announce_reliable(unsigned flags, enum hier_role role)
+{
+	return (flags & HIER_ANNOUNCE_RELIABLE) ||
+	       ((flags & HIER_ANNOUNCE_AUTO_RELIABLE) && role == HIER_ROLE_ROOT_PDC);
+}
+
+enum hier_type
+hier_type_effective(enum hier_type configured, int in_domain)
+{
+	if (configured != HIER_AUTO)
+		return configured;
+	return in_domain ? HIER_NT5DS : HIER_NTP;
+}
+
+int
+hier_type_reads_directory(enum hier_type t)
+{
+	return t != HIER_NTP && t != HIER_NOSYNC;
+}
+
+enum hier_use
+hier_use_unread(enum hier_type t)
+{
+	return t == HIER_NTP || t == HIER_ALLSYNC ? HIER_USE_MANUAL : HIER_USE_NONE;
 }
 
 /* ---- facts about the view ---------------------------------------------------- */
 
-static const struct dir_domain *
+static const struct hier_domain *
 domain_at(const struct hier_view *v, int i)
 {
 	return i >= 0 && (size_t)i < v->n_domains ? &v->domains[i] : NULL;
@@ -67,21 +131,14 @@ forest_root(const struct hier_view *v)
 	return -1;
 }
 
-static int
-is_dc_role(enum dir_role r)
-{
-	return r == DIR_ROLE_DC || r == DIR_ROLE_RODC || r == DIR_ROLE_PDC ||
-	       r == DIR_ROLE_ROOT_PDC;
-}
-
 int
 hier_time_parent(const struct hier_view *v)
 {
-	const struct dir_domain *own = domain_at(v, v->self.domain);
+	const struct hier_domain *own = domain_at(v, v->self.domain);
 
 	if (own == NULL)
 		return -1;
-	if (!is_dc_role(v->self.role))
+	if (!hier_role_is_dc(v->self.role))
 		return v->self.domain;
 	if (own->forest_root)
 		return -1;
@@ -92,15 +149,15 @@ hier_time_parent(const struct hier_view *v)
 }
 
 int
-hier_dc_timeserv(const struct dir_dc *dc)
+hier_dc_timeserv(const struct hier_dc *dc)
 {
 	return !dc->ping_answered || (dc->ping_flags & HIER_DS_TIMESERV) != 0;
 }
 
 int
-hier_dc_reliable(const struct hier_view *v, const struct dir_dc *dc)
+hier_dc_reliable(const struct hier_view *v, const struct hier_dc *dc)
 {
-	const struct dir_domain *d;
+	const struct hier_domain *d;
 
 	if (dc->ping_answered)
 		return (dc->ping_flags & HIER_DS_GOOD_TIMESERV) != 0;
@@ -110,7 +167,7 @@ hier_dc_reliable(const struct hier_view *v, const struct dir_dc *dc)
 }
 
 static int
-is_pdc(const struct dir_dc *dc)
+is_pdc(const struct hier_dc *dc)
 {
 	if (dc->ping_answered && (dc->ping_flags & HIER_DS_PDC))
 		return 1;
@@ -118,13 +175,13 @@ is_pdc(const struct dir_dc *dc)
 }
 
 static int
-in_our_site(const struct hier_view *v, const struct dir_dc *dc)
+in_our_site(const struct hier_view *v, const struct hier_dc *dc)
 {
 	return v->self.site >= 0 && dc->site == v->self.site;
 }
 
 static int
-score(const struct hier_view *v, const struct dir_dc *dc, int parent)
+score(const struct hier_view *v, const struct hier_dc *dc, int parent)
 {
 	return (in_our_site(v, dc) ? 8 : 0) + (hier_dc_reliable(v, dc) ? 4 : 0) +
 	       (parent >= 0 && dc->domain == parent ? 2 : 0) + (is_pdc(dc) ? 1 : 0);
@@ -136,13 +193,13 @@ static int
 step_applies(const struct hier_view *v, const struct hier_params *p, const struct step *s,
 	     int parent)
 {
-	enum dir_role r = v->self.role;
+	enum hier_role r = v->self.role;
 
 	if (s->parent_domain && parent < 0)
 		return 0;
-	if (s->not_on_rodc && r == DIR_ROLE_RODC)
+	if (s->not_on_rodc && r == HIER_ROLE_RODC)
 		return 0;
-	if (s->not_on_pdc && (r == DIR_ROLE_PDC || r == DIR_ROLE_ROOT_PDC))
+	if (s->not_on_pdc && (r == HIER_ROLE_PDC || r == HIER_ROLE_ROOT_PDC))
 		return 0;
 	if (!s->in_site && p->cross_site == HIER_CROSS_NONE)
 		return 0;
@@ -152,7 +209,7 @@ step_applies(const struct hier_view *v, const struct hier_params *p, const struc
 }
 
 static int
-matches(const struct hier_view *v, const struct step *s, int parent, const struct dir_dc *dc)
+matches(const struct hier_view *v, const struct step *s, int parent, const struct hier_dc *dc)
 {
 	int want_domain = s->parent_domain ? parent : v->self.domain;
 
@@ -244,7 +301,7 @@ explain_others(const struct hier_view *v, const struct hier_params *p, int paren
 	       struct hier_choice *c)
 {
 	for (size_t d = 0; d < v->n_dcs; d++) {
-		const struct dir_dc *dc = &v->dcs[d];
+		const struct hier_dc *dc = &v->dcs[d];
 		struct hier_candidate *k;
 
 		if (already(c, (int)d) ||
@@ -259,7 +316,7 @@ explain_others(const struct hier_view *v, const struct hier_params *p, int paren
 		else if (!in_our_site(v, dc) && p->cross_site != HIER_CROSS_ALL)
 			say(k->reason, "in another site and cross_site_sync = %s",
 			    hier_cross_site_name(p->cross_site));
-		else if (v->self.role == DIR_ROLE_RODC)
+		else if (v->self.role == HIER_ROLE_RODC)
 			say(k->reason, "an RODC looks only at the parent domain and its PDC");
 		else
 			say(k->reason, "not reliable, and no step looks for any DC of our domain");
@@ -311,16 +368,17 @@ hier_choose(const struct hier_view *v, const struct hier_params *p, int have_man
 	case HIER_NTP:
 		use_manual_or_none(ret, have_manual, "type = ntp");
 		return;
+	case HIER_AUTO: /* in a domain, as here: NT5DS */
 	case HIER_NT5DS:
 	case HIER_ALLSYNC:
 		break;
 	}
-	if (v->self.role == DIR_ROLE_STANDALONE) {
+	if (v->self.role == HIER_ROLE_STANDALONE) {
 		use_manual_or_none(ret, have_manual && p->type == HIER_ALLSYNC,
 				   "not a member of a domain");
 		return;
 	}
-	if (v->self.role == DIR_ROLE_ROOT_PDC) {
+	if (v->self.role == HIER_ROLE_ROOT_PDC) {
 		use_manual_or_none(ret, have_manual,
 				   "PDC emulator of the forest root: nothing above it in the domain");
 		return;
@@ -348,18 +406,18 @@ hier_choice_clear(struct hier_choice *c)
 }
 
 void
-hier_view_from_forest(const struct forest *f, struct hier_view *ret)
+hier_view_from_forest(const struct hier_forest *f, struct hier_view *ret)
 {
-	struct dir_domain *domains = xcalloc(dir_forest_n_domains(f), sizeof(*domains));
-	struct dir_dc *dcs = xcalloc(dir_forest_n_dcs(f), sizeof(*dcs));
+	struct hier_domain *domains = xcalloc(hier_forest_n_domains(f), sizeof(*domains));
+	struct hier_dc *dcs = xcalloc(hier_forest_n_dcs(f), sizeof(*dcs));
 
-	for (size_t i = 0; i < dir_forest_n_domains(f); i++)
-		domains[i] = *dir_forest_domain(f, i);
-	for (size_t i = 0; i < dir_forest_n_dcs(f); i++)
-		dcs[i] = *dir_forest_dc(f, i);
+	for (size_t i = 0; i < hier_forest_n_domains(f); i++)
+		domains[i] = *hier_forest_domain(f, i);
+	for (size_t i = 0; i < hier_forest_n_dcs(f); i++)
+		dcs[i] = *hier_forest_dc(f, i);
 	*ret = (struct hier_view){
-		.domains = domains, .n_domains = dir_forest_n_domains(f),
-		.dcs = dcs, .n_dcs = dir_forest_n_dcs(f), .self = *dir_forest_self(f),
+		.domains = domains, .n_domains = hier_forest_n_domains(f),
+		.dcs = dcs, .n_dcs = hier_forest_n_dcs(f), .self = *hier_forest_self(f),
 	};
 }
 

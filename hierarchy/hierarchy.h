@@ -39,20 +39,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../ldap/forest.h"
+#include "forest.h"
 
 /* DS_* flags from LDAP pings that the rules use. */
 #define HIER_DS_PDC 0x1u
 #define HIER_DS_TIMESERV 0x40u
 #define HIER_DS_GOOD_TIMESERV 0x200u
 
-/* W32Time's Type. */
+/*
+ * W32Time's Type, and AUTO: the configuration's "let the machine's place
+ * decide" (hier_type_effective). The rules below are always given an
+ * effective type; they take AUTO as NT5DS, which it is inside a domain.
+ */
 enum hier_type {
+	HIER_AUTO,
 	HIER_NT5DS,   /* the domain hierarchy only */
 	HIER_NTP,     /* the manual list only */
 	HIER_NOSYNC,  /* no synchronisation: serve the clock as it is */
 	HIER_ALLSYNC, /* the hierarchy, and the manual list when it gives nothing */
 };
+/* The names, by enum hier_type ("auto", "nt5ds", ...); NULL after the last. */
+extern const char *const hier_type_names[];
 
 /* W32Time's CrossSiteSyncFlags. */
 enum hier_cross_site {
@@ -60,14 +67,69 @@ enum hier_cross_site {
 	HIER_CROSS_PDC_ONLY,
 	HIER_CROSS_ALL,
 };
+/* The names, by enum hier_cross_site ("none", "pdc_only", "all"); NULL after the last. */
+extern const char *const hier_cross_site_names[];
 
-/* The part of the forest the rules look at (indices as in struct forest). */
+/*
+ * W32Time's AnnounceFlags: what a machine announces about its time service
+ * (in LDAP ping answers) and so whether it serves time at all.
+ */
+#define HIER_ANNOUNCE_TIMESERV 0x1u      /* always a time server */
+#define HIER_ANNOUNCE_AUTO_TIMESERV 0x2u /* a time server while synchronised */
+#define HIER_ANNOUNCE_RELIABLE 0x4u      /* always a reliable time server */
+#define HIER_ANNOUNCE_AUTO_RELIABLE 0x8u /* reliable when PDC emulator of the forest root */
+
+/* What to follow. */
+enum hier_use {
+	HIER_USE_DCS,    /* the chosen candidates */
+	HIER_USE_MANUAL, /* the manual list (ntp_server) */
+	HIER_USE_NONE,   /* nothing: free-running, or serving the local clock if reliable */
+};
+
+/* How far this machine's place is known, for the defaults that depend on it. */
+enum hier_membership {
+	HIER_NO_DOMAIN,     /* not in a domain: no directory to read */
+	HIER_DOMAIN_UNREAD, /* in a domain whose picture has not been read yet */
+	HIER_DOMAIN_READ,   /* the picture says which role it has */
+};
+
+/*
+ * The AnnounceFlags in effect: CONFIGURED when >= 0, else W32Time's
+ * default for the machine's place: AUTO_TIMESERV | AUTO_RELIABLE (0xA) on
+ * a DC, and on a domain machine whose role is not read yet (a DC must not
+ * fall silent while it reads); nothing on a member; TIMESERV off any
+ * domain, where a machine that runs us is there to serve. RELIABLE (the
+ * reliable = yes key) adds HIER_ANNOUNCE_RELIABLE. ROLE counts only when M
+ * is HIER_DOMAIN_READ.
+ */
+unsigned hier_announce_flags(int configured, int reliable, enum hier_membership m,
+			     enum hier_role role);
+
+/* When the NTP server answers clients. */
+enum hier_serve {
+	HIER_SERVE_NEVER,
+	HIER_SERVE_SYNCHRONISED, /* only while synchronised (or reliable) */
+	HIER_SERVE_ALWAYS,
+};
+/* What FLAGS announce: TIMESERV always, else AUTO_TIMESERV while synchronised, else never. */
+enum hier_serve hier_announce_serve(unsigned flags);
+/* Whether FLAGS make a machine of ROLE a reliable source (its own clock is the reference). */
+int hier_announce_reliable(unsigned flags, enum hier_role role);
+
+/* The type in effect: CONFIGURED, or for AUTO NT5DS in a domain and NTP off one. */
+enum hier_type hier_type_effective(enum hier_type configured, int in_domain);
+/* Whether type T (as configured) has any use for the directory. */
+int hier_type_reads_directory(enum hier_type t);
+/* What to follow before the forest has been read: the manual list when T allows it. */
+enum hier_use hier_use_unread(enum hier_type t);
+
+/* The part of the forest the rules look at (indices as in struct hier_forest). */
 struct hier_view {
-	const struct dir_domain *domains;
+	const struct hier_domain *domains;
 	size_t n_domains;
-	const struct dir_dc *dcs;
+	const struct hier_dc *dcs;
 	size_t n_dcs;
-	struct dir_self self;
+	struct hier_self self;
 };
 
 struct hier_params {
@@ -82,13 +144,6 @@ struct hier_candidate {
 	int score;       /* site 8 + reliable 4 + parent domain 2 + PDC 1 */
 	int chosen;      /* among the max_sources followed */
 	char reason[160];
-};
-
-/* What to follow. */
-enum hier_use {
-	HIER_USE_DCS,    /* the chosen candidates */
-	HIER_USE_MANUAL, /* the manual list (ntp_server) */
-	HIER_USE_NONE,   /* nothing: free-running, or serving the local clock if reliable */
 };
 
 struct hier_choice {
@@ -110,11 +165,11 @@ void hier_choice_clear(struct hier_choice *c);
 /* The parent domain for time of a machine in V (see above); -1 for none. */
 int hier_time_parent(const struct hier_view *v);
 /* Is DC reliable / a time server, by its ping flags or the default above? */
-int hier_dc_reliable(const struct hier_view *v, const struct dir_dc *dc);
-int hier_dc_timeserv(const struct dir_dc *dc);
+int hier_dc_reliable(const struct hier_view *v, const struct hier_dc *dc);
+int hier_dc_timeserv(const struct hier_dc *dc);
 
 /* The view of F (arrays allocated; free with hier_view_clear). */
-void hier_view_from_forest(const struct forest *f, struct hier_view *ret);
+void hier_view_from_forest(const struct hier_forest *f, struct hier_view *ret);
 void hier_view_clear(struct hier_view *v);
 
 const char *hier_type_name(enum hier_type t);

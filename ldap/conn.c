@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "../common/log.h"
+#include "../common/loop.h"
 #include "../common/xmalloc.h"
 #include "conn.h"
 #include "krb.h"
@@ -43,14 +44,6 @@ struct dir_conn {
 };
 
 /* ---- helpers ------------------------------------------------------------------ */
-
-static void
-tv_from(struct timeval *tv, double seconds)
-{
-	seconds = fmax(0.0, seconds);
-	tv->tv_sec = (time_t)seconds;
-	tv->tv_usec = (suseconds_t)((seconds - (double)tv->tv_sec) * 1e6);
-}
 
 /* "ldap error text (server's diagnostic)" for the last error on C. */
 static char *
@@ -84,7 +77,7 @@ wait_msg(struct dir_conn *c, int msgid, double deadline, LDAPMessage **ret)
 			return -ECANCELED;
 		if (left <= 0)
 			return -ETIMEDOUT;
-		tv_from(&tv, fmin(left, DIR_NET_SLICE));
+		tv = loop_tv(fmin(left, DIR_NET_SLICE));
 		r = ldap_result(c->ld, msgid, LDAP_MSG_ONE, &tv, ret);
 		if (r > 0)
 			return r;
@@ -187,7 +180,7 @@ setup_ldap(struct dir_conn *c, char **ret_cause)
 		c->fd = -1;
 		return -1;
 	}
-	tv_from(&tv, c->o.timeout);
+	tv = loop_tv(c->o.timeout);
 	if (ldap_set_option(c->ld, LDAP_OPT_PROTOCOL_VERSION, &v3) != LDAP_OPT_SUCCESS ||
 	    ldap_set_option(c->ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) != LDAP_OPT_SUCCESS ||
 	    ldap_set_option(c->ld, LDAP_OPT_RESTART, LDAP_OPT_ON) != LDAP_OPT_SUCCESS ||
@@ -493,7 +486,7 @@ dir_conn_open(const char *host, uint16_t port, struct dir_resolver *res,
 	c->uri = make_uri(host, port, o->tls);
 	if (connect_any(c, port, res, ret_cause) < 0 || setup_ldap(c, ret_cause) < 0 ||
 	    setup_tls(c, ret_cause) < 0) {
-		dir_conn_close(c);
+		dir_conn_free(c);
 		return NULL;
 	}
 	switch (o->bind) {
@@ -507,7 +500,7 @@ dir_conn_open(const char *host, uint16_t port, struct dir_resolver *res,
 		break;
 	}
 	if (r < 0) {
-		dir_conn_close(c);
+		dir_conn_free(c);
 		return NULL;
 	}
 	log_debug("directory: bound to %s from %s (%s, SASL security strength %u, %s%s)",
@@ -521,7 +514,7 @@ dir_conn_open(const char *host, uint16_t port, struct dir_resolver *res,
 }
 
 void
-dir_conn_close(struct dir_conn *c)
+dir_conn_free(struct dir_conn *c)
 {
 	if (c == NULL)
 		return;
@@ -612,7 +605,7 @@ search_send(struct dir_conn *c, struct dir_search *s)
 		}
 		ctrls[0] = page;
 	}
-	tv_from(&tv, c->o.timeout);
+	tv = loop_tv(c->o.timeout);
 	rc = ldap_search_ext(c->ld, s->base, s->scope, s->filter, (char **)s->attrs, 0,
 	                     s->paged ? ctrls : NULL, NULL, &tv, LDAP_NO_LIMIT, &s->msgid);
 	ldap_control_free(page);

@@ -43,7 +43,8 @@ struct dir_conn;
  */
 struct dir_conn *dir_conn_open(const char *host, uint16_t port, struct dir_resolver *res,
                                const struct dir_conn_opts *o, char **ret_cause);
-void dir_conn_close(struct dir_conn *c);
+/* Unbind, close and free C; NULL is fine. */
+void dir_conn_free(struct dir_conn *c);
 
 const char *dir_conn_uri(const struct dir_conn *c);           /* "ldaps://dc1.example.com:636" */
 const char *dir_conn_host(const struct dir_conn *c);          /* "dc1.example.com" */

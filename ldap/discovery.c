@@ -29,6 +29,8 @@
 #include <unistd.h>
 
 #include "../common/log.h"
+#include "../common/loop.h"
+#include "../common/ts.h"
 #include "../common/xmalloc.h"
 #include "discovery.h"
 #include "net.h"
@@ -39,6 +41,13 @@
 #define DEFAULT_TIMEOUT 5.0
 /* A password file larger than this is not a password. */
 #define PASSWORD_MAX 4096
+
+const char *const dir_bind_names[] = {
+	[DIR_BIND_GSSAPI] = "gssapi",
+	[DIR_BIND_SIMPLE] = "simple",
+	[DIR_BIND_ANONYMOUS] = "anonymous",
+	NULL,
+};
 
 /* Everything the worker reads, and the request slot. */
 struct shared {
@@ -371,9 +380,8 @@ dir_discovery_new(struct event_base *base, const struct dir_config *cfg,
 	}
 	d->fd = sv[0];
 	d->sh->fd = sv[1];
-	if (evutil_make_socket_nonblocking(d->fd) < 0 ||
-	    (d->ev = event_new(base, d->fd, EV_READ | EV_PERSIST, on_result, d)) == NULL ||
-	    event_add(d->ev, NULL) < 0) {
+	d->ev = loop_event_new(base, d->fd, EV_READ | EV_PERSIST, on_result, d);
+	if (evutil_make_socket_nonblocking(d->fd) < 0 || loop_watch(d->ev) < 0) {
 		*ret_cause = xstrdup("cannot watch the discovery result channel");
 		goto fail;
 	}
@@ -389,10 +397,10 @@ fail:
 static int
 wait_exit(struct shared *sh, double deadline)
 {
-	struct timespec ts = {.tv_sec = (time_t)deadline,
-	                      .tv_nsec = (long)((deadline - (double)(time_t)deadline) * 1e9)};
+	struct timespec ts = {0};
 	int exited;
 
+	ts_add(&ts, deadline);
 	pthread_mutex_lock(&sh->mu);
 	while (!sh->exited && pthread_cond_timedwait(&sh->cv, &sh->mu, &ts) != ETIMEDOUT)
 		;
@@ -406,8 +414,7 @@ dir_discovery_free(struct dir_discovery *d)
 {
 	if (d == NULL)
 		return;
-	if (d->ev != NULL)
-		event_free(d->ev);
+	loop_event_free(&d->ev);
 	if (d->started) {
 		pthread_mutex_lock(&d->sh->mu);
 		atomic_store(&d->sh->stop, 1);

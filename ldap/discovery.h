@@ -21,6 +21,8 @@ enum dir_bind {
 	DIR_BIND_SIMPLE,    /* bind DN + password file: tests and odd directories only */
 	DIR_BIND_ANONYMOUS,
 };
+/* The names, by enum dir_bind ("gssapi", "simple", "anonymous"); NULL after the last. */
+extern const char *const dir_bind_names[];
 
 /*
  * TLS under the LDAP connection. An ldaps:// URI always means LDAPS for its

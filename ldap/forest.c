@@ -10,8 +10,9 @@
  *
  * DNs are compared in normal form (dir_dn_normalise): slapd lower-cases
  * them, AD does not, and either may space or escape them differently.
- * Every string the picture points to is a copy in the forest's string
- * pool, so the raw read can be freed as soon as the build returns.
+ * Every string the picture points to is a copy in its string pool
+ * (hier_forest_keep), so the raw read can be freed as soon as the build
+ * returns.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,11 +24,14 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "../common/util.h"
+#include "../common/ascii.h"
 #include "../common/log.h"
 #include "../common/xmalloc.h"
+#include "../hierarchy/forest.h"
+#include "dn.h"
 #include "forest.h"
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
 #define ESC(str) (log_esc(str).s)
 
 /*
@@ -50,84 +54,46 @@
 #define UF_PARTIAL_SECRETS_ACCOUNT 0x4000000
 
 struct domain {
-	struct dir_domain pub;
+	struct hier_domain pub;
 	const char *crossref;     /* normalised DN of its crossRef */
 	const char *trust_parent; /* normalised trustParent, or NULL */
 	const char *root_trust;   /* normalised rootTrust, or NULL */
 };
 
 struct dc {
-	struct dir_dc pub;
+	struct hier_dc pub;
 	const char *server;  /* normalised DN of its server object */
 	const char *ntds;    /* normalised DN of its NTDS Settings */
 	const char *account; /* normalised serverReference (its computer object), or NULL */
 	int duplicate;       /* shares its host name with another: left out at the end */
 };
 
-struct forest {
+/*
+ * The entries while they are being read, linked and sorted, with what only
+ * the build needs; they go into the picture when the last step is done.
+ */
+struct draft {
 	struct domain *domains;
 	size_t n_domains;
 	struct dc *dcs;
 	size_t n_dcs;
-	struct dir_site *sites;
+	struct hier_site *sites;
 	size_t n_sites;
-	struct dir_subnet *subnets;
+	struct hier_subnet *subnets;
 	size_t n_subnets;
-	struct dir_self self;
-	int root;
-	int source_dc;
-	const char *read_from;
-	double read_at;
-	char **problems;
-	size_t n_problems;
-	char **strings; /* the pool: everything the const char * above point to */
-	size_t n_strings;
+	struct hier_self self;
 };
 
 /* What a build reads and what it keeps between steps. */
 struct build {
 	const struct dir_raw *raw;
 	const struct dir_identity *id;
-	struct forest *f;
-	const char **ntds; /* normal DNs of raw->ntds (NULL where rejected) */
+	struct draft *f;
+	struct hier_forest *out; /* the picture: problems, root, source DC, and every string */
+	const char **ntds;       /* normal DNs of raw->ntds (NULL where rejected) */
 };
-
-static const char *const role_names[] = {
-	[DIR_ROLE_STANDALONE] = "standalone",
-	[DIR_ROLE_MEMBER] = "member",
-	[DIR_ROLE_DC] = "dc",
-	[DIR_ROLE_RODC] = "rodc",
-	[DIR_ROLE_PDC] = "pdc",
-	[DIR_ROLE_ROOT_PDC] = "root_pdc",
-};
-
-const char *
-dir_role_name(enum dir_role role)
-{
-	if ((unsigned)role >= N(role_names))
-		return "unknown";
-	return role_names[role];
-}
 
 /* ---- small helpers ----------------------------------------------------- */
-
-/* V, an array of N elements of SIZE, with room for one more: it doubles at powers of two. */
-static void *
-grow(void *v, size_t n, size_t size)
-{
-	if ((n & (n - 1)) == 0)
-		v = xreallocarray(v, n == 0 ? 1 : 2 * n, size);
-	return v;
-}
-
-/* Hand S to F's string pool; returns it. */
-static const char *
-keep(struct forest *f, char *s)
-{
-	f->strings = grow(f->strings, f->n_strings, sizeof(*f->strings));
-	f->strings[f->n_strings++] = s;
-	return s;
-}
 
 static void problem(struct build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -135,7 +101,6 @@ static void problem(struct build *b, const char *fmt, ...) __attribute__((format
 static void
 problem(struct build *b, const char *fmt, ...)
 {
-	struct forest *f = b->f;
 	va_list ap;
 	int n;
 	char *s;
@@ -147,39 +112,8 @@ problem(struct build *b, const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)vsnprintf(s, n > 0 ? (size_t)n + 1 : 1, fmt, ap);
 	va_end(ap);
-	f->problems = grow(f->problems, f->n_problems, sizeof(*f->problems));
-	f->problems[f->n_problems++] = s;
-}
-
-static int
-is_alpha(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static int
-is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-/* ASCII only: the C library's tolower() depends on the locale. */
-static char
-lower(char c)
-{
-	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-}
-
-static int
-hex_value(char c)
-{
-	if (is_digit(c))
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	hier_forest_add_problem(b->out, s);
+	free(s);
 }
 
 /*
@@ -202,401 +136,57 @@ find(const void *base, size_t n, size_t size, size_t offset, const char *key,
 }
 
 static int
-domain_by_dn(const struct forest *f, const char *dn)
+domain_by_dn(const struct draft *f, const char *dn)
 {
 	return find(f->domains, f->n_domains, sizeof(*f->domains), offsetof(struct domain, pub.dn),
 		    dn, strcmp);
 }
 
 static int
-domain_by_crossref(const struct forest *f, const char *dn)
+domain_by_crossref(const struct draft *f, const char *dn)
 {
 	return find(f->domains, f->n_domains, sizeof(*f->domains),
 		    offsetof(struct domain, crossref), dn, strcmp);
 }
 
 static int
-domain_by_name(const struct forest *f, const char *name)
+domain_by_name(const struct draft *f, const char *name)
 {
 	return find(f->domains, f->n_domains, sizeof(*f->domains),
 		    offsetof(struct domain, pub.name), name, strcasecmp);
 }
 
 static int
-site_by_dn(const struct forest *f, const char *dn)
+site_by_dn(const struct draft *f, const char *dn)
 {
-	return find(f->sites, f->n_sites, sizeof(*f->sites), offsetof(struct dir_site, dn), dn,
+	return find(f->sites, f->n_sites, sizeof(*f->sites), offsetof(struct hier_site, dn), dn,
 		    strcmp);
 }
 
 static int
-site_by_name(const struct forest *f, const char *name)
+site_by_name(const struct draft *f, const char *name)
 {
-	return find(f->sites, f->n_sites, sizeof(*f->sites), offsetof(struct dir_site, name), name,
+	return find(f->sites, f->n_sites, sizeof(*f->sites), offsetof(struct hier_site, name), name,
 		    strcasecmp);
 }
 
 static int
-dc_by_host(const struct forest *f, const char *host)
+dc_by_host(const struct draft *f, const char *host)
 {
 	return find(f->dcs, f->n_dcs, sizeof(*f->dcs), offsetof(struct dc, pub.host), host,
 		    strcasecmp);
 }
 
 static int
-dc_by_ntds(const struct forest *f, const char *dn)
+dc_by_ntds(const struct draft *f, const char *dn)
 {
 	return find(f->dcs, f->n_dcs, sizeof(*f->dcs), offsetof(struct dc, ntds), dn, strcmp);
 }
 
 static int
-dc_by_account(const struct forest *f, const char *dn)
+dc_by_account(const struct draft *f, const char *dn)
 {
 	return find(f->dcs, f->n_dcs, sizeof(*f->dcs), offsetof(struct dc, account), dn, strcmp);
-}
-
-/* ---- text -------------------------------------------------------------- */
-
-/* Length of the UTF-8 sequence at S, of which N octets are there; 0 when it is not one. */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len;
-	unsigned long c;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		c = s[0] & 0x1f;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		len = 3;
-		c = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		c = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	/* Shortest form only, no surrogates, nothing past U+10FFFF. */
-	if ((len == 3 && c < 0x800) || (len == 4 && (c < 0x10000 || c > 0x10ffff)) ||
-	    (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	return len;
-}
-
-int
-dir_text_valid(const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	for (size_t i = 0, n; i < len; i += n) {
-		n = utf8_len(p + i, len - i);
-		if (n == 0 || p[i] < 0x20 || p[i] == 0x7f)
-			return 0;
-		/* The C1 controls, U+0080 to U+009F, are 0xc2 0x80-0x9f. */
-		if (n == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0)
-			return 0;
-	}
-	return 1;
-}
-
-/* ---- DNs --------------------------------------------------------------- */
-
-/* A growing string of octets; S is NUL-terminated once anything was added. */
-struct buf {
-	char *s;
-	size_t len, cap;
-};
-
-static void
-buf_add(struct buf *b, const char *p, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		b->cap = 2 * (b->len + n + 1);
-		b->s = xreallocarray(b->s, b->cap, 1);
-	}
-	memcpy(b->s + b->len, p, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void
-buf_char(struct buf *b, char c)
-{
-	buf_add(b, &c, 1);
-}
-
-/* One attribute type and value of an RDN, as parsed. */
-struct ava {
-	struct buf type;  /* lower case */
-	struct buf value; /* escapes resolved; for BER, the '#' and hex digits */
-	int ber;          /* '#' form: kept as text, never decoded */
-	char sep;         /* what ended it: ',' (also for ';'), '+' or '\0' */
-};
-
-static const char *
-skip_spaces(const char *p)
-{
-	while (*p == ' ')
-		p++;
-	return p;
-}
-
-/* The octets RFC 4514 section 2.4 escapes in values (and ';', which RFC 1779 separates with). */
-static int
-special(char c)
-{
-	return c != '\0' && strchr(",+\"\\<>;=", c) != NULL;
-}
-
-/*
- * An attribute type (RFC 4514 section 3): a keystring (a letter, then
- * letters, digits and hyphens) or a numeric OID. Appends it lower-cased
- * to OUT; returns what follows, or NULL.
- */
-static const char *
-parse_type(const char *p, struct buf *out)
-{
-	const char *start = p;
-
-	if (is_alpha(*p)) {
-		while (is_alpha(*p) || is_digit(*p) || *p == '-')
-			p++;
-	} else if (is_digit(*p)) {
-		while (is_digit(*p) || (*p == '.' && is_digit(p[1])))
-			p++;
-	} else {
-		return NULL;
-	}
-	for (; start < p; start++)
-		buf_char(out, lower(*start));
-	return p;
-}
-
-/*
- * A backslash escape, P just past the backslash: a hex pair, or one of
- * the characters RFC 4514 lets be escaped. Stores the octet in *RET;
- * returns what follows, or NULL.
- */
-static const char *
-parse_escape(const char *p, char *ret)
-{
-	int hi = hex_value(p[0]), lo = hi < 0 ? -1 : hex_value(p[1]);
-
-	if (lo >= 0) {
-		*ret = (char)(hi << 4 | lo);
-		return p + 2;
-	}
-	if (special(*p) || *p == ' ' || *p == '#') {
-		*ret = *p;
-		return p + 1;
-	}
-	return NULL;
-}
-
-/* A '#' BER value: kept as its lower-cased hex text. */
-static const char *
-parse_ber(const char *p, struct ava *a)
-{
-	buf_char(&a->value, '#');
-	for (p++; hex_value(p[0]) >= 0 && hex_value(p[1]) >= 0; p += 2) {
-		buf_char(&a->value, lower(p[0]));
-		buf_char(&a->value, lower(p[1]));
-	}
-	a->ber = 1;
-	return a->value.len > 1 && hex_value(*p) < 0 ? skip_spaces(p) : NULL;
-}
-
-/* An RFC 1779 quoted value: separators inside are plain octets. */
-static const char *
-parse_quoted(const char *p, struct ava *a)
-{
-	char c;
-
-	for (p++; *p != '"';) {
-		if (*p == '\0')
-			return NULL;
-		if (*p != '\\')
-			c = *p++;
-		else if ((p = parse_escape(p + 1, &c)) == NULL)
-			return NULL;
-		buf_char(&a->value, c);
-	}
-	return skip_spaces(p + 1);
-}
-
-/*
- * A plain value, up to the next unescaped separator. Unescaped spaces at
- * its end are not part of it; escaped ones are.
- */
-static const char *
-parse_plain(const char *p, struct ava *a)
-{
-	size_t significant = 0;
-	char c;
-
-	while (*p != '\0' && *p != ',' && *p != ';' && *p != '+') {
-		if (*p == '\\') {
-			if ((p = parse_escape(p + 1, &c)) == NULL)
-				return NULL;
-			buf_char(&a->value, c);
-			significant = a->value.len;
-			continue;
-		}
-		buf_char(&a->value, *p);
-		if (*p++ != ' ')
-			significant = a->value.len;
-	}
-	a->value.len = significant;
-	if (a->value.s != NULL)
-		a->value.s[significant] = '\0';
-	return p;
-}
-
-/*
- * One attribute type and value at P, with the spaces AD and RFC 1779
- * allow around '=' and the separators. Fills A and returns what follows
- * the separator that ended it, or NULL when there is no AVA here.
- */
-static const char *
-parse_ava(const char *p, struct ava *a)
-{
-	a->type.len = a->value.len = 0;
-	a->ber = 0;
-	if ((p = parse_type(skip_spaces(p), &a->type)) == NULL)
-		return NULL;
-	p = skip_spaces(p);
-	if (*p++ != '=')
-		return NULL;
-	p = skip_spaces(p);
-	if (*p == '#')
-		p = parse_ber(p, a);
-	else if (*p == '"')
-		p = parse_quoted(p, a);
-	else
-		p = parse_plain(p, a);
-	if (p == NULL || (*p != '\0' && *p != ',' && *p != ';' && *p != '+'))
-		return NULL;
-	a->sep = *p == ';' ? ',' : *p;
-	return *p == '\0' ? p : p + 1;
-}
-
-/* Append A in normal form (see dir_dn_normalise) to OUT. */
-static void
-render_ava(const struct ava *a, struct buf *out)
-{
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *v = (const unsigned char *)a->value.s;
-	size_t n = a->value.len;
-
-	buf_add(out, a->type.s, a->type.len);
-	buf_char(out, '=');
-	if (a->ber) {
-		buf_add(out, a->value.s, n);
-		return;
-	}
-	for (size_t i = 0, len; i < n; i += len) {
-		char c = lower((char)v[i]);
-		int edge = (i == 0 && (c == '#' || c == ' ')) || (i == n - 1 && c == ' ');
-
-		len = utf8_len(v + i, n - i);
-		if (len == 0 || v[i] < 0x20 || v[i] == 0x7f) {
-			char e[3] = {'\\', hex[v[i] >> 4], hex[v[i] & 0xf]};
-
-			buf_add(out, e, sizeof(e));
-			len = 1;
-		} else if (len > 1) {
-			buf_add(out, (const char *)v + i, len);
-		} else {
-			if (special(c) || edge)
-				buf_char(out, '\\');
-			buf_char(out, c);
-		}
-	}
-}
-
-/* Append the normal form of the non-empty DN at P to OUT; -1 when it is no DN. */
-static int
-render_dn(const char *p, struct buf *out)
-{
-	struct ava a = {0};
-	int ret = 0;
-
-	do {
-		if ((p = parse_ava(p, &a)) == NULL) {
-			ret = -1;
-			break;
-		}
-		render_ava(&a, out);
-		if (a.sep != '\0')
-			buf_char(out, a.sep);
-	} while (a.sep != '\0');
-	free(a.type.s);
-	free(a.value.s);
-	return ret;
-}
-
-char *
-dir_dn_normalise(const char *dn)
-{
-	struct buf out = {0};
-
-	if (dn == NULL)
-		return NULL;
-	buf_add(&out, "", 0);
-	if (*dn != '\0' && render_dn(dn, &out) < 0) {
-		free(out.s);
-		return NULL;
-	}
-	return out.s;
-}
-
-int
-dir_dn_equal(const char *a, const char *b)
-{
-	char *na = dir_dn_normalise(a), *nb = dir_dn_normalise(b);
-	int equal = na != NULL && nb != NULL && strcmp(na, nb) == 0;
-
-	free(na);
-	free(nb);
-	return equal;
-}
-
-/* The parent of DN, in normal form: a suffix of it, or NULL for a DN of one RDN. */
-static const char *
-dn_parent(const char *dn)
-{
-	for (const char *p = dn; *p != '\0'; p++) {
-		/* An escape is a backslash and a special octet or a hex pair: never a ','. */
-		if (*p == '\\' && p[1] != '\0')
-			p++;
-		else if (*p == ',')
-			return p + 1;
-	}
-	return NULL;
-}
-
-/* The value of the first AVA of DN, in its own case, when it is non-empty text; else NULL. */
-static char *
-rdn_value(const char *dn)
-{
-	struct ava a = {0};
-	char *v = NULL;
-
-	if (parse_ava(dn, &a) != NULL && !a.ber && a.value.len > 0 &&
-	    dir_text_valid(a.value.s, a.value.len))
-		v = xstrndup(a.value.s, a.value.len);
-	free(a.type.s);
-	free(a.value.s);
-	return v;
 }
 
 /* ---- reading values ---------------------------------------------------- */
@@ -612,7 +202,7 @@ where(const struct dir_entry *e)
 
 /* The first value of ATTR in E; NULL when there is none, a problem when REQUIRED. */
 static const struct dir_value *
-first_value(struct build *b, const struct dir_entry *e, const char *attr, int required)
+attr_value(struct build *b, const struct dir_entry *e, const char *attr, int required)
 {
 	const struct dir_value *v = dir_entry_value(e, attr);
 
@@ -640,7 +230,7 @@ checked(struct build *b, const struct dir_entry *e, const char *attr, const stru
 static const char *
 text(struct build *b, const struct dir_entry *e, const char *attr, int required)
 {
-	const struct dir_value *v = first_value(b, e, attr, required);
+	const struct dir_value *v = attr_value(b, e, attr, required);
 
 	return v != NULL ? checked(b, e, attr, v) : NULL;
 }
@@ -655,7 +245,7 @@ keep_dn(struct build *b, const char *s)
 		free(dn);
 		return NULL;
 	}
-	return keep(b->f, dn);
+	return hier_forest_keep(b->out, dn);
 }
 
 /* Value V of DN-valued ATTR in E in normal form, kept; NULL after saying why. */
@@ -675,7 +265,7 @@ value_dn(struct build *b, const struct dir_entry *e, const char *attr, const str
 static const char *
 dn_attr(struct build *b, const struct dir_entry *e, const char *attr, int required)
 {
-	const struct dir_value *v = first_value(b, e, attr, required);
+	const struct dir_value *v = attr_value(b, e, attr, required);
 
 	return v != NULL ? value_dn(b, e, attr, v) : NULL;
 }
@@ -718,7 +308,7 @@ keep_dns_name(struct build *b, const char *s)
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] == '.' && label > 0)
 			label = 0;
-		else if (!(is_alpha(s[i]) || is_digit(s[i]) || s[i] == '-' || s[i] == '_') ||
+		else if (!(ascii_is_alpha(s[i]) || ascii_is_digit(s[i]) || s[i] == '-' || s[i] == '_') ||
 			 ++label > MAX_DNS_LABEL)
 			return NULL;
 	}
@@ -726,8 +316,8 @@ keep_dns_name(struct build *b, const char *s)
 		return NULL;
 	name = xstrndup(s, len);
 	for (size_t i = 0; i < len; i++)
-		name[i] = lower(name[i]);
-	return keep(b->f, name);
+		name[i] = ascii_lower(name[i]);
+	return hier_forest_keep(b->out, name);
 }
 
 /* The first value of ATTR in E as a DNS name (keep_dns_name), or NULL. */
@@ -759,7 +349,7 @@ number(struct build *b, const struct dir_entry *e, const char *attr, int require
 		return dir_entry_value(e, attr) == NULL ? 0 : -1;
 	errno = 0;
 	v = strtoll(s, &end, 10);
-	if ((*s != '-' && !is_digit(*s)) || *end != '\0' || errno != 0 || v < INT32_MIN ||
+	if ((*s != '-' && !ascii_is_digit(*s)) || *end != '\0' || errno != 0 || v < INT32_MIN ||
 	    v > (long long)UINT32_MAX) {
 		problem(b, "%s: %s is not a 32-bit number: %s", ESC(where(e)), attr, ESC(s));
 		return -1;
@@ -782,19 +372,6 @@ boolean(struct build *b, const struct dir_entry *e, const char *attr)
 	return 0;
 }
 
-/* Whether ATTR in E has the value S, case-insensitively (as objectClass lists classes). */
-static int
-has_value(const struct dir_entry *e, const char *attr, const char *s)
-{
-	const struct dir_attr *a = dir_entry_attr(e, attr);
-	size_t len = strlen(s);
-
-	for (size_t i = 0; a != NULL && i < a->n_vals; i++)
-		if (a->vals[i].len == len && strncasecmp(a->vals[i].data, s, len) == 0)
-			return 1;
-	return 0;
-}
-
 /* ---- step 1: domains --------------------------------------------------- */
 
 /*
@@ -807,7 +384,7 @@ static void
 read_domain(struct build *b, const struct dir_entry *e)
 {
 	const uint32_t both = FLAG_CR_NTDS_NC | FLAG_CR_NTDS_DOMAIN;
-	struct forest *f = b->f;
+	struct draft *f = b->f;
 	struct domain d = {.pub = {.parent = -1, .root_trust = -1, .pdc = -1}};
 	const char *enabled, *netbios;
 	uint32_t flags;
@@ -821,7 +398,7 @@ read_domain(struct build *b, const struct dir_entry *e)
 	    (d.pub.name = dns_attr(b, e, "dnsRoot", 1)) == NULL)
 		return;
 	if ((netbios = text(b, e, "nETBIOSName", 0)) != NULL)
-		d.pub.netbios = keep(f, xstrdup(netbios));
+		d.pub.netbios = hier_forest_keep(b->out, xstrdup(netbios));
 	d.trust_parent = dn_attr(b, e, "trustParent", 0);
 	d.root_trust = dn_attr(b, e, "rootTrust", 0);
 	if (domain_by_dn(f, d.pub.dn) >= 0 || domain_by_name(f, d.pub.name) >= 0) {
@@ -872,7 +449,7 @@ link_domains(struct build *b)
 static int
 root_domain(struct build *b)
 {
-	const struct forest *f = b->f;
+	const struct draft *f = b->f;
 	const struct dir_entry *rootdse = &b->raw->rootdse;
 	const char *dn;
 	int root = -1, n = 0;
@@ -903,12 +480,13 @@ root_domain(struct build *b)
 static void
 mark_root(struct build *b)
 {
-	struct forest *f = b->f;
+	struct draft *f = b->f;
 	struct domain *root;
 
-	if ((f->root = root_domain(b)) < 0)
+	hier_forest_set_root(b->out, root_domain(b));
+	if (hier_forest_root(b->out) < 0)
 		return;
-	root = &f->domains[f->root];
+	root = &f->domains[hier_forest_root(b->out)];
 	root->pub.forest_root = 1;
 	if (root->pub.parent >= 0) {
 		problem(b, "the forest root %s has a trustParent, %s: ignored", ESC(root->pub.name),
@@ -926,7 +504,7 @@ mark_root(struct build *b)
 static void
 break_cycles(struct build *b)
 {
-	struct forest *f = b->f;
+	struct draft *f = b->f;
 	enum { NEW, ON_WALK, SETTLED } *state = xcalloc(f->n_domains, sizeof(*state));
 	unsigned char *in_cycle = xcalloc(f->n_domains, 1);
 
@@ -969,18 +547,18 @@ dns_below(const char *name, const char *parent)
 }
 
 /*
- * Which domains head a tree (see struct dir_domain), once the parents are
+ * Which domains head a tree (see struct hier_domain), once the parents are
  * final; a domain with neither link has an unknown place, and is no root.
  */
 static void
 mark_tree_roots(struct build *b)
 {
-	struct forest *f = b->f;
+	struct draft *f = b->f;
 
 	for (size_t i = 0; i < f->n_domains; i++) {
 		struct domain *d = &f->domains[i];
 
-		if ((int)i == f->root || (d->pub.parent < 0 && d->pub.root_trust >= 0))
+		if ((int)i == hier_forest_root(b->out) || (d->pub.parent < 0 && d->pub.root_trust >= 0))
 			d->pub.tree_root = 1;
 		else if (d->pub.parent >= 0)
 			d->pub.tree_root = !dns_below(d->pub.name, f->domains[d->pub.parent].pub.name);
@@ -996,7 +574,7 @@ static void
 read_domains(struct build *b)
 {
 	const struct dir_entry_list *l = &b->raw->crossrefs;
-	struct forest *f = b->f;
+	struct draft *f = b->f;
 
 	f->domains = xcalloc(l->n, sizeof(*f->domains));
 	for (size_t i = 0; i < l->n; i++)
@@ -1013,17 +591,17 @@ read_domains(struct build *b)
 static void
 read_site(struct build *b, const struct dir_entry *e)
 {
-	struct forest *f = b->f;
-	struct dir_site s;
+	struct draft *f = b->f;
+	struct hier_site s;
 	char *name;
 
 	if ((s.dn = entry_dn(b, e)) == NULL)
 		return;
-	if ((name = rdn_value(e->dn)) == NULL) {
+	if ((name = dir_rdn_value(e->dn)) == NULL) {
 		problem(b, "site %s: its name is not text, ignored", ESC(where(e)));
 		return;
 	}
-	s.name = keep(f, name);
+	s.name = hier_forest_keep(b->out, name);
 	if (site_by_dn(f, s.dn) >= 0 || site_by_name(f, s.name) >= 0) {
 		problem(b, "%s: a second site named %s, ignored", ESC(where(e)), ESC(s.name));
 		return;
@@ -1034,7 +612,7 @@ read_site(struct build *b, const struct dir_entry *e)
 static int
 by_site_name(const void *a, const void *b)
 {
-	return strcasecmp(((const struct dir_site *)a)->name, ((const struct dir_site *)b)->name);
+	return strcasecmp(((const struct hier_site *)a)->name, ((const struct hier_site *)b)->name);
 }
 
 /* Step 2: the sites. */
@@ -1042,7 +620,7 @@ static void
 read_sites(struct build *b)
 {
 	const struct dir_entry_list *l = &b->raw->sites;
-	struct forest *f = b->f;
+	struct draft *f = b->f;
 
 	f->sites = xcalloc(l->n, sizeof(*f->sites));
 	for (size_t i = 0; i < l->n; i++)
@@ -1057,7 +635,7 @@ static const struct dir_entry *
 ntds_of(const struct build *b, const char *server, const char **ret_dn)
 {
 	for (size_t i = 0; i < b->raw->ntds.n; i++) {
-		const char *parent = b->ntds[i] != NULL ? dn_parent(b->ntds[i]) : NULL;
+		const char *parent = b->ntds[i] != NULL ? dir_dn_parent(b->ntds[i]) : NULL;
 
 		if (parent != NULL && strcmp(parent, server) == 0) {
 			*ret_dn = b->ntds[i];
@@ -1069,10 +647,10 @@ ntds_of(const struct build *b, const char *server, const char **ret_dn)
 
 /* The site whose Servers container holds server object SERVER: CN=x,CN=Servers,CN=<site>,... */
 static int
-site_of_server(const struct forest *f, const char *server)
+site_of_server(const struct draft *f, const char *server)
 {
 	static const char servers[] = "cn=servers,";
-	const char *parent = dn_parent(server);
+	const char *parent = dir_dn_parent(server);
 
 	if (parent == NULL || strncmp(parent, servers, sizeof(servers) - 1) != 0)
 		return -1;
@@ -1087,7 +665,7 @@ static int
 domain_among(struct build *b, const struct dir_entry *ntds, const char *attr,
 	     const struct dir_attr *a, const char *host)
 {
-	const struct forest *f = b->f;
+	const struct draft *f = b->f;
 	int found = -1;
 
 	for (size_t i = 0; i < a->n_vals; i++) {
@@ -1120,7 +698,7 @@ domain_of_ntds(struct build *b, const struct dir_entry *ntds, const char *host)
 	static const char *const attrs[] = {"msDS-HasDomainNCs", "msDS-hasMasterNCs",
 					    "hasMasterNCs", "msDS-hasFullReplicaNCs"};
 
-	for (size_t i = 0; i < N(attrs); i++) {
+	for (size_t i = 0; i < ARRAY_LEN(attrs); i++) {
 		const struct dir_attr *a = dir_entry_attr(ntds, attrs[i]);
 
 		if (a != NULL && a->n_vals > 0)
@@ -1139,7 +717,7 @@ domain_of_ntds(struct build *b, const struct dir_entry *ntds, const char *host)
 static void
 read_dc(struct build *b, const struct dir_entry *e)
 {
-	struct forest *f = b->f;
+	struct draft *f = b->f;
 	struct dc dc = {.pub = {.domain = -1, .site = -1}};
 	const struct dir_entry *ntds;
 	uint32_t options;
@@ -1149,17 +727,17 @@ read_dc(struct build *b, const struct dir_entry *e)
 	if ((dc.server = entry_dn(b, e)) == NULL || (ntds = ntds_of(b, dc.server, &dc.ntds)) == NULL ||
 	    (dc.pub.host = dns_attr(b, e, "dNSHostName", 1)) == NULL)
 		return;
-	if ((name = rdn_value(e->dn)) == NULL) {
+	if ((name = dir_rdn_value(e->dn)) == NULL) {
 		problem(b, "DC %s: its server object's name is not text, ignored", ESC(dc.pub.host));
 		return;
 	}
-	dc.pub.name = keep(f, name);
+	dc.pub.name = hier_forest_keep(b->out, name);
 	dc.account = dn_attr(b, e, "serverReference", 0);
 	if ((dc.pub.site = site_of_server(f, dc.server)) < 0)
 		problem(b, "DC %s is in no site: its server object is %s", ESC(dc.pub.host),
 			ESC(where(e)));
 	dc.pub.domain = domain_of_ntds(b, ntds, dc.pub.host);
-	dc.pub.rodc = boolean(b, ntds, "msDS-isRODC") || has_value(ntds, "objectClass", "nTDSDSARO");
+	dc.pub.rodc = boolean(b, ntds, "msDS-isRODC") || dir_entry_has_value(ntds, "objectClass", "nTDSDSARO");
 	dc.pub.gc = number(b, ntds, "options", 0, &options) > 0 && (options & NTDSDSA_OPT_IS_GC);
 	if ((other = dc_by_host(f, dc.pub.host)) >= 0) {
 		problem(b, "DCs %s and %s have the same host name %s: both left out",
@@ -1180,10 +758,13 @@ by_dc_host(const void *a, const void *b)
 static void
 find_source_dc(struct build *b)
 {
-	struct forest *f = b->f;
+	struct draft *f = b->f;
 	const char *dn = dn_attr(b, &b->raw->rootdse, "dsServiceName", 0);
 
-	if (dn != NULL && (f->source_dc = dc_by_ntds(f, dn)) < 0)
+	if (dn == NULL)
+		return;
+	hier_forest_set_source_dc(b->out, dc_by_ntds(f, dn));
+	if (hier_forest_source_dc(b->out) < 0)
 		problem(b, "the rootDSE's dsServiceName %s names no DC", ESC(dn));
 }
 
@@ -1192,7 +773,7 @@ static void
 read_dcs(struct build *b)
 {
 	const struct dir_entry_list *l = &b->raw->servers;
-	struct forest *f = b->f;
+	struct draft *f = b->f;
 	size_t kept = 0;
 
 	b->ntds = entry_dns(b, &b->raw->ntds);
@@ -1227,10 +808,10 @@ ntds_exists(const struct build *b, const char *dn)
 static void
 set_pdc(struct build *b, size_t i, const struct dir_entry *head)
 {
-	struct forest *f = b->f;
+	struct draft *f = b->f;
 	struct domain *d = &f->domains[i];
 	const char *owner = dn_attr(b, head, "fSMORoleOwner", 1);
-	const struct dir_dc *dc;
+	const struct hier_dc *dc;
 	int n;
 
 	if (owner == NULL)
@@ -1266,7 +847,7 @@ find_pdcs(struct build *b)
 {
 	const struct dir_entry_list *l = &b->raw->nc_heads;
 	const char **heads = entry_dns(b, l);
-	struct forest *f = b->f;
+	struct draft *f = b->f;
 
 	for (size_t i = 0; i < f->n_domains; i++) {
 		size_t j = 0;
@@ -1322,7 +903,7 @@ parse_address(const char *s, int *ret_family, uint8_t *ret_addr)
 
 /* "10.1.0.0/16" or "fd00::/64" into S; 0 unless it is a prefix with its host bits zero. */
 static int
-parse_prefix(const char *text, struct dir_subnet *s)
+parse_prefix(const char *text, struct hier_subnet *s)
 {
 	const char *slash = strrchr(text, '/');
 	char addr[INET6_ADDRSTRLEN];
@@ -1350,7 +931,7 @@ parse_prefix(const char *text, struct dir_subnet *s)
 }
 
 static int
-same_subnet(const struct dir_subnet *a, const struct dir_subnet *b)
+same_subnet(const struct hier_subnet *a, const struct hier_subnet *b)
 {
 	return a->family == b->family && a->prefix == b->prefix &&
 	       memcmp(a->addr, b->addr, sizeof(a->addr)) == 0;
@@ -1360,20 +941,20 @@ same_subnet(const struct dir_subnet *a, const struct dir_subnet *b)
 static void
 read_subnet(struct build *b, const struct dir_entry *e)
 {
-	struct forest *f = b->f;
-	struct dir_subnet s = {.site = -1};
+	struct draft *f = b->f;
+	struct hier_subnet s = {.site = -1};
 	const char *site;
 	char *name;
 
 	if (entry_dn(b, e) == NULL)
 		return;
-	if ((name = rdn_value(e->dn)) == NULL || !parse_prefix(name, &s)) {
+	if ((name = dir_rdn_value(e->dn)) == NULL || !parse_prefix(name, &s)) {
 		problem(b, "subnet %s: its name is no address prefix with the host bits zero, ignored",
 			ESC(where(e)));
 		free(name);
 		return;
 	}
-	s.text = keep(f, name);
+	s.text = hier_forest_keep(b->out, name);
 	if ((site = dn_attr(b, e, "siteObject", 0)) != NULL && (s.site = site_by_dn(f, site)) < 0)
 		problem(b, "subnet %s: siteObject %s names no site", ESC(s.text), ESC(site));
 	for (size_t i = 0; i < f->n_subnets; i++) {
@@ -1388,7 +969,7 @@ read_subnet(struct build *b, const struct dir_entry *e)
 static int
 by_subnet(const void *a, const void *b)
 {
-	const struct dir_subnet *x = a, *y = b;
+	const struct hier_subnet *x = a, *y = b;
 	int c = memcmp(x->addr, y->addr, sizeof(x->addr));
 
 	if (x->family != y->family)
@@ -1403,7 +984,7 @@ static void
 read_subnets(struct build *b)
 {
 	const struct dir_entry_list *l = &b->raw->subnets;
-	struct forest *f = b->f;
+	struct draft *f = b->f;
 
 	f->subnets = xcalloc(l->n, sizeof(*f->subnets));
 	for (size_t i = 0; i < l->n; i++)
@@ -1413,12 +994,12 @@ read_subnets(struct build *b)
 
 /* The subnet with a site holding ADDR, with the longest prefix; -1 when none does. */
 static int
-subnet_of(const struct forest *f, int family, const uint8_t *addr)
+subnet_of(const struct draft *f, int family, const uint8_t *addr)
 {
 	int best = -1;
 
 	for (size_t i = 0; i < f->n_subnets; i++) {
-		const struct dir_subnet *s = &f->subnets[i];
+		const struct hier_subnet *s = &f->subnets[i];
 		uint8_t a[16];
 
 		if (s->family != family || s->site < 0 ||
@@ -1438,7 +1019,7 @@ subnet_of(const struct forest *f, int family, const uint8_t *addr)
 static void
 attach_pings(struct build *b)
 {
-	struct forest *f = b->f;
+	struct draft *f = b->f;
 
 	for (size_t i = 0; i < b->raw->n_pings; i++) {
 		const struct dir_ping *p = &b->raw->pings[i];
@@ -1464,9 +1045,9 @@ attach_pings(struct build *b)
 
 /* The domain whose naming context holds DN (the deepest one), or -1. */
 static int
-domain_holding(const struct forest *f, const char *dn)
+domain_holding(const struct draft *f, const char *dn)
 {
-	for (const char *p = dn; p != NULL; p = dn_parent(p)) {
+	for (const char *p = dn; p != NULL; p = dir_dn_parent(p)) {
 		int d = domain_by_dn(f, p);
 
 		if (d >= 0)
@@ -1545,22 +1126,22 @@ own_account(struct build *b, const char **dns, int *ret_domain)
  * has WORKSTATION_TRUST_ACCOUNT too, so PARTIAL_SECRETS_ACCOUNT is looked
  * at first.
  */
-static enum dir_role
+static enum hier_role
 account_role(struct build *b, const struct dir_entry *e)
 {
 	uint32_t uac;
 
 	if (number(b, e, "userAccountControl", 1, &uac) <= 0)
-		return DIR_ROLE_STANDALONE;
+		return HIER_ROLE_STANDALONE;
 	if (uac & UF_PARTIAL_SECRETS_ACCOUNT)
-		return DIR_ROLE_RODC;
+		return HIER_ROLE_RODC;
 	if (uac & UF_SERVER_TRUST_ACCOUNT)
-		return DIR_ROLE_DC;
+		return HIER_ROLE_DC;
 	if (uac & UF_WORKSTATION_TRUST_ACCOUNT)
-		return DIR_ROLE_MEMBER;
+		return HIER_ROLE_MEMBER;
 	problem(b, "our account %s: userAccountControl 0x%x is no computer's", ESC(where(e)),
 		(unsigned)uac);
-	return DIR_ROLE_STANDALONE;
+	return HIER_ROLE_STANDALONE;
 }
 
 /*
@@ -1573,10 +1154,10 @@ account_role(struct build *b, const struct dir_entry *e)
 static void
 find_own_dc(struct build *b, const struct dir_entry *e, const char *account)
 {
-	struct forest *f = b->f;
-	struct dir_self *s = &f->self;
+	struct draft *f = b->f;
+	struct hier_self *s = &f->self;
 	int i = dc_by_account(f, account);
-	const struct dir_dc *dc;
+	const struct hier_dc *dc;
 
 	if (i < 0 && s->fqdn != NULL)
 		i = dc_by_host(f, s->fqdn);
@@ -1591,11 +1172,11 @@ find_own_dc(struct build *b, const struct dir_entry *e, const char *account)
 		return;
 	}
 	s->dc = i;
-	if (dc->rodc != (s->role == DIR_ROLE_RODC))
-		problem(b, "our account says %s, our NTDS Settings %s", dir_role_name(s->role),
+	if (dc->rodc != (s->role == HIER_ROLE_RODC))
+		problem(b, "our account says %s, our NTDS Settings %s", hier_role_name(s->role),
 			dc->rodc ? "rodc" : "dc");
 	else if (dc->pdc)
-		s->role = s->domain == f->root ? DIR_ROLE_ROOT_PDC : DIR_ROLE_PDC;
+		s->role = s->domain == hier_forest_root(b->out) ? HIER_ROLE_ROOT_PDC : HIER_ROLE_PDC;
 }
 
 /* The site of the first ping whose ClientSiteName names one, or -1. */
@@ -1630,19 +1211,12 @@ own_subnet(struct build *b)
 	return subnet_of(b->f, family, addr);
 }
 
-static int
-is_dc(enum dir_role role)
-{
-	return role == DIR_ROLE_DC || role == DIR_ROLE_RODC || role == DIR_ROLE_PDC ||
-	       role == DIR_ROLE_ROOT_PDC;
-}
-
-/* Our site, by the rules in forest.h (struct dir_self). */
+/* Our site, by the rules in forest.h (struct hier_self). */
 static void
 place_self(struct build *b)
 {
-	struct forest *f = b->f;
-	struct dir_self *s = &f->self;
+	struct draft *f = b->f;
+	struct hier_self *s = &f->self;
 	const char *configured = b->id != NULL ? b->id->site : NULL;
 	int i;
 
@@ -1659,9 +1233,9 @@ place_self(struct build *b)
 		s->site_source = "server object";
 		return;
 	}
-	if (!is_dc(s->role) && (i = own_subnet(b)) >= 0) {
+	if (!hier_role_is_dc(s->role) && (i = own_subnet(b)) >= 0) {
 		s->site = f->subnets[i].site;
-		s->site_source = keep(f, xasprintf("subnet %s", f->subnets[i].text));
+		s->site_source = hier_forest_keep(b->out, xasprintf("subnet %s", f->subnets[i].text));
 		return;
 	}
 	if ((i = site_from_pings(b)) >= 0) {
@@ -1679,21 +1253,21 @@ own_name(struct build *b, const struct dir_entry *account)
 	size_t len;
 
 	if (b->id != NULL && b->id->host != NULL)
-		return keep(b->f, xstrdup(b->id->host));
+		return hier_forest_keep(b->out, xstrdup(b->id->host));
 	if (sam == NULL)
 		return NULL;
 	len = strlen(sam);
 	name = xstrndup(sam, len > 0 && sam[len - 1] == '$' ? len - 1 : len);
 	for (char *p = name; *p != '\0'; p++)
-		*p = lower(*p);
-	return keep(b->f, name);
+		*p = ascii_lower(*p);
+	return hier_forest_keep(b->out, name);
 }
 
 /* Step 7: this machine, from its own account. */
 static void
 find_self(struct build *b)
 {
-	struct dir_self *s = &b->f->self;
+	struct hier_self *s = &b->f->self;
 	const char **dns = entry_dns(b, &b->raw->self);
 	const struct dir_entry *account = NULL;
 	int i = own_account(b, dns, &s->domain);
@@ -1702,7 +1276,7 @@ find_self(struct build *b)
 		account = &b->raw->self.v[i];
 		s->fqdn = dns_attr(b, account, "dNSHostName", 0);
 		s->role = account_role(b, account);
-		if (is_dc(s->role))
+		if (hier_role_is_dc(s->role))
 			find_own_dc(b, account, dns[i]);
 	}
 	s->name = own_name(b, account);
@@ -1712,19 +1286,29 @@ find_self(struct build *b)
 
 /* ---- the build --------------------------------------------------------- */
 
-struct forest *
+/* The entries, in their final order, into the picture. */
+static void
+publish(const struct draft *f, struct hier_forest *out)
+{
+	for (size_t i = 0; i < f->n_domains; i++)
+		hier_forest_add_domain(out, &f->domains[i].pub);
+	for (size_t i = 0; i < f->n_dcs; i++)
+		hier_forest_add_dc(out, &f->dcs[i].pub);
+	for (size_t i = 0; i < f->n_sites; i++)
+		hier_forest_add_site(out, &f->sites[i]);
+	for (size_t i = 0; i < f->n_subnets; i++)
+		hier_forest_add_subnet(out, &f->subnets[i]);
+	hier_forest_set_self(out, &f->self);
+}
+
+struct hier_forest *
 dir_forest_build(const struct dir_raw *raw, const struct dir_identity *id)
 {
-	struct forest *f = xcalloc(1, sizeof(*f));
-	struct build b = {.raw = raw, .id = id, .f = f};
+	struct draft f = {.self = {.domain = -1, .site = -1, .site_source = "unknown",
+				   .role = HIER_ROLE_STANDALONE, .dc = -1}};
+	struct build b = {.raw = raw, .id = id, .f = &f,
+			  .out = hier_forest_new(raw->read_from, raw->read_at)};
 
-	f->root = f->source_dc = -1;
-	f->self = (struct dir_self){
-		.domain = -1, .site = -1, .site_source = "unknown", .role = DIR_ROLE_STANDALONE,
-		.dc = -1};
-	if (raw->read_from != NULL)
-		f->read_from = keep(f, xstrdup(raw->read_from));
-	f->read_at = raw->read_at;
 	for (size_t i = 0; i < raw->n_errors; i++)
 		problem(&b, "%s", ESC(raw->errors[i]));
 	read_domains(&b);
@@ -1734,114 +1318,83 @@ dir_forest_build(const struct dir_raw *raw, const struct dir_identity *id)
 	read_subnets(&b);
 	attach_pings(&b);
 	find_self(&b);
+	publish(&f, b.out);
 	free(b.ntds);
-	return f;
+	free(f.domains);
+	free(f.dcs);
+	free(f.sites);
+	free(f.subnets);
+	return b.out;
+}
+
+/* ---- PDC owners, for the cheap check ---------------------------------------------- */
+
+struct pdc_owner {
+	char *nc;    /* domain NC, normalised */
+	char *owner; /* fSMORoleOwner, normalised, or "" */
+};
+
+struct dir_pdc_owners {
+	struct pdc_owner *v;
+	size_t n;
+};
+
+struct dir_pdc_owners *
+dir_pdc_owners_read(const struct dir_raw *raw)
+{
+	struct dir_pdc_owners *o = xcalloc(1, sizeof(*o));
+
+	o->v = xcalloc(raw->nc_heads.n + 1, sizeof(*o->v));
+	for (size_t i = 0; i < raw->nc_heads.n; i++) {
+		const struct dir_entry *e = &raw->nc_heads.v[i];
+		const struct dir_value *v = dir_entry_value(e, "fSMORoleOwner");
+		char *nc = e->dn != NULL ? dir_dn_normalise(e->dn) : NULL;
+		char *owner = v != NULL ? dir_dn_normalise(v->data) : NULL;
+
+		if (nc == NULL) {
+			free(owner);
+			continue;
+		}
+		o->v[o->n++] = (struct pdc_owner){.nc = nc, .owner = owner != NULL ? owner : xstrdup("")};
+	}
+	return o;
 }
 
 void
-dir_forest_free(struct forest *f)
+dir_pdc_owners_free(struct dir_pdc_owners *o)
 {
-	if (f == NULL)
+	if (o == NULL)
 		return;
-	for (size_t i = 0; i < f->n_strings; i++)
-		free(f->strings[i]);
-	for (size_t i = 0; i < f->n_problems; i++)
-		free(f->problems[i]);
-	free(f->strings);
-	free(f->problems);
-	free(f->domains);
-	free(f->dcs);
-	free(f->sites);
-	free(f->subnets);
-	free(f);
+	for (size_t i = 0; i < o->n; i++) {
+		free(o->v[i].nc);
+		free(o->v[i].owner);
+	}
+	free(o->v);
+	free(o);
 }
 
-size_t
-dir_forest_n_domains(const struct forest *f)
+static const char *
+owner_of(const struct dir_pdc_owners *o, const char *nc)
 {
-	return f->n_domains;
-}
-
-const struct dir_domain *
-dir_forest_domain(const struct forest *f, size_t i)
-{
-	return i < f->n_domains ? &f->domains[i].pub : NULL;
-}
-
-size_t
-dir_forest_n_dcs(const struct forest *f)
-{
-	return f->n_dcs;
-}
-
-const struct dir_dc *
-dir_forest_dc(const struct forest *f, size_t i)
-{
-	return i < f->n_dcs ? &f->dcs[i].pub : NULL;
-}
-
-size_t
-dir_forest_n_sites(const struct forest *f)
-{
-	return f->n_sites;
-}
-
-const struct dir_site *
-dir_forest_site(const struct forest *f, size_t i)
-{
-	return i < f->n_sites ? &f->sites[i] : NULL;
-}
-
-size_t
-dir_forest_n_subnets(const struct forest *f)
-{
-	return f->n_subnets;
-}
-
-const struct dir_subnet *
-dir_forest_subnet(const struct forest *f, size_t i)
-{
-	return i < f->n_subnets ? &f->subnets[i] : NULL;
-}
-
-const struct dir_self *
-dir_forest_self(const struct forest *f)
-{
-	return &f->self;
+	for (size_t i = 0; i < o->n; i++)
+		if (strcmp(o->v[i].nc, nc) == 0)
+			return o->v[i].owner;
+	return NULL;
 }
 
 int
-dir_forest_root(const struct forest *f)
+dir_pdc_owners_moved(const struct dir_pdc_owners *before, const struct dir_pdc_owners *now,
+		     const char **ret_nc, const char **ret_was, const char **ret_is)
 {
-	return f->root;
-}
+	for (size_t i = 0; i < now->n; i++) {
+		const char *was = owner_of(before, now->v[i].nc);
 
-int
-dir_forest_source_dc(const struct forest *f)
-{
-	return f->source_dc;
-}
-
-size_t
-dir_forest_n_problems(const struct forest *f)
-{
-	return f->n_problems;
-}
-
-const char *
-dir_forest_problem(const struct forest *f, size_t i)
-{
-	return i < f->n_problems ? f->problems[i] : NULL;
-}
-
-const char *
-dir_forest_read_from(const struct forest *f)
-{
-	return f->read_from;
-}
-
-double
-dir_forest_read_at(const struct forest *f)
-{
-	return f->read_at;
+		if (was != NULL && strcmp(was, now->v[i].owner) != 0) {
+			*ret_nc = now->v[i].nc;
+			*ret_was = was;
+			*ret_is = now->v[i].owner;
+			return 1;
+		}
+	}
+	return 0;
 }

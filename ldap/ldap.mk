@@ -21,12 +21,12 @@ LDAP_PKGS := ldap krb5 krb5-gssapi libevent
 LDAP_CFLAGS := $(shell pkg-config --cflags $(LDAP_PKGS) 2>/dev/null)
 LDAP_LIBS := $(shell pkg-config --libs $(LDAP_PKGS) 2>/dev/null) -lresolv -lpthread
 
-LDAP_SRCS := ldap/raw.c ldap/net.c ldap/locate.c ldap/identity.c ldap/krb.c ldap/conn.c \
-	ldap/ping.c ldap/netlogon.c ldap/read.c ldap/discovery.c ldap/forest.c
+LDAP_SRCS := ldap/raw.c ldap/net.c ldap/locate.c ldap/identity.c ldap/kdc.c ldap/krb.c ldap/conn.c \
+	ldap/ping.c ldap/netlogon.c ldap/read.c ldap/discovery.c ldap/dn.c ldap/forest.c
 # test_forest and test_netlogon belong to forest.c and netlogon.c (other authors).
 LDAP_UNIT_TESTS := identity locate ping forest netlogon
-# What the module and its tools link: the module, the common code, nothing else.
-LDAP_STANDALONE_SRCS := $(COMMON_SRCS) $(LDAP_SRCS)
+# What the module and its tools link: the module, the common code and the forest model.
+LDAP_STANDALONE_SRCS := $(COMMON_SRCS) hierarchy/forest.c $(LDAP_SRCS)
 
 # krb5's pkg-config points at /usr/include/mit-krb5; anything may include krb5 headers.
 ALL_CFLAGS += $(LDAP_CFLAGS)

@@ -29,7 +29,7 @@ struct dir_resolver {
 };
 
 void
-dir_srv_list_free(struct dir_srv_list *l)
+dir_srv_list_clear(struct dir_srv_list *l)
 {
 	for (size_t i = 0; i < l->n; i++)
 		free(l->v[i].target);
@@ -174,7 +174,7 @@ dir_srv_parse(const uint8_t *msg, size_t len, struct dir_srv_list *ret, char **r
 		ns_rr rr;
 
 		if (ns_parserr(&h, ns_s_an, i, &rr) < 0) {
-			dir_srv_list_free(&l);
+			dir_srv_list_clear(&l);
 			*ret_cause = xstrdup("malformed DNS answer record");
 			return -1;
 		}
@@ -183,7 +183,7 @@ dir_srv_parse(const uint8_t *msg, size_t len, struct dir_srv_list *ret, char **r
 		if (ns_rr_rdlen(rr) < 7 ||
 		    ns_name_uncompress(ns_msg_base(h), ns_msg_end(h), ns_rr_rdata(rr) + 6, name,
 		                       sizeof(name)) < 0) {
-			dir_srv_list_free(&l);
+			dir_srv_list_clear(&l);
 			*ret_cause = xstrdup("malformed SRV record");
 			return -1;
 		}
@@ -345,7 +345,7 @@ dir_locate_dcs(struct dir_resolver *r, const char *domain, const char *site,
 		if (dir_resolve_srv(r, name, &part, &cause) == 0) {
 			for (size_t i = 0; i < part.n; i++)
 				dir_srv_list_add(&all, &part.v[i]);
-			dir_srv_list_free(&part);
+			dir_srv_list_clear(&part);
 		}
 		free(cause);
 		cause = NULL;
@@ -362,7 +362,7 @@ dir_locate_dcs(struct dir_resolver *r, const char *domain, const char *site,
 	for (size_t i = 0; !failed && i < part.n; i++)
 		dir_srv_list_add(&all, &part.v[i]);
 	if (!failed)
-		dir_srv_list_free(&part);
+		dir_srv_list_clear(&part);
 	*ret = all;
 	return 0;
 }

@@ -31,7 +31,8 @@ struct dir_addr {
 	socklen_t len;
 };
 
-void dir_srv_list_free(struct dir_srv_list *l);
+/* Free what L holds and empty it. */
+void dir_srv_list_clear(struct dir_srv_list *l);
 /* Append a copy of S unless TARGET:PORT is already in L. */
 void dir_srv_list_add(struct dir_srv_list *l, const struct dir_srv *s);
 

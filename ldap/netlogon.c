@@ -19,12 +19,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/util.h"
 #include "../common/log.h"
 #include "../common/xmalloc.h"
-#include "forest.h"
+#include "dn.h"
 #include "netlogon.h"
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Opcode, Sbz, Flags and DomainGuid: where the names begin. */
 #define HEADER 24
@@ -125,9 +125,9 @@ read_frame(struct reader *r, struct dir_netlogon *n)
 	default:
 		return fail(r, -EBADMSG, "opcode %u is no LDAP ping answer", opcode);
 	}
-	if (r->len < HEADER + N(names) + TRAILER)
+	if (r->len < HEADER + ARRAY_LEN(names) + TRAILER)
 		return fail(r, -EBADMSG, "truncated: %zu octets, an answer has at least %zu", r->len,
-			    HEADER + N(names) + TRAILER);
+			    HEADER + ARRAY_LEN(names) + TRAILER);
 	r->end = r->len - TRAILER;
 	if (le16(r->msg + r->end + 4) != LM_TOKEN || le16(r->msg + r->end + 6) != LM_TOKEN)
 		return fail(r, -EBADMSG, "LmNtToken and Lm20Token are not 0xFFFF: misframed");
@@ -223,7 +223,7 @@ read_name(struct reader *r, const char *field)
 static int
 read_names(struct reader *r, struct dir_netlogon *n)
 {
-	for (size_t i = 0; i < N(names); i++) {
+	for (size_t i = 0; i < ARRAY_LEN(names); i++) {
 		char *s = read_name(r, names[i].field);
 
 		if (s == NULL)
@@ -297,7 +297,7 @@ dir_netlogon_decode(const uint8_t *buf, size_t len, struct dir_netlogon *ret, ch
 void
 dir_netlogon_clear(struct dir_netlogon *n)
 {
-	for (size_t i = 0; i < N(names); i++)
+	for (size_t i = 0; i < ARRAY_LEN(names); i++)
 		free(*(char **)((char *)n + names[i].offset));
 	free(n->next_closest_site);
 	*n = (struct dir_netlogon){0};
@@ -337,12 +337,12 @@ dir_netlogon_filter(const struct dir_ping_request *req)
 	uint32_t v = req->nt_version;
 	char *filter, *p;
 
-	for (size_t i = 0; i < N(fields); i++)
+	for (size_t i = 0; i < ARRAY_LEN(fields); i++)
 		if (fields[i].value != NULL)
 			size += strlen("()=") + strlen(fields[i].attr) + 3 * strlen(fields[i].value);
 	p = filter = xmalloc(size);
 	p += sprintf(p, "(&");
-	for (size_t i = 0; i < N(fields); i++) {
+	for (size_t i = 0; i < ARRAY_LEN(fields); i++) {
 		if (fields[i].value == NULL)
 			continue;
 		p += sprintf(p, "(%s=", fields[i].attr);

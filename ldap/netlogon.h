@@ -61,7 +61,7 @@ enum dir_netlogon_opcode {
  * A decoded NETLOGON_SAM_LOGON_RESPONSE_EX. Names are as sent, their
  * labels joined with '.': "" when empty (a DC in no site, a client in no
  * subnet), never NULL except NEXT_CLOSEST_SITE; each is UTF-8 text
- * (dir_text_valid() in forest.h) of at most 255 octets without dots inside
+ * (dir_text_valid() in dn.h) of at most 255 octets without dots inside
  * labels.
  */
 struct dir_netlogon {

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../common/util.h"
 #include "../common/xmalloc.h"
 #include "net.h"
 #include "ping.h"
@@ -56,7 +57,7 @@ dir_ping_encode(int msgid, const struct dir_ping_request *req, uint8_t **ret, si
 	               (ber_int_t)0, (ber_int_t)0) < 0 ||
 	    ber_printf(ber, "t{", LDAP_FILTER_AND) < 0)
 		r = -1;
-	for (size_t i = 0; r == 0 && i < sizeof(names) / sizeof(names[0]); i++)
+	for (size_t i = 0; r == 0 && i < ARRAY_LEN(names); i++)
 		if (values[i] != NULL)
 			r = put_equality(ber, names[i], values[i], strlen(values[i]));
 	if (r == 0)
@@ -203,13 +204,6 @@ struct slot {
 };
 
 static void
-add_error(char ***errors, size_t *n, char *s)
-{
-	*errors = xreallocarray(*errors, *n + 1, sizeof(**errors));
-	(*errors)[(*n)++] = s;
-}
-
-static void
 slot_close(struct slot *s)
 {
 	if (s->fd >= 0)
@@ -257,14 +251,14 @@ slot_read(struct slot *v, size_t n, size_t i, const struct dir_ping_target *targ
 	}
 	r = dir_ping_parse(buf, (size_t)got, s->msgid, &val, &vlen, &cause);
 	if (r < 0) {
-		add_error(errors, n_errors,
+		dir_errors_add(errors, n_errors,
 		          xasprintf("LDAP ping to %s: %s", targets[s->target].host, cause));
 		free(cause);
 		slot_close(s);
 		return;
 	}
 	if (r > 0 && dir_ping_set(&ret[s->target], val, vlen, &cause) < 0) {
-		add_error(errors, n_errors, cause);
+		dir_errors_add(errors, n_errors, cause);
 	}
 	free(val);
 	target_done(v, n, s->target);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../common/util.h"
 #include "../common/xmalloc.h"
 #include "raw.h"
 
@@ -23,7 +24,7 @@ dir_entry_clear(struct dir_entry *e)
 }
 
 void
-dir_entry_list_free(struct dir_entry_list *l)
+dir_entry_list_clear(struct dir_entry_list *l)
 {
 	for (size_t i = 0; i < l->n; i++)
 		dir_entry_clear(&l->v[i]);
@@ -40,8 +41,8 @@ dir_raw_free(struct dir_raw *raw)
 					  &raw->servers,   &raw->ntds,     &raw->subnets,
 					  &raw->self};
 
-	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
-		dir_entry_list_free(lists[i]);
+	for (size_t i = 0; i < ARRAY_LEN(lists); i++)
+		dir_entry_list_clear(lists[i]);
 	dir_entry_clear(&raw->rootdse);
 	for (size_t i = 0; i < raw->n_pings; i++) {
 		free(raw->pings[i].host);
@@ -102,4 +103,31 @@ dir_entry_value(const struct dir_entry *e, const char *name)
 	const struct dir_attr *a = dir_entry_attr(e, name);
 
 	return a != NULL && a->n_vals > 0 ? &a->vals[0] : NULL;
+}
+
+const char *
+dir_entry_text(const struct dir_entry *e, const char *name)
+{
+	const struct dir_value *v = dir_entry_value(e, name);
+
+	return v != NULL && v->len > 0 && strlen(v->data) == v->len ? v->data : NULL;
+}
+
+int
+dir_entry_has_value(const struct dir_entry *e, const char *name, const char *s)
+{
+	const struct dir_attr *a = dir_entry_attr(e, name);
+	size_t len = strlen(s);
+
+	for (size_t i = 0; a != NULL && i < a->n_vals; i++)
+		if (a->vals[i].len == len && strncasecmp(a->vals[i].data, s, len) == 0)
+			return 1;
+	return 0;
+}
+
+void
+dir_errors_add(char ***errors, size_t *n, char *s)
+{
+	*errors = xreallocarray(*errors, *n + 1, sizeof(**errors));
+	(*errors)[(*n)++] = s;
 }

@@ -3,8 +3,8 @@
  *
  * The contract between the I/O side (ldap/read.c and friends: DNS, Kerberos,
  * LDAP, pings, on a worker thread) and the pure side (ldap/forest.c, which
- * turns this into a validated struct forest). Plain data, deep-owned: free it
- * with dir_raw_free(). Nothing here is trusted: values come from the network.
+ * turns this into a validated struct hier_forest). Plain data, deep-owned:
+ * free it with dir_raw_free(). Nothing here is trusted: values come from the network.
  */
 #ifndef DOMTIMED_LDAP_RAW_H
 #define DOMTIMED_LDAP_RAW_H
@@ -84,8 +84,13 @@ struct dir_identity {
 	char *site;        /* configured site, or NULL */
 };
 
+/*
+ * The ldap/ and hierarchy/ destructors: x_free(X) frees the object X points
+ * to and accepts NULL; x_clear(X) frees what the struct at X owns (X itself
+ * may be on the stack or inside another) and leaves it empty.
+ */
 void dir_raw_free(struct dir_raw *raw);
-void dir_entry_list_free(struct dir_entry_list *l);
+void dir_entry_list_clear(struct dir_entry_list *l);
 void dir_entry_clear(struct dir_entry *e);
 void dir_identity_clear(struct dir_identity *id);
 
@@ -93,6 +98,15 @@ void dir_identity_clear(struct dir_identity *id);
 const struct dir_value *dir_entry_value(const struct dir_entry *e, const char *name);
 /* The attribute NAME in E, or NULL. */
 const struct dir_attr *dir_entry_attr(const struct dir_entry *e, const char *name);
+/*
+ * The first value of NAME in E as a C string: NULL when there is none, or
+ * it is empty or holds a NUL (then it is not the text it seems to be).
+ */
+const char *dir_entry_text(const struct dir_entry *e, const char *name);
+/* Whether NAME in E has the value S exactly, case-insensitively (as objectClass lists classes). */
+int dir_entry_has_value(const struct dir_entry *e, const char *name, const char *s);
+/* Append the sentence S (taken over) to the N errors at *ERRORS (raw->errors and the like). */
+void dir_errors_add(char ***errors, size_t *n, char *s);
 /* Append a copy of the LEN octets at VALUE to attribute NAME of E (created if new). */
 void dir_entry_add_value(struct dir_entry *e, const char *name, const void *value, size_t len);
 

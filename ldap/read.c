@@ -11,9 +11,10 @@
 #include <strings.h>
 #include <time.h>
 
+#include "../common/util.h"
 #include "../common/xmalloc.h"
 #include "conn.h"
-#include "forest.h"
+#include "dn.h"
 #include "krb.h"
 #include "locate.h"
 #include "net.h"
@@ -38,7 +39,6 @@
  */
 #define SKEW_SUSPECT 240.0
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *const rootdse_attrs[] = {"namingContexts",
                                             "defaultNamingContext",
@@ -122,8 +122,7 @@ static void __attribute__((format(printf, 2, 3))) error(struct ctx *c, const cha
 	va_end(ap);
 	if (s == NULL)
 		s = xstrdup("(out of memory formatting an error)");
-	raw->errors = xreallocarray(raw->errors, raw->n_errors + 1, sizeof(*raw->errors));
-	raw->errors[raw->n_errors++] = s;
+	dir_errors_add(&raw->errors, &raw->n_errors, s);
 }
 
 /* Take over *CAUSE as an error sentence prefixed with WHAT. */
@@ -135,25 +134,6 @@ error_cause(struct ctx *c, const char *what, char *cause)
 	else
 		error(c, "%s", cause != NULL ? cause : "failed");
 	free(cause);
-}
-
-static const char *
-first_value(const struct dir_entry *e, const char *name)
-{
-	const struct dir_value *v = dir_entry_value(e, name);
-
-	return v != NULL && v->len > 0 && strlen(v->data) == v->len ? v->data : NULL;
-}
-
-static int
-has_value(const struct dir_entry *e, const char *name, const char *value)
-{
-	const struct dir_attr *a = dir_entry_attr(e, name);
-
-	for (size_t i = 0; a != NULL && i < a->n_vals; i++)
-		if (strcasecmp(a->vals[i].data, value) == 0)
-			return 1;
-	return 0;
 }
 
 /* "forest.test" -> "DC=forest,DC=test". */
@@ -335,14 +315,14 @@ read_rootdse(struct ctx *c)
 	if (r == 0) {
 		c->raw->rootdse = l.v[0];
 		l.v[0] = (struct dir_entry){0};
-		c->config_dn = first_value(&c->raw->rootdse, "configurationNamingContext");
+		c->config_dn = dir_entry_text(&c->raw->rootdse, "configurationNamingContext");
 		if (c->config_dn == NULL && !c->anonymous_fallback) {
 			error(c, "the rootDSE of %s names no configuration NC",
 			      dir_conn_uri(c->conn));
 			r = -1;
 		}
 	}
-	dir_entry_list_free(&l);
+	dir_entry_list_clear(&l);
 	return r;
 }
 
@@ -377,14 +357,14 @@ split_config_objects(struct ctx *c, struct dir_entry_list *all)
 	for (size_t i = 0; i < all->n; i++) {
 		struct dir_entry *e = &all->v[i];
 
-		if (has_value(e, "objectClass", "subnet"))
+		if (dir_entry_has_value(e, "objectClass", "subnet"))
 			entry_push(&raw->subnets, e);
-		else if (has_value(e, "objectClass", "nTDSDSA") ||
-		         has_value(e, "objectClass", "nTDSDSARO"))
+		else if (dir_entry_has_value(e, "objectClass", "nTDSDSA") ||
+		         dir_entry_has_value(e, "objectClass", "nTDSDSARO"))
 			entry_push(&raw->ntds, e);
-		else if (has_value(e, "objectClass", "server"))
+		else if (dir_entry_has_value(e, "objectClass", "server"))
 			entry_push(&raw->servers, e);
-		else if (has_value(e, "objectClass", "site"))
+		else if (dir_entry_has_value(e, "objectClass", "site"))
 			entry_push(&raw->sites, e);
 		else
 			dir_entry_clear(e);
@@ -481,16 +461,16 @@ domain_ncs(const struct ctx *c, struct domain_nc **ret)
 	size_t n = 0;
 
 	for (size_t i = 0; i < l->n; i++) {
-		const char *nc = first_value(&l->v[i], "nCName");
-		const char *flags = first_value(&l->v[i], "systemFlags");
-		const char *enabled = first_value(&l->v[i], "Enabled");
+		const char *nc = dir_entry_text(&l->v[i], "nCName");
+		const char *flags = dir_entry_text(&l->v[i], "systemFlags");
+		const char *enabled = dir_entry_text(&l->v[i], "Enabled");
 
 		if (nc == NULL || flags == NULL ||
 		    !(strtoul(flags, NULL, 10) & FLAG_CR_NTDS_DOMAIN))
 			continue;
 		if (enabled != NULL && strcasecmp(enabled, "FALSE") == 0)
 			continue; /* pre-created: no NC to read yet */
-		v[n++] = (struct domain_nc){nc, first_value(&l->v[i], "dnsRoot")};
+		v[n++] = (struct domain_nc){nc, dir_entry_text(&l->v[i], "dnsRoot")};
 	}
 	*ret = v;
 	return n;
@@ -510,7 +490,7 @@ foreign_candidates(struct ctx *c, const struct domain_nc *d, struct dir_srv_list
 		if (dir_resolve_srv(c->res, name, &l, &cause) == 0) {
 			for (size_t i = 0; i < l.n; i++)
 				dir_srv_list_add(ret, &l.v[i]);
-			dir_srv_list_free(&l);
+			dir_srv_list_clear(&l);
 		}
 		free(cause);
 		cause = NULL;
@@ -518,7 +498,7 @@ foreign_candidates(struct ctx *c, const struct domain_nc *d, struct dir_srv_list
 		if (dir_locate_dcs(c->res, d->dns, c->o->site, &l, &cause) == 0) {
 			for (size_t i = 0; i < l.n; i++)
 				dir_srv_list_add(ret, &l.v[i]);
-			dir_srv_list_free(&l);
+			dir_srv_list_clear(&l);
 		}
 		free(cause);
 	}
@@ -529,7 +509,7 @@ foreign_candidates(struct ctx *c, const struct domain_nc *d, struct dir_srv_list
 		                             "msDS-hasMasterNCs"};
 		int match = 0;
 
-		for (size_t k = 0; k < N(holds_attrs) && !match; k++) {
+		for (size_t k = 0; k < ARRAY_LEN(holds_attrs) && !match; k++) {
 			const struct dir_attr *a = dir_entry_attr(ntds, holds_attrs[k]);
 
 			for (size_t j = 0; a != NULL && j < a->n_vals && !match; j++)
@@ -537,7 +517,7 @@ foreign_candidates(struct ctx *c, const struct domain_nc *d, struct dir_srv_list
 		}
 		for (size_t j = 0; match && j < c->raw->servers.n; j++) {
 			const struct dir_entry *srv = &c->raw->servers.v[j];
-			const char *host = first_value(srv, "dNSHostName");
+			const char *host = dir_entry_text(srv, "dNSHostName");
 			const char *comma = strchr(ntds->dn, ',');
 
 			if (host != NULL && comma != NULL && dir_dn_equal(comma + 1, srv->dn))
@@ -591,10 +571,10 @@ read_foreign(struct ctx *c, const struct domain_nc *d, double budget_end)
 				error(c, "%s", s[i].error);
 		c->self_read |= own && s[1].error == NULL;
 		dir_search_clear(s, n);
-		dir_conn_close(conn);
+		dir_conn_free(conn);
 	}
 	free(selff);
-	dir_srv_list_free(&cands);
+	dir_srv_list_clear(&cands);
 }
 
 static void
@@ -636,15 +616,15 @@ parent_domain(const struct ctx *c)
 	const char *parent = NULL;
 
 	for (size_t i = 0; i < l->n && parent == NULL; i++) {
-		const char *dns = first_value(&l->v[i], "dnsRoot");
+		const char *dns = dir_entry_text(&l->v[i], "dnsRoot");
 
 		if (dns != NULL && c->o->id->domain != NULL &&
 		    strcasecmp(dns, c->o->id->domain) == 0)
-			parent = first_value(&l->v[i], "trustParent");
+			parent = dir_entry_text(&l->v[i], "trustParent");
 	}
 	for (size_t i = 0; parent != NULL && i < l->n; i++)
 		if (dir_dn_equal(l->v[i].dn, parent))
-			return first_value(&l->v[i], "dnsRoot");
+			return dir_entry_text(&l->v[i], "dnsRoot");
 	return NULL;
 }
 
@@ -686,7 +666,7 @@ static void
 merge_tcp_ping(struct ctx *c)
 {
 	struct dir_raw *raw = c->raw;
-	const char *host = first_value(&raw->rootdse, "dnsHostName");
+	const char *host = dir_entry_text(&raw->rootdse, "dnsHostName");
 	const struct dir_value *v =
 	    c->tcp_ping.n > 0 ? dir_entry_value(&c->tcp_ping.v[0], "Netlogon") : NULL;
 	struct dir_ping *p = NULL;
@@ -742,7 +722,7 @@ pings(struct ctx *c)
 		free(ps.addrs[i]);
 	free(ps.addrs);
 	free(ps.t);
-	dir_srv_list_free(&parent_dcs);
+	dir_srv_list_clear(&parent_dcs);
 	free(nb);
 }
 
@@ -779,8 +759,8 @@ read_directory(struct ctx *c)
 		return;
 	if (c->o->id->domain != NULL)
 		c->own_nc = domain_dn(c->o->id->domain);
-	else if (first_value(&c->raw->rootdse, "defaultNamingContext") != NULL)
-		c->own_nc = xstrdup(first_value(&c->raw->rootdse, "defaultNamingContext"));
+	else if (dir_entry_text(&c->raw->rootdse, "defaultNamingContext") != NULL)
+		c->own_nc = xstrdup(dir_entry_text(&c->raw->rootdse, "defaultNamingContext"));
 	read_wave(c);
 	if (!dir_conn_dead(c->conn))
 		read_nc_heads(c);
@@ -818,12 +798,12 @@ dir_read(const struct dir_read_opts *o, enum dir_read what)
 	}
 	if (dir_cancelled(o->cancel))
 		error(&c, "discovery was cancelled");
-	dir_conn_close(c.conn);
+	dir_conn_free(c.conn);
 	if (c.o->krb != NULL)
 		dir_krb_set_io(c.o->krb, NULL, c.timeout, NULL);
 	dir_resolver_free(c.res);
-	dir_srv_list_free(&c.own_dcs);
-	dir_entry_list_free(&c.tcp_ping);
+	dir_srv_list_clear(&c.own_dcs);
+	dir_entry_list_clear(&c.tcp_ping);
 	free(c.own_nc);
 	return c.raw;
 }

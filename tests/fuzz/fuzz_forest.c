@@ -31,6 +31,7 @@
 #include <sys/socket.h>
 
 #include "../../common/xmalloc.h"
+#include "../../ldap/dn.h"
 #include "../../ldap/forest.h"
 #include "../support/forest_text.h"
 
@@ -242,29 +243,29 @@ in_range(int i, size_t n)
 }
 
 static void
-check_domains(const struct forest *f)
+check_domains(const struct hier_forest *f)
 {
-	size_t n = dir_forest_n_domains(f);
-	int root = dir_forest_root(f), n_roots = 0;
+	size_t n = hier_forest_n_domains(f);
+	int root = hier_forest_root(f), n_roots = 0;
 
-	if (!in_range(root, n) || (root >= 0 && dir_forest_domain(f, root)->parent != -1))
+	if (!in_range(root, n) || (root >= 0 && hier_forest_domain(f, root)->parent != -1))
 		abort();
 	for (size_t i = 0; i < n; i++) {
-		const struct dir_domain *d = dir_forest_domain(f, i);
+		const struct hier_domain *d = hier_forest_domain(f, i);
 		int up = d->parent;
 
 		if (d->name == NULL || d->dn == NULL || !in_range(d->parent, n) ||
-		    !in_range(d->root_trust, n) || !in_range(d->pdc, dir_forest_n_dcs(f)))
+		    !in_range(d->root_trust, n) || !in_range(d->pdc, hier_forest_n_dcs(f)))
 			abort();
 		n_roots += d->forest_root;
 		if (d->forest_root != ((int)i == root))
 			abort();
 		/* No domain is its own ancestor: the chain ends within n steps. */
-		for (size_t steps = 0; up >= 0; steps++, up = dir_forest_domain(f, up)->parent)
+		for (size_t steps = 0; up >= 0; steps++, up = hier_forest_domain(f, up)->parent)
 			if (steps > n || up == (int)i)
 				abort();
 		if (d->pdc >= 0) {
-			const struct dir_dc *pdc = dir_forest_dc(f, d->pdc);
+			const struct hier_dc *pdc = hier_forest_dc(f, d->pdc);
 
 			if (!pdc->pdc || pdc->domain != (int)i || pdc->rodc)
 				abort();
@@ -275,38 +276,38 @@ check_domains(const struct forest *f)
 }
 
 static void
-check_dcs(const struct forest *f)
+check_dcs(const struct hier_forest *f)
 {
-	for (size_t i = 0; i < dir_forest_n_dcs(f); i++) {
-		const struct dir_dc *dc = dir_forest_dc(f, i);
+	for (size_t i = 0; i < hier_forest_n_dcs(f); i++) {
+		const struct hier_dc *dc = hier_forest_dc(f, i);
 
 		if (dc->host == NULL || dc->name == NULL ||
-		    !in_range(dc->domain, dir_forest_n_domains(f)) ||
-		    !in_range(dc->site, dir_forest_n_sites(f)))
+		    !in_range(dc->domain, hier_forest_n_domains(f)) ||
+		    !in_range(dc->site, hier_forest_n_sites(f)))
 			abort();
-		if (dc->pdc && dir_forest_domain(f, dc->domain)->pdc != (int)i)
+		if (dc->pdc && hier_forest_domain(f, dc->domain)->pdc != (int)i)
 			abort();
 		/* Sorted by host, so unique hosts are strictly increasing. */
-		if (i > 0 && strcmp(dir_forest_dc(f, i - 1)->host, dc->host) >= 0)
+		if (i > 0 && strcmp(hier_forest_dc(f, i - 1)->host, dc->host) >= 0)
 			abort();
 		for (const char *p = dc->host; *p != '\0'; p++)
 			if (*p >= 'A' && *p <= 'Z')
 				abort();
 	}
-	if (!in_range(dir_forest_source_dc(f), dir_forest_n_dcs(f)))
+	if (!in_range(hier_forest_source_dc(f), hier_forest_n_dcs(f)))
 		abort();
 }
 
 static void
-check_sites(const struct forest *f)
+check_sites(const struct hier_forest *f)
 {
-	for (size_t i = 0; i < dir_forest_n_sites(f); i++)
-		if (dir_forest_site(f, i)->name == NULL || dir_forest_site(f, i)->dn == NULL)
+	for (size_t i = 0; i < hier_forest_n_sites(f); i++)
+		if (hier_forest_site(f, i)->name == NULL || hier_forest_site(f, i)->dn == NULL)
 			abort();
-	for (size_t i = 0; i < dir_forest_n_subnets(f); i++) {
-		const struct dir_subnet *s = dir_forest_subnet(f, i);
+	for (size_t i = 0; i < hier_forest_n_subnets(f); i++) {
+		const struct hier_subnet *s = hier_forest_subnet(f, i);
 
-		if (s->text == NULL || !in_range(s->site, dir_forest_n_sites(f)) ||
+		if (s->text == NULL || !in_range(s->site, hier_forest_n_sites(f)) ||
 		    (s->family != AF_INET && s->family != AF_INET6) ||
 		    s->prefix > (s->family == AF_INET ? 32u : 128u))
 			abort();
@@ -314,30 +315,30 @@ check_sites(const struct forest *f)
 }
 
 static void
-check_self(const struct forest *f)
+check_self(const struct hier_forest *f)
 {
-	const struct dir_self *s = dir_forest_self(f);
+	const struct hier_self *s = hier_forest_self(f);
 
-	if (s->site_source == NULL || !in_range(s->domain, dir_forest_n_domains(f)) ||
-	    !in_range(s->site, dir_forest_n_sites(f)) || !in_range(s->dc, dir_forest_n_dcs(f)) ||
-	    strcmp(dir_role_name(s->role), "unknown") == 0)
+	if (s->site_source == NULL || !in_range(s->domain, hier_forest_n_domains(f)) ||
+	    !in_range(s->site, hier_forest_n_sites(f)) || !in_range(s->dc, hier_forest_n_dcs(f)) ||
+	    strcmp(hier_role_name(s->role), "unknown") == 0)
 		abort();
 	if ((s->site >= 0) != (strcmp(s->site_source, "unknown") != 0))
 		abort();
-	if (s->role == DIR_ROLE_PDC || s->role == DIR_ROLE_ROOT_PDC) {
-		if (s->dc < 0 || !dir_forest_dc(f, s->dc)->pdc ||
-		    (s->role == DIR_ROLE_ROOT_PDC) != (s->domain == dir_forest_root(f)))
+	if (s->role == HIER_ROLE_PDC || s->role == HIER_ROLE_ROOT_PDC) {
+		if (s->dc < 0 || !hier_forest_dc(f, s->dc)->pdc ||
+		    (s->role == HIER_ROLE_ROOT_PDC) != (s->domain == hier_forest_root(f)))
 			abort();
 	}
-	if (s->dc >= 0 && dir_forest_dc(f, s->dc)->domain != s->domain)
+	if (s->dc >= 0 && hier_forest_dc(f, s->dc)->domain != s->domain)
 		abort();
 }
 
 static void
-check_problems(const struct forest *f)
+check_problems(const struct hier_forest *f)
 {
-	for (size_t i = 0; i < dir_forest_n_problems(f); i++) {
-		const char *p = dir_forest_problem(f, i);
+	for (size_t i = 0; i < hier_forest_n_problems(f); i++) {
+		const char *p = hier_forest_problem(f, i);
 
 		if (p == NULL)
 			abort();
@@ -361,7 +362,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct dir_identity id = {0};
 	struct macros macros = {0};
 	const char *p = (const char *)data, *end = p + size;
-	struct forest *f, *g;
+	struct hier_forest *f, *g;
 	char *first, *again;
 
 	raw->rootdse.dn = xstrdup("");
@@ -390,8 +391,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_dns(&raw->ntds);
 	free(first);
 	free(again);
-	dir_forest_free(f);
-	dir_forest_free(g);
+	hier_forest_free(f);
+	hier_forest_free(g);
 	dir_identity_clear(&id);
 	dir_raw_free(raw);
 	return 0;

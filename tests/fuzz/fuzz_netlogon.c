@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../ldap/forest.h"
+#include "../../ldap/dn.h"
 #include "../../ldap/netlogon.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -5,9 +5,9 @@
 #ifndef DOMTIMED_TESTS_FOREST_TEXT_H
 #define DOMTIMED_TESTS_FOREST_TEXT_H
 
-struct forest;
+struct hier_forest;
 
 /* Allocated text (free it); aborts when memory runs out. */
-char *forest_text(const struct forest *f);
+char *forest_text(const struct hier_forest *f);
 
 #endif

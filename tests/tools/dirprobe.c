@@ -140,22 +140,22 @@ print_lists(const struct probe *p, const struct dir_raw *raw)
 static void
 print_forest(const struct probe *p, const struct dir_raw *raw)
 {
-	struct forest *f = dir_forest_build(raw, dir_discovery_identity(p->d));
-	const struct dir_self *self = dir_forest_self(f);
+	struct hier_forest *f = dir_forest_build(raw, dir_discovery_identity(p->d));
+	const struct hier_self *self = hier_forest_self(f);
 	int pdcs = 0;
 
-	for (size_t i = 0; i < dir_forest_n_domains(f); i++)
-		pdcs += dir_forest_domain(f, i)->pdc >= 0;
+	for (size_t i = 0; i < hier_forest_n_domains(f); i++)
+		pdcs += hier_forest_domain(f, i)->pdc >= 0;
 	printf("forest role=%s domains=%zu pdcs=%d dcs=%zu sites=%zu subnets=%zu problems=%zu "
 	       "self_domain=%s self_site=%s site_source=%s\n",
-	       dir_role_name(self->role), dir_forest_n_domains(f), pdcs, dir_forest_n_dcs(f),
-	       dir_forest_n_sites(f), dir_forest_n_subnets(f), dir_forest_n_problems(f),
-	       self->domain >= 0 ? dir_forest_domain(f, (size_t)self->domain)->name : "-",
-	       self->site >= 0 ? dir_forest_site(f, (size_t)self->site)->name : "-",
+	       hier_role_name(self->role), hier_forest_n_domains(f), pdcs, hier_forest_n_dcs(f),
+	       hier_forest_n_sites(f), hier_forest_n_subnets(f), hier_forest_n_problems(f),
+	       self->domain >= 0 ? hier_forest_domain(f, (size_t)self->domain)->name : "-",
+	       self->site >= 0 ? hier_forest_site(f, (size_t)self->site)->name : "-",
 	       self->site_source != NULL ? self->site_source : "-");
-	for (size_t i = 0; i < dir_forest_n_problems(f); i++)
-		printf("problem: %s\n", dir_forest_problem(f, i));
-	dir_forest_free(f);
+	for (size_t i = 0; i < hier_forest_n_problems(f); i++)
+		printf("problem: %s\n", hier_forest_problem(f, i));
+	hier_forest_free(f);
 }
 
 static void

@@ -18,11 +18,12 @@
 #include <strings.h>
 #include <cmocka.h>
 
+#include "../../common/util.h"
 #include "../../common/xmalloc.h"
+#include "../../ldap/dn.h"
 #include "../../ldap/forest.h"
 #include "../support/forest_text.h"
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
 
 #define ROOT "DC=forest,DC=test"
 #define CHILD "DC=child,DC=forest,DC=test"
@@ -61,7 +62,7 @@ fmt(const char *f, ...)
 {
 	static char ring[32][1024];
 	static size_t slot;
-	char *s = ring[slot++ % N(ring)];
+	char *s = ring[slot++ % ARRAY_LEN(ring)];
 	va_list ap;
 
 	va_start(ap, f);
@@ -162,7 +163,7 @@ drop(struct dir_entry_list *l, const char *dn)
 static const struct machine *
 machine(const char *name)
 {
-	for (size_t i = 0; i < N(machines); i++)
+	for (size_t i = 0; i < ARRAY_LEN(machines); i++)
 		if (strcmp(machines[i].name, name) == 0)
 			return &machines[i];
 	fail_msg("no machine %s", name);
@@ -301,7 +302,7 @@ world(const char *self)
 	put(&raw->rootdse, "serverName", server_dn(pdc));
 	add_partitions(raw);
 	add_sites(raw);
-	for (size_t i = 0; i < N(machines); i++)
+	for (size_t i = 0; i < ARRAY_LEN(machines); i++)
 		if (is_dc(&machines[i]))
 			add_dc(raw, &machines[i]);
 	if (self != NULL)
@@ -342,110 +343,110 @@ in_range(int i, size_t n)
 
 /* What holds of every picture: indices in range, names there, problems printable. */
 static void
-check_invariants(const struct forest *f)
+check_invariants(const struct hier_forest *f)
 {
-	const struct dir_self *self = dir_forest_self(f);
+	const struct hier_self *self = hier_forest_self(f);
 
-	for (size_t i = 0; i < dir_forest_n_domains(f); i++) {
-		const struct dir_domain *d = dir_forest_domain(f, i);
+	for (size_t i = 0; i < hier_forest_n_domains(f); i++) {
+		const struct hier_domain *d = hier_forest_domain(f, i);
 
 		assert_non_null(d->name);
 		assert_non_null(d->dn);
-		in_range(d->parent, dir_forest_n_domains(f));
-		in_range(d->pdc, dir_forest_n_dcs(f));
+		in_range(d->parent, hier_forest_n_domains(f));
+		in_range(d->pdc, hier_forest_n_dcs(f));
 		assert_int_not_equal(d->parent, (int)i);
 		if (d->pdc >= 0)
-			assert_true(dir_forest_dc(f, d->pdc)->pdc);
+			assert_true(hier_forest_dc(f, d->pdc)->pdc);
 	}
-	for (size_t i = 0; i < dir_forest_n_dcs(f); i++) {
-		const struct dir_dc *dc = dir_forest_dc(f, i);
+	for (size_t i = 0; i < hier_forest_n_dcs(f); i++) {
+		const struct hier_dc *dc = hier_forest_dc(f, i);
 
 		assert_non_null(dc->host);
 		assert_non_null(dc->name);
-		in_range(dc->domain, dir_forest_n_domains(f));
-		in_range(dc->site, dir_forest_n_sites(f));
+		in_range(dc->domain, hier_forest_n_domains(f));
+		in_range(dc->site, hier_forest_n_sites(f));
 		if (dc->pdc)
-			assert_int_equal(dir_forest_domain(f, dc->domain)->pdc, (int)i);
+			assert_int_equal(hier_forest_domain(f, dc->domain)->pdc, (int)i);
 	}
-	in_range(self->domain, dir_forest_n_domains(f));
-	in_range(self->site, dir_forest_n_sites(f));
-	in_range(self->dc, dir_forest_n_dcs(f));
+	in_range(self->domain, hier_forest_n_domains(f));
+	in_range(self->site, hier_forest_n_sites(f));
+	in_range(self->dc, hier_forest_n_dcs(f));
 	assert_non_null(self->site_source);
-	for (size_t i = 0; i < dir_forest_n_problems(f); i++)
-		assert_true(printable(dir_forest_problem(f, i)));
-	assert_null(dir_forest_domain(f, dir_forest_n_domains(f)));
-	assert_null(dir_forest_dc(f, dir_forest_n_dcs(f)));
-	assert_null(dir_forest_site(f, dir_forest_n_sites(f)));
-	assert_null(dir_forest_subnet(f, dir_forest_n_subnets(f)));
-	assert_null(dir_forest_problem(f, dir_forest_n_problems(f)));
+	for (size_t i = 0; i < hier_forest_n_problems(f); i++)
+		assert_true(printable(hier_forest_problem(f, i)));
+	assert_null(hier_forest_domain(f, hier_forest_n_domains(f)));
+	assert_null(hier_forest_dc(f, hier_forest_n_dcs(f)));
+	assert_null(hier_forest_site(f, hier_forest_n_sites(f)));
+	assert_null(hier_forest_subnet(f, hier_forest_n_subnets(f)));
+	assert_null(hier_forest_problem(f, hier_forest_n_problems(f)));
 }
 
-static struct forest *
+static struct hier_forest *
 build(const struct dir_raw *raw, const struct dir_identity *id)
 {
-	struct forest *f = dir_forest_build(raw, id);
+	struct hier_forest *f = dir_forest_build(raw, id);
 
 	check_invariants(f);
 	return f;
 }
 
 static int
-domain(const struct forest *f, const char *name)
+domain(const struct hier_forest *f, const char *name)
 {
-	for (size_t i = 0; i < dir_forest_n_domains(f); i++)
-		if (strcmp(dir_forest_domain(f, i)->name, name) == 0)
+	for (size_t i = 0; i < hier_forest_n_domains(f); i++)
+		if (strcmp(hier_forest_domain(f, i)->name, name) == 0)
 			return (int)i;
 	return -1;
 }
 
 static int
-dc(const struct forest *f, const char *host)
+dc(const struct hier_forest *f, const char *host)
 {
-	for (size_t i = 0; i < dir_forest_n_dcs(f); i++)
-		if (strcmp(dir_forest_dc(f, i)->host, host) == 0)
+	for (size_t i = 0; i < hier_forest_n_dcs(f); i++)
+		if (strcmp(hier_forest_dc(f, i)->host, host) == 0)
 			return (int)i;
 	return -1;
 }
 
 static int
-site(const struct forest *f, const char *name)
+site(const struct hier_forest *f, const char *name)
 {
-	for (size_t i = 0; i < dir_forest_n_sites(f); i++)
-		if (strcmp(dir_forest_site(f, i)->name, name) == 0)
+	for (size_t i = 0; i < hier_forest_n_sites(f); i++)
+		if (strcmp(hier_forest_site(f, i)->name, name) == 0)
 			return (int)i;
 	return -1;
 }
 
 static const char *
-pdc_of(const struct forest *f, const char *name)
+pdc_of(const struct hier_forest *f, const char *name)
 {
 	int d = domain(f, name), p;
 
 	assert_true(d >= 0);
-	p = dir_forest_domain(f, d)->pdc;
-	return p >= 0 ? dir_forest_dc(f, p)->host : NULL;
+	p = hier_forest_domain(f, d)->pdc;
+	return p >= 0 ? hier_forest_dc(f, p)->host : NULL;
 }
 
 static void
-print_problems(const struct forest *f)
+print_problems(const struct hier_forest *f)
 {
-	for (size_t i = 0; i < dir_forest_n_problems(f); i++)
-		print_message("problem: %s\n", dir_forest_problem(f, i));
+	for (size_t i = 0; i < hier_forest_n_problems(f); i++)
+		print_message("problem: %s\n", hier_forest_problem(f, i));
 }
 
 static void
-assert_no_problems(const struct forest *f)
+assert_no_problems(const struct hier_forest *f)
 {
 	print_problems(f);
-	assert_int_equal(dir_forest_n_problems(f), 0);
+	assert_int_equal(hier_forest_n_problems(f), 0);
 }
 
 /* Whether some problem says WHAT. */
 static int
-said(const struct forest *f, const char *what)
+said(const struct hier_forest *f, const char *what)
 {
-	for (size_t i = 0; i < dir_forest_n_problems(f); i++)
-		if (strstr(dir_forest_problem(f, i), what) != NULL)
+	for (size_t i = 0; i < hier_forest_n_problems(f); i++)
+		if (strstr(hier_forest_problem(f, i), what) != NULL)
 			return 1;
 	return 0;
 }
@@ -463,7 +464,7 @@ said(const struct forest *f, const char *what)
 struct fixture {
 	struct dir_raw *raw;
 	struct dir_identity id;
-	struct forest *f;
+	struct hier_forest *f;
 };
 
 static void
@@ -474,10 +475,10 @@ setup(struct fixture *x, const char *self)
 	x->f = NULL;
 }
 
-static const struct forest *
+static const struct hier_forest *
 rebuild(struct fixture *x)
 {
-	dir_forest_free(x->f);
+	hier_forest_free(x->f);
 	x->f = build(x->raw, &x->id);
 	return x->f;
 }
@@ -485,7 +486,7 @@ rebuild(struct fixture *x)
 static void
 teardown(struct fixture *x)
 {
-	dir_forest_free(x->f);
+	hier_forest_free(x->f);
 	dir_raw_free(x->raw);
 	dir_identity_clear(&x->id);
 }
@@ -496,20 +497,20 @@ static void
 test_world_domains(void **state)
 {
 	struct fixture x;
-	const struct forest *f;
-	const struct dir_domain *root, *child;
+	const struct hier_forest *f;
+	const struct hier_domain *root, *child;
 
 	(void)state;
 	setup(&x, "member1");
 	f = rebuild(&x);
 	assert_no_problems(f);
-	assert_int_equal(dir_forest_n_domains(f), 2);
+	assert_int_equal(hier_forest_n_domains(f), 2);
 	/* Sorted by name: the child comes first. */
-	child = dir_forest_domain(f, 0);
-	root = dir_forest_domain(f, 1);
+	child = hier_forest_domain(f, 0);
+	root = hier_forest_domain(f, 1);
 	assert_string_equal(child->name, "child.forest.test");
 	assert_string_equal(root->name, "forest.test");
-	assert_int_equal(dir_forest_root(f), 1);
+	assert_int_equal(hier_forest_root(f), 1);
 	assert_true(root->forest_root && root->tree_root);
 	assert_int_equal(root->parent, -1);
 	assert_int_equal(root->root_trust, -1);
@@ -519,8 +520,8 @@ test_world_domains(void **state)
 	assert_string_equal(child->netbios, "CHILD");
 	assert_string_equal(pdc_of(f, "forest.test"), "rootdc1.forest.test");
 	assert_string_equal(pdc_of(f, "child.forest.test"), "childdc1.child.forest.test");
-	assert_string_equal(dir_forest_read_from(f), "ldap://localhost:3890");
-	assert_true(dir_forest_read_at(f) == 1700000000.5);
+	assert_string_equal(hier_forest_read_from(f), "ldap://localhost:3890");
+	assert_true(hier_forest_read_at(f) == 1700000000.5);
 	teardown(&x);
 }
 
@@ -538,14 +539,14 @@ test_world_dcs(void **state)
 		{"rootdc2.forest.test", "ROOTDC2", "forest.test", "HQ", 0, 0, 0},
 	};
 	struct fixture x;
-	const struct forest *f;
+	const struct hier_forest *f;
 
 	(void)state;
 	setup(&x, "member1");
 	f = rebuild(&x);
-	assert_int_equal(dir_forest_n_dcs(f), N(want));
-	for (size_t i = 0; i < N(want); i++) {
-		const struct dir_dc *d = dir_forest_dc(f, i);
+	assert_int_equal(hier_forest_n_dcs(f), ARRAY_LEN(want));
+	for (size_t i = 0; i < ARRAY_LEN(want); i++) {
+		const struct hier_dc *d = hier_forest_dc(f, i);
 
 		assert_string_equal(d->host, want[i].host);
 		assert_string_equal(d->name, want[i].name);
@@ -556,10 +557,10 @@ test_world_dcs(void **state)
 		assert_int_equal(d->gc, want[i].gc);
 		assert_false(d->ping_answered);
 	}
-	assert_int_equal(dir_forest_source_dc(f), dc(f, "rootdc1.forest.test"));
-	assert_int_equal(dir_forest_n_sites(f), 2);
-	assert_string_equal(dir_forest_site(f, 0)->name, "Branch");
-	assert_int_equal(dir_forest_n_subnets(f), 3);
+	assert_int_equal(hier_forest_source_dc(f), dc(f, "rootdc1.forest.test"));
+	assert_int_equal(hier_forest_n_sites(f), 2);
+	assert_string_equal(hier_forest_site(f, 0)->name, "Branch");
+	assert_int_equal(hier_forest_n_subnets(f), 3);
 	teardown(&x);
 }
 
@@ -569,31 +570,31 @@ test_world_roles(void **state)
 {
 	static const struct {
 		const char *self;
-		enum dir_role role;
+		enum hier_role role;
 		const char *site, *site_source;
 	} want[] = {
-		{"rootdc1", DIR_ROLE_ROOT_PDC, "HQ", "server object"},
-		{"rootdc2", DIR_ROLE_DC, "HQ", "server object"},
-		{"rodc1", DIR_ROLE_RODC, "Branch", "server object"},
-		{"childdc1", DIR_ROLE_PDC, "Branch", "server object"},
-		{"childdc2", DIR_ROLE_DC, "Branch", "server object"},
-		{"member1", DIR_ROLE_MEMBER, "HQ", "subnet 10.1.0.0/16"},
-		{"member2", DIR_ROLE_MEMBER, "Branch", "subnet 10.2.0.0/16"},
-		{"childm1", DIR_ROLE_MEMBER, "HQ", "subnet 10.1.0.0/16"},
+		{"rootdc1", HIER_ROLE_ROOT_PDC, "HQ", "server object"},
+		{"rootdc2", HIER_ROLE_DC, "HQ", "server object"},
+		{"rodc1", HIER_ROLE_RODC, "Branch", "server object"},
+		{"childdc1", HIER_ROLE_PDC, "Branch", "server object"},
+		{"childdc2", HIER_ROLE_DC, "Branch", "server object"},
+		{"member1", HIER_ROLE_MEMBER, "HQ", "subnet 10.1.0.0/16"},
+		{"member2", HIER_ROLE_MEMBER, "Branch", "subnet 10.2.0.0/16"},
+		{"childm1", HIER_ROLE_MEMBER, "HQ", "subnet 10.1.0.0/16"},
 	};
 
 	(void)state;
-	for (size_t i = 0; i < N(want); i++) {
+	for (size_t i = 0; i < ARRAY_LEN(want); i++) {
 		const struct machine *m = machine(want[i].self);
-		const struct dir_self *self;
+		const struct hier_self *self;
 		struct fixture x;
-		const struct forest *f;
+		const struct hier_forest *f;
 
 		setup(&x, want[i].self);
 		f = rebuild(&x);
 		assert_no_problems(f);
-		self = dir_forest_self(f);
-		assert_string_equal(dir_role_name(self->role), dir_role_name(want[i].role));
+		self = hier_forest_self(f);
+		assert_string_equal(hier_role_name(self->role), hier_role_name(want[i].role));
 		assert_int_equal(self->domain, domain(f, domain_name(m)));
 		assert_int_equal(self->site, site(f, want[i].site));
 		assert_string_equal(self->site_source, want[i].site_source);
@@ -609,7 +610,7 @@ static void
 test_dn_spelling(void **state)
 {
 	struct fixture x;
-	const struct forest *f;
+	const struct hier_forest *f;
 
 	(void)state;
 	setup(&x, "rootdc1");
@@ -625,10 +626,10 @@ test_dn_spelling(void **state)
 	    "dc=FOREST,dc=test");
 	f = rebuild(&x);
 	assert_no_problems(f);
-	assert_int_equal(dir_forest_self(f)->role, DIR_ROLE_ROOT_PDC);
+	assert_int_equal(hier_forest_self(f)->role, HIER_ROLE_ROOT_PDC);
 	assert_string_equal(pdc_of(f, "forest.test"), "rootdc1.forest.test");
 	/* The RDN value comes out as spelled in the DN. */
-	assert_string_equal(dir_forest_dc(f, dc(f, "rootdc1.forest.test"))->name, "rootdc1");
+	assert_string_equal(hier_forest_dc(f, dc(f, "rootdc1.forest.test"))->name, "rootdc1");
 	teardown(&x);
 }
 
@@ -637,28 +638,28 @@ test_standalone(void **state)
 {
 	struct dir_raw *raw = xcalloc(1, sizeof(*raw));
 	struct dir_identity id = {.host = xstrdup("lonely")};
-	struct forest *f;
+	struct hier_forest *f;
 
 	(void)state;
 	/* Nothing read and no domain claimed: standalone, and nothing to complain of. */
 	f = build(raw, NULL);
 	assert_no_problems(f);
-	assert_int_equal(dir_forest_self(f)->role, DIR_ROLE_STANDALONE);
-	assert_null(dir_forest_self(f)->name);
-	assert_string_equal(dir_forest_self(f)->site_source, "unknown");
-	assert_int_equal(dir_forest_root(f), -1);
-	assert_null(dir_forest_read_from(f));
-	dir_forest_free(f);
+	assert_int_equal(hier_forest_self(f)->role, HIER_ROLE_STANDALONE);
+	assert_null(hier_forest_self(f)->name);
+	assert_string_equal(hier_forest_self(f)->site_source, "unknown");
+	assert_int_equal(hier_forest_root(f), -1);
+	assert_null(hier_forest_read_from(f));
+	hier_forest_free(f);
 	f = build(raw, &id);
 	assert_no_problems(f);
-	assert_string_equal(dir_forest_self(f)->name, "lonely");
-	dir_forest_free(f);
+	assert_string_equal(hier_forest_self(f)->name, "lonely");
+	hier_forest_free(f);
 	/* A domain claimed, but no account found in it. */
 	id.domain = xstrdup("forest.test");
 	f = build(raw, &id);
-	assert_int_equal(dir_forest_self(f)->role, DIR_ROLE_STANDALONE);
+	assert_int_equal(hier_forest_self(f)->role, HIER_ROLE_STANDALONE);
 	assert_said(f, "our account LONELY$ was not found");
-	dir_forest_free(f);
+	hier_forest_free(f);
 	dir_identity_clear(&id);
 	dir_raw_free(raw);
 }
@@ -667,22 +668,22 @@ static void
 test_configured_site(void **state)
 {
 	struct fixture x;
-	const struct forest *f;
+	const struct hier_forest *f;
 
 	(void)state;
 	setup(&x, "member1");
 	x.id.site = xstrdup("branch");
 	f = rebuild(&x);
 	assert_no_problems(f);
-	assert_int_equal(dir_forest_self(f)->site, site(f, "Branch"));
-	assert_string_equal(dir_forest_self(f)->site_source, "config");
+	assert_int_equal(hier_forest_self(f)->site, site(f, "Branch"));
+	assert_string_equal(hier_forest_self(f)->site_source, "config");
 	/* A configured site that does not exist is said, and the next rule applies. */
 	free(x.id.site);
 	x.id.site = xstrdup("Atlantis");
 	f = rebuild(&x);
 	assert_said(f, "the configured site Atlantis does not exist");
-	assert_int_equal(dir_forest_self(f)->site, site(f, "HQ"));
-	assert_string_equal(dir_forest_self(f)->site_source, "subnet 10.1.0.0/16");
+	assert_int_equal(hier_forest_self(f)->site, site(f, "HQ"));
+	assert_string_equal(hier_forest_self(f)->site_source, "subnet 10.1.0.0/16");
 	teardown(&x);
 }
 
@@ -702,8 +703,8 @@ static void
 test_pings(void **state)
 {
 	struct fixture x;
-	const struct forest *f;
-	const struct dir_dc *d;
+	const struct hier_forest *f;
+	const struct hier_dc *d;
 
 	(void)state;
 	setup(&x, "member1");
@@ -714,12 +715,12 @@ test_pings(void **state)
 	add_ping(x.raw, "rootdc1.forest.test", 1, 0x1, "HQ");
 	f = rebuild(&x);
 	assert_no_problems(f);
-	d = dir_forest_dc(f, dc(f, "rootdc1.forest.test"));
+	d = hier_forest_dc(f, dc(f, "rootdc1.forest.test"));
 	assert_true(d->ping_answered);
 	assert_int_equal(d->ping_flags, 0x3fd);
-	assert_false(dir_forest_dc(f, dc(f, "rootdc2.forest.test"))->ping_answered);
-	assert_int_equal(dir_forest_self(f)->site, site(f, "Branch"));
-	assert_string_equal(dir_forest_self(f)->site_source, "ping");
+	assert_false(hier_forest_dc(f, dc(f, "rootdc2.forest.test"))->ping_answered);
+	assert_int_equal(hier_forest_self(f)->site, site(f, "Branch"));
+	assert_string_equal(hier_forest_self(f)->site_source, "ping");
 	/* An answer from a host that is no DC is said. */
 	add_ping(x.raw, "intruder.example", 1, 0x3fd, "HQ");
 	f = rebuild(&x);
@@ -731,7 +732,7 @@ static void
 test_unknown_site(void **state)
 {
 	struct fixture x;
-	const struct forest *f;
+	const struct hier_forest *f;
 
 	(void)state;
 	setup(&x, "member1");
@@ -739,12 +740,12 @@ test_unknown_site(void **state)
 	x.raw->local_address = NULL;
 	f = rebuild(&x);
 	assert_no_problems(f);
-	assert_int_equal(dir_forest_self(f)->site, -1);
-	assert_string_equal(dir_forest_self(f)->site_source, "unknown");
+	assert_int_equal(hier_forest_self(f)->site, -1);
+	assert_string_equal(hier_forest_self(f)->site_source, "unknown");
 	x.raw->local_address = xstrdup("not-an-address");
 	f = rebuild(&x);
 	assert_said(f, "our local address not-an-address is no IP address");
-	assert_int_equal(dir_forest_self(f)->site, -1);
+	assert_int_equal(hier_forest_self(f)->site, -1);
 	teardown(&x);
 }
 
@@ -754,7 +755,7 @@ static void
 test_missing_fsmo(void **state)
 {
 	struct fixture x;
-	const struct forest *f;
+	const struct hier_forest *f;
 
 	(void)state;
 	setup(&x, "childdc1");
@@ -762,10 +763,10 @@ test_missing_fsmo(void **state)
 	f = rebuild(&x);
 	assert_said(f, "DC=child,DC=forest,DC=test has no fSMORoleOwner");
 	assert_null(pdc_of(f, "child.forest.test"));
-	assert_false(dir_forest_dc(f, dc(f, "childdc1.child.forest.test"))->pdc);
+	assert_false(hier_forest_dc(f, dc(f, "childdc1.child.forest.test"))->pdc);
 	assert_string_equal(pdc_of(f, "forest.test"), "rootdc1.forest.test");
 	/* Without the role, the child's PDC is a plain DC. */
-	assert_int_equal(dir_forest_self(f)->role, DIR_ROLE_DC);
+	assert_int_equal(hier_forest_self(f)->role, HIER_ROLE_DC);
 	teardown(&x);
 }
 
@@ -773,7 +774,7 @@ static void
 test_fsmo_names_nothing(void **state)
 {
 	struct fixture x;
-	const struct forest *f;
+	const struct hier_forest *f;
 
 	(void)state;
 	setup(&x, "rootdc1");
@@ -782,7 +783,7 @@ test_fsmo_names_nothing(void **state)
 	f = rebuild(&x);
 	assert_said(f, "names nothing that exists");
 	assert_null(pdc_of(f, "forest.test"));
-	assert_int_equal(dir_forest_self(f)->role, DIR_ROLE_DC);
+	assert_int_equal(hier_forest_self(f)->role, HIER_ROLE_DC);
 	/* Not a DN at all. */
 	set(entry(&x.raw->nc_heads, ROOT), "fSMORoleOwner", "rootdc1");
 	f = rebuild(&x);
@@ -795,7 +796,7 @@ static void
 test_fsmo_other_domain(void **state)
 {
 	struct fixture x;
-	const struct forest *f;
+	const struct hier_forest *f;
 
 	(void)state;
 	setup(&x, "rootdc1");
@@ -806,7 +807,7 @@ test_fsmo_other_domain(void **state)
 	assert_null(pdc_of(f, "forest.test"));
 	/* childdc1 stays the child's PDC, and rootdc1 is no PDC. */
 	assert_string_equal(pdc_of(f, "child.forest.test"), "childdc1.child.forest.test");
-	assert_int_equal(dir_forest_self(f)->role, DIR_ROLE_DC);
+	assert_int_equal(hier_forest_self(f)->role, HIER_ROLE_DC);
 	teardown(&x);
 }
 
@@ -814,7 +815,7 @@ static void
 test_fsmo_rodc(void **state)
 {
 	struct fixture x;
-	const struct forest *f;
+	const struct hier_forest *f;
 
 	(void)state;
 	setup(&x, "rodc1");
@@ -822,7 +823,7 @@ test_fsmo_rodc(void **state)
 	f = rebuild(&x);
 	assert_said(f, "an RODC, which cannot be PDC");
 	assert_null(pdc_of(f, "forest.test"));
-	assert_int_equal(dir_forest_self(f)->role, DIR_ROLE_RODC);
+	assert_int_equal(hier_forest_self(f)->role, HIER_ROLE_RODC);
 	teardown(&x);
 }
 
@@ -840,7 +841,7 @@ static void
 test_trust_parent_cycle(void **state)
 {
 	struct fixture x;
-	const struct forest *f;
+	const struct hier_forest *f;
 
 	(void)state;
 	setup(&x, "member1");
@@ -855,15 +856,15 @@ test_trust_parent_cycle(void **state)
 	assert_said(f, "domain b.forest.test: its trustParent chain comes back to it");
 	assert_said(f, "domain c.forest.test: its trustParent chain comes back to it");
 	assert_false(said(f, "domain d.a.forest.test: its trustParent"));
-	assert_int_equal(dir_forest_domain(f, domain(f, "a.forest.test"))->parent, -1);
-	assert_int_equal(dir_forest_domain(f, domain(f, "b.forest.test"))->parent, -1);
-	assert_int_equal(dir_forest_domain(f, domain(f, "c.forest.test"))->parent, -1);
-	assert_int_equal(dir_forest_domain(f, domain(f, "d.a.forest.test"))->parent,
+	assert_int_equal(hier_forest_domain(f, domain(f, "a.forest.test"))->parent, -1);
+	assert_int_equal(hier_forest_domain(f, domain(f, "b.forest.test"))->parent, -1);
+	assert_int_equal(hier_forest_domain(f, domain(f, "c.forest.test"))->parent, -1);
+	assert_int_equal(hier_forest_domain(f, domain(f, "d.a.forest.test"))->parent,
 			 domain(f, "a.forest.test"));
 	/* The rest of the forest is untouched. */
-	assert_int_equal(dir_forest_domain(f, domain(f, "child.forest.test"))->parent,
+	assert_int_equal(hier_forest_domain(f, domain(f, "child.forest.test"))->parent,
 			 domain(f, "forest.test"));
-	assert_int_equal(dir_forest_self(f)->role, DIR_ROLE_MEMBER);
+	assert_int_equal(hier_forest_self(f)->role, HIER_ROLE_MEMBER);
 	teardown(&x);
 }
 
@@ -871,7 +872,7 @@ static void
 test_tree_links(void **state)
 {
 	struct fixture x;
-	const struct forest *f;
+	const struct hier_forest *f;
 
 	(void)state;
 	setup(&x, "member1");
@@ -879,22 +880,22 @@ test_tree_links(void **state)
 	set(entry(&x.raw->crossrefs, ROOT_XREF), "trustParent", CHILD_XREF);
 	f = rebuild(&x);
 	assert_said(f, "the forest root forest.test has a trustParent, child.forest.test");
-	assert_int_equal(dir_forest_domain(f, domain(f, "forest.test"))->parent, -1);
-	assert_int_equal(dir_forest_domain(f, domain(f, "child.forest.test"))->parent,
+	assert_int_equal(hier_forest_domain(f, domain(f, "forest.test"))->parent, -1);
+	assert_int_equal(hier_forest_domain(f, domain(f, "child.forest.test"))->parent,
 			 domain(f, "forest.test"));
 	/* A child without trustParent (or rootTrust) has an unknown place. */
 	unset(entry(&x.raw->crossrefs, ROOT_XREF), "trustParent");
 	unset(entry(&x.raw->crossrefs, CHILD_XREF), "trustParent");
 	f = rebuild(&x);
 	assert_said(f, "domain child.forest.test has neither trustParent nor rootTrust");
-	assert_int_equal(dir_forest_domain(f, domain(f, "child.forest.test"))->parent, -1);
-	assert_false(dir_forest_domain(f, domain(f, "child.forest.test"))->tree_root);
+	assert_int_equal(hier_forest_domain(f, domain(f, "child.forest.test"))->parent, -1);
+	assert_false(hier_forest_domain(f, domain(f, "child.forest.test"))->tree_root);
 	/* A trustParent that names no domain's crossRef. */
 	set(entry(&x.raw->crossrefs, CHILD_XREF), "trustParent", "CN=Enterprise Schema," PARTITIONS);
 	f = rebuild(&x);
 	assert_said(f, "domain child.forest.test: trustParent");
 	assert_said(f, "is no domain's crossRef");
-	assert_int_equal(dir_forest_domain(f, domain(f, "child.forest.test"))->parent, -1);
+	assert_int_equal(hier_forest_domain(f, domain(f, "child.forest.test"))->parent, -1);
 	teardown(&x);
 }
 
@@ -912,7 +913,7 @@ add_other_tree(struct dir_raw *raw, const char *link, const char *target)
 	    "CN=OTHERDC1,OU=Domain Controllers,DC=other,DC=test", NULL);
 	add(&raw->ntds, fmt("CN=NTDS Settings,%s", server), "msDS-HasDomainNCs", "DC=other,DC=test",
 	    NULL);
-	dir_entry_list_free(&raw->self);
+	dir_entry_list_clear(&raw->self);
 	add(&raw->self, "CN=OTHERDC1,OU=Domain Controllers,DC=other,DC=test", "sAMAccountName",
 	    "OTHERDC1$", "userAccountControl", "532480", "dNSHostName", "otherdc1.other.test", NULL);
 }
@@ -922,23 +923,23 @@ test_tree_root(void **state)
 {
 	struct dir_raw *raw = world(NULL);
 	struct dir_identity id = {.host = xstrdup("otherdc1"), .domain = xstrdup("other.test")};
-	const struct dir_domain *other;
-	struct forest *f;
+	const struct hier_domain *other;
+	struct hier_forest *f;
 
 	(void)state;
 	/* An alternate tree root says rootTrust, not trustParent. */
 	add_other_tree(raw, "rootTrust", ROOT_XREF);
 	f = build(raw, &id);
 	assert_no_problems(f);
-	other = dir_forest_domain(f, domain(f, "other.test"));
+	other = hier_forest_domain(f, domain(f, "other.test"));
 	assert_int_equal(other->parent, -1);
 	assert_true(other->tree_root);
 	assert_false(other->forest_root);
-	assert_int_equal(other->root_trust, dir_forest_root(f));
+	assert_int_equal(other->root_trust, hier_forest_root(f));
 	/* Its PDC is a PDC, not the root PDC. */
-	assert_int_equal(dir_forest_self(f)->role, DIR_ROLE_PDC);
-	assert_int_equal(dir_forest_self(f)->domain, domain(f, "other.test"));
-	dir_forest_free(f);
+	assert_int_equal(hier_forest_self(f)->role, HIER_ROLE_PDC);
+	assert_int_equal(hier_forest_self(f)->domain, domain(f, "other.test"));
+	hier_forest_free(f);
 	dir_raw_free(raw);
 
 	/* The other revision of MS-ADTS: a trustParent to the root's crossRef. */
@@ -946,11 +947,11 @@ test_tree_root(void **state)
 	add_other_tree(raw, "trustParent", ROOT_XREF);
 	f = build(raw, &id);
 	assert_no_problems(f);
-	other = dir_forest_domain(f, domain(f, "other.test"));
-	assert_int_equal(other->parent, dir_forest_root(f));
+	other = hier_forest_domain(f, domain(f, "other.test"));
+	assert_int_equal(other->parent, hier_forest_root(f));
 	assert_true(other->tree_root);
 	assert_int_equal(other->root_trust, -1);
-	dir_forest_free(f);
+	hier_forest_free(f);
 	dir_raw_free(raw);
 	dir_identity_clear(&id);
 }
@@ -959,7 +960,7 @@ static void
 test_unread_nc(void **state)
 {
 	struct fixture x;
-	const struct forest *f;
+	const struct hier_forest *f;
 
 	(void)state;
 	setup(&x, "childm1");
@@ -969,16 +970,16 @@ test_unread_nc(void **state)
 			    "was not read: its PDC is unknown");
 	assert_null(pdc_of(f, "child.forest.test"));
 	/* The domain and its DCs are still there; our place in it too. */
-	assert_int_equal(dir_forest_dc(f, dc(f, "childdc2.child.forest.test"))->domain,
+	assert_int_equal(hier_forest_dc(f, dc(f, "childdc2.child.forest.test"))->domain,
 			 domain(f, "child.forest.test"));
-	assert_int_equal(dir_forest_self(f)->role, DIR_ROLE_MEMBER);
+	assert_int_equal(hier_forest_self(f)->role, HIER_ROLE_MEMBER);
 	/* A crossRef whose nCName is no DN gives no domain at all. */
 	set(entry(&x.raw->crossrefs, CHILD_XREF), "nCName", "child");
 	f = rebuild(&x);
 	assert_said(f, "nCName is not a DN: child");
-	assert_int_equal(dir_forest_n_domains(f), 1);
+	assert_int_equal(hier_forest_n_domains(f), 1);
 	assert_said(f, "DC childdc1.child.forest.test: msDS-HasDomainNCs names no known domain");
-	assert_int_equal(dir_forest_dc(f, dc(f, "childdc1.child.forest.test"))->domain, -1);
+	assert_int_equal(hier_forest_dc(f, dc(f, "childdc1.child.forest.test"))->domain, -1);
 	teardown(&x);
 }
 
@@ -987,7 +988,7 @@ test_long_value(void **state)
 {
 	char big[5001], *long_dn;
 	struct fixture x;
-	const struct forest *f;
+	const struct hier_forest *f;
 
 	(void)state;
 	memset(big, 'a', sizeof(big) - 1);
@@ -996,7 +997,7 @@ test_long_value(void **state)
 	set(entry(&x.raw->servers, server_dn(machine("rootdc2"))), "dNSHostName", big);
 	f = rebuild(&x);
 	assert_said(f, "dNSHostName rejected: 5000 octets, more than 4096");
-	assert_int_equal(dir_forest_n_dcs(f), 4);
+	assert_int_equal(hier_forest_n_dcs(f), 4);
 	assert_int_equal(dc(f, "rootdc2.forest.test"), -1);
 	/* A DN that long is no entry. */
 	long_dn = xasprintf("CN=%s,%s", big, SITES);
@@ -1004,7 +1005,7 @@ test_long_value(void **state)
 	free(long_dn);
 	f = rebuild(&x);
 	assert_said(f, "its DN rejected: 5");
-	assert_int_equal(dir_forest_n_sites(f), 1);
+	assert_int_equal(hier_forest_n_sites(f), 1);
 	teardown(&x);
 }
 
@@ -1012,7 +1013,7 @@ static void
 test_not_utf8(void **state)
 {
 	struct fixture x;
-	const struct forest *f;
+	const struct hier_forest *f;
 	struct dir_entry *e;
 
 	(void)state;
@@ -1026,13 +1027,13 @@ test_not_utf8(void **state)
 	dir_entry_add_value(e, "dNSHostName", "rootdc2\0.evil", 13);
 	f = rebuild(&x);
 	assert_said(f, "nETBIOSName rejected: not UTF-8 text: FOR\\xc0\\x80ST");
-	assert_null(dir_forest_domain(f, domain(f, "forest.test"))->netbios);
+	assert_null(hier_forest_domain(f, domain(f, "forest.test"))->netbios);
 	assert_said(f, "siteObject rejected: not UTF-8 text: CN=Br\\xffanch");
-	assert_int_equal(dir_forest_subnet(f, 1)->site, -1);
+	assert_int_equal(hier_forest_subnet(f, 1)->site, -1);
 	assert_said(f, "dNSHostName rejected: not UTF-8 text: rootdc2\\x00.evil");
 	assert_int_equal(dc(f, "rootdc2.forest.test"), -1);
 	/* Not text, so no ambiguity: the rest stands. */
-	assert_int_equal(dir_forest_self(f)->site, site(f, "HQ"));
+	assert_int_equal(hier_forest_self(f)->site, site(f, "HQ"));
 	teardown(&x);
 }
 
@@ -1042,7 +1043,7 @@ test_dc_in_no_site(void **state)
 	const struct machine *m = machine("rootdc2");
 	const char *lost = "CN=ROOTDC2,CN=Servers,CN=Atlantis," SITES;
 	struct fixture x;
-	const struct forest *f;
+	const struct hier_forest *f;
 
 	(void)state;
 	setup(&x, "rootdc2");
@@ -1051,11 +1052,11 @@ test_dc_in_no_site(void **state)
 	f = rebuild(&x);
 	assert_said(f, "DC rootdc2.forest.test is in no site: its server object is "
 			    "CN=ROOTDC2,CN=Servers,CN=Atlantis");
-	assert_int_equal(dir_forest_dc(f, dc(f, "rootdc2.forest.test"))->site, -1);
+	assert_int_equal(hier_forest_dc(f, dc(f, "rootdc2.forest.test"))->site, -1);
 	/* A DC is not placed by subnet: its site is its server object's. */
-	assert_int_equal(dir_forest_self(f)->role, DIR_ROLE_DC);
-	assert_int_equal(dir_forest_self(f)->site, -1);
-	assert_string_equal(dir_forest_self(f)->site_source, "unknown");
+	assert_int_equal(hier_forest_self(f)->role, HIER_ROLE_DC);
+	assert_int_equal(hier_forest_self(f)->site, -1);
+	assert_string_equal(hier_forest_self(f)->site_source, "unknown");
 	teardown(&x);
 }
 
@@ -1064,7 +1065,7 @@ test_duplicate_hosts(void **state)
 {
 	const char *stale = "CN=ROOTDC2,CN=Servers,CN=Branch," SITES;
 	struct fixture x;
-	const struct forest *f;
+	const struct hier_forest *f;
 
 	(void)state;
 	setup(&x, "rootdc2");
@@ -1075,13 +1076,13 @@ test_duplicate_hosts(void **state)
 	    NULL);
 	f = rebuild(&x);
 	assert_said(f, "have the same host name rootdc2.forest.test: both left out");
-	assert_int_equal(dir_forest_n_dcs(f), 4);
+	assert_int_equal(hier_forest_n_dcs(f), 4);
 	assert_int_equal(dc(f, "rootdc2.forest.test"), -1);
 	assert_string_equal(pdc_of(f, "forest.test"), "rootdc1.forest.test");
 	assert_said(f, "our account CN=ROOTDC2,OU=Domain Controllers,DC=forest,DC=test is a "
 			    "DC's, but no DC's server object refers to it");
-	assert_int_equal(dir_forest_self(f)->role, DIR_ROLE_DC);
-	assert_int_equal(dir_forest_self(f)->dc, -1);
+	assert_int_equal(hier_forest_self(f)->role, HIER_ROLE_DC);
+	assert_int_equal(hier_forest_self(f)->dc, -1);
 	/* A PDC among them is not taken, and the reason is told apart from a dangling DN. */
 	set(entry(&x.raw->nc_heads, ROOT), "fSMORoleOwner", ntds_dn(machine("rootdc2")));
 	f = rebuild(&x);
@@ -1095,7 +1096,7 @@ static void
 test_odd_values(void **state)
 {
 	struct fixture x;
-	const struct forest *f;
+	const struct hier_forest *f;
 
 	(void)state;
 	setup(&x, "member1");
@@ -1114,21 +1115,21 @@ test_odd_values(void **state)
 	f = rebuild(&x);
 	assert_int_equal(domain(f, "new.forest.test"), -1);
 	assert_false(said(f, "new.forest.test"));
-	assert_int_equal(dir_forest_domain(f, domain(f, "neg.forest.test"))->parent,
+	assert_int_equal(hier_forest_domain(f, domain(f, "neg.forest.test"))->parent,
 			 domain(f, "forest.test"));
 	assert_said(f, "systemFlags is not a 32-bit number: 4294967296");
 	assert_said(f, "dnsRoot is not a DNS name: bad..forest.test");
-	assert_int_equal(dir_forest_n_domains(f), 3);
+	assert_int_equal(hier_forest_n_domains(f), 3);
 	assert_said(f, "msDS-isRODC is neither TRUE nor FALSE: maybe");
-	assert_false(dir_forest_dc(f, dc(f, "rootdc2.forest.test"))->rodc);
+	assert_false(hier_forest_dc(f, dc(f, "rootdc2.forest.test"))->rodc);
 	assert_said(f, "the rootDSE's dsServiceName");
 	assert_said(f, "names no DC");
-	assert_int_equal(dir_forest_source_dc(f), -1);
+	assert_int_equal(hier_forest_source_dc(f), -1);
 	/* Known by its account alone: the name comes from sAMAccountName. */
 	free(x.id.host);
 	x.id.host = NULL;
 	f = rebuild(&x);
-	assert_string_equal(dir_forest_self(f)->name, "member1");
+	assert_string_equal(hier_forest_self(f)->name, "member1");
 	teardown(&x);
 
 	/* No rootDomainNamingContext and two domains that could be the root. */
@@ -1137,7 +1138,7 @@ test_odd_values(void **state)
 	unset(entry(&x.raw->crossrefs, CHILD_XREF), "trustParent");
 	f = rebuild(&x);
 	assert_said(f, "the rootDSE has no rootDomainNamingContext and 2 domains could be");
-	assert_int_equal(dir_forest_root(f), -1);
+	assert_int_equal(hier_forest_root(f), -1);
 	teardown(&x);
 
 	/* Our DC entry in another domain than our account: not taken as ours. */
@@ -1145,8 +1146,8 @@ test_odd_values(void **state)
 	set(entry(&x.raw->ntds, ntds_dn(machine("childdc2"))), "msDS-HasDomainNCs", ROOT);
 	f = rebuild(&x);
 	assert_said(f, "our DC entry childdc2.child.forest.test is not in our account's domain");
-	assert_int_equal(dir_forest_self(f)->dc, -1);
-	assert_int_equal(dir_forest_self(f)->role, DIR_ROLE_DC);
+	assert_int_equal(hier_forest_self(f)->dc, -1);
+	assert_int_equal(hier_forest_self(f)->role, HIER_ROLE_DC);
 	teardown(&x);
 }
 
@@ -1154,7 +1155,7 @@ static void
 test_raw_errors(void **state)
 {
 	struct fixture x;
-	const struct forest *f;
+	const struct hier_forest *f;
 
 	(void)state;
 	setup(&x, "member1");
@@ -1163,9 +1164,9 @@ test_raw_errors(void **state)
 	x.raw->errors[1] = xstrdup("subnets: \x1b[31mred\x1b[0m");
 	x.raw->n_errors = 2;
 	f = rebuild(&x);
-	assert_int_equal(dir_forest_n_problems(f), 2);
-	assert_string_equal(dir_forest_problem(f, 0), "ping to rodc1.forest.test: timed out\\x0a");
-	assert_string_equal(dir_forest_problem(f, 1), "subnets: \\x1b[31mred\\x1b[0m");
+	assert_int_equal(hier_forest_n_problems(f), 2);
+	assert_string_equal(hier_forest_problem(f, 0), "ping to rodc1.forest.test: timed out\\x0a");
+	assert_string_equal(hier_forest_problem(f, 1), "subnets: \\x1b[31mred\\x1b[0m");
 	teardown(&x);
 }
 
@@ -1173,7 +1174,7 @@ static void
 test_own_account(void **state)
 {
 	struct fixture x;
-	const struct forest *f;
+	const struct hier_forest *f;
 
 	(void)state;
 	/* Two accounts by our name in our domain: which is ours is unknown. */
@@ -1182,7 +1183,7 @@ test_own_account(void **state)
 	    "userAccountControl", "4096", NULL);
 	f = rebuild(&x);
 	assert_said(f, "2 computer accounts are named MEMBER1$");
-	assert_int_equal(dir_forest_self(f)->role, DIR_ROLE_STANDALONE);
+	assert_int_equal(hier_forest_self(f)->role, HIER_ROLE_STANDALONE);
 	teardown(&x);
 
 	/* One in our domain and one in another: ours is in ours. */
@@ -1191,7 +1192,7 @@ test_own_account(void **state)
 	    "userAccountControl", "4096", NULL);
 	f = rebuild(&x);
 	assert_no_problems(f);
-	assert_int_equal(dir_forest_self(f)->domain, domain(f, "forest.test"));
+	assert_int_equal(hier_forest_self(f)->domain, domain(f, "forest.test"));
 	teardown(&x);
 
 	/* The account says another domain than configured: the account wins, and it is said. */
@@ -1200,8 +1201,8 @@ test_own_account(void **state)
 	x.id.domain = xstrdup("CHILD.forest.test.");
 	f = rebuild(&x);
 	assert_said(f, "is in domain forest.test, not in child.forest.test as configured");
-	assert_int_equal(dir_forest_self(f)->domain, domain(f, "forest.test"));
-	assert_int_equal(dir_forest_self(f)->role, DIR_ROLE_MEMBER);
+	assert_int_equal(hier_forest_self(f)->domain, domain(f, "forest.test"));
+	assert_int_equal(hier_forest_self(f)->role, HIER_ROLE_MEMBER);
 	teardown(&x);
 
 	/* A userAccountControl of no computer, or no number. */
@@ -1209,12 +1210,12 @@ test_own_account(void **state)
 	set(&x.raw->self.v[0], "userAccountControl", "512");
 	f = rebuild(&x);
 	assert_said(f, "userAccountControl 0x200 is no computer's");
-	assert_int_equal(dir_forest_self(f)->role, DIR_ROLE_STANDALONE);
-	assert_int_equal(dir_forest_self(f)->domain, domain(f, "forest.test"));
+	assert_int_equal(hier_forest_self(f)->role, HIER_ROLE_STANDALONE);
+	assert_int_equal(hier_forest_self(f)->domain, domain(f, "forest.test"));
 	set(&x.raw->self.v[0], "userAccountControl", "0x1000");
 	f = rebuild(&x);
 	assert_said(f, "userAccountControl is not a 32-bit number: 0x1000");
-	assert_int_equal(dir_forest_self(f)->role, DIR_ROLE_STANDALONE);
+	assert_int_equal(hier_forest_self(f)->role, HIER_ROLE_STANDALONE);
 	teardown(&x);
 
 	/* Only a host name known: the account is HOST$. */
@@ -1223,7 +1224,7 @@ test_own_account(void **state)
 	x.id.account = NULL;
 	f = rebuild(&x);
 	assert_no_problems(f);
-	assert_int_equal(dir_forest_self(f)->role, DIR_ROLE_MEMBER);
+	assert_int_equal(hier_forest_self(f)->role, HIER_ROLE_MEMBER);
 	teardown(&x);
 }
 
@@ -1232,15 +1233,15 @@ static void
 test_own_dc_disagrees(void **state)
 {
 	struct fixture x;
-	const struct forest *f;
+	const struct hier_forest *f;
 
 	(void)state;
 	setup(&x, "rootdc1");
 	set(&x.raw->self.v[0], "userAccountControl", "83890176");
 	f = rebuild(&x);
 	assert_said(f, "our account says rodc, our NTDS Settings dc");
-	assert_int_equal(dir_forest_self(f)->role, DIR_ROLE_RODC);
-	assert_int_equal(dir_forest_self(f)->dc, dc(f, "rootdc1.forest.test"));
+	assert_int_equal(hier_forest_self(f)->role, HIER_ROLE_RODC);
+	assert_int_equal(hier_forest_self(f)->dc, dc(f, "rootdc1.forest.test"));
 	teardown(&x);
 }
 
@@ -1248,7 +1249,7 @@ static void
 test_rodc_markers(void **state)
 {
 	struct fixture x;
-	const struct forest *f;
+	const struct hier_forest *f;
 	struct dir_entry *ntds;
 
 	(void)state;
@@ -1258,17 +1259,17 @@ test_rodc_markers(void **state)
 	unset(ntds, "msDS-isRODC");
 	f = rebuild(&x);
 	assert_no_problems(f);
-	assert_true(dir_forest_dc(f, dc(f, "rodc1.forest.test"))->rodc);
+	assert_true(hier_forest_dc(f, dc(f, "rodc1.forest.test"))->rodc);
 	/* So does msDS-isRODC alone; the domain then comes from the fully replicated NCs. */
 	unset(ntds, "objectClass");
 	unset(ntds, "msDS-HasDomainNCs");
 	set(ntds, "msDS-isRODC", "true");
 	f = rebuild(&x);
 	assert_no_problems(f);
-	assert_true(dir_forest_dc(f, dc(f, "rodc1.forest.test"))->rodc);
-	assert_int_equal(dir_forest_dc(f, dc(f, "rodc1.forest.test"))->domain,
+	assert_true(hier_forest_dc(f, dc(f, "rodc1.forest.test"))->rodc);
+	assert_int_equal(hier_forest_dc(f, dc(f, "rodc1.forest.test"))->domain,
 			 domain(f, "forest.test"));
-	assert_int_equal(dir_forest_self(f)->role, DIR_ROLE_RODC);
+	assert_int_equal(hier_forest_self(f)->role, HIER_ROLE_RODC);
 	teardown(&x);
 }
 
@@ -1276,7 +1277,7 @@ static void
 test_dc_domain(void **state)
 {
 	struct fixture x;
-	const struct forest *f;
+	const struct hier_forest *f;
 	struct dir_entry *ntds;
 
 	(void)state;
@@ -1286,13 +1287,13 @@ test_dc_domain(void **state)
 	unset(ntds, "msDS-HasDomainNCs");
 	f = rebuild(&x);
 	assert_no_problems(f);
-	assert_int_equal(dir_forest_dc(f, dc(f, "rootdc2.forest.test"))->domain,
+	assert_int_equal(hier_forest_dc(f, dc(f, "rootdc2.forest.test"))->domain,
 			 domain(f, "forest.test"));
 	/* Two domains mastered is no answer. */
 	put(ntds, "hasMasterNCs", CHILD);
 	f = rebuild(&x);
 	assert_said(f, "DC rootdc2.forest.test: hasMasterNCs names two domains");
-	assert_int_equal(dir_forest_dc(f, dc(f, "rootdc2.forest.test"))->domain, -1);
+	assert_int_equal(hier_forest_dc(f, dc(f, "rootdc2.forest.test"))->domain, -1);
 	/* Nothing at all. */
 	unset(ntds, "hasMasterNCs");
 	f = rebuild(&x);
@@ -1304,7 +1305,7 @@ static void
 test_root_unknown(void **state)
 {
 	struct fixture x;
-	const struct forest *f;
+	const struct hier_forest *f;
 
 	(void)state;
 	setup(&x, "rootdc1");
@@ -1312,15 +1313,15 @@ test_root_unknown(void **state)
 	f = rebuild(&x);
 	assert_said(f, "the rootDSE's rootDomainNamingContext dc=elsewhere,dc=test names no "
 			    "domain");
-	assert_int_equal(dir_forest_root(f), -1);
+	assert_int_equal(hier_forest_root(f), -1);
 	/* Not known to be the root's, so a plain PDC. */
-	assert_int_equal(dir_forest_self(f)->role, DIR_ROLE_PDC);
+	assert_int_equal(hier_forest_self(f)->role, HIER_ROLE_PDC);
 	/* Without the attribute, the only domain with no trustParent or rootTrust. */
 	unset(&x.raw->rootdse, "rootDomainNamingContext");
 	f = rebuild(&x);
 	assert_no_problems(f);
-	assert_int_equal(dir_forest_root(f), domain(f, "forest.test"));
-	assert_int_equal(dir_forest_self(f)->role, DIR_ROLE_ROOT_PDC);
+	assert_int_equal(hier_forest_root(f), domain(f, "forest.test"));
+	assert_int_equal(hier_forest_self(f)->role, HIER_ROLE_ROOT_PDC);
 	teardown(&x);
 }
 
@@ -1328,7 +1329,7 @@ static void
 test_duplicates_kept_once(void **state)
 {
 	struct fixture x;
-	const struct forest *f;
+	const struct hier_forest *f;
 
 	(void)state;
 	setup(&x, "member1");
@@ -1342,10 +1343,10 @@ test_duplicates_kept_once(void **state)
 	assert_said(f, "a second crossRef for domain child.forest.test");
 	assert_said(f, "a second site named hq");
 	assert_said(f, "a second subnet 10.1.0.0/16");
-	assert_int_equal(dir_forest_n_domains(f), 2);
-	assert_int_equal(dir_forest_n_sites(f), 2);
-	assert_int_equal(dir_forest_n_subnets(f), 3);
-	assert_int_equal(dir_forest_self(f)->site, site(f, "HQ"));
+	assert_int_equal(hier_forest_n_domains(f), 2);
+	assert_int_equal(hier_forest_n_sites(f), 2);
+	assert_int_equal(hier_forest_n_subnets(f), 3);
+	assert_int_equal(hier_forest_self(f)->site, site(f, "HQ"));
 	teardown(&x);
 }
 
@@ -1383,7 +1384,7 @@ test_dn_normalise(void **state)
 	};
 
 	(void)state;
-	for (size_t i = 0; i < N(cases); i++) {
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
 		char *n = dir_dn_normalise(cases[i].in);
 
 		if (n == NULL)
@@ -1391,7 +1392,7 @@ test_dn_normalise(void **state)
 		assert_string_equal(n, cases[i].out);
 		free(n);
 	}
-	for (size_t i = 0; i < N(bad); i++) {
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
 		char *n = dir_dn_normalise(bad[i]);
 
 		if (n != NULL)
@@ -1432,7 +1433,7 @@ test_text_valid(void **state)
 	};
 
 	(void)state;
-	for (size_t i = 0; i < N(cases); i++)
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++)
 		if (dir_text_valid(cases[i].s, cases[i].len) != cases[i].valid)
 			fail_msg("case %zu", i);
 }
@@ -1463,25 +1464,25 @@ test_subnet_match(void **state)
 		{"10.1.1.0/24", NULL},
 	};
 	struct dir_raw *raw = xcalloc(1, sizeof(*raw));
-	struct forest *f;
+	struct hier_forest *f;
 
 	(void)state;
 	for (const char *s = "ABCD"; *s != '\0'; s++)
 		add(&raw->sites, fmt("CN=%c,%s", *s, SITES), NULL);
-	for (size_t i = 0; i < N(subnets); i++) {
+	for (size_t i = 0; i < ARRAY_LEN(subnets); i++) {
 		add(&raw->subnets, fmt("CN=%s,CN=Subnets,%s", subnets[i][0], SITES), NULL);
 		if (subnets[i][1] != NULL)
 			put(&raw->subnets.v[i], "siteObject", fmt("CN=%s,%s", subnets[i][1], SITES));
 	}
-	for (size_t i = 0; i < N(cases); i++) {
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
 		raw->local_address = xstrdup(cases[i].address);
 		f = build(raw, NULL);
 		assert_no_problems(f);
-		assert_string_equal(dir_forest_site(f, dir_forest_self(f)->site)->name,
+		assert_string_equal(hier_forest_site(f, hier_forest_self(f)->site)->name,
 				    cases[i].site);
-		assert_string_equal(dir_forest_self(f)->site_source,
+		assert_string_equal(hier_forest_self(f)->site_source,
 				    fmt("subnet %s", cases[i].subnet));
-		dir_forest_free(f);
+		hier_forest_free(f);
 		free(raw->local_address);
 		raw->local_address = NULL;
 	}
@@ -1496,19 +1497,19 @@ test_subnet_names(void **state)
 		"fd00::/129",  "10.1/16",     "/8",       "fd00::/0064",
 	};
 	struct dir_raw *raw = xcalloc(1, sizeof(*raw));
-	struct forest *f;
+	struct hier_forest *f;
 
 	(void)state;
-	for (size_t i = 0; i < N(bad); i++)
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++)
 		add(&raw->subnets, fmt("CN=%s,CN=Subnets,%s", bad[i], SITES), NULL);
 	add(&raw->subnets, "CN=fd00:0:0::/48,CN=Subnets," SITES, NULL);
 	f = build(raw, NULL);
-	assert_int_equal(dir_forest_n_subnets(f), 1);
-	assert_int_equal(dir_forest_subnet(f, 0)->prefix, 48);
-	assert_string_equal(dir_forest_subnet(f, 0)->text, "fd00:0:0::/48");
-	assert_int_equal(dir_forest_n_problems(f), N(bad));
+	assert_int_equal(hier_forest_n_subnets(f), 1);
+	assert_int_equal(hier_forest_subnet(f, 0)->prefix, 48);
+	assert_string_equal(hier_forest_subnet(f, 0)->text, "fd00:0:0::/48");
+	assert_int_equal(hier_forest_n_problems(f), ARRAY_LEN(bad));
 	assert_said(f, "subnet CN=10.1.0.1/16,CN=Subnets,");
-	dir_forest_free(f);
+	hier_forest_free(f);
 	dir_raw_free(raw);
 }
 
@@ -1552,18 +1553,68 @@ test_determinism(void **state)
 	teardown(&x);
 }
 
+/* The cheap check's view: who holds each PDC role, compared across two reads. */
+static void
+test_pdc_owners(void **state)
+{
+	struct dir_raw before = {0}, after = {0};
+	struct dir_pdc_owners *b, *a;
+	const char *nc = NULL, *was = NULL, *is = NULL;
+
+	(void)state;
+	add(&before.nc_heads, "DC=Forest,DC=Test", "fSMORoleOwner",
+	    "CN=NTDS Settings,CN=ROOTDC1,CN=Servers,CN=HQ,CN=Sites,CN=Configuration,DC=forest,DC=test",
+	    NULL);
+	add(&before.nc_heads, "DC=child,DC=forest,DC=test", NULL);
+	add(&before.nc_heads, "not a DN", "fSMORoleOwner", "CN=x", NULL);
+	/* The same owners, spelt otherwise, and a domain the first read did not have. */
+	add(&after.nc_heads, "dc=forest, dc=test", "fSMORoleOwner",
+	    "cn=ntds settings,cn=rootdc1,cn=servers,cn=hq,cn=sites,cn=configuration,dc=forest,dc=test",
+	    NULL);
+	add(&after.nc_heads, "DC=child,DC=forest,DC=test", "fSMORoleOwner", "no DN", NULL);
+	add(&after.nc_heads, "DC=other,DC=test", "fSMORoleOwner", "CN=y", NULL);
+	b = dir_pdc_owners_read(&before);
+	a = dir_pdc_owners_read(&after);
+	assert_false(dir_pdc_owners_moved(b, a, &nc, &was, &is));
+	dir_pdc_owners_free(a);
+
+	/* The root PDC role moves to rootdc2. */
+	set(entry(&after.nc_heads, "DC=forest,DC=test"), "fSMORoleOwner",
+	    "CN=NTDS Settings,CN=ROOTDC2,CN=Servers,CN=HQ,CN=Sites,CN=Configuration,DC=forest,DC=test");
+	a = dir_pdc_owners_read(&after);
+	assert_true(dir_pdc_owners_moved(b, a, &nc, &was, &is));
+	assert_string_equal(nc, "dc=forest,dc=test");
+	assert_non_null(strstr(was, "cn=rootdc1"));
+	assert_non_null(strstr(is, "cn=rootdc2"));
+	/* A role that appears where there was none is a move too. */
+	dir_pdc_owners_free(a);
+	set(entry(&after.nc_heads, "DC=forest,DC=test"), "fSMORoleOwner",
+	    "CN=NTDS Settings,CN=ROOTDC1,CN=Servers,CN=HQ,CN=Sites,CN=Configuration,DC=forest,DC=test");
+	set(entry(&after.nc_heads, "DC=child,DC=forest,DC=test"), "fSMORoleOwner",
+	    "CN=NTDS Settings,CN=CHILDDC1,CN=Servers,CN=Branch,CN=Sites,CN=Configuration,DC=forest,DC=test");
+	a = dir_pdc_owners_read(&after);
+	assert_true(dir_pdc_owners_moved(b, a, &nc, &was, &is));
+	assert_string_equal(nc, "dc=child,dc=forest,dc=test");
+	assert_string_equal(was, "");
+	dir_pdc_owners_free(a);
+	dir_pdc_owners_free(b);
+	dir_pdc_owners_free(NULL);
+	dir_entry_list_clear(&before.nc_heads);
+	dir_entry_list_clear(&after.nc_heads);
+}
+
 static void
 test_role_names(void **state)
 {
 	(void)state;
-	assert_string_equal(dir_role_name(DIR_ROLE_STANDALONE), "standalone");
-	assert_string_equal(dir_role_name(DIR_ROLE_MEMBER), "member");
-	assert_string_equal(dir_role_name(DIR_ROLE_DC), "dc");
-	assert_string_equal(dir_role_name(DIR_ROLE_RODC), "rodc");
-	assert_string_equal(dir_role_name(DIR_ROLE_PDC), "pdc");
-	assert_string_equal(dir_role_name(DIR_ROLE_ROOT_PDC), "root_pdc");
-	assert_string_equal(dir_role_name((enum dir_role)6), "unknown");
-	assert_string_equal(dir_role_name((enum dir_role)-1), "unknown");
+	assert_string_equal(hier_role_name(HIER_ROLE_STANDALONE), "standalone");
+	assert_string_equal(hier_role_name(HIER_ROLE_MEMBER), "member");
+	assert_string_equal(hier_role_name(HIER_ROLE_DC), "dc");
+	assert_string_equal(hier_role_name(HIER_ROLE_RODC), "rodc");
+	assert_string_equal(hier_role_name(HIER_ROLE_PDC), "pdc");
+	assert_string_equal(hier_role_name(HIER_ROLE_ROOT_PDC), "root_pdc");
+	assert_string_equal(hier_role_name((enum hier_role)6), "unknown");
+	assert_string_equal(hier_role_name((enum hier_role)-1), "unknown");
 }
 
 int
@@ -1604,6 +1655,7 @@ main(void)
 		cmocka_unit_test(test_subnet_names),
 		cmocka_unit_test(test_determinism),
 		cmocka_unit_test(test_role_names),
+		cmocka_unit_test(test_pdc_owners),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,16 +16,16 @@
 enum { HQ, BRANCH, LAB };
 
 struct topo {
-	struct dir_domain dom[8];
+	struct hier_domain dom[8];
 	size_t n_dom;
-	struct dir_dc dc[24];
+	struct hier_dc dc[24];
 	size_t n_dc;
 };
 
 static int
 add_domain(struct topo *t, const char *name, int parent)
 {
-	t->dom[t->n_dom] = (struct dir_domain){.name = name, .dn = name, .parent = parent,
+	t->dom[t->n_dom] = (struct hier_domain){.name = name, .dn = name, .parent = parent,
 					       .pdc = -1, .forest_root = t->n_dom == 0};
 	return (int)t->n_dom++;
 }
@@ -33,7 +33,7 @@ add_domain(struct topo *t, const char *name, int parent)
 static int
 add_dc(struct topo *t, const char *host, int domain, int site, int pdc, int rodc)
 {
-	t->dc[t->n_dc] = (struct dir_dc){.host = host, .name = host, .domain = domain,
+	t->dc[t->n_dc] = (struct hier_dc){.host = host, .name = host, .domain = domain,
 					 .site = site, .pdc = pdc, .rodc = rodc};
 	if (pdc)
 		t->dom[domain].pdc = (int)t->n_dc;
@@ -68,7 +68,7 @@ find_dc(const struct topo *t, const char *host)
 
 /* SELF: a DC's host name, or "member@DOMAIN" for a member. */
 static struct hier_view
-view_as(const struct topo *t, int domain, int site, enum dir_role role, const char *dc)
+view_as(const struct topo *t, int domain, int site, enum hier_role role, const char *dc)
 {
 	return (struct hier_view){
 		.domains = t->dom, .n_domains = t->n_dom, .dcs = t->dc, .n_dcs = t->n_dc,
@@ -93,7 +93,7 @@ chosen(const struct hier_view *v, const struct hier_choice *c, char *buf, size_t
 static const struct hier_params defaults = {HIER_NT5DS, HIER_CROSS_PDC_ONLY, 3};
 
 static void
-expect(const struct topo *t, int domain, int site, enum dir_role role, const char *dc,
+expect(const struct topo *t, int domain, int site, enum hier_role role, const char *dc,
        const struct hier_params *p, int have_manual, enum hier_use use, const char *want)
 {
 	struct hier_view v = view_as(t, domain, site, role, dc);
@@ -116,7 +116,7 @@ test_member_hq(void **state)
 
 	(void)state;
 	/* Step 1 for a member is its own domain in its site: the PDC (15) then rootdc2 (10). */
-	expect(&t, 0, HQ, DIR_ROLE_MEMBER, NULL, &defaults, 0, HIER_USE_DCS, "rootdc1 rootdc2");
+	expect(&t, 0, HQ, HIER_ROLE_MEMBER, NULL, &defaults, 0, HIER_USE_DCS, "rootdc1 rootdc2");
 }
 
 /* 2 */
@@ -127,7 +127,7 @@ test_member_branch_root_domain(void **state)
 
 	(void)state;
 	/* In-site: only the RODC; then step 6 adds the PDC across sites. */
-	expect(&t, 0, BRANCH, DIR_ROLE_MEMBER, NULL, &defaults, 0, HIER_USE_DCS, "rodc1 rootdc1");
+	expect(&t, 0, BRANCH, HIER_ROLE_MEMBER, NULL, &defaults, 0, HIER_USE_DCS, "rodc1 rootdc1");
 }
 
 /* 3 */
@@ -138,7 +138,7 @@ test_member_child_out_of_site(void **state)
 
 	(void)state;
 	/* No child DC in HQ; pdc_only lets only the PDC be found across sites. */
-	expect(&t, 1, HQ, DIR_ROLE_MEMBER, NULL, &defaults, 0, HIER_USE_DCS, "childdc1");
+	expect(&t, 1, HQ, HIER_ROLE_MEMBER, NULL, &defaults, 0, HIER_USE_DCS, "childdc1");
 }
 
 /* 4 */
@@ -149,7 +149,7 @@ test_member_child_cross_site_all(void **state)
 	struct hier_params p = {HIER_NT5DS, HIER_CROSS_ALL, 3};
 
 	(void)state;
-	expect(&t, 1, HQ, DIR_ROLE_MEMBER, NULL, &p, 0, HIER_USE_DCS, "childdc1 childdc2");
+	expect(&t, 1, HQ, HIER_ROLE_MEMBER, NULL, &p, 0, HIER_USE_DCS, "childdc1 childdc2");
 }
 
 /* 5 */
@@ -160,7 +160,7 @@ test_member_child_cross_site_none(void **state)
 	struct hier_params p = {HIER_NT5DS, HIER_CROSS_NONE, 3};
 
 	(void)state;
-	expect(&t, 1, HQ, DIR_ROLE_MEMBER, NULL, &p, 0, HIER_USE_NONE, "");
+	expect(&t, 1, HQ, HIER_ROLE_MEMBER, NULL, &p, 0, HIER_USE_NONE, "");
 }
 
 /* 6 */
@@ -171,7 +171,7 @@ test_root_dc(void **state)
 
 	(void)state;
 	/* Forest-root DCs have no parent domain: the reliable root PDC, step 2. */
-	expect(&t, 0, HQ, DIR_ROLE_DC, "rootdc2", &defaults, 0, HIER_USE_DCS, "rootdc1");
+	expect(&t, 0, HQ, HIER_ROLE_DC, "rootdc2", &defaults, 0, HIER_USE_DCS, "rootdc1");
 }
 
 /* 7 */
@@ -179,7 +179,7 @@ static void
 test_rodc(void **state)
 {
 	struct topo t = test_forest();
-	struct hier_view v = view_as(&t, 0, BRANCH, DIR_ROLE_RODC, "rodc1");
+	struct hier_view v = view_as(&t, 0, BRANCH, HIER_ROLE_RODC, "rodc1");
 	struct hier_choice c;
 
 	(void)state;
@@ -201,9 +201,9 @@ test_child_pdc(void **state)
 
 	(void)state;
 	/* Parent domain in site: the RODC there. */
-	expect(&t, 1, BRANCH, DIR_ROLE_PDC, "childdc1", &defaults, 0, HIER_USE_DCS, "rodc1");
+	expect(&t, 1, BRANCH, HIER_ROLE_PDC, "childdc1", &defaults, 0, HIER_USE_DCS, "rodc1");
 	/* Across sites too: the reliable root PDC outranks rootdc2. */
-	expect(&t, 1, BRANCH, DIR_ROLE_PDC, "childdc1", &all, 0, HIER_USE_DCS,
+	expect(&t, 1, BRANCH, HIER_ROLE_PDC, "childdc1", &all, 0, HIER_USE_DCS,
 	       "rodc1 rootdc1 rootdc2");
 }
 
@@ -215,7 +215,7 @@ test_child_dc(void **state)
 
 	(void)state;
 	/* Step 1: parent domain in site (rodc1); step 3: own PDC in site. */
-	expect(&t, 1, BRANCH, DIR_ROLE_DC, "childdc2", &defaults, 0, HIER_USE_DCS,
+	expect(&t, 1, BRANCH, HIER_ROLE_DC, "childdc2", &defaults, 0, HIER_USE_DCS,
 	       "rodc1 childdc1");
 }
 
@@ -226,8 +226,8 @@ test_root_pdc(void **state)
 	struct topo t = test_forest();
 
 	(void)state;
-	expect(&t, 0, HQ, DIR_ROLE_ROOT_PDC, "rootdc1", &defaults, 1, HIER_USE_MANUAL, "");
-	expect(&t, 0, HQ, DIR_ROLE_ROOT_PDC, "rootdc1", &defaults, 0, HIER_USE_NONE, "");
+	expect(&t, 0, HQ, HIER_ROLE_ROOT_PDC, "rootdc1", &defaults, 1, HIER_USE_MANUAL, "");
+	expect(&t, 0, HQ, HIER_ROLE_ROOT_PDC, "rootdc1", &defaults, 0, HIER_USE_NONE, "");
 }
 
 /* 11 */
@@ -240,12 +240,12 @@ test_types(void **state)
 	struct hier_params allsync = {HIER_ALLSYNC, HIER_CROSS_NONE, 3};
 
 	(void)state;
-	expect(&t, 0, HQ, DIR_ROLE_MEMBER, NULL, &ntp, 1, HIER_USE_MANUAL, "");
-	expect(&t, 0, HQ, DIR_ROLE_MEMBER, NULL, &nosync, 1, HIER_USE_NONE, "");
+	expect(&t, 0, HQ, HIER_ROLE_MEMBER, NULL, &ntp, 1, HIER_USE_MANUAL, "");
+	expect(&t, 0, HQ, HIER_ROLE_MEMBER, NULL, &nosync, 1, HIER_USE_NONE, "");
 	/* allsync: the hierarchy when it gives something... */
-	expect(&t, 0, HQ, DIR_ROLE_MEMBER, NULL, &allsync, 1, HIER_USE_DCS, "rootdc1 rootdc2");
+	expect(&t, 0, HQ, HIER_ROLE_MEMBER, NULL, &allsync, 1, HIER_USE_DCS, "rootdc1 rootdc2");
 	/* ...and the manual list when it gives nothing. */
-	expect(&t, 1, HQ, DIR_ROLE_MEMBER, NULL, &allsync, 1, HIER_USE_MANUAL, "");
+	expect(&t, 1, HQ, HIER_ROLE_MEMBER, NULL, &allsync, 1, HIER_USE_MANUAL, "");
 	assert_string_equal(hier_type_name(HIER_ALLSYNC), "allsync");
 }
 
@@ -257,8 +257,8 @@ test_standalone(void **state)
 	struct hier_params allsync = {HIER_ALLSYNC, HIER_CROSS_PDC_ONLY, 3};
 
 	(void)state;
-	expect(&t, -1, -1, DIR_ROLE_STANDALONE, NULL, &defaults, 1, HIER_USE_NONE, "");
-	expect(&t, -1, -1, DIR_ROLE_STANDALONE, NULL, &allsync, 1, HIER_USE_MANUAL, "");
+	expect(&t, -1, -1, HIER_ROLE_STANDALONE, NULL, &defaults, 1, HIER_USE_NONE, "");
+	expect(&t, -1, -1, HIER_ROLE_STANDALONE, NULL, &allsync, 1, HIER_USE_MANUAL, "");
 }
 
 /* 13: ping flags known decide reliability and time service */
@@ -274,9 +274,9 @@ test_ping_flags(void **state)
 	}
 	t.dc[find_dc(&t, "rootdc2")].ping_flags |= HIER_DS_GOOD_TIMESERV;
 	/* Now rootdc2 is the reliable one: 8+4+2 beats the PDC's 8+2+1. */
-	expect(&t, 0, HQ, DIR_ROLE_MEMBER, NULL, &defaults, 0, HIER_USE_DCS, "rootdc2 rootdc1");
+	expect(&t, 0, HQ, HIER_ROLE_MEMBER, NULL, &defaults, 0, HIER_USE_DCS, "rootdc2 rootdc1");
 	/* A root DC finds rootdc2 at step 2, the PDC at step 3. */
-	expect(&t, 0, HQ, DIR_ROLE_DC, "rootdc2", &defaults, 0, HIER_USE_DCS, "rootdc1");
+	expect(&t, 0, HQ, HIER_ROLE_DC, "rootdc2", &defaults, 0, HIER_USE_DCS, "rootdc1");
 }
 
 /* 14: a DC not announcing the time service is passed over, with a reason */
@@ -291,8 +291,8 @@ test_not_timeserv(void **state)
 	(void)state;
 	t.dc[d].ping_answered = 1;
 	t.dc[d].ping_flags = 0;
-	expect(&t, 0, HQ, DIR_ROLE_MEMBER, NULL, &defaults, 0, HIER_USE_DCS, "rootdc1");
-	v = view_as(&t, 0, HQ, DIR_ROLE_MEMBER, NULL);
+	expect(&t, 0, HQ, HIER_ROLE_MEMBER, NULL, &defaults, 0, HIER_USE_DCS, "rootdc1");
+	v = view_as(&t, 0, HQ, HIER_ROLE_MEMBER, NULL);
 	hier_choose(&v, &defaults, 0, &c);
 	for (size_t i = 0; i < c.n_cands; i++)
 		if (c.cands[i].dc == d) {
@@ -310,7 +310,7 @@ test_max_sources(void **state)
 	struct hier_params one = {HIER_NT5DS, HIER_CROSS_PDC_ONLY, 1};
 
 	(void)state;
-	expect(&t, 0, HQ, DIR_ROLE_MEMBER, NULL, &one, 0, HIER_USE_DCS, "rootdc1");
+	expect(&t, 0, HQ, HIER_ROLE_MEMBER, NULL, &one, 0, HIER_USE_DCS, "rootdc1");
 }
 
 /* 16: a member whose site is unknown: only the PDC (pdc_only across sites) */
@@ -320,7 +320,7 @@ test_unknown_site(void **state)
 	struct topo t = test_forest();
 
 	(void)state;
-	expect(&t, 0, -1, DIR_ROLE_MEMBER, NULL, &defaults, 0, HIER_USE_DCS, "rootdc1");
+	expect(&t, 0, -1, HIER_ROLE_MEMBER, NULL, &defaults, 0, HIER_USE_DCS, "rootdc1");
 }
 
 /* A three-level tree and a second tree, for 17-19. */
@@ -348,12 +348,12 @@ static void
 test_grandchild_dc(void **state)
 {
 	struct topo t = deep_forest();
-	struct hier_view v = view_as(&t, 2, LAB, DIR_ROLE_DC, "paris2");
+	struct hier_view v = view_as(&t, 2, LAB, HIER_ROLE_DC, "paris2");
 
 	(void)state;
 	assert_int_equal(hier_time_parent(&v), 1);
 	/* emea2 (parent domain, our site), then our PDC in site. */
-	expect(&t, 2, LAB, DIR_ROLE_DC, "paris2", &defaults, 0, HIER_USE_DCS, "emea2 paris1");
+	expect(&t, 2, LAB, HIER_ROLE_DC, "paris2", &defaults, 0, HIER_USE_DCS, "emea2 paris1");
 }
 
 /* 18: a grandchild PDC: the parent domain's DC in site only (pdc_only) */
@@ -364,8 +364,8 @@ test_grandchild_pdc(void **state)
 	struct hier_params all = {HIER_NT5DS, HIER_CROSS_ALL, 3};
 
 	(void)state;
-	expect(&t, 2, LAB, DIR_ROLE_PDC, "paris1", &defaults, 0, HIER_USE_DCS, "emea2");
-	expect(&t, 2, LAB, DIR_ROLE_PDC, "paris1", &all, 0, HIER_USE_DCS, "emea2 emea1");
+	expect(&t, 2, LAB, HIER_ROLE_PDC, "paris1", &defaults, 0, HIER_USE_DCS, "emea2");
+	expect(&t, 2, LAB, HIER_ROLE_PDC, "paris1", &all, 0, HIER_USE_DCS, "emea2 emea1");
 }
 
 /* 19: another tree's root domain looks to the forest root */
@@ -373,13 +373,13 @@ static void
 test_tree_root(void **state)
 {
 	struct topo t = deep_forest();
-	struct hier_view v = view_as(&t, 3, HQ, DIR_ROLE_PDC, "other1");
+	struct hier_view v = view_as(&t, 3, HQ, HIER_ROLE_PDC, "other1");
 
 	(void)state;
 	assert_int_equal(hier_time_parent(&v), 0);
 	/* root1 is the reliable root PDC and in our site: step 1. */
-	expect(&t, 3, HQ, DIR_ROLE_PDC, "other1", &defaults, 0, HIER_USE_DCS, "root1");
-	expect(&t, 3, HQ, DIR_ROLE_DC, "other2", &defaults, 0, HIER_USE_DCS, "root1 other1");
+	expect(&t, 3, HQ, HIER_ROLE_PDC, "other1", &defaults, 0, HIER_USE_DCS, "root1");
+	expect(&t, 3, HQ, HIER_ROLE_DC, "other2", &defaults, 0, HIER_USE_DCS, "root1 other1");
 }
 
 /* 20: a domain whose parent was dropped (contradictions) acts as a tree root */
@@ -391,7 +391,7 @@ test_missing_parent(void **state)
 	(void)state;
 	t.dom[1].parent = -1;
 	/* Falls back to the forest root as parent: the same answer as with it. */
-	expect(&t, 1, BRANCH, DIR_ROLE_DC, "childdc2", &defaults, 0, HIER_USE_DCS,
+	expect(&t, 1, BRANCH, HIER_ROLE_DC, "childdc2", &defaults, 0, HIER_USE_DCS,
 	       "rodc1 childdc1");
 }
 
@@ -402,7 +402,7 @@ test_empty_site(void **state)
 	struct topo t = test_forest();
 
 	(void)state;
-	expect(&t, 0, LAB, DIR_ROLE_MEMBER, NULL, &defaults, 0, HIER_USE_DCS, "rootdc1");
+	expect(&t, 0, LAB, HIER_ROLE_MEMBER, NULL, &defaults, 0, HIER_USE_DCS, "rootdc1");
 }
 
 /* 22: a domain whose PDC is unknown (missing fSMORoleOwner) */
@@ -415,9 +415,9 @@ test_unknown_pdc(void **state)
 	t.dc[find_dc(&t, "childdc1")].pdc = 0;
 	t.dom[1].pdc = -1;
 	/* The child DC finds only the parent domain's in-site DC. */
-	expect(&t, 1, BRANCH, DIR_ROLE_DC, "childdc2", &defaults, 0, HIER_USE_DCS, "rodc1");
+	expect(&t, 1, BRANCH, HIER_ROLE_DC, "childdc2", &defaults, 0, HIER_USE_DCS, "rodc1");
 	/* And a member of the child domain, its in-site DCs. */
-	expect(&t, 1, BRANCH, DIR_ROLE_MEMBER, NULL, &defaults, 0, HIER_USE_DCS,
+	expect(&t, 1, BRANCH, HIER_ROLE_MEMBER, NULL, &defaults, 0, HIER_USE_DCS,
 	       "childdc1 childdc2");
 }
 
@@ -426,7 +426,7 @@ static void
 test_never_itself(void **state)
 {
 	struct topo t = test_forest();
-	struct hier_view v = view_as(&t, 0, HQ, DIR_ROLE_DC, "rootdc2");
+	struct hier_view v = view_as(&t, 0, HQ, HIER_ROLE_DC, "rootdc2");
 	struct hier_choice c;
 
 	(void)state;
@@ -454,14 +454,14 @@ test_rodc_skips_reliable_steps(void **state)
 	(void)state;
 	t.dc[find_dc(&t, "childdc2")].ping_answered = 1;
 	t.dc[find_dc(&t, "childdc2")].ping_flags = HIER_DS_TIMESERV | HIER_DS_GOOD_TIMESERV;
-	v = view_as(&t, 1, BRANCH, DIR_ROLE_RODC, "childrodc");
+	v = view_as(&t, 1, BRANCH, HIER_ROLE_RODC, "childrodc");
 	(void)rodc;
 	hier_choose(&v, &defaults, 0, &c);
 	for (size_t i = 0; i < c.n_cands; i++)
 		assert_true(c.cands[i].step != 2 && c.cands[i].step != 5);
 	hier_choice_clear(&c);
 	/* Parent domain in site (rodc1), then own PDC in site (childdc1). */
-	expect(&t, 1, BRANCH, DIR_ROLE_RODC, "childrodc", &defaults, 0, HIER_USE_DCS,
+	expect(&t, 1, BRANCH, HIER_ROLE_RODC, "childrodc", &defaults, 0, HIER_USE_DCS,
 	       "rodc1 childdc1");
 }
 
@@ -470,7 +470,7 @@ static void
 test_scores_and_reasons(void **state)
 {
 	struct topo t = test_forest();
-	struct hier_view v = view_as(&t, 0, HQ, DIR_ROLE_MEMBER, NULL);
+	struct hier_view v = view_as(&t, 0, HQ, HIER_ROLE_MEMBER, NULL);
 	struct hier_choice c;
 
 	(void)state;

@@ -263,7 +263,7 @@ test_parse(void **state)
 	assert_int_equal(l.v[1].port, 3268);
 	assert_int_equal(l.v[1].priority, 10);
 	assert_int_equal(l.v[1].weight, 5);
-	dir_srv_list_free(&l);
+	dir_srv_list_clear(&l);
 }
 
 static void
@@ -304,7 +304,7 @@ test_parse_bad(void **state)
 
 		memcpy(copy, m.b, len);
 		if (dir_srv_parse(copy, len, &l, &cause) == 0)
-			dir_srv_list_free(&l);
+			dir_srv_list_clear(&l);
 		free(cause);
 		cause = NULL;
 		free(copy);
@@ -341,7 +341,7 @@ test_list_add(void **state)
 	dir_srv_list_add(&l, &b);
 	dir_srv_list_add(&l, &c);
 	assert_int_equal(l.n, 2);
-	dir_srv_list_free(&l);
+	dir_srv_list_clear(&l);
 	assert_int_equal(l.n, 0);
 }
 

@@ -12,10 +12,10 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../ldap/forest.h"
+#include "../../common/util.h"
+#include "../../ldap/dn.h"
 #include "../../ldap/netlogon.h"
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* What a 2016 root PDC says about itself to a client in its site. */
 #define ROOT_PDC_FLAGS                                                                             \
@@ -234,7 +234,7 @@ test_opcodes(void **state)
 	struct msg m;
 
 	(void)state;
-	for (size_t i = 0; i < N(ex); i++) {
+	for (size_t i = 0; i < ARRAY_LEN(ex); i++) {
 		answer(&m, ex[i], DIR_NT_VERSION_5EX);
 		decoded(&m, &n);
 		assert_int_equal(n.opcode, ex[i]);
@@ -415,7 +415,7 @@ test_labels(void **state)
 	struct msg m;
 
 	(void)state;
-	for (size_t i = 0; i < N(bad); i++) {
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
 		header(&m, DIR_LOGON_SAM_LOGON_RESPONSE_EX);
 		for (size_t j = 0; j < 7; j++)
 			name(&m, "x", 0);
@@ -461,7 +461,7 @@ test_mutations(void **state)
 	(void)state;
 	answer(&m, DIR_LOGON_SAM_LOGON_RESPONSE_EX, all);
 	for (size_t i = 0; i < m.n; i++) {
-		for (size_t v = 0; v < N(values); v++) {
+		for (size_t v = 0; v < ARRAY_LEN(values); v++) {
 			struct dir_netlogon n;
 			char *cause = NULL;
 
