@@ -5,7 +5,7 @@
 # real clock; a system slapd or KDC would take ports and state we do not own).
 set -eu
 
-PKGS="build-essential pkg-config openssl clang libclang-rt-14-dev libsasl2-dev
+PKGS="build-essential pkg-config openssl clang clang-format-14 libclang-rt-14-dev libsasl2-dev
 libevent-dev libldap-dev libkrb5-dev libsystemd-dev libssl-dev libcmocka-dev
 libnetfilter-queue-dev libjansson-dev libcap-dev
 chrony ntpsec-ntpdate python3-ntplib iputils-ping
