@@ -92,6 +92,12 @@ struct cfg *cfg_parse_text(const char *name, const char *text, size_t len,
 			   struct cfg_errors *errs);
 /* Read and parse PATH; an unreadable file is one more error. */
 struct cfg *cfg_parse_file(const char *path, struct cfg_errors *errs);
+/*
+ * The daemon's configuration: PATH parsed, or the defaults when PATH does
+ * not exist and is OPTIONAL (the default file: a host needs none). A path
+ * given on the command line is not optional: a typo must not mean defaults.
+ */
+struct cfg *cfg_load(const char *path, int optional, struct cfg_errors *errs);
 
 struct cfg *cfg_free(struct cfg *cfg);
 void cfg_errors_clear(struct cfg_errors *errs);

@@ -163,7 +163,7 @@ int
 dmn_reload(struct dmn *d, char **ret_cause)
 {
 	struct cfg_errors errs = {0};
-	struct cfg *next = cfg_parse_file(d->config_path, &errs);
+	struct cfg *next = cfg_load(d->config_path, d->config_optional, &errs);
 
 	if (errs.n > 0) {
 		for (size_t i = 0; i < errs.n; i++)
@@ -267,7 +267,7 @@ new_base(void)
 /* ---- lifecycle ----------------------------------------------------------------- */
 
 struct dmn *
-dmn_new(struct cfg *cfg, const char *config_path, char **ret_cause)
+dmn_new(struct cfg *cfg, const char *config_path, int optional, char **ret_cause)
 {
 	struct dmn *d = xcalloc(1, sizeof(*d));
 	struct ntp_srv_options opts = dmn_server_options(cfg);
@@ -276,6 +276,7 @@ dmn_new(struct cfg *cfg, const char *config_path, char **ret_cause)
 
 	d->cfg = cfg;
 	d->config_path = xstrdup(config_path);
+	d->config_optional = optional;
 	clk_monotonic(&d->started);
 	d->base = new_base();
 	if (d->base == NULL) {
@@ -311,6 +312,7 @@ dmn_run(struct dmn *d)
 		 d->ref.kind == NTP_REF_LOCAL ? "serving the local clock as reliable"
 					      : "unsynchronised so far",
 		 ntp_srv_precision(d->srv));
+	dmn_dir_start(d->dir);
 	(void)sd_notify(0, "READY=1");
 	if (event_base_dispatch(d->base) < 0) {
 		log_err("event loop failed");

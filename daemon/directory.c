@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "../common/log.h"
+#include "../common/loop.h"
 #include "../common/ts.h"
 #include "../common/xmalloc.h"
 #include "../hierarchy/hierarchy.h"
@@ -43,6 +45,7 @@ struct dmn_dir {
 	struct event *rediscover_ev, *pdc_ev, *retry_ev;
 	unsigned failures;         /* failed full reads in a row */
 	char last_error[400];
+	char *unavailable; /* why discovery cannot run at all, or NULL (see directory.h) */
 	struct pdc_owner *owners;
 	size_t n_owners;
 };
@@ -182,12 +185,18 @@ choose(const struct dmn *d, struct dmn_dir *dir)
 	hier_view_clear(&view);
 }
 
-/* Without a forest: the manual list when the type allows it, else nothing yet. */
+/*
+ * Without a forest: the manual list when the type allows it, or when the
+ * directory cannot be read at all (no keys): following what we can beats
+ * following nothing; else nothing yet.
+ */
 static enum hier_use
 use_without_forest(const struct dmn *d, const struct dmn_dir *dir)
 {
 	int type = effective_type(d, dir);
 
+	if (dir != NULL && dir->unavailable != NULL)
+		return HIER_USE_MANUAL;
 	return type == HIER_NTP || type == HIER_ALLSYNC ? HIER_USE_MANUAL : HIER_USE_NONE;
 }
 
@@ -375,7 +384,7 @@ on_discovered(struct dir_raw *raw, void *arg)
 static int
 start_read(struct dmn_dir *dir, enum dir_read what)
 {
-	if (dir_discovery_start(dir->disc, what) < 0)
+	if (dir->disc == NULL || dir_discovery_start(dir->disc, what) < 0)
 		return -1;
 	dir->reading = what;
 	return 0;
@@ -475,22 +484,37 @@ dmn_dir_new(struct dmn *d, char **ret_cause)
 	*ret_cause = NULL;
 	if (!joined(cfg) || cfg->type == HIER_NTP + 1 || cfg->type == HIER_NOSYNC + 1)
 		return NULL;
-	dir = xcalloc(1, sizeof(*dir));
-	dir->d = d;
-	dir->disc = dir_discovery_new(d->base, &dc, on_discovered, dir, ret_cause);
-	dir->rediscover_ev = event_new(d->base, -1, EV_PERSIST, on_rediscover_timer, dir);
-	dir->pdc_ev = event_new(d->base, -1, EV_PERSIST, on_pdc_timer, dir);
-	dir->retry_ev = evtimer_new(d->base, on_retry_timer, dir);
-	if (dir->disc == NULL || dir->rediscover_ev == NULL || dir->pdc_ev == NULL ||
-	    dir->retry_ev == NULL) {
-		if (*ret_cause == NULL)
-			*ret_cause = xstrdup("cannot set up directory discovery");
-		dmn_dir_free(dir);
+	/* The keys stay in memory for the daemon's life: keep them out of core files. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+		*ret_cause = xasprintf("prctl(PR_SET_DUMPABLE): %s", strerror(errno));
 		return NULL;
 	}
+	dir = xcalloc(1, sizeof(*dir));
+	dir->d = d;
+	dir->rediscover_ev = loop_event_new(d->base, -1, EV_PERSIST, on_rediscover_timer, dir);
+	dir->pdc_ev = loop_event_new(d->base, -1, EV_PERSIST, on_pdc_timer, dir);
+	dir->retry_ev = loop_timer_new(d->base, on_retry_timer, dir);
+	dir->disc = dir_discovery_new(d->base, &dc, on_discovered, dir, &dir->unavailable);
+	if (dir->disc == NULL)
+		log_err("directory discovery cannot run: %s; serving NTP and following ntp_server "
+			"meanwhile; restart domtimed once this is fixed",
+			log_esc(dir->unavailable).s);
+	return dir;
+}
+
+void
+dmn_dir_start(struct dmn_dir *dir)
+{
+	if (dir == NULL || dir->disc == NULL)
+		return;
 	arm_timers(dir);
 	(void)dmn_dir_rediscover(dir, "start-up");
-	return dir;
+}
+
+const char *
+dmn_dir_unavailable(const struct dmn_dir *dir)
+{
+	return dir != NULL ? dir->unavailable : NULL;
 }
 
 void
@@ -508,12 +532,15 @@ dmn_dir_free(struct dmn_dir *dir)
 	dir_forest_free(dir->forest);
 	hier_choice_clear(&dir->choice);
 	owners_clear(dir);
+	free(dir->unavailable);
 	free(dir);
 }
 
 void
 dmn_dir_reconfigure(struct dmn_dir *dir)
 {
+	if (dir->disc == NULL)
+		return;
 	arm_timers(dir);
 	(void)dmn_dir_rediscover(dir, "configuration reloaded");
 }
@@ -619,9 +646,11 @@ problems_json(const struct forest *f)
 static json_t *
 discovery_json(const struct dmn_dir *dir)
 {
-	return json_pack("{s:b, s:i, s:o}", "busy", dir_discovery_busy(dir->disc), "failures",
+	return json_pack("{s:b, s:i, s:o, s:o}", "busy",
+			 dir->disc != NULL && dir_discovery_busy(dir->disc), "failures",
 			 dir->failures, "last_error",
-			 dir->last_error[0] ? json_string(dir->last_error) : json_null());
+			 dir->last_error[0] ? json_string(dir->last_error) : json_null(),
+			 "unavailable", name_or_null(dir->unavailable));
 }
 
 json_t *
