@@ -6,9 +6,13 @@
 #   make fuzz       build the libFuzzer targets (FUZZ_SECONDS=N make fuzz-run runs them)
 #   make bench      run the benchmarks (ratios against chronyd)
 #   make man        regenerate man/domtimed.conf.5 from the configuration table
+#   make install    install into $(DESTDIR)$(PREFIX) (see "installation" below)
+#   make deb        build the Debian package into build/deb/
 
 VERSION := 0.1.0
 BUILD ?= build
+# Where the daemon looks for its configuration; compiled in (make clean after changing it).
+SYSCONFDIR ?= /etc
 CC ?= cc
 FUZZ_CC ?= clang
 PKGS := libevent jansson libsystemd libcap libcrypto
@@ -21,8 +25,9 @@ ifeq ($(WERROR),1)
 WARNINGS += -Werror
 endif
 CFLAGS ?= -g -O2
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DDOMTIMED_VERSION='"$(VERSION)"' $(WARNINGS) \
-	$(CFLAGS) $(PKG_CFLAGS) -MMD -MP
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DDOMTIMED_VERSION='"$(VERSION)"' \
+	-DDOMTIMED_CONF_FILE='"$(SYSCONFDIR)/domtimed.conf"' $(WARNINGS) $(CPPFLAGS) $(CFLAGS) \
+	$(PKG_CFLAGS) -MMD -MP
 LDLIBS := $(PKG_LIBS) -lm
 SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
@@ -55,7 +60,7 @@ LDLIBS += $(LDAP_LIBS)
 UNIT_TESTS += $(LDAP_UNIT_TESTS)
 
 .PHONY: all check unit integration fuzz fuzz-run fuzz-smoke demo bench bench-serve \
-	bench-discovery bench-accuracy man man-check deps clean
+	bench-discovery bench-accuracy man man-check deps clean install uninstall deb
 all: $(BUILD)/domtimed $(BUILD)/domtimectl
 
 $(BUILD)/obj/%.o: %.c
@@ -72,10 +77,10 @@ $(BUILD)/fuzz/%.o: %.c
 		-fno-sanitize-recover=all -c $< -o $@
 
 $(BUILD)/domtimed: $(call obj,$(DOMTIMED_SRCS),$(BUILD)/obj)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/domtimectl: $(call obj,$(DOMTIMECTL_SRCS),$(BUILD)/obj)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # ---- unit tests (cmocka, under ASan+UBSan) -----------------------------------------
 $(BUILD)/asan/test_%: $(BUILD)/asan/tests/unit/test_%.o $(call obj,$(LIB_SRCS),$(BUILD)/asan)
@@ -141,9 +146,71 @@ man-check: $(BUILD)/cfgdoc
 	@scripts/gen-man.sh $(BUILD)/cfgdoc | diff -u man/domtimed.conf.5 - \
 		|| { echo "man/domtimed.conf.5 is stale: run 'make man'"; exit 1; }
 
+# ---- installation ---------------------------------------------------------------------------
+# make install [DESTDIR=...] [PREFIX=/usr/local] [SBINDIR=...] ...: binaries, manual pages,
+# the systemd unit (its paths from SBINDIR), sysusers and tmpfiles snippets, bash
+# completion, and /etc/domtimed.conf unless one is there already (an admin's file is
+# never overwritten). The package (debian/rules) installs with PREFIX=/usr.
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+INSTALL ?= install
+
+# The unit names the binaries where this installation puts them.
+$(BUILD)/domtimed.service: systemd/domtimed.service.in Makefile
+	@mkdir -p $(dir $@)
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< > $@.new
+	mv $@.new $@
+
+install: all $(BUILD)/domtimed.service
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(SYSCONFDIR)
+	$(INSTALL) -m 755 $(BUILD)/domtimed $(DESTDIR)$(SBINDIR)/domtimed
+	$(INSTALL) -m 755 $(BUILD)/domtimectl $(DESTDIR)$(BINDIR)/domtimectl
+	$(INSTALL) -m 644 man/domtimectl.1 $(DESTDIR)$(MANDIR)/man1/domtimectl.1
+	$(INSTALL) -m 644 man/domtimed.conf.5 $(DESTDIR)$(MANDIR)/man5/domtimed.conf.5
+	$(INSTALL) -m 644 man/domtimed.8 $(DESTDIR)$(MANDIR)/man8/domtimed.8
+	$(INSTALL) -m 644 $(BUILD)/domtimed.service $(DESTDIR)$(UNITDIR)/domtimed.service
+	$(INSTALL) -m 644 systemd/domtimed.sysusers $(DESTDIR)$(SYSUSERSDIR)/domtimed.conf
+	$(INSTALL) -m 644 systemd/domtimed.tmpfiles $(DESTDIR)$(TMPFILESDIR)/domtimed.conf
+	$(INSTALL) -m 644 dist/domtimectl.bash-completion $(DESTDIR)$(BASHCOMPDIR)/domtimectl
+	[ -e $(DESTDIR)$(SYSCONFDIR)/domtimed.conf ] || \
+		$(INSTALL) -m 644 dist/domtimed.conf $(DESTDIR)$(SYSCONFDIR)/domtimed.conf
+
+# Leaves /etc/domtimed.conf, like a package removal without purge.
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/domtimed $(DESTDIR)$(BINDIR)/domtimectl \
+		$(DESTDIR)$(MANDIR)/man1/domtimectl.1 $(DESTDIR)$(MANDIR)/man5/domtimed.conf.5 \
+		$(DESTDIR)$(MANDIR)/man8/domtimed.8 $(DESTDIR)$(UNITDIR)/domtimed.service \
+		$(DESTDIR)$(SYSUSERSDIR)/domtimed.conf $(DESTDIR)$(TMPFILESDIR)/domtimed.conf \
+		$(DESTDIR)$(BASHCOMPDIR)/domtimectl
+
+# ---- Debian package -------------------------------------------------------------------------
+# dpkg-buildpackage builds in a copy of the tree under build/deb/ (never in this
+# tree: no stale objects, and its results land in build/deb/, not in ..). The
+# copy holds what git knows (tracked files and new ones it does not ignore).
+DEB_DIR := $(BUILD)/deb
+DEB_SRC := $(DEB_DIR)/domtimed-$(VERSION)
+deb:
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_SRC)
+	git ls-files -z --cached --others --exclude-standard | \
+		tar --null -T - --ignore-failed-read -cf - | tar -C $(DEB_SRC) -xf -
+	@# Our command line (BUILD=...: in MAKEFLAGS and the environment) must not reach the copy.
+	cd $(DEB_SRC) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u BUILD \
+		DEB_BUILD_OPTIONS="$${DEB_BUILD_OPTIONS:-parallel=2}" dpkg-buildpackage -us -uc -b
+	@ls $(DEB_DIR)/*.deb
+
 clean:
 	rm -rf $(BUILD)
 
 include tests/tools/tools.mk
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -path $(BUILD)/deb -prune -o -name '*.d' -type f -print 2>/dev/null)

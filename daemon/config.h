@@ -15,7 +15,12 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
+/* The configuration file when none is named: SYSCONFDIR/domtimed.conf (Makefile). */
+#ifdef DOMTIMED_CONF_FILE
+#define CFG_DEFAULT_FILE DOMTIMED_CONF_FILE
+#else
 #define CFG_DEFAULT_FILE "/etc/domtimed.conf"
+#endif
 
 struct cfg_addr {
 	struct sockaddr_storage ss;

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 
 #include "../common/log.h"
@@ -145,6 +146,29 @@ open_listeners(struct dmn *d, char **ret_cause)
 		log_info("serving NTP on %s", a->text);
 	}
 	return 0;
+}
+
+/*
+ * The control socket's directory, when missing: systemd makes /run/domtimed
+ * (RuntimeDirectory=), but a daemon started by hand or by another init must
+ * not fail for want of it. One level only: a deeper missing path is a typo.
+ */
+static int
+make_socket_dir(const char *socket_path, char **ret_cause)
+{
+	char *dir = xstrdup(socket_path);
+	char *slash = strrchr(dir, '/');
+	int r = 0;
+
+	if (slash != NULL && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+			*ret_cause = xasprintf("control socket directory %s: %s", dir, strerror(errno));
+			r = -1;
+		}
+	}
+	free(dir);
+	return r;
 }
 
 /* ---- reload ---------------------------------------------------------------- */
@@ -287,6 +311,8 @@ dmn_new(struct cfg *cfg, const char *config_path, int optional, char **ret_cause
 		return dmn_free(d);
 	d->srv = ntp_srv_new(d->base, d->clock, &d->ref, &opts);
 	if (open_listeners(d, ret_cause) < 0 || make_directory(d, ret_cause) < 0)
+		return dmn_free(d);
+	if (make_socket_dir(cfg->control_socket, ret_cause) < 0)
 		return dmn_free(d);
 	commands = dmn_commands(&n_commands);
 	d->ctl = ctl_new(d->base, cfg->control_socket, cfg->control_socket_mode, commands,
