@@ -161,13 +161,7 @@ TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 INSTALL ?= install
 
-# The unit names the binaries where this installation puts them.
-$(BUILD)/domtimed.service: systemd/domtimed.service.in Makefile
-	@mkdir -p $(dir $@)
-	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< > $@.new
-	mv $@.new $@
-
-install: all $(BUILD)/domtimed.service
+install: all
 	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(BASHCOMPDIR) \
@@ -177,7 +171,9 @@ install: all $(BUILD)/domtimed.service
 	$(INSTALL) -m 644 man/domtimectl.1 $(DESTDIR)$(MANDIR)/man1/domtimectl.1
 	$(INSTALL) -m 644 man/domtimed.conf.5 $(DESTDIR)$(MANDIR)/man5/domtimed.conf.5
 	$(INSTALL) -m 644 man/domtimed.8 $(DESTDIR)$(MANDIR)/man8/domtimed.8
-	$(INSTALL) -m 644 $(BUILD)/domtimed.service $(DESTDIR)$(UNITDIR)/domtimed.service
+	@# The unit names the binaries where this installation puts them.
+	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/domtimed.service.in > $(DESTDIR)$(UNITDIR)/domtimed.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/domtimed.service
 	$(INSTALL) -m 644 systemd/domtimed.sysusers $(DESTDIR)$(SYSUSERSDIR)/domtimed.conf
 	$(INSTALL) -m 644 systemd/domtimed.tmpfiles $(DESTDIR)$(TMPFILESDIR)/domtimed.conf
 	$(INSTALL) -m 644 dist/domtimectl.bash-completion $(DESTDIR)$(BASHCOMPDIR)/domtimectl

@@ -27,6 +27,17 @@ if [ "${1:-}" != --inside ]; then
 	done
 	grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null ||
 		skip "no overlay file system"
+	# make install: paths from the prefix, an admin's configuration kept.
+	stage=$T_DIR/stage
+	make -C "$TOP" BUILD="$BUILD" install DESTDIR="$stage" PREFIX=/opt/dt >"$T_DIR/install.log" 2>&1
+	check "make install PREFIX=/opt/dt puts the daemon in /opt/dt/sbin" test -x "$stage/opt/dt/sbin/domtimed"
+	check "and the unit runs it from there" \
+		grep -qx "ExecStart=/opt/dt/sbin/domtimed" "$stage/opt/dt/lib/systemd/system/domtimed.service"
+	echo "reliable = yes" >"$stage/etc/domtimed.conf"
+	make -C "$TOP" BUILD="$BUILD" install DESTDIR="$stage" PREFIX=/opt/dt >>"$T_DIR/install.log" 2>&1
+	check "installing again keeps the admin's /etc/domtimed.conf" \
+		grep -qx "reliable = yes" "$stage/etc/domtimed.conf"
+
 	version=$(sed -n 's/^VERSION := //p' "$TOP/Makefile")
 	deb="$BUILD/deb/domtimed_${version}_$(dpkg --print-architecture).deb"
 	# Build once: again only when something in the tree is newer than the package.
