@@ -7,9 +7,13 @@
 #   make bench      run the benchmarks (ratios against chronyd)
 #   make man        regenerate man/domtimed.conf.5 from the configuration table
 #   make format     apply .clang-format (clang-format-14; make check runs format-check)
+#   make install    install into $(DESTDIR)$(PREFIX) (see "installation" below)
+#   make deb        build the Debian package into build/deb/
 
 VERSION := 0.1.0
 BUILD ?= build
+# Where the daemon looks for its configuration; compiled in (make clean after changing it).
+SYSCONFDIR ?= /etc
 CC ?= cc
 FUZZ_CC ?= clang
 PKGS := libevent jansson libsystemd libcap libcrypto
@@ -22,8 +26,9 @@ ifeq ($(WERROR),1)
 WARNINGS += -Werror
 endif
 CFLAGS ?= -g -O2
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DDOMTIMED_VERSION='"$(VERSION)"' $(WARNINGS) \
-	$(CFLAGS) $(PKG_CFLAGS) -MMD -MP
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DDOMTIMED_VERSION='"$(VERSION)"' \
+	-DDOMTIMED_CONF_FILE='"$(SYSCONFDIR)/domtimed.conf"' $(WARNINGS) $(CPPFLAGS) $(CFLAGS) \
+	$(PKG_CFLAGS) -MMD -MP
 LDLIBS := $(PKG_LIBS) -lm
 SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
@@ -70,7 +75,8 @@ NTP_LINK_SRCS := $(COMMON_SRCS) $(NTP_SRCS)
 HIERARCHY_LINK_SRCS := $(COMMON_SRCS) $(HIERARCHY_SRCS)
 
 .PHONY: all check unit layering integration fuzz fuzz-run fuzz-smoke demo bench bench-serve \
-	bench-discovery bench-accuracy man man-check format format-check deps clean
+	bench-discovery bench-accuracy man man-check format format-check deps clean \
+	install uninstall deb
 all: layering $(BUILD)/domtimed $(BUILD)/domtimectl
 
 layering:
@@ -94,10 +100,10 @@ $(BUILD)/fuzz/%.o: %.c
 		-fno-sanitize-recover=all -c $< -o $@
 
 $(BUILD)/domtimed: $(call obj,$(DOMTIMED_SRCS),$(BUILD)/obj)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/domtimectl: $(call obj,$(DOMTIMECTL_SRCS),$(BUILD)/obj)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # ---- unit tests (cmocka, under ASan+UBSan) -----------------------------------------
 $(addprefix $(BUILD)/asan/test_,$(NTP_UNIT_TESTS)): $(BUILD)/asan/test_%: \
@@ -188,9 +194,67 @@ format-check:
 	@$(CLANG_FORMAT) --dry-run --Werror $(FORMAT_FILES) \
 		|| { echo "formatting differs from .clang-format: run 'make format'"; exit 1; }
 
+# ---- installation ---------------------------------------------------------------------------
+# make install [DESTDIR=...] [PREFIX=/usr/local] [SBINDIR=...] ...: binaries, manual pages,
+# the systemd unit (its paths from SBINDIR), sysusers and tmpfiles snippets, bash
+# completion, and /etc/domtimed.conf unless one is there already (an admin's file is
+# never overwritten). The package (debian/rules) installs with PREFIX=/usr.
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+INSTALL ?= install
+
+install: all
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(SYSCONFDIR)
+	$(INSTALL) -m 755 $(BUILD)/domtimed $(DESTDIR)$(SBINDIR)/domtimed
+	$(INSTALL) -m 755 $(BUILD)/domtimectl $(DESTDIR)$(BINDIR)/domtimectl
+	$(INSTALL) -m 644 man/domtimectl.1 $(DESTDIR)$(MANDIR)/man1/domtimectl.1
+	$(INSTALL) -m 644 man/domtimed.conf.5 $(DESTDIR)$(MANDIR)/man5/domtimed.conf.5
+	$(INSTALL) -m 644 man/domtimed.8 $(DESTDIR)$(MANDIR)/man8/domtimed.8
+	@# The unit names the binaries where this installation puts them.
+	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/domtimed.service.in > $(DESTDIR)$(UNITDIR)/domtimed.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/domtimed.service
+	$(INSTALL) -m 644 systemd/domtimed.sysusers $(DESTDIR)$(SYSUSERSDIR)/domtimed.conf
+	$(INSTALL) -m 644 systemd/domtimed.tmpfiles $(DESTDIR)$(TMPFILESDIR)/domtimed.conf
+	$(INSTALL) -m 644 dist/domtimectl.bash-completion $(DESTDIR)$(BASHCOMPDIR)/domtimectl
+	[ -e $(DESTDIR)$(SYSCONFDIR)/domtimed.conf ] || \
+		$(INSTALL) -m 644 dist/domtimed.conf $(DESTDIR)$(SYSCONFDIR)/domtimed.conf
+
+# Leaves /etc/domtimed.conf, like a package removal without purge.
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/domtimed $(DESTDIR)$(BINDIR)/domtimectl \
+		$(DESTDIR)$(MANDIR)/man1/domtimectl.1 $(DESTDIR)$(MANDIR)/man5/domtimed.conf.5 \
+		$(DESTDIR)$(MANDIR)/man8/domtimed.8 $(DESTDIR)$(UNITDIR)/domtimed.service \
+		$(DESTDIR)$(SYSUSERSDIR)/domtimed.conf $(DESTDIR)$(TMPFILESDIR)/domtimed.conf \
+		$(DESTDIR)$(BASHCOMPDIR)/domtimectl
+
+# ---- Debian package -------------------------------------------------------------------------
+# dpkg-buildpackage builds in a copy of the tree under build/deb/ (never in this
+# tree: no stale objects, and its results land in build/deb/, not in ..). The
+# copy holds what git knows (tracked files and new ones it does not ignore).
+DEB_DIR := $(BUILD)/deb
+DEB_SRC := $(DEB_DIR)/domtimed-$(VERSION)
+deb:
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_SRC)
+	git ls-files -z --cached --others --exclude-standard | \
+		tar --null -T - --ignore-failed-read -cf - | tar -C $(DEB_SRC) -xf -
+	@# Our command line (BUILD=...: in MAKEFLAGS and the environment) must not reach the copy.
+	cd $(DEB_SRC) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u BUILD \
+		DEB_BUILD_OPTIONS="$${DEB_BUILD_OPTIONS:-parallel=2}" dpkg-buildpackage -us -uc -b
+	@ls $(DEB_DIR)/*.deb
+
 clean:
 	rm -rf $(BUILD)
 
 include tests/tools/tools.mk
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -path $(BUILD)/deb -prune -o -name '*.d' -type f -print 2>/dev/null)

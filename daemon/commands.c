@@ -266,6 +266,12 @@ cmd_rediscover(void *ctx, json_t *args, char **ret_error)
 		*ret_error = xstrdup("not in a domain: there is no directory to read");
 		return NULL;
 	}
+	if (dmn_dir_unavailable(d->dir) != NULL) {
+		*ret_error = xasprintf("directory discovery cannot run: %s; restart domtimed "
+				       "once this is fixed",
+				       dmn_dir_unavailable(d->dir));
+		return NULL;
+	}
 	return json_pack("{s:b}", "started",
 			 dmn_dir_rediscover(d->dir, "domtimectl rediscover") == 0);
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "../common/log.h"
 #include "../common/xmalloc.h"
@@ -74,10 +75,12 @@ static const struct key keys[] = {
 	 .def = "/run/domtimed/domtimed.sock",
 	 .help = "Unix socket where domtimectl talks to the daemon."},
 	{.name = "control_socket_mode", .type = T_MODE, .offset = OFF(control_socket_mode),
-	 .restart = 1, .def = "0666",
-	 .help = "Permissions of the control socket. Everyone who can connect may use the "
-		 "read-only commands (status, counters); commands that change anything are for "
-		 "root only, checked with the peer's credentials."},
+	 .restart = 1, .def = "0660",
+	 .help = "Permissions of the control socket, which belongs to root and the primary "
+		 "group of the daemon's user (see user: group domtimed by default). Everyone "
+		 "who can connect may use the read-only commands (status, counters); commands "
+		 "that change anything are for root only, checked with the peer's credentials. "
+		 "0666 opens the read-only commands to every local user."},
 	{.name = "clock", .type = T_ENUM, .offset = OFF(clock), .restart = 1, .def = "system",
 	 .choices = clock_choices,
 	 .help = "Which clock to keep: system (the kernel clock, needs CAP_SYS_TIME) or virtual "
@@ -235,8 +238,11 @@ static const struct key keys[] = {
 	 .choices = log_level_names,
 	 .help = "Least severe messages logged: error, warning, info or debug."},
 	{.name = "user", .type = T_STRING, .offset = OFF(user), .restart = 1, .def = "",
-	 .help = "After opening sockets and reading secrets as root, switch to this user "
-		 "keeping only the capability to steer the clock. Empty: stay as started."},
+	 .help = "After opening sockets and reading secrets as root, and before starting "
+		 "any thread or reading any packet, switch to this user keeping only the "
+		 "capability to steer the clock (CAP_SYS_TIME; none with clock = virtual). "
+		 "Empty: domtimed when the daemon starts as root and that user exists (the "
+		 "package creates it), else stay as started."},
 	{.name = "ratelimit", .type = T_BOOL, .offset = OFF(ratelimit), .def = "no",
 	 .help = "Limit how often each client address is answered. Off by default, as in "
 		 "chrony; turn it on for servers reachable from untrusted networks."},
@@ -717,6 +723,14 @@ cfg_parse_file(const char *path, struct cfg_errors *errs)
 	cfg = cfg_parse_text(path, text, len, errs);
 	free(text);
 	return cfg;
+}
+
+struct cfg *
+cfg_load(const char *path, int optional, struct cfg_errors *errs)
+{
+	if (optional && access(path, F_OK) < 0 && errno == ENOENT)
+		return cfg_new_default();
+	return cfg_parse_file(path, errs);
 }
 
 struct cfg *

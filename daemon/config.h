@@ -15,7 +15,12 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
+/* The configuration file when none is named: SYSCONFDIR/domtimed.conf (Makefile). */
+#ifdef DOMTIMED_CONF_FILE
+#define CFG_DEFAULT_FILE DOMTIMED_CONF_FILE
+#else
 #define CFG_DEFAULT_FILE "/etc/domtimed.conf"
+#endif
 
 struct cfg_addr {
 	struct sockaddr_storage ss;
@@ -92,6 +97,12 @@ struct cfg *cfg_parse_text(const char *name, const char *text, size_t len,
 			   struct cfg_errors *errs);
 /* Read and parse PATH; an unreadable file is one more error. */
 struct cfg *cfg_parse_file(const char *path, struct cfg_errors *errs);
+/*
+ * The daemon's configuration: PATH parsed, or the defaults when PATH does
+ * not exist and is OPTIONAL (the default file: a host needs none). A path
+ * given on the command line is not optional: a typo must not mean defaults.
+ */
+struct cfg *cfg_load(const char *path, int optional, struct cfg_errors *errs);
 
 struct cfg *cfg_free(struct cfg *cfg);
 void cfg_errors_clear(struct cfg_errors *errs);

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 
 #include "../common/log.h"
@@ -148,6 +149,29 @@ open_listeners(struct dmn *d, char **ret_cause)
 	return 0;
 }
 
+/*
+ * The control socket's directory, when missing: systemd makes /run/domtimed
+ * (RuntimeDirectory=), but a daemon started by hand or by another init must
+ * not fail for want of it. One level only: a deeper missing path is a typo.
+ */
+static int
+make_socket_dir(const char *socket_path, char **ret_cause)
+{
+	char *dir = xstrdup(socket_path);
+	char *slash = strrchr(dir, '/');
+	int r = 0;
+
+	if (slash != NULL && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+			*ret_cause = xasprintf("control socket directory %s: %s", dir, strerror(errno));
+			r = -1;
+		}
+	}
+	free(dir);
+	return r;
+}
+
 /* ---- reload ---------------------------------------------------------------- */
 
 static void
@@ -164,7 +188,7 @@ int
 dmn_reload(struct dmn *d, char **ret_cause)
 {
 	struct cfg_errors errs = {0};
-	struct cfg *next = cfg_parse_file(d->config_path, &errs);
+	struct cfg *next = cfg_load(d->config_path, d->config_optional, &errs);
 
 	if (errs.n > 0) {
 		for (size_t i = 0; i < errs.n; i++)
@@ -265,7 +289,7 @@ new_base(void)
 /* ---- lifecycle ----------------------------------------------------------------- */
 
 struct dmn *
-dmn_new(struct cfg *cfg, const char *config_path, char **ret_cause)
+dmn_new(struct cfg *cfg, const char *config_path, int optional, char **ret_cause)
 {
 	struct dmn *d = xcalloc(1, sizeof(*d));
 	struct ntp_srv_options opts = dmn_server_options(cfg);
@@ -274,6 +298,7 @@ dmn_new(struct cfg *cfg, const char *config_path, char **ret_cause)
 
 	d->cfg = cfg;
 	d->config_path = xstrdup(config_path);
+	d->config_optional = optional;
 	clk_monotonic(&d->started);
 	d->base = new_base();
 	if (d->base == NULL) {
@@ -284,6 +309,8 @@ dmn_new(struct cfg *cfg, const char *config_path, char **ret_cause)
 		return dmn_free(d);
 	d->srv = ntp_srv_new(d->base, d->clock, &d->ref, &opts);
 	if (open_listeners(d, ret_cause) < 0 || make_directory(d, ret_cause) < 0)
+		return dmn_free(d);
+	if (make_socket_dir(cfg->control_socket, ret_cause) < 0)
 		return dmn_free(d);
 	commands = dmn_commands(&n_commands);
 	d->ctl = ctl_new(d->base, cfg->control_socket, cfg->control_socket_mode, commands,
@@ -310,6 +337,7 @@ dmn_run(struct dmn *d)
 		 d->ref.kind == NTP_REF_LOCAL ? "serving the local clock as reliable"
 					      : "unsynchronised so far",
 		 ntp_srv_precision(d->srv));
+	dmn_dir_start(d->dir);
 	(void)sd_notify(0, "READY=1");
 	if (event_base_dispatch(d->base) < 0) {
 		log_err("event loop failed");

@@ -4,9 +4,11 @@
  * back-off); a cheap check of who holds the PDC roles in between. Each
  * good full read gives a new forest picture and the policy is applied to it.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "../common/log.h"
@@ -118,7 +120,7 @@ on_discovered(struct dir_raw *raw, void *arg)
 static int
 start_read(struct dmn_dir *dir, enum dir_read what)
 {
-	if (dir_discovery_start(dir->disc, what) < 0)
+	if (dir->disc == NULL || dir_discovery_start(dir->disc, what) < 0)
 		return -1;
 	dir->reading = what;
 	return 0;
@@ -213,21 +215,37 @@ dmn_dir_new(struct dmn *d, char **ret_cause)
 	*ret_cause = NULL;
 	if (!joined(cfg) || !hier_type_reads_directory((enum hier_type)cfg->type))
 		return NULL;
-	dir = xcalloc(1, sizeof(*dir));
-	dir->d = d;
-	dir->disc = dir_discovery_new(d->base, &dc, on_discovered, dir, ret_cause);
-	if (dir->disc == NULL) {
-		if (*ret_cause == NULL)
-			*ret_cause = xstrdup("cannot set up directory discovery");
-		dmn_dir_free(dir);
+	/* The keys stay in memory for the daemon's life: keep them out of core files. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+		*ret_cause = xasprintf("prctl(PR_SET_DUMPABLE): %s", strerror(errno));
 		return NULL;
 	}
+	dir = xcalloc(1, sizeof(*dir));
+	dir->d = d;
 	dir->rediscover_ev = loop_event_new(d->base, -1, EV_PERSIST, on_rediscover_timer, dir);
 	dir->pdc_ev = loop_event_new(d->base, -1, EV_PERSIST, on_pdc_timer, dir);
 	dir->retry_ev = loop_timer_new(d->base, on_retry_timer, dir);
+	dir->disc = dir_discovery_new(d->base, &dc, on_discovered, dir, &dir->unavailable);
+	if (dir->disc == NULL)
+		log_err("directory discovery cannot run: %s; serving NTP and following ntp_server "
+			"meanwhile; restart domtimed once this is fixed",
+			log_esc(dir->unavailable).s);
+	return dir;
+}
+
+void
+dmn_dir_start(struct dmn_dir *dir)
+{
+	if (dir == NULL || dir->disc == NULL)
+		return;
 	arm_timers(dir);
 	(void)dmn_dir_rediscover(dir, "start-up");
-	return dir;
+}
+
+const char *
+dmn_dir_unavailable(const struct dmn_dir *dir)
+{
+	return dir != NULL ? dir->unavailable : NULL;
 }
 
 void
@@ -243,12 +261,15 @@ dmn_dir_free(struct dmn_dir *dir)
 	hier_forest_free(dir->forest);
 	hier_choice_clear(&dir->choice);
 	dir_pdc_owners_free(dir->owners);
+	free(dir->unavailable);
 	free(dir);
 }
 
 void
 dmn_dir_reconfigure(struct dmn_dir *dir)
 {
+	if (dir->disc == NULL)
+		return;
 	arm_timers(dir);
 	(void)dmn_dir_rediscover(dir, "configuration reloaded");
 }

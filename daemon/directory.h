@@ -13,12 +13,26 @@ struct dmn;
 struct dmn_dir;
 
 /*
- * Start discovery if this machine belongs to a domain (configured, or a
+ * Set up discovery if this machine belongs to a domain (configured, or a
  * machine keytab is present); NULL and no *RET_CAUSE when it does not. NULL
- * with an allocated *RET_CAUSE on failure. Runs as root: reads the keytab.
+ * with an allocated *RET_CAUSE on failure. Runs as root: reads the keytab
+ * into memory (and makes the process non-dumpable first), but starts no
+ * thread and reads nothing from the network: dmn_dir_start() does, after
+ * the daemon dropped root. Keys that cannot be read are no failure: the
+ * directory is then unavailable (below) and the daemon runs on without it.
  */
 struct dmn_dir *dmn_dir_new(struct dmn *d, char **ret_cause);
+/* Arm the periodic reads and start the first one (DIR may be NULL). */
+void dmn_dir_start(struct dmn_dir *dir);
 void dmn_dir_free(struct dmn_dir *dir);
+
+/*
+ * Why discovery cannot run at all (e.g. "cannot open the keytab ...": read
+ * once at start, so fixed by a restart), or NULL. Meanwhile NTP keeps
+ * serving and the client follows the manual list (ntp_server), if any.
+ * For status: the reason the daemon gives for not following the domain.
+ */
+const char *dmn_dir_unavailable(const struct dmn_dir *dir);
 
 /* Read the forest again now (logged with WHY); 0, or -1 when a read is running. */
 int dmn_dir_rediscover(struct dmn_dir *dir, const char *why);

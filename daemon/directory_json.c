@@ -111,9 +111,11 @@ problems_json(const struct hier_forest *f)
 static json_t *
 discovery_json(const struct dmn_dir *dir)
 {
-	return json_pack("{s:b, s:i, s:o}", "busy", dir_discovery_busy(dir->disc), "failures",
+	return json_pack("{s:b, s:i, s:o, s:o}", "busy",
+	                 dir->disc != NULL && dir_discovery_busy(dir->disc), "failures",
 	                 dir->failures, "last_error",
-	                 dir->last_error[0] ? json_string(dir->last_error) : json_null());
+	                 dir->last_error[0] ? json_string(dir->last_error) : json_null(),
+	                 "unavailable", name_or_null(dir->unavailable));
 }
 
 json_t *

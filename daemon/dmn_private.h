@@ -23,6 +23,7 @@ struct dmn_dir;
 struct dmn {
 	struct cfg *cfg;
 	char *config_path;
+	int config_optional; /* a missing file means the defaults (cfg_load) */
 	struct event_base *base;
 	struct clk *clock;
 	struct evdns_base *dns;

@@ -4,8 +4,10 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "../common/log.h"
+#include "../common/xmalloc.h"
 #include "../ntp/clock.h"
 #include "config.h"
 #include "daemon.h"
@@ -21,7 +23,8 @@ usage(FILE *out)
 		"Domain hierarchy time service: keeps this machine's clock with NTP from the\n"
 		"sources its place in the directory calls for, and serves NTP.\n"
 		"\n"
-		"  -f, --config FILE   configuration file (default %s)\n"
+		"  -f, --config FILE   configuration file (default %s, which may be\n"
+		"                      absent: then the defaults)\n"
 		"  -d, --debug         stay in the foreground and log to stderr\n"
 		"  -t, --test          check the configuration, print it in effect, and exit\n"
 		"  -h, --help          this text\n"
@@ -32,10 +35,10 @@ usage(FILE *out)
 }
 
 static struct cfg *
-load_config(const char *path)
+load_config(const char *path, int optional)
 {
 	struct cfg_errors errs = {0};
-	struct cfg *cfg = cfg_parse_file(path, &errs);
+	struct cfg *cfg = cfg_load(path, optional, &errs);
 
 	if (errs.n == 0)
 		return cfg;
@@ -55,8 +58,8 @@ main(int argc, char **argv)
 		{"test", no_argument, NULL, 't'},         {"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
 	};
-	const char *path = CFG_DEFAULT_FILE;
-	int foreground = 0, test = 0, opt, status;
+	const char *path = CFG_DEFAULT_FILE, *user;
+	int optional = 1, foreground = 0, test = 0, opt, status;
 	char *cause = NULL;
 	struct cfg *cfg;
 	struct dmn *d;
@@ -65,6 +68,7 @@ main(int argc, char **argv)
 		switch (opt) {
 		case 'f':
 			path = optarg;
+			optional = 0;
 			break;
 		case 'd':
 			foreground = 1;
@@ -87,7 +91,7 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	cfg = load_config(path);
+	cfg = load_config(path, optional);
 	if (cfg == NULL)
 		return 1;
 	if (test) {
@@ -97,14 +101,22 @@ main(int argc, char **argv)
 	}
 	/* Without -d we run under systemd: no fork, the journal takes syslog. */
 	log_open("domtimed", foreground, (enum log_level)cfg->log_level);
-	const char *user = cfg->user[0] != '\0' ? cfg->user : NULL;
+	if (optional && access(path, F_OK) < 0)
+		log_info("no %s: running on the defaults", path);
+	user = privs_user(cfg->user);
 	int keep_sys_time = cfg->clock == CLK_SYSTEM;
+	char *socket_path = xstrdup(cfg->control_socket);
 
-	d = dmn_new(cfg, path, &cause);
+	/* As root: sockets, keys, the control socket. Then the user, then the rest. */
+	d = dmn_new(cfg, path, optional, &cause);
 	if (d == NULL)
 		fatalx("%s", cause);
-	if (user != NULL && privs_drop(user, keep_sys_time, &cause) < 0)
+	if (user != NULL && (privs_give_group(socket_path, user, &cause) < 0 ||
+			     privs_drop(user, keep_sys_time, &cause) < 0))
 		fatalx("%s", cause);
+	free(socket_path);
+	if (user != NULL)
+		log_info("running as %s", user);
 	status = dmn_run(d);
 	dmn_free(d);
 	log_close();

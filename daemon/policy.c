@@ -64,7 +64,7 @@ dmn_dir_use(const struct dmn *d, const struct dmn_dir *dir)
 {
 	if (dir != NULL && dir->forest != NULL)
 		return dir->choice.use;
-	return hier_use_unread(effective_type(d, dir));
+	return hier_use_unread(effective_type(d, dir), dmn_dir_unavailable(dir) != NULL);
 }
 
 /* ---- sources ------------------------------------------------------------------- */

@@ -29,7 +29,7 @@ keep_only_sys_time(int keep, char **ret_cause)
 		return -1;
 	}
 	if (keep && (cap_set_flag(caps, CAP_PERMITTED, 1, &sys_time, CAP_SET) < 0 ||
-		     cap_set_flag(caps, CAP_EFFECTIVE, 1, &sys_time, CAP_SET) < 0))
+	             cap_set_flag(caps, CAP_EFFECTIVE, 1, &sys_time, CAP_SET) < 0))
 		r = -1;
 	if (r == 0 && cap_set_proc(caps) < 0)
 		r = -1;
@@ -39,20 +39,50 @@ keep_only_sys_time(int keep, char **ret_cause)
 	return r;
 }
 
+const char *
+privs_user(const char *configured)
+{
+	if (configured[0] != '\0')
+		return configured;
+	if (geteuid() == 0 && getpwnam(PRIVS_DEFAULT_USER) != NULL)
+		return PRIVS_DEFAULT_USER;
+	return NULL;
+}
+
+static struct passwd *
+find_user(const char *user, char **ret_cause)
+{
+	struct passwd *pw = getpwnam(user);
+
+	if (pw == NULL)
+		*ret_cause = xasprintf("user '%s' not found", user);
+	return pw;
+}
+
+int
+privs_give_group(const char *path, const char *user, char **ret_cause)
+{
+	struct passwd *pw = find_user(user, ret_cause);
+
+	if (pw == NULL)
+		return -1;
+	if (chown(path, (uid_t)-1, pw->pw_gid) < 0) {
+		*ret_cause = xasprintf("%s: cannot give it to group %u: %s", path,
+		                       (unsigned)pw->pw_gid, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int
 privs_drop(const char *user, int keep_sys_time, char **ret_cause)
 {
-	struct passwd *pw;
+	struct passwd *pw = find_user(user, ret_cause);
 
-	errno = 0;
-	pw = getpwnam(user);
-	if (pw == NULL) {
-		*ret_cause = xasprintf("user '%s' not found", user);
+	if (pw == NULL)
 		return -1;
-	}
-	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 ||
-	    initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
-	    setuid(pw->pw_uid) < 0) {
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 || initgroups(pw->pw_name, pw->pw_gid) < 0 ||
+	    setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
 		*ret_cause = xasprintf("cannot become '%s': %s", user, strerror(errno));
 		return -1;
 	}

@@ -109,8 +109,10 @@ hier_type_reads_directory(enum hier_type t)
 }
 
 enum hier_use
-hier_use_unread(enum hier_type t)
+hier_use_unread(enum hier_type t, int unreadable)
 {
+	if (unreadable)
+		return HIER_USE_MANUAL;
 	return t == HIER_NTP || t == HIER_ALLSYNC ? HIER_USE_MANUAL : HIER_USE_NONE;
 }
 

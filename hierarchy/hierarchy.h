@@ -120,8 +120,12 @@ int hier_announce_reliable(unsigned flags, enum hier_role role);
 enum hier_type hier_type_effective(enum hier_type configured, int in_domain);
 /* Whether type T (as configured) has any use for the directory. */
 int hier_type_reads_directory(enum hier_type t);
-/* What to follow before the forest has been read: the manual list when T allows it. */
-enum hier_use hier_use_unread(enum hier_type t);
+/*
+ * What to follow before the forest has been read: the manual list when T
+ * allows it, or when the directory cannot be read at all (UNREADABLE: no
+ * keys), since following what we can beats following nothing.
+ */
+enum hier_use hier_use_unread(enum hier_type t, int unreadable);
 
 /* The part of the forest the rules look at (indices as in struct hier_forest). */
 struct hier_view {

@@ -385,8 +385,6 @@ dir_discovery_new(struct event_base *base, const struct dir_config *cfg,
 		*ret_cause = xstrdup("cannot watch the discovery result channel");
 		goto fail;
 	}
-	if (start_thread(d, ret_cause) < 0)
-		goto fail;
 	return d;
 fail:
 	dir_discovery_free(d);
@@ -449,8 +447,16 @@ dir_discovery_identity(const struct dir_discovery *d)
 int
 dir_discovery_start(struct dir_discovery *d, enum dir_read what)
 {
+	char *cause = NULL;
+
 	if (d->busy)
 		return -1;
+	/* The worker starts with the first read: by then the daemon has dropped root. */
+	if (!d->started && start_thread(d, &cause) < 0) {
+		log_err("discovery: %s", cause);
+		free(cause);
+		return -1;
+	}
 	pthread_mutex_lock(&d->sh->mu);
 	d->sh->request = what;
 	d->sh->have_request = 1;

@@ -73,6 +73,8 @@ struct dir_discovery;
  * discovery. Who we are, and where each value came from, is logged here
  * once (info). NULL with *RET_CAUSE on failure (e.g. the keytab cannot be
  * read: it is read into memory here, as root; so is a bind password file).
+ * No thread runs and nothing is sent until the first dir_discovery_start(),
+ * so a daemon can read its secrets here, then drop root, then start.
  */
 struct dir_discovery *dir_discovery_new(struct event_base *base, const struct dir_config *cfg,
 					void (*done)(struct dir_raw *raw, void *arg), void *arg,
@@ -83,7 +85,10 @@ void dir_discovery_free(struct dir_discovery *d);
 /* Who we are (config wins over detection); valid for the discovery's life. */
 const struct dir_identity *dir_discovery_identity(const struct dir_discovery *d);
 
-/* Start a read now unless one is running. Returns 0, or -1 when busy. */
+/*
+ * Start a read now unless one is running (the first call starts the
+ * worker thread). Returns 0, or -1 when busy or the thread cannot start.
+ */
 int dir_discovery_start(struct dir_discovery *d, enum dir_read what);
 int dir_discovery_busy(const struct dir_discovery *d);
 

@@ -11,7 +11,8 @@ libnetfilter-queue-dev libjansson-dev libcap-dev
 chrony ntpsec-ntpdate python3-ntplib iputils-ping
 slapd ldap-utils krb5-kdc krb5-admin-server krb5-user libsasl2-modules-gssapi-mit
 dnsmasq-base iproute2 iptables procps faketime
-samba samba-ad-dc samba-ad-provision winbind"
+samba samba-ad-dc samba-ad-provision winbind
+debhelper dpkg-dev fakeroot lintian bash-completion"
 
 missing=""
 for p in $PKGS; do

@@ -19,7 +19,8 @@ check "every error is named with file and line" bash -c \
 	 grep -q \"bad.conf:3: unknown key 'nonsense'\" <<<\"\$0\"" "$out"
 
 port=$(free_udp_port)
-write_domtimed_conf srv "listen = 127.0.0.1:$port" "reliable = yes"
+# 0666: the credential checks below need a socket every user can reach.
+write_domtimed_conf srv "listen = 127.0.0.1:$port" "reliable = yes" "control_socket_mode = 0666"
 check "-t prints the effective configuration" \
 	bash -c "'$DOMTIMED' -t -f '$T_DIR/srv.conf' | grep -qx 'listen = 127.0.0.1:$port'"
 start_domtimed srv

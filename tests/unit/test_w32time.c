@@ -93,10 +93,12 @@ static void
 test_use_unread(void **state)
 {
 	(void)state;
-	assert_int_equal(hier_use_unread(HIER_NTP), HIER_USE_MANUAL);
-	assert_int_equal(hier_use_unread(HIER_ALLSYNC), HIER_USE_MANUAL);
-	assert_int_equal(hier_use_unread(HIER_NT5DS), HIER_USE_NONE);
-	assert_int_equal(hier_use_unread(HIER_NOSYNC), HIER_USE_NONE);
+	assert_int_equal(hier_use_unread(HIER_NTP, 0), HIER_USE_MANUAL);
+	assert_int_equal(hier_use_unread(HIER_ALLSYNC, 0), HIER_USE_MANUAL);
+	assert_int_equal(hier_use_unread(HIER_NT5DS, 0), HIER_USE_NONE);
+	assert_int_equal(hier_use_unread(HIER_NOSYNC, 0), HIER_USE_NONE);
+	/* No keys: the directory will never be read, so follow what can be followed. */
+	assert_int_equal(hier_use_unread(HIER_NT5DS, 1), HIER_USE_MANUAL);
 }
 
 static void
