@@ -241,8 +241,11 @@ static const struct key keys[] = {
 	 .help = "After opening sockets and reading secrets as root, switch to this user "
 		 "keeping only the capability to steer the clock. Empty: stay as started."},
 	{.name = "ratelimit", .type = T_BOOL, .offset = OFF(ratelimit), .def = "no",
-	 .help = "Limit how often each client address is answered. Off by default, as in "
-		 "chrony; turn it on for servers reachable from untrusted networks."},
+	 .help = "Limit how often each client is answered. Off by default, as in chrony; turn it "
+		 "on for servers reachable from untrusted networks. Requests over the limit are "
+		 "dropped, except one in 2^ratelimit_leak, so the server sheds load instead of "
+		 "answering floods. What the table remembers survives reloads and directory "
+		 "reads."},
 	{.name = "ratelimit_interval", .type = T_INT, .offset = OFF(ratelimit_interval),
 	 .def = "3", .min = -4, .max = 12,
 	 .help = "With ratelimit: the average interval a client must keep between requests, as "
@@ -251,15 +254,34 @@ static const struct key keys[] = {
 	 .min = 1, .max = 255,
 	 .help = "With ratelimit: how many requests a client may send at once before the "
 		 "interval applies."},
+	{.name = "ratelimit_leak", .type = T_INT, .offset = OFF(ratelimit_leak), .def = "2",
+	 .min = 1, .max = 8,
+	 .help = "With ratelimit: of the requests over the limit, answer one in 2^N (the first, "
+		 "then every 2^N-th) and drop the rest; as chrony's leak, 2 answers one in four. "
+		 "The answers keep a client whose address a flood forges from being silenced, and "
+		 "tell a real client to slow down."},
 	{.name = "ratelimit_kod", .type = T_BOOL, .offset = OFF(ratelimit_kod), .def = "yes",
-	 .help = "With ratelimit: answer a limited request with a Kiss-o'-Death RATE packet "
-		 "(never longer than the request) instead of dropping it, so well-behaved "
-		 "clients slow down."},
+	 .help = "With ratelimit: the limited requests that are answered (see ratelimit_leak) "
+		 "get a Kiss-o'-Death RATE packet (never longer than the request), so "
+		 "well-behaved clients slow down. No: they get the time, as chrony's leak does."},
+	{.name = "ratelimit_ipv4_prefix", .type = T_INT, .offset = OFF(ratelimit_ipv4_prefix),
+	 .def = "32", .min = 8, .max = 32,
+	 .help = "With ratelimit: IPv4 clients whose addresses share this many leading bits are "
+		 "limited as one client (32: each address)."},
+	{.name = "ratelimit_ipv6_prefix", .type = T_INT, .offset = OFF(ratelimit_ipv6_prefix),
+	 .def = "64", .min = 16, .max = 128,
+	 .help = "With ratelimit: IPv6 clients whose addresses share this many leading bits are "
+		 "limited as one client. 64, because one host commonly holds a whole /64 and "
+		 "could otherwise take 2^64 fresh identities."},
 	{.name = "client_table_size", .type = T_INT, .offset = OFF(client_table_size),
 	 .def = "16384", .min = 8, .max = 16777216,
-	 .help = "With ratelimit: how many client addresses are remembered (rounded up to a "
-		 "power of two, about 32 bytes each). Memory is fixed at this size however many "
-		 "clients appear; when full, the least recently seen are forgotten."},
+	 .help = "With ratelimit: how many clients are remembered (rounded up to a power of two, "
+		 "32 bytes each). Memory is fixed at this size however many clients appear. An "
+		 "address hashes to a set of 8 records; a newcomer to a full set replaces the "
+		 "least recently seen client that never came back after a pause, and only "
+		 "when there is none the least recently seen of the others, so a flood of "
+		 "forged sources cannot cheaply push out clients that keep returning. "
+		 "Changing the size or a prefix on reload empties the table."},
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
