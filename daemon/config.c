@@ -500,13 +500,13 @@ parse_value(const struct key *k, const char *v, struct cfg *cfg, const char **ca
 		*cause = "expected yes or no";
 		return parse_bool(v, dst);
 	case T_INT:
-		*cause = "expected a whole number in range";
+		*cause = "expected a whole number";
 		if (parse_long(v, 10, &l) < 0 || l < k->min || l > k->max)
 			return -1;
 		*(int *)dst = (int)l;
 		return 0;
 	case T_DOUBLE:
-		*cause = "expected a number in range";
+		*cause = "expected a number";
 		if (parse_double(v, &d) < 0 || d < k->min || d > k->max)
 			return -1;
 		*(double *)dst = d;
@@ -590,6 +590,70 @@ struct parse_state {
 	int seen_line[N_KEYS]; /* line where each key was set, 0 = not yet */
 };
 
+/* Octets of the well-formed UTF-8 sequence at S (NUL-terminated), 0 if it is not one. */
+static size_t
+utf8_sequence(const unsigned char *s)
+{
+	unsigned lo = 0x80, hi = 0xbf;
+	size_t n;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0; /* a continuation octet, an overlong lead, or beyond U+10FFFF */
+	/* The second octet's range excludes overlongs, surrogates and beyond U+10FFFF. */
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+/*
+ * Values end up in logs, file names, LDAP filters and DNS queries: refuse
+ * control characters (C0, DEL and C1; a tab may separate list items) and
+ * octets that are not UTF-8, where they are, rather than pass them on.
+ */
+static int
+value_text_ok(struct parse_state *st, const struct key *k, const char *value, int lineno)
+{
+	const unsigned char *v = (const unsigned char *)value;
+
+	for (size_t i = 0; v[i] != '\0';) {
+		size_t n = utf8_sequence(v + i);
+		unsigned c = n == 2 ? (unsigned)(v[i] & 0x1f) << 6 | (v[i + 1] & 0x3f) : v[i];
+
+		if (n == 0) {
+			add_error(st->errs, "%s:%d: key '%s': not UTF-8 at byte %zu of the value",
+				  st->name, lineno, k->name, i + 1);
+			return 0;
+		}
+		if (n <= 2 && ((c < 0x20 && c != '\t') || (c >= 0x7f && c <= 0x9f))) {
+			add_error(st->errs,
+				  "%s:%d: key '%s': control character U+%04X at byte %zu of the value",
+				  st->name, lineno, k->name, c, i + 1);
+			return 0;
+		}
+		i += n;
+	}
+	return 1;
+}
+
 static void
 parse_line(struct parse_state *st, char *line, int lineno)
 {
@@ -628,9 +692,15 @@ parse_line(struct parse_state *st, char *line, int lineno)
 			  k->name, st->seen_line[idx]);
 		return;
 	}
+	if (!value_text_ok(st, k, value, lineno))
+		return;
 	if (parse_value(k, value, st->cfg, &cause) < 0) {
-		add_error(st->errs, "%s:%d: key '%s': %s: '%s'", st->name, lineno, k->name, cause,
-			  log_esc(value).s);
+		char range[80] = "";
+
+		if (k->type == T_INT || k->type == T_DOUBLE)
+			snprintf(range, sizeof(range), " from %.15g to %.15g", k->min, k->max);
+		add_error(st->errs, "%s:%d: key '%s': %s%s: '%s'", st->name, lineno, k->name, cause,
+			  range, log_esc(value).s);
 		return;
 	}
 	if (k->check != NULL) {
