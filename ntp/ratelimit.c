@@ -62,7 +62,13 @@ ntp_rl_new(size_t n_clients, const struct ntp_rl_params *p, uint64_t seed)
 	struct ntp_rl *rl = xcalloc(1, sizeof(*rl));
 	size_t n = round_up_pow2(n_clients);
 
-	rl->slots = xcalloc(n, sizeof(*rl->slots));
+	rl->slots = xreallocarray(NULL, n, sizeof(*rl->slots));
+	/*
+	 * Touch every page now (explicit_bzero is never optimised into a lazy
+	 * calloc): the table's memory is resident from the start, so a flood
+	 * that fills it cannot make the daemon grow, and its cost shows at once.
+	 */
+	explicit_bzero(rl->slots, n * sizeof(*rl->slots));
 	rl->mask = n - 1;
 	rl->ipv4_prefix = clamp(p->ipv4_prefix, 0, 32);
 	rl->ipv6_prefix = clamp(p->ipv6_prefix, 0, 128);
