@@ -276,7 +276,8 @@ static const struct key keys[] = {
 	{.name = "client_table_size", .type = T_INT, .offset = OFF(client_table_size),
 	 .def = "16384", .min = 8, .max = 16777216,
 	 .help = "With ratelimit: how many clients are remembered (rounded up to a power of two, "
-		 "32 bytes each). Memory is fixed at this size however many clients appear. An "
+		 "32 bytes each), taken in full at start: memory stays fixed however many clients "
+		 "appear. An "
 		 "address hashes to a set of 8 records; a newcomer to a full set replaces the "
 		 "least recently seen client that never came back after a pause, and only "
 		 "when there is none the least recently seen of the others, so a flood of "
@@ -937,10 +938,10 @@ type_synopsis(const struct key *k, char *buf, size_t size)
 	case T_BOOL:
 		return "yes | no";
 	case T_INT:
-		snprintf(buf, size, "integer %g..%g", k->min, k->max);
+		snprintf(buf, size, "integer %.15g..%.15g", k->min, k->max);
 		return buf;
 	case T_DOUBLE:
-		snprintf(buf, size, "number %g..%g", k->min, k->max);
+		snprintf(buf, size, "number %.15g..%.15g", k->min, k->max);
 		return buf;
 	case T_MODE:
 		return "octal mode";
