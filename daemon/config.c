@@ -513,7 +513,7 @@ parse_value(const struct key *k, const char *v, struct cfg *cfg, const char **ca
 		*(double *)dst = d;
 		return 0;
 	case T_MODE:
-		*cause = "expected an octal mode such as 0660";
+		*cause = "expected an octal mode from 0000 to 0777, such as 0660";
 		if (parse_long(v, 8, &l) < 0 || l < 0 || l > 0777)
 			return -1;
 		*(unsigned *)dst = (unsigned)l;

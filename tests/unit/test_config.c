@@ -207,7 +207,8 @@ test_range_in_messages(void **state)
 	struct cfg *cfg = parse("local_stratum = 16\n"
 				"client_table_size = 4\n"
 				"step_threshold = -1\n"
-				"max_pos_phase_correction = 0\n",
+				"max_pos_phase_correction = 0\n"
+				"control_socket_mode = 01000\n",
 				&errs);
 
 	(void)state;
@@ -218,6 +219,9 @@ test_range_in_messages(void **state)
 	assert_true(has_error(&errs, "t.conf:3: key 'step_threshold': expected a number from 0 "
 				     "to 1000000000: '-1'"));
 	assert_true(has_error(&errs, "from 0.001 to 4294967295"));
+	assert_true(has_error(&errs, "t.conf:5: key 'control_socket_mode': expected an octal mode "
+				     "from 0000 to 0777"));
+	assert_int_equal(errs.n, 5);
 	cfg_errors_clear(&errs);
 	cfg_free(cfg);
 }
