@@ -147,8 +147,11 @@ client_key(const struct ntp_rl *rl, const struct sockaddr *sa, uint8_t key[16])
 		return 1;
 	}
 	if (sa->sa_family == AF_INET6) {
-		memcpy(key, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
-		mask_key(key, rl->ipv6_prefix);
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+		memcpy(key, a, 16);
+		/* A dual-stack socket shows IPv4 clients as ::ffff:a.b.c.d, all in one /64. */
+		mask_key(key, IN6_IS_ADDR_V4MAPPED(a) ? 96 + rl->ipv4_prefix : rl->ipv6_prefix);
 		return 1;
 	}
 	return 0;

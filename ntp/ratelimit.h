@@ -12,7 +12,8 @@
  *
  * A client is an address prefix: IPv4 by /32 and IPv6 by /64 unless
  * configured otherwise, since one IPv6 host commonly holds a whole /64 and
- * would otherwise have 2^64 fresh identities.
+ * would otherwise have 2^64 fresh identities. IPv4 clients seen through a
+ * dual-stack socket (::ffff:a.b.c.d) count as IPv4.
  *
  * The table never grows. An address hashes (with a secret seed, so remote
  * senders cannot aim at one set) to a set of a few slots. Slots are of two

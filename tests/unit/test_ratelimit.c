@@ -134,6 +134,26 @@ test_ipv6_is_keyed_by_64(void **state)
 	ntp_rl_free(rl);
 }
 
+/* IPv4 clients seen through a dual-stack socket are still one client per address. */
+static void
+test_v4_mapped_is_keyed_as_ipv4(void **state)
+{
+	struct ntp_rl *rl = table(64, 3, 1, 1);
+	struct sockaddr_in6 a = {.sin6_family = AF_INET6}, b;
+	struct sockaddr_in a4 = v4(0xc0000201);
+
+	(void)state;
+	a.sin6_addr.s6_addr[10] = a.sin6_addr.s6_addr[11] = 0xff;
+	memcpy(&a.sin6_addr.s6_addr[12], &a4.sin_addr, 4);
+	b = a;
+	b.sin6_addr.s6_addr[15] = 2;
+	assert_int_equal(ntp_rl_check(rl, SA(a), 10.0), NTP_RL_PASS);
+	assert_int_equal(ntp_rl_check(rl, SA(b), 10.0), NTP_RL_PASS);
+	/* And the same client as over an IPv4 socket. */
+	assert_int_not_equal(ntp_rl_check(rl, SA(a4), 10.0), NTP_RL_PASS);
+	ntp_rl_free(rl);
+}
+
 static void
 test_prefixes_are_configurable(void **state)
 {
@@ -252,6 +272,7 @@ main(void)
 	    cmocka_unit_test(test_limited_requests_leak_one_in_2_pow_leak),
 	    cmocka_unit_test(test_clients_are_independent),
 	    cmocka_unit_test(test_ipv6_is_keyed_by_64),
+	    cmocka_unit_test(test_v4_mapped_is_keyed_as_ipv4),
 	    cmocka_unit_test(test_prefixes_are_configurable),
 	    cmocka_unit_test(test_memory_is_bounded),
 	    cmocka_unit_test(test_flood_cannot_push_out_returning_clients),
