@@ -14,13 +14,12 @@
 
 /*
  * A client that comes back at least this long after its previous request
- * is "returning": a burst (iburst sends 4-8 requests 2 s apart) counts
- * once, and a forged flood has to revisit each address later, with state,
- * to make it look like a real client.
+ * is "returning". Real clients are, from their second poll (iburst's are
+ * 2 s apart); a forged flood has to revisit each address a second later,
+ * with state, to make it look like one, not just send one datagram each.
  */
 #define RETURN_PAUSE 1.0
 
-/* 32 bytes. */
 struct client {
 	uint8_t key[16]; /* the client's prefix; IPv4 as v4-mapped IPv6 */
 	double last;     /* monotonic seconds of the last request; 0 = free slot */
@@ -28,6 +27,9 @@ struct client {
 	uint16_t limited;  /* limited requests so far, modulo 2^16 */
 	uint8_t returning; /* came back after a pause at least once */
 };
+
+/* The size client_table_size's documentation promises. */
+_Static_assert(sizeof(struct client) == 32, "a client record is 32 bytes");
 
 struct ntp_rl {
 	struct client *slots;
