@@ -13,6 +13,12 @@
 
 #define TS_NSEC_PER_SEC 1000000000L
 
+/*
+ * NTP era arithmetic, the drift file and every timespec here assume that
+ * time_t holds dates past 2038; a 32-bit time_t would wrap silently.
+ */
+_Static_assert(sizeof(time_t) >= 8, "domtimed needs a 64-bit time_t (e.g. -D_TIME_BITS=64)");
+
 /* A - B in seconds. */
 static inline double
 ts_diff(const struct timespec *a, const struct timespec *b)

@@ -244,8 +244,11 @@ static const struct key keys[] = {
 		 "Empty: domtimed when the daemon starts as root and that user exists (the "
 		 "package creates it), else stay as started."},
 	{.name = "ratelimit", .type = T_BOOL, .offset = OFF(ratelimit), .def = "no",
-	 .help = "Limit how often each client address is answered. Off by default, as in "
-		 "chrony; turn it on for servers reachable from untrusted networks."},
+	 .help = "Limit how often each client is answered. Off by default, as in chrony; turn it "
+		 "on for servers reachable from untrusted networks. Requests over the limit are "
+		 "dropped, except one in 2^ratelimit_leak, so the server sheds load instead of "
+		 "answering floods. What the table remembers survives reloads and directory "
+		 "reads."},
 	{.name = "ratelimit_interval", .type = T_INT, .offset = OFF(ratelimit_interval),
 	 .def = "3", .min = -4, .max = 12,
 	 .help = "With ratelimit: the average interval a client must keep between requests, as "
@@ -254,15 +257,35 @@ static const struct key keys[] = {
 	 .min = 1, .max = 255,
 	 .help = "With ratelimit: how many requests a client may send at once before the "
 		 "interval applies."},
+	{.name = "ratelimit_leak", .type = T_INT, .offset = OFF(ratelimit_leak), .def = "2",
+	 .min = 1, .max = 8,
+	 .help = "With ratelimit: of the requests over the limit, answer one in 2^N (the first, "
+		 "then every 2^N-th) and drop the rest; as chrony's leak, 2 answers one in four. "
+		 "The answers keep a client whose address a flood forges from being silenced, and "
+		 "tell a real client to slow down."},
 	{.name = "ratelimit_kod", .type = T_BOOL, .offset = OFF(ratelimit_kod), .def = "yes",
-	 .help = "With ratelimit: answer a limited request with a Kiss-o'-Death RATE packet "
-		 "(never longer than the request) instead of dropping it, so well-behaved "
-		 "clients slow down."},
+	 .help = "With ratelimit: the limited requests that are answered (see ratelimit_leak) "
+		 "get a Kiss-o'-Death RATE packet (never longer than the request), so "
+		 "well-behaved clients slow down. No: they get the time, as chrony's leak does."},
+	{.name = "ratelimit_ipv4_prefix", .type = T_INT, .offset = OFF(ratelimit_ipv4_prefix),
+	 .def = "32", .min = 8, .max = 32,
+	 .help = "With ratelimit: IPv4 clients whose addresses share this many leading bits are "
+		 "limited as one client (32: each address)."},
+	{.name = "ratelimit_ipv6_prefix", .type = T_INT, .offset = OFF(ratelimit_ipv6_prefix),
+	 .def = "64", .min = 16, .max = 128,
+	 .help = "With ratelimit: IPv6 clients whose addresses share this many leading bits are "
+		 "limited as one client. 64, because one host commonly holds a whole /64 and "
+		 "could otherwise take 2^64 fresh identities."},
 	{.name = "client_table_size", .type = T_INT, .offset = OFF(client_table_size),
 	 .def = "16384", .min = 8, .max = 16777216,
-	 .help = "With ratelimit: how many client addresses are remembered (rounded up to a "
-		 "power of two, about 32 bytes each). Memory is fixed at this size however many "
-		 "clients appear; when full, the least recently seen are forgotten."},
+	 .help = "With ratelimit: how many clients are remembered (rounded up to a power of two, "
+		 "32 bytes each), taken in full at start: memory stays fixed however many clients "
+		 "appear. An "
+		 "address hashes to a set of 8 records; a newcomer to a full set replaces the "
+		 "least recently seen client that never came back after a pause, and only "
+		 "when there is none the least recently seen of the others, so a flood of "
+		 "forged sources cannot cheaply push out clients that keep returning. "
+		 "Changing the size or a prefix on reload empties the table."},
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -481,19 +504,19 @@ parse_value(const struct key *k, const char *v, struct cfg *cfg, const char **ca
 		*cause = "expected yes or no";
 		return parse_bool(v, dst);
 	case T_INT:
-		*cause = "expected a whole number in range";
+		*cause = "expected a whole number";
 		if (parse_long(v, 10, &l) < 0 || l < k->min || l > k->max)
 			return -1;
 		*(int *)dst = (int)l;
 		return 0;
 	case T_DOUBLE:
-		*cause = "expected a number in range";
+		*cause = "expected a number";
 		if (parse_double(v, &d) < 0 || d < k->min || d > k->max)
 			return -1;
 		*(double *)dst = d;
 		return 0;
 	case T_MODE:
-		*cause = "expected an octal mode such as 0660";
+		*cause = "expected an octal mode from 0000 to 0777, such as 0660";
 		if (parse_long(v, 8, &l) < 0 || l < 0 || l > 0777)
 			return -1;
 		*(unsigned *)dst = (unsigned)l;
@@ -571,6 +594,70 @@ struct parse_state {
 	int seen_line[N_KEYS]; /* line where each key was set, 0 = not yet */
 };
 
+/* Octets of the well-formed UTF-8 sequence at S (NUL-terminated), 0 if it is not one. */
+static size_t
+utf8_sequence(const unsigned char *s)
+{
+	unsigned lo = 0x80, hi = 0xbf;
+	size_t n;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0; /* a continuation octet, an overlong lead, or beyond U+10FFFF */
+	/* The second octet's range excludes overlongs, surrogates and beyond U+10FFFF. */
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+/*
+ * Values end up in logs, file names, LDAP filters and DNS queries: refuse
+ * control characters (C0, DEL and C1; a tab may separate list items) and
+ * octets that are not UTF-8, where they are, rather than pass them on.
+ */
+static int
+value_text_ok(struct parse_state *st, const struct key *k, const char *value, int lineno)
+{
+	const unsigned char *v = (const unsigned char *)value;
+
+	for (size_t i = 0; v[i] != '\0';) {
+		size_t n = utf8_sequence(v + i);
+		unsigned c = n == 2 ? (unsigned)(v[i] & 0x1f) << 6 | (v[i + 1] & 0x3f) : v[i];
+
+		if (n == 0) {
+			add_error(st->errs, "%s:%d: key '%s': not UTF-8 at byte %zu of the value",
+				  st->name, lineno, k->name, i + 1);
+			return 0;
+		}
+		if (n <= 2 && ((c < 0x20 && c != '\t') || (c >= 0x7f && c <= 0x9f))) {
+			add_error(st->errs,
+				  "%s:%d: key '%s': control character U+%04X at byte %zu of the value",
+				  st->name, lineno, k->name, c, i + 1);
+			return 0;
+		}
+		i += n;
+	}
+	return 1;
+}
+
 static void
 parse_line(struct parse_state *st, char *line, int lineno)
 {
@@ -609,9 +696,15 @@ parse_line(struct parse_state *st, char *line, int lineno)
 			  k->name, st->seen_line[idx]);
 		return;
 	}
+	if (!value_text_ok(st, k, value, lineno))
+		return;
 	if (parse_value(k, value, st->cfg, &cause) < 0) {
-		add_error(st->errs, "%s:%d: key '%s': %s: '%s'", st->name, lineno, k->name, cause,
-			  log_esc(value).s);
+		char range[80] = "";
+
+		if (k->type == T_INT || k->type == T_DOUBLE)
+			snprintf(range, sizeof(range), " from %.15g to %.15g", k->min, k->max);
+		add_error(st->errs, "%s:%d: key '%s': %s%s: '%s'", st->name, lineno, k->name, cause,
+			  range, log_esc(value).s);
 		return;
 	}
 	if (k->check != NULL) {
@@ -856,10 +949,10 @@ type_synopsis(const struct key *k, char *buf, size_t size)
 	case T_BOOL:
 		return "yes | no";
 	case T_INT:
-		snprintf(buf, size, "integer %g..%g", k->min, k->max);
+		snprintf(buf, size, "integer %.15g..%.15g", k->min, k->max);
 		return buf;
 	case T_DOUBLE:
-		snprintf(buf, size, "number %g..%g", k->min, k->max);
+		snprintf(buf, size, "number %.15g..%.15g", k->min, k->max);
 		return buf;
 	case T_MODE:
 		return "octal mode";

@@ -76,7 +76,9 @@ struct cfg {
 	int ratelimit;
 	int ratelimit_interval;
 	int ratelimit_burst;
+	int ratelimit_leak;
 	int ratelimit_kod;
+	int ratelimit_ipv4_prefix, ratelimit_ipv6_prefix;
 	int client_table_size;
 };
 

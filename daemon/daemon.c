@@ -22,8 +22,11 @@ dmn_server_options(const struct cfg *cfg)
 {
 	return (struct ntp_srv_options){
 		.ratelimit = cfg->ratelimit,
-		.ratelimit_interval = cfg->ratelimit_interval,
-		.ratelimit_burst = (unsigned)cfg->ratelimit_burst,
+		.rl = {.interval = cfg->ratelimit_interval,
+		       .burst = (unsigned)cfg->ratelimit_burst,
+		       .leak = (unsigned)cfg->ratelimit_leak,
+		       .ipv4_prefix = cfg->ratelimit_ipv4_prefix,
+		       .ipv6_prefix = cfg->ratelimit_ipv6_prefix},
 		.ratelimit_kod = cfg->ratelimit_kod,
 		.client_table_size = (size_t)cfg->client_table_size,
 	};

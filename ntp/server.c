@@ -182,6 +182,14 @@ monotonic_seconds(void)
 	return ts_to_double(&ts);
 }
 
+static enum ntp_rl_verdict
+rate_verdict(struct ntp_srv *srv, const struct sockaddr_storage *peer)
+{
+	if (srv->rl == NULL)
+		return NTP_RL_PASS;
+	return ntp_rl_check(srv->rl, (const struct sockaddr *)peer, monotonic_seconds());
+}
+
 /*
  * Turn received message M into an answer in T. Returns 1 when T should be
  * sent (its transmit timestamp still to be stamped).
@@ -193,6 +201,7 @@ handle_request(struct ntp_srv *srv, const struct ntp_io_msg *m, struct ntp_io_ms
 	struct ntp_srv_counters *c = &srv->counters;
 	struct ntp_packet req;
 	enum ntp_srv_drop drop;
+	enum ntp_rl_verdict verdict;
 	struct timespec rx;
 
 	if (m->have_kernel_ts) {
@@ -222,14 +231,15 @@ handle_request(struct ntp_srv *srv, const struct ntp_io_msg *m, struct ntp_io_ms
 			return 0;
 		}
 	}
-	if (srv->rl != NULL &&
-	    !ntp_rl_allow(srv->rl, (const struct sockaddr *)&m->peer, monotonic_seconds())) {
+	verdict = rate_verdict(srv, &m->peer);
+	if (verdict != NTP_RL_PASS)
 		c->rate_limited++;
-		if (!srv->opts.ratelimit_kod) {
-			c->dropped[NTP_DROP_RATE_LIMITED]++;
-			return 0;
-		}
-		ntp_srv_kod_rate(&req, (int8_t)srv->opts.ratelimit_interval, reply);
+	if (verdict == NTP_RL_DROP) {
+		c->dropped[NTP_DROP_RATE_LIMITED]++;
+		return 0;
+	}
+	if (verdict == NTP_RL_LEAK && srv->opts.ratelimit_kod) {
+		ntp_srv_kod_rate(&req, (int8_t)srv->opts.rl.interval, reply);
 		c->kod_rate++;
 	} else {
 		ntp_srv_reply(&req, &rx, srv->ref, srv->precision, reply);
@@ -309,14 +319,32 @@ random_seed(void)
 	return seed;
 }
 
+/* Can the running client table serve OPTS as it is? */
+static int
+table_fits(const struct ntp_srv *srv, const struct ntp_srv_options *opts)
+{
+	return srv->rl != NULL && srv->opts.client_table_size == opts->client_table_size &&
+	       ntp_rl_same_keys(srv->rl, &opts->rl);
+}
+
 void
 ntp_srv_set_options(struct ntp_srv *srv, const struct ntp_srv_options *opts)
 {
-	srv->rl = ntp_rl_free(srv->rl);
+	/*
+	 * Called on every reload and directory read: the table survives them,
+	 * or each would hand every limited client a fresh burst.
+	 */
+	if (!opts->ratelimit) {
+		srv->rl = ntp_rl_free(srv->rl);
+	} else if (table_fits(srv, opts)) {
+		ntp_rl_set_rate(srv->rl, &opts->rl);
+	} else {
+		if (srv->rl != NULL)
+			log_info("rate limiting: client table rebuilt (its size or prefixes changed)");
+		ntp_rl_free(srv->rl);
+		srv->rl = ntp_rl_new(opts->client_table_size, &opts->rl, random_seed());
+	}
 	srv->opts = *opts;
-	if (opts->ratelimit)
-		srv->rl = ntp_rl_new(opts->client_table_size, opts->ratelimit_interval,
-				     opts->ratelimit_burst, random_seed());
 }
 
 struct ntp_srv *

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "clock.h"
+#include "ratelimit.h"
 #include "reference.h"
 
 struct event_base;
@@ -34,7 +35,7 @@ enum ntp_srv_drop {
 	NTP_DROP_MODE_PRIVATE,   /* mode 7: never answered (amplification) */
 	NTP_DROP_AUTHENTICATED,  /* carries a MAC we cannot check or sign */
 	NTP_DROP_BAD_SOURCE,     /* source port 0 or unknown family */
-	NTP_DROP_RATE_LIMITED,   /* over its rate and no KoD wanted */
+	NTP_DROP_RATE_LIMITED,   /* over its rate, and not the one in 2^leak answered */
 	NTP_DROP_NOT_SERVING,    /* this machine does not serve time (announce flags) */
 	NTP_DROP_UNSYNCHRONISED, /* serves only while synchronised, and is not */
 	NTP_DROP_N
@@ -44,7 +45,7 @@ struct ntp_srv_counters {
 	uint64_t received;
 	uint64_t answered;   /* including KoD */
 	uint64_t kod_rate;   /* KoD RATE sent */
-	uint64_t rate_limited; /* requests over the limit (KoD or dropped) */
+	uint64_t rate_limited; /* requests over the limit (answered or dropped) */
 	uint64_t dropped[NTP_DROP_N];
 	uint64_t no_kernel_timestamp; /* receive time read after the fact */
 	uint64_t receive_errors;
@@ -61,9 +62,8 @@ enum ntp_srv_serve {
 struct ntp_srv_options {
 	enum ntp_srv_serve serve;
 	int ratelimit;          /* limit per client at all */
-	int ratelimit_interval; /* log2 seconds between requests, on average */
-	unsigned ratelimit_burst;
-	int ratelimit_kod;      /* answer limited requests with KoD RATE */
+	struct ntp_rl_params rl;
+	int ratelimit_kod;      /* the limited requests answered get KoD RATE, not time */
 	size_t client_table_size;
 };
 
@@ -79,7 +79,10 @@ struct ntp_srv *ntp_srv_free(struct ntp_srv *srv);
 int ntp_srv_listen(struct ntp_srv *srv, const struct sockaddr *addr, socklen_t len,
 		   char **ret_cause);
 
-/* Replace the rate-limit options (the client table is rebuilt when its size changes). */
+/*
+ * Replace the options. The client table and what it remembers are kept
+ * unless its size or its prefixes change, or rate limiting is turned off.
+ */
 void ntp_srv_set_options(struct ntp_srv *srv, const struct ntp_srv_options *opts);
 
 const struct ntp_srv_counters *ntp_srv_counters(const struct ntp_srv *srv);

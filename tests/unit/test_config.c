@@ -153,11 +153,75 @@ test_cross_checks_and_hostile_text(void **state)
 	cfg_free(cfg);
 	free(longline);
 
-	/* Control characters in a bad value are escaped in the message. */
+	/* A control character is refused where it is, and never copied into the message. */
 	cfg = parse("clock = \x1b[31mred\n", &errs);
 	assert_int_equal(errs.n, 1);
 	assert_null(strchr(errs.msgs[0], '\x1b'));
-	assert_true(has_error(&errs, "\\x1b[31mred"));
+	assert_true(has_error(&errs, "t.conf:1: key 'clock': control character U+001B at byte 1"));
+	cfg_errors_clear(&errs);
+	cfg_free(cfg);
+}
+
+/*
+ * Values reach logs, paths, LDAP filters and DNS: control characters and
+ * broken UTF-8 stop at the parser, named with file, line and byte.
+ */
+static void
+test_control_characters_and_utf8(void **state)
+{
+	struct cfg_errors errs = {0};
+	struct cfg *cfg = parse("site = Z\xc3\xbcrich \xe6\x9d\xb1\xe4\xba\xac\n"      /* 1: fine */
+				"listen = 127.0.0.1:1\t127.0.0.2:2\n"                  /* 2: tab ok */
+				"user = ti\x07me\n"                                    /* 3: BEL */
+				"dns_server = 10.0.0.1\x7f\n"                          /* 4: DEL */
+				"ldap_bind_dn = cn=\xc2\x85x\n"                        /* 5: C1 NEL */
+				"ldap_tls_ca_file = /etc/\xff.pem\n"                   /* 6: not UTF-8 */
+				"ldap_bind_password_file = /x/\xc0\xaf\n"              /* 7: overlong */
+				"control_socket = /run/\xed\xa0\x80\n"                 /* 8: surrogate */
+				"drift_file = /var/\xe2\x82\n"                        /* 9: cut short */
+				"log_level = in\rfo\n",                                /* 10: CR inside */
+				&errs);
+
+	(void)state;
+	assert_string_equal(cfg->site, "Z\xc3\xbcrich \xe6\x9d\xb1\xe4\xba\xac");
+	assert_int_equal(cfg->listen.n, 2);
+	assert_string_equal(cfg->listen.v[1].text, "127.0.0.2:2");
+	assert_true(has_error(&errs, "t.conf:3: key 'user': control character U+0007 at byte 3"));
+	assert_true(has_error(&errs, "t.conf:4: key 'dns_server': control character U+007F"));
+	assert_true(has_error(&errs, "t.conf:5: key 'ldap_bind_dn': control character U+0085"));
+	assert_true(has_error(&errs, "t.conf:6: key 'ldap_tls_ca_file': not UTF-8 at byte 6"));
+	assert_true(has_error(&errs, "t.conf:7: key 'ldap_bind_password_file': not UTF-8"));
+	assert_true(has_error(&errs, "t.conf:8: key 'control_socket': not UTF-8"));
+	assert_true(has_error(&errs, "t.conf:9: key 'drift_file': not UTF-8"));
+	assert_true(has_error(&errs, "t.conf:10: key 'log_level': control character U+000D"));
+	assert_int_equal(errs.n, 8);
+	cfg_errors_clear(&errs);
+	cfg_free(cfg);
+}
+
+/* A value out of range says what the range is. */
+static void
+test_range_in_messages(void **state)
+{
+	struct cfg_errors errs = {0};
+	struct cfg *cfg = parse("local_stratum = 16\n"
+				"client_table_size = 4\n"
+				"step_threshold = -1\n"
+				"max_pos_phase_correction = 0\n"
+				"control_socket_mode = 01000\n",
+				&errs);
+
+	(void)state;
+	assert_true(has_error(&errs, "t.conf:1: key 'local_stratum': expected a whole number "
+				     "from 1 to 15: '16'"));
+	assert_true(has_error(&errs, "t.conf:2: key 'client_table_size': expected a whole number "
+				     "from 8 to 16777216: '4'"));
+	assert_true(has_error(&errs, "t.conf:3: key 'step_threshold': expected a number from 0 "
+				     "to 1000000000: '-1'"));
+	assert_true(has_error(&errs, "from 0.001 to 4294967295"));
+	assert_true(has_error(&errs, "t.conf:5: key 'control_socket_mode': expected an octal mode "
+				     "from 0000 to 0777"));
+	assert_int_equal(errs.n, 5);
 	cfg_errors_clear(&errs);
 	cfg_free(cfg);
 }
@@ -234,6 +298,8 @@ main(void)
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_errors_all_reported),
 		cmocka_unit_test(test_cross_checks_and_hostile_text),
+		cmocka_unit_test(test_control_characters_and_utf8),
+		cmocka_unit_test(test_range_in_messages),
 		cmocka_unit_test(test_print_round_trip),
 		cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_missing_file),
