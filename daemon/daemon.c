@@ -10,10 +10,15 @@
 #include <systemd/sd-daemon.h>
 
 #include "../common/log.h"
+#include "../common/loop.h"
 #include "../common/xmalloc.h"
 #include "daemon.h"
 #include "directory.h"
 #include "dmn_private.h"
+#include "metrics.h"
+
+/* Seconds between looks for state changes to log and tell systemd (watch.c). */
+#define WATCH_INTERVAL_S 1.0
 
 struct ntp_srv_options
 dmn_server_options(const struct cfg *cfg)
@@ -122,15 +127,19 @@ make_client(struct dmn *d, char **ret_cause)
 	return d->client != NULL ? 0 : -1;
 }
 
-/* Directory discovery when in a domain; then the sources the policy calls for. */
-static int
-make_directory(struct dmn *d, char **ret_cause)
+/*
+ * Directory discovery when in a domain; then the sources the policy calls
+ * for. Discovery that cannot start (no keytab, say) is not fatal: NTP keeps
+ * serving and following the manual list, and status says why.
+ */
+static void
+make_directory(struct dmn *d)
 {
-	d->dir = dmn_dir_new(d, ret_cause);
-	if (d->dir == NULL && *ret_cause != NULL)
-		return -1;
+	d->dir = dmn_dir_new(d, &d->dir_error);
+	if (d->dir_error != NULL)
+		log_err("directory discovery unavailable: %s; following the manual sources only",
+			d->dir_error);
 	dmn_apply_policy(d, d->dir);
-	return 0;
 }
 
 static int
@@ -227,6 +236,14 @@ on_watchdog(evutil_socket_t fd, short what, void *arg)
 	(void)sd_notify(0, "WATCHDOG=1");
 }
 
+static void
+on_watch(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	dmn_watch(arg);
+}
+
 static int
 add_signal(struct dmn *d, struct event **ev, int sig, event_callback_fn fn)
 {
@@ -285,12 +302,16 @@ dmn_new(struct cfg *cfg, const char *config_path, char **ret_cause)
 	if (make_clock(d, ret_cause) < 0 || make_client(d, ret_cause) < 0)
 		return dmn_free(d);
 	d->srv = ntp_srv_new(d->base, d->clock, &d->ref, &opts);
-	if (open_listeners(d, ret_cause) < 0 || make_directory(d, ret_cause) < 0)
+	if (open_listeners(d, ret_cause) < 0)
 		return dmn_free(d);
+	make_directory(d);
 	commands = dmn_commands(&n_commands);
 	d->ctl = ctl_new(d->base, cfg->control_socket, cfg->control_socket_mode, commands,
 			 n_commands, d, ret_cause);
 	if (d->ctl == NULL)
+		return dmn_free(d);
+	if (cfg->metrics_listen[0] != '\0' &&
+	    (d->metrics = metrics_http_new(d->base, cfg->metrics_listen, d, ret_cause)) == NULL)
 		return dmn_free(d);
 	if (add_signal(d, &d->sig_term, SIGTERM, on_terminate) < 0 ||
 	    add_signal(d, &d->sig_int, SIGINT, on_terminate) < 0 ||
@@ -312,6 +333,9 @@ dmn_run(struct dmn *d)
 					      : "unsynchronised so far",
 		 ntp_srv_precision(d->srv));
 	(void)sd_notify(0, "READY=1");
+	dmn_watch(d);
+	d->watch_ev = loop_event_new(d->base, -1, EV_PERSIST, on_watch, d);
+	loop_arm(d->watch_ev, WATCH_INTERVAL_S);
 	if (event_base_dispatch(d->base) < 0) {
 		log_err("event loop failed");
 		return 1;
@@ -324,11 +348,12 @@ dmn_free(struct dmn *d)
 {
 	if (d == NULL)
 		return NULL;
-	struct event *events[] = {d->sig_term, d->sig_int, d->sig_hup, d->watchdog};
+	struct event *events[] = {d->sig_term, d->sig_int, d->sig_hup, d->watchdog, d->watch_ev};
 
 	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++)
 		if (events[i] != NULL)
 			event_free(events[i]);
+	metrics_http_free(d->metrics);
 	ctl_free(d->ctl);
 	dmn_dir_free(d->dir);
 	ntp_srv_free(d->srv);
@@ -340,6 +365,7 @@ dmn_free(struct dmn *d)
 		event_base_free(d->base);
 	cfg_free(d->cfg);
 	free(d->config_path);
+	free(d->dir_error);
 	free(d);
 	return NULL;
 }

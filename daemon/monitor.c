@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "monitor.h"
+#include "ctl_proto.h"
 #include "probe.h"
 
 struct target {
@@ -119,17 +120,14 @@ monitor_main(int argc, char **argv, const json_t *hierarchy, int json)
 			freeaddrinfo(ai);
 		free(target);
 	}
-	if (json) {
-		char *text = json_dumps(out, JSON_INDENT(2));
-
-		puts(text ? text : "[]");
-		free(text);
-	}
-	json_decref(out);
+	if (json)
+		ctl_print_json(out, "dcs");
+	else
+		json_decref(out);
 	clk_free(clock);
 	return failures == (int)n ? 1 : 0;
 usage:
-	fprintf(stderr, "usage: domtimectl monitor [--domain DOMAIN] [--port PORT]\n");
+	/* domtimectl prints the usage line. */
 	json_decref(out);
 	return 2;
 }

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "../common/ts.h"
+#include "ctl_proto.h"
 #include "probe.h"
 #include "stripchart.h"
 
@@ -96,18 +97,15 @@ stripchart_main(int argc, char **argv, int json)
 		failures += !s.ok;
 		print_sample(&s, &when, json, out);
 	}
-	if (json) {
-		char *text = json_dumps(out, JSON_INDENT(2));
-
-		puts(text ? text : "[]");
-		free(text);
-	}
-	json_decref(out);
+	if (json)
+		ctl_print_json(out, "samples");
+	else
+		json_decref(out);
 	freeaddrinfo(ai);
 	clk_free(clock);
 	return failures == samples ? 1 : 0;
 usage:
-	fprintf(stderr, "usage: domtimectl stripchart HOST[:PORT] [--samples N] [--period S]\n");
+	/* domtimectl prints the usage line. */
 	json_decref(out);
 	return 2;
 }

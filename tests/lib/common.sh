@@ -110,7 +110,7 @@ start_domtimed() {
 	local pid=$!
 	T_PIDS+=("$pid")
 	eval "PID_$name=$pid"
-	if ! wait_for 10 "$DOMTIMECTL" -s "$T_DIR/$name.sock" status; then
+	if ! wait_for 10 "$DOMTIMECTL" -s "$T_DIR/$name.sock" counters; then
 		fail "domtimed $name did not start"
 		cat "$T_DIR/$name.log"
 		exit 1
