@@ -661,7 +661,7 @@ run_waitsync(const struct ctx *x, int argc, char **argv)
 	    {"interval", required_argument, NULL, 'i'},
 	    {NULL, 0, NULL, 0},
 	};
-	double timeout = 0.0, max_error = 0.0, interval = 1.0, deadline, err = NAN;
+	double timeout = 0.0, max_error = 0.0, interval = 1.0, deadline, err = NAN, left, nap;
 	char *last_error = NULL;
 	int opt;
 
@@ -699,11 +699,11 @@ run_waitsync(const struct ctx *x, int argc, char **argv)
 			last_error = xstrdup(str(s, "reason", str(s, "state", "unsynchronised")));
 			json_decref(s);
 		}
-		if (timeout > 0.0 && mono_now() + interval > deadline)
+		left = timeout > 0.0 ? deadline - mono_now() : interval;
+		if (left <= 0.0)
 			break;
-		nanosleep(&(struct timespec){(time_t)interval,
-		                             (long)((interval - floor(interval)) * 1e9)},
-		          NULL);
+		nap = fmin(interval, left);
+		nanosleep(&(struct timespec){(time_t)nap, (long)((nap - floor(nap)) * 1e9)}, NULL);
 		free(last_error);
 		last_error = NULL;
 	}
