@@ -308,9 +308,13 @@ cmd_hierarchy(void *ctx, json_t *args, char **ret_error)
 {
 	struct dmn *d = ctx;
 
+	json_t *h = dmn_dir_hierarchy_json(d->dir);
+
 	(void)args;
 	(void)ret_error;
-	return dmn_dir_hierarchy_json(d->dir);
+	/* So domtimectl monitor finds the DCs through the same DNS server as we do. */
+	json_object_set_new(h, "dns_server", string_or_null(d->cfg->dns_server));
+	return h;
 }
 
 static json_t *

@@ -216,7 +216,15 @@ dmn_apply_policy(struct dmn *d, struct dmn_dir *dir)
 	struct ntp_srv_options sopts = dmn_server_options(d->cfg);
 	enum hier_use use;
 
-	copts.reliable = (flags & 0x4) || ((flags & 0x8) && role(dir) == DIR_ROLE_ROOT_PDC);
+	/*
+	 * AnnounceFlags 0x8 makes the forest root PDC a reliable source by
+	 * itself: its local clock stands in when its external sources fail. With
+	 * no external source at all it would serve a free-running clock to the
+	 * whole forest as stratum 1; then only reliable = yes does that, and
+	 * status (and the log) say why it is unsynchronised.
+	 */
+	copts.reliable = (flags & 0x4) || ((flags & 0x8) && role(dir) == DIR_ROLE_ROOT_PDC &&
+					   d->cfg->ntp_server[0] != '\0');
 	sopts.serve = (flags & 0x1)   ? NTP_SERVE_ALWAYS
 		      : (flags & 0x2) ? NTP_SERVE_SYNCHRONISED
 				      : NTP_SERVE_NEVER;
