@@ -40,7 +40,7 @@ DOMTIMECTL_SRCS := daemon/domtimectl.c daemon/stripchart.c daemon/monitor.c daem
 	daemon/ctl_proto.c common/xmalloc.c common/log.c ntp/packet.c ntp/clock.c ntp/srvspec.c
 
 UNIT_TESTS := packet clock config ratelimit server ctl_proto filter select discipline srvspec \
-	hierarchy
+	hierarchy health
 FUZZ_TARGETS := packet config ctl_request select forest netlogon
 
 obj = $(patsubst %.c,$(2)/%.o,$(1))
