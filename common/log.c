@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
+/* The location would always be this file: leave CODE_FILE and CODE_LINE out. */
+#define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-journal.h>
 #include <time.h>
 #include <unistd.h>

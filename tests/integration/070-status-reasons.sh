@@ -22,7 +22,8 @@ reason() { ctl "$1" status --json | json 'j["reason"]'; }
 # --- standalone, no source --------------------------------------------------------
 port=$(free_udp_port)
 write_domtimed_conf alone "listen = 127.0.0.1:$port"
-start_domtimed alone
+notify_listener alone
+start_domtimed alone env NOTIFY_SOCKET="$T_DIR/alone.notify"
 ctl alone status >"$T_DIR/alone.status"
 rc=$?
 check "status exits 3 when unsynchronised (got $rc)" test "$rc" -eq 3
@@ -34,6 +35,8 @@ check "the JSON carries its version" \
 check "the log says so at start" grep -q 'no time source: standalone' "$T_DIR/alone.log"
 check "clients are told leap 3, stratum 0 ($(leap_stratum "$port"))" \
 	test "$(leap_stratum "$port")" = "3 0"
+check "systemd is told the reason: $(grep STATUS= "$T_DIR/alone.notified" | tail -n 1)" \
+	grep -q '^STATUS=standalone; no source: no time source: standalone' "$T_DIR/alone.notified"
 check "source exits 3 too" bash -c "ctl() { '$DOMTIMECTL' -s '$T_DIR/alone.sock' \"\$@\"; }; ctl source >/dev/null; test \$? -eq 3"
 
 # --- a domain configured, its keytab missing: not an exit ---------------------------------
@@ -71,6 +74,36 @@ write_domtimed_conf local "listen = 127.0.0.1:$port" "reliable = yes"
 start_domtimed local
 check "a reliable standalone clock: status exits 0" ctl local status
 check "and gives no reason" test "$(reason local)" = null
+
+# --- the journal: state changes carry their message ID ----------------------------------------
+# In a private mount namespace, a tmpfs on /run holds a stand-in for
+# journald's socket; the daemon (no -d: it logs to the journal) sends there.
+if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null; then
+	write_domtimed_conf journal "listen = 127.0.0.1:$(free_udp_port)"
+	timeout 20 unshare -m bash -c '
+		mount -t tmpfs tmpfs /run && mkdir -p /run/systemd/journal || exit 1
+		"$0" -c "
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(\"/run/systemd/journal/socket\")
+s.settimeout(10)
+while True:
+    m = s.recv(65536).decode(errors=\"replace\")
+    if \"MESSAGE_ID=\" in m:
+        print(m.replace(\"\n\", \" \"))
+        break
+" >"$1/journal.got" &
+		py=$!
+		while [ ! -S /run/systemd/journal/socket ]; do sleep 0.02; done
+		"$2" -f "$1/journal.conf" 2>/dev/null &
+		dt=$!
+		wait "$py"
+		kill "$dt"
+		wait "$dt"
+	' "$PY" "$T_DIR" "$DOMTIMED"
+	check "the journal gets the event with its MESSAGE_ID: $(cat "$T_DIR/journal.got")" \
+		grep -q 'MESSAGE_ID=12a085c6e1f341d4a7e5e49fa3443535.*MESSAGE=not synchronised: no time source|MESSAGE=not synchronised: no time source.*MESSAGE_ID=12a085c6e1f341d4a7e5e49fa3443535' -E "$T_DIR/journal.got"
+fi
 
 # --- domtimectl itself ------------------------------------------------------------------------------
 for c in status peers source waitsync hierarchy monitor counters metrics resync reload \

@@ -28,11 +28,15 @@ check "no daemon: exit 3 after the timeout (rc $rc)" test "$rc" -eq 3 -a $((SECO
 start_chronyd ref "local stratum 1"
 write_domtimed_conf cli "listen = 127.0.0.1:$(free_udp_port)" "clock_offset = -0.5" \
 	"min_poll = -4" "max_poll = -4" "ntp_server = 127.0.0.1:$PORT_ref"
-start_domtimed cli
+notify_listener cli
+start_domtimed cli env NOTIFY_SOCKET="$T_DIR/cli.notify"
 ctl cli waitsync --timeout 30 --interval 0.1 >/dev/null
 rc=$?
 check "waitsync returns 0 once synchronised (rc $rc)" test "$rc" -eq 0
 check "and then status says synchronised (exit 0)" ctl cli status
+told() { grep -q '^STATUS=standalone; source 127.0.0.1; offset [-+][0-9.]* s$' "$T_DIR/cli.notified"; }
+check "systemd's STATUS= line names the role, source and offset: $(wait_for 3 told; grep STATUS= "$T_DIR/cli.notified" | tail -n 1)" told
+check "and READY=1 came first" test "$(head -n 1 "$T_DIR/cli.notified")" = READY=1
 check "an error bound far too tight is never met: exit 3" \
 	bash -c "'$DOMTIMECTL' -s '$T_DIR/cli.sock' waitsync --timeout 1 --max-error 1e-12 >/dev/null 2>&1; test \$? -eq 3"
 err=$(status_field cli 'j["root_dispersion"] + j["root_delay"] / 2 + abs(j["offset"])')

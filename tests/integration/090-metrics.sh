@@ -6,14 +6,6 @@
 command -v promtool >/dev/null && command -v prometheus >/dev/null ||
 	skip "promtool/prometheus not installed (Debian package prometheus: scripts/deps.sh)"
 
-free_tcp_port() {
-	local port
-	while :; do
-		port=$((20000 + RANDOM % 40000))
-		ss -Hltn "sport = :$port" | grep -q . || { echo "$port"; return; }
-	done
-}
-
 start_chronyd ref "local stratum 1"
 ntp=$(free_udp_port)
 http=$(free_tcp_port)

@@ -85,6 +85,18 @@ free_udp_port() {
 	done
 }
 
+# A TCP port nobody on this machine listens on (any address).
+free_tcp_port() {
+	local port
+	while :; do
+		port=$((20000 + RANDOM % 40000))
+		if ! ss -Hltn "sport = :$port" | grep -q .; then
+			echo "$port"
+			return
+		fi
+	done
+}
+
 # write_domtimed_conf NAME LINES...: a config in $T_DIR/NAME.conf with a
 # control socket $T_DIR/NAME.sock, a drift file $T_DIR/NAME.drift and the
 # virtual clock.
@@ -115,6 +127,22 @@ start_domtimed() {
 		cat "$T_DIR/$name.log"
 		exit 1
 	fi
+}
+
+# notify_listener NAME: a stand-in for systemd's notification socket at
+# $T_DIR/NAME.notify, each message received appended to $T_DIR/NAME.notified;
+# start the daemon with: start_domtimed NAME env NOTIFY_SOCKET=$T_DIR/NAME.notify
+notify_listener() {
+	"$PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a", buffering=1) as f:
+    while True:
+        f.write(s.recv(4096).decode(errors="replace") + "\n")
+' "$T_DIR/$1.notify" "$T_DIR/$1.notified" &
+	T_PIDS+=("$!")
+	wait_for 5 test -S "$T_DIR/$1.notify"
 }
 
 ctl() {
