@@ -514,12 +514,13 @@ print_reload(const json_t *r)
 
 struct command {
 	const char *name;
-	const char *synopsis; /* its arguments, for usage lines */
+	const char *summary;  /* one line for the command list */
+	const char *synopsis; /* its arguments, for usage lines; NULL when none */
 	const char *help;     /* what it does, for COMMAND --help */
-	int (*run)(const struct ctx *x, int argc, char **argv);
+	int (*run)(const struct ctx *x, const struct command *c, int argc, char **argv);
+	/* For run_simple: how to print the answer as text. */
+	void (*print)(const json_t *result);
 };
-
-static const struct command commands[];
 
 /* Print RESULT (consumed) as --json asks or with PRINT; EXIT_OK. */
 static int
@@ -560,8 +561,9 @@ flags(int argc, char **argv, const struct option *longopts, int *values)
 }
 
 static int
-run_status(const struct ctx *x, int argc, char **argv)
+run_status(const struct ctx *x, const struct command *c, int argc, char **argv)
 {
+	(void)c;
 	json_t *s;
 	int synced;
 
@@ -576,8 +578,9 @@ run_status(const struct ctx *x, int argc, char **argv)
 }
 
 static int
-run_peers(const struct ctx *x, int argc, char **argv)
+run_peers(const struct ctx *x, const struct command *c, int argc, char **argv)
 {
+	(void)c;
 	static const struct option longopts[] = {{"verbose", no_argument, NULL, 0},
 	                                         {NULL, 0, NULL, 0}};
 	int verbose[1] = {0};
@@ -588,8 +591,9 @@ run_peers(const struct ctx *x, int argc, char **argv)
 }
 
 static int
-run_source(const struct ctx *x, int argc, char **argv)
+run_source(const struct ctx *x, const struct command *c, int argc, char **argv)
 {
+	(void)c;
 	static const struct option longopts[] = {{"explain", no_argument, NULL, 0},
 	                                         {NULL, 0, NULL, 0}};
 	int explain[1] = {0};
@@ -616,18 +620,13 @@ print_metrics(const json_t *m)
 	fputs(str(m, "text", ""), stdout);
 }
 
-#define SIMPLE_COMMAND(NAME, KEY, PRINT)                                                           \
-	static int run_##NAME(const struct ctx *x, int argc, char **argv)                          \
-	{                                                                                          \
-		(void)argv;                                                                        \
-		return argc == 1 ? simple(x, #NAME, KEY, PRINT) : EXIT_USAGE;                      \
-	}
-SIMPLE_COMMAND(hierarchy, NULL, print_hierarchy)
-SIMPLE_COMMAND(counters, NULL, print_counters)
-SIMPLE_COMMAND(metrics, NULL, print_metrics)
-SIMPLE_COMMAND(resync, NULL, print_resync)
-SIMPLE_COMMAND(reload, NULL, print_reload)
-SIMPLE_COMMAND(rediscover, NULL, print_rediscover)
+/* A command with no arguments whose answer is printed as it is. */
+static int
+run_simple(const struct ctx *x, const struct command *c, int argc, char **argv)
+{
+	(void)argv;
+	return argc == 1 ? simple(x, c->name, NULL, c->print) : EXIT_USAGE;
+}
 
 /* A non-negative number of seconds from an option, or -1. */
 static double
@@ -653,8 +652,9 @@ max_error_of(const json_t *s)
 }
 
 static int
-run_waitsync(const struct ctx *x, int argc, char **argv)
+run_waitsync(const struct ctx *x, const struct command *c, int argc, char **argv)
 {
+	(void)c;
 	static const struct option longopts[] = {
 	    {"timeout", required_argument, NULL, 't'},
 	    {"max-error", required_argument, NULL, 'e'},
@@ -722,8 +722,9 @@ run_waitsync(const struct ctx *x, int argc, char **argv)
 
 /* monitor: the DC list from the daemon, then each DC asked directly. */
 static int
-run_monitor(const struct ctx *x, int argc, char **argv)
+run_monitor(const struct ctx *x, const struct command *c, int argc, char **argv)
 {
+	(void)c;
 	json_t *h = ask(x, "hierarchy", json_object());
 	int rc;
 
@@ -735,51 +736,91 @@ run_monitor(const struct ctx *x, int argc, char **argv)
 }
 
 static int
-run_stripchart(const struct ctx *x, int argc, char **argv)
+run_stripchart(const struct ctx *x, const struct command *c, int argc, char **argv)
 {
+	(void)c;
 	return stripchart_main(argc, argv, x->json);
 }
 
 static const struct command commands[] = {
-    {"status", "",
-     "The clock's state, as w32tm /query /status /verbose, with the reason when it is "
-     "not synchronised or something is degraded. Exit status 3 when unsynchronised.",
-     run_status},
-    {"peers", "[--verbose]",
-     "Every source, one line each as chronyc sources (state: selected "
-     "'*', candidate '+', outlier '-', falseticker 'x'; anything else is "
-     "why it is not used); --verbose gives w32tm /query /peers blocks.",
-     run_peers},
-    {"source", "[--explain]",
-     "The source the clock follows now (w32tm /query /source); exit "
-     "status 3 when it follows none. --explain lists every domain time "
-     "source candidate: locator step, score, verdict and why.",
-     run_source},
-    {"waitsync", "[--timeout S] [--max-error S] [--interval S]",
-     "Wait until the clock is synchronised (and, with --max-error, its error bound is below S "
-     "seconds), asking every --interval seconds (default 1). Exit status 0 once it is, 3 "
-     "after --timeout seconds (default 0: wait for ever), as chronyc waitsync.",
-     run_waitsync},
-    {"hierarchy", "", "The forest as read from the directory, and this machine's place in it.",
-     run_hierarchy},
-    {"monitor", "[--domain D] [--port P]",
-     "Ask every DC of a domain for the time, as w32tm "
-     "/monitor (names resolved through the daemon's "
-     "dns_server when it has one).",
-     run_monitor},
-    {"counters", "", "NTP packets received, answered and dropped by reason.", run_counters},
-    {"metrics", "",
-     "Every counter and gauge in the OpenMetrics text format (what "
-     "metrics_listen serves over HTTP).",
-     run_metrics},
-    {"resync", "", "Poll every source now, in a burst (root only).", run_resync},
-    {"reload", "", "Re-read the configuration file (root only).", run_reload},
-    {"rediscover", "", "Read the directory again now (root only).", run_rediscover},
-    {"stripchart", "HOST[:PORT] [--samples N] [--period S]",
-     "Measure a server directly, as w32tm /stripchart (no daemon needed).", run_stripchart},
+    {.name = "status",
+     .summary = "the clock's state and, when unsynchronised, why",
+     .help = "The clock's state, as w32tm /query /status /verbose, with the reason when it is "
+             "not synchronised or something is degraded. Exit status 3 when unsynchronised.",
+     .run = run_status},
+    {.name = "peers",
+     .summary = "every source, one line each (chronyc sources)",
+     .synopsis = "[--verbose]",
+     .help = "Every source, one line each as chronyc sources (state: selected '*', candidate "
+             "'+', outlier '-', falseticker 'x'; anything else is why it is not used); "
+             "--verbose gives w32tm /query /peers blocks.",
+     .run = run_peers},
+    {.name = "source",
+     .summary = "the source the clock follows now; --explain: every candidate",
+     .synopsis = "[--explain]",
+     .help = "The source the clock follows now (w32tm /query /source); exit status 3 when it "
+             "follows none. --explain lists every domain time source candidate: locator "
+             "step, score, verdict and why.",
+     .run = run_source},
+    {.name = "waitsync",
+     .summary = "wait until the clock is synchronised",
+     .synopsis = "[--timeout S] [--max-error S] [--interval S]",
+     .help = "Wait until the clock is synchronised (and, with --max-error, its error bound is "
+             "below S seconds), asking every --interval seconds (default 1). Exit status 0 "
+             "once it is, 3 after --timeout seconds (default 0: wait for ever), as chronyc "
+             "waitsync.",
+     .run = run_waitsync},
+    {.name = "hierarchy",
+     .summary = "the forest as read from the directory",
+     .help = "The forest as read from the directory, and this machine's place in it.",
+     .run = run_simple,
+     .print = print_hierarchy},
+    {.name = "monitor",
+     .summary = "ask every DC of a domain for the time (w32tm /monitor)",
+     .synopsis = "[--domain D] [--port P]",
+     .help = "Ask every DC of a domain for the time, as w32tm /monitor (names resolved "
+             "through the daemon's dns_server when it has one).",
+     .run = run_monitor},
+    {.name = "counters",
+     .summary = "NTP packets received, answered and dropped",
+     .help = "NTP packets received, answered and dropped by reason.",
+     .run = run_simple,
+     .print = print_counters},
+    {.name = "metrics",
+     .summary = "every counter and gauge, OpenMetrics text",
+     .help = "Every counter and gauge in the OpenMetrics text format (what metrics_listen "
+             "serves over HTTP).",
+     .run = run_simple,
+     .print = print_metrics},
+    {.name = "resync",
+     .summary = "poll every source now (root only)",
+     .help = "Poll every source now, in a burst (root only).",
+     .run = run_simple,
+     .print = print_resync},
+    {.name = "reload",
+     .summary = "re-read the configuration file (root only)",
+     .help = "Re-read the configuration file (root only).",
+     .run = run_simple,
+     .print = print_reload},
+    {.name = "rediscover",
+     .summary = "read the directory again now (root only)",
+     .help = "Read the directory again now (root only).",
+     .run = run_simple,
+     .print = print_rediscover},
+    {.name = "stripchart",
+     .summary = "measure a server directly (w32tm /stripchart)",
+     .synopsis = "HOST[:PORT] [--samples N] [--period S]",
+     .help = "Measure a server directly, as w32tm /stripchart (no daemon needed).",
+     .run = run_stripchart},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const char *
+synopsis(const struct command *c)
+{
+	return c->synopsis != NULL ? c->synopsis : "";
+}
 
 static void
 usage(FILE *out)
@@ -787,7 +828,7 @@ usage(FILE *out)
 	fprintf(out, "usage: domtimectl [-s SOCKET] [-t SECONDS] [--json] COMMAND [ARGS]\n"
 	             "\nCommands (COMMAND --help says more):\n");
 	for (size_t i = 0; i < N_COMMANDS; i++)
-		fprintf(out, "  %-11s %s\n", commands[i].name, commands[i].synopsis);
+		fprintf(out, "  %-11s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\n"
 	             "  -s, --socket PATH     control socket (default " DEFAULT_SOCKET ")\n"
 	             "  -t, --timeout SECONDS give up on a request after this long (default 10)\n"
@@ -804,7 +845,8 @@ command_help(const struct command *c)
 	const char *p = c->help;
 	int col = 0;
 
-	printf("usage: domtimectl [OPTIONS] %s %s\n\n", c->name, c->synopsis);
+	printf("usage: domtimectl [OPTIONS] %s%s%s\n\n", c->name, c->synopsis != NULL ? " " : "",
+	       synopsis(c));
 	while (*p != '\0') {
 		size_t word = strcspn(p, " ");
 
@@ -910,9 +952,10 @@ main(int argc, char **argv)
 		command_help(cmd);
 		return EXIT_OK;
 	}
-	rc = cmd->run(&x, argc, argv);
+	rc = cmd->run(&x, cmd, argc, argv);
 	if (rc == EXIT_USAGE) {
-		char *error = xasprintf("usage: domtimectl %s %s", cmd->name, cmd->synopsis);
+		char *error = xasprintf("usage: domtimectl %s%s%s", cmd->name,
+		                        cmd->synopsis != NULL ? " " : "", synopsis(cmd));
 
 		if (x.json)
 			ctl_print_json_error(error);
