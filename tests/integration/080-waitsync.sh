@@ -46,4 +46,16 @@ check "bad arguments are a usage error (exit 2)" \
 check "domtimed-wait-sync.service runs waitsync, before time-sync.target" bash -c \
 	"grep -q '^ExecStart=@BINDIR@/domtimectl waitsync' '$TOP/systemd/domtimed-wait-sync.service.in' &&
 	 grep -q '^Before=time-sync.target' '$TOP/systemd/domtimed-wait-sync.service.in'"
+if command -v systemd-analyze >/dev/null; then
+	# With the main unit beside it (installed paths pointed at the build).
+	mkdir "$T_DIR/units"
+	sed "s|@BINDIR@|$BUILD|" "$TOP/systemd/domtimed-wait-sync.service.in" \
+		>"$T_DIR/units/domtimed-wait-sync.service"
+	main=$TOP/systemd/domtimed.service.in
+	[ -e "$main" ] || main=$TOP/systemd/domtimed.service
+	sed -E -e "s|@[A-Z]+@|$BUILD|g" -e "s|/usr/sbin/domtimed|$BUILD/domtimed|g" "$main" \
+		>"$T_DIR/units/domtimed.service"
+	check "systemd-analyze verify accepts domtimed-wait-sync.service" bash -c \
+		"cd '$T_DIR/units' && systemd-analyze verify --man=no ./domtimed-wait-sync.service ./domtimed.service"
+fi
 t_done
