@@ -73,29 +73,20 @@ t_done() {
 	exit "$T_FAILED"
 }
 
-# A UDP port nobody on this machine is bound to (any address).
-free_udp_port() {
+# free_port u|t: a UDP (u) or TCP (t) port nobody on this machine is bound to
+# (any address); free_udp_port and free_tcp_port say which.
+free_port() {
 	local port
 	while :; do
 		port=$((20000 + RANDOM % 40000))
-		if ! ss -Hlun "sport = :$port" | grep -q .; then
+		if ! ss -Hl"$1"n "sport = :$port" | grep -q .; then
 			echo "$port"
 			return
 		fi
 	done
 }
-
-# A TCP port nobody on this machine listens on (any address).
-free_tcp_port() {
-	local port
-	while :; do
-		port=$((20000 + RANDOM % 40000))
-		if ! ss -Hltn "sport = :$port" | grep -q .; then
-			echo "$port"
-			return
-		fi
-	done
-}
+free_udp_port() { free_port u; }
+free_tcp_port() { free_port t; }
 
 # write_domtimed_conf NAME LINES...: a config in $T_DIR/NAME.conf with a
 # control socket $T_DIR/NAME.sock, a drift file $T_DIR/NAME.drift and the
