@@ -73,6 +73,24 @@ check "a user holds at most 8 connections: $held held, $refused refused" \
 check "after the deadline the user gets in again" as_nobody "$DOMTIMECTL" -s "$T_DIR/srv.sock" status
 rejected=$(ctl srv counters --json | json 'j["control"]["rejected"]')
 check "refused and expired connections are counted ($rejected)" test "$rejected" -ge 12
+
+# Four users with 7 connections each fill every slot but root's: a fifth
+# user is refused, root still gets in.
+hogs=()
+for uid in 60001 60002 60003 60004; do
+	setpriv --reuid=$uid --regid=$uid --clear-groups \
+		bash -c "$(declare -f hog); PY='$PY' T_DIR='$T_DIR' hog 7 0" >"$T_DIR/hog.$uid" &
+	hogs+=("$!")
+done
+T_PIDS+=("${hogs[@]}")
+sleep 1
+fifth=$(setpriv --reuid=60005 --regid=60005 --clear-groups \
+	bash -c "$(declare -f hog); PY='$PY' T_DIR='$T_DIR' hog 1 0")
+check "with 28 slots taken by four users, a fifth user is refused ($fifth)" test "$fifth" = -1
+check "and root still gets in" ctl srv status
+wait "${hogs[@]}"
+check "each of the four held all 7 of its connections" \
+	test "$(cat "$T_DIR"/hog.6000? | grep -vc -- '^-1$')" -eq 28
 check "the daemon is still alive" alive "$PID_srv"
 
 # domtimectl gives up after its timeout on a daemon that does not answer.
