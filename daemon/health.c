@@ -39,7 +39,8 @@ unsynchronised(const struct health_facts *f, char *buf, size_t size)
 	const char *msg = nonempty(f->client_message);
 
 	if (f->in_domain && !f->have_forest && f->dir_failures > 0)
-		snprintf(buf, size, "directory discovery failed (%u in a row): %s", f->dir_failures,
+		snprintf(buf, size, "cannot read the directory (%u failed reads in a row): %s",
+		         f->dir_failures,
 		         nonempty(f->dir_error) ? f->dir_error : "no reason given");
 	else if (f->in_domain && !f->have_forest && f->n_sources == 0)
 		snprintf(buf, size, "reading the directory: no time source known yet");
@@ -77,7 +78,7 @@ degraded(const struct health_facts *f, char *buf, size_t size)
 		         f->n_sources);
 	else if (f->in_domain && f->have_forest && f->dir_failures > 0)
 		snprintf(buf, size,
-		         "directory discovery failing (%u in a row): %s; using the "
+		         "reading the directory fails (%u in a row): %s; using the "
 		         "picture read before",
 		         f->dir_failures,
 		         nonempty(f->dir_error) ? f->dir_error : "no reason given");

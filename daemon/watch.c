@@ -68,8 +68,8 @@ watch_directory(struct dmn_watch *w, const struct dmn *d)
 	dmn_dir_health(d->dir, &h);
 	if (h.read_errors > w->read_errors)
 		log_event(LOG_LVL_ERROR, MSGID_DISCOVERY_FAILED,
-		          "directory discovery failed (%u in a row): %s", h.failures,
-		          h.last_error != NULL ? h.last_error : "no reason given");
+		          "directory unreadable: %u failed read(s) in a row, the last: %s",
+		          h.failures, h.last_error != NULL ? h.last_error : "no reason given");
 	w->read_errors = h.read_errors;
 }
 

@@ -53,7 +53,7 @@ write_domtimed_conf dirfail "listen = 127.0.0.1:$(free_udp_port)" "domain = exam
 	"ldap_uri = ldap://127.0.0.1:1" "ldap_bind = anonymous" "ldap_timeout = 1" \
 	"rediscover_backoff = 60"
 start_domtimed dirfail
-failed() { reason dirfail | grep -q '^directory discovery failed (1 in a row): '; }
+failed() { reason dirfail | grep -q '^cannot read the directory (1 failed reads in a row): '; }
 check "a failed discovery is the reason, with why: $(reason dirfail)" wait_for 15 failed
 
 # --- every source silent ------------------------------------------------------------------------

@@ -16,8 +16,11 @@ static struct health_facts
 healthy(void)
 {
 	return (struct health_facts){
-		.synchronised = 1, .client_state = "synchronised", .client_message = "",
-		.n_sources = 2, .manual_configured = 1,
+	    .synchronised = 1,
+	    .client_state = "synchronised",
+	    .client_message = "",
+	    .n_sources = 2,
+	    .manual_configured = 1,
 	};
 }
 
@@ -66,7 +69,7 @@ test_no_sources(void **state)
 	f.root_pdc = 0;
 	f.dir_why = "members follow the DCs of their domain";
 	assert_string_equal(reason(&f), "no time source: the domain hierarchy chose none "
-					"(members follow the DCs of their domain)");
+	                                "(members follow the DCs of their domain)");
 }
 
 /* The directory's trouble explains an empty source list: it comes first. */
@@ -82,8 +85,9 @@ test_directory_first(void **state)
 	assert_string_equal(reason(&f), "reading the directory: no time source known yet");
 	f.dir_failures = 3;
 	f.dir_error = "cannot connect to ldap://dc1: timed out";
-	assert_string_equal(reason(&f), "directory discovery failed (3 in a row): cannot connect "
-					"to ldap://dc1: timed out");
+	assert_string_equal(reason(&f),
+	                    "cannot read the directory (3 failed reads in a row): cannot connect "
+	                    "to ldap://dc1: timed out");
 	f.dir_setup_error = "cannot read the keytab";
 	assert_starts(reason(&f), "directory unavailable: cannot read the keytab;");
 	/* Even while synchronised to the manual list: degraded. */
@@ -96,7 +100,7 @@ test_directory_first(void **state)
 	f.in_domain = f.have_forest = 1;
 	f.dir_failures = 2;
 	f.dir_error = "slapd down";
-	assert_starts(reason(&f), "directory discovery failing (2 in a row): slapd down");
+	assert_starts(reason(&f), "reading the directory fails (2 in a row): slapd down");
 }
 
 static void
@@ -156,9 +160,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_healthy),         cmocka_unit_test(test_no_sources),
-		cmocka_unit_test(test_directory_first), cmocka_unit_test(test_sources),
-		cmocka_unit_test(test_local_clock),     cmocka_unit_test(test_truncation),
+	    cmocka_unit_test(test_healthy),         cmocka_unit_test(test_no_sources),
+	    cmocka_unit_test(test_directory_first), cmocka_unit_test(test_sources),
+	    cmocka_unit_test(test_local_clock),     cmocka_unit_test(test_truncation),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
