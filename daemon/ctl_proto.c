@@ -1,6 +1,7 @@
 /*
  * ctl_proto.c - framing and request validation for the control protocol.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,7 +104,18 @@ ctl_print_json(json_t *result, const char *array_key)
 }
 
 void
-ctl_print_json_error(const char *message)
+ctl_report_error(int json, const char *fmt, ...)
 {
-	ctl_print_json(json_pack("{s:s}", "error", message), NULL);
+	char *message;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&message, fmt, ap) < 0)
+		message = NULL;
+	va_end(ap);
+	if (json)
+		ctl_print_json(json_pack("{s:s}", "error", message != NULL ? message : fmt), NULL);
+	else
+		fprintf(stderr, "domtimectl: %s\n", message != NULL ? message : fmt);
+	free(message);
 }

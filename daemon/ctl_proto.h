@@ -50,7 +50,10 @@ uint32_t ctl_frame_length(const unsigned char prefix[4]);
  */
 #define CTL_OUTPUT_VERSION 1
 void ctl_print_json(json_t *result, const char *array_key);
-/* An error as domtimectl --json prints it: {"version": 1, "error": MESSAGE}. */
-void ctl_print_json_error(const char *message);
+/*
+ * Tell a domtimectl failure: {"version": 1, "error": MESSAGE} on stdout when
+ * JSON, else "domtimectl: MESSAGE" on stderr.
+ */
+void ctl_report_error(int json, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -187,10 +187,7 @@ call(const struct ctx *x, const char *command, json_t *args, char **ret_error)
 static int
 report(const struct ctx *x, const char *error)
 {
-	if (x->json)
-		ctl_print_json_error(error);
-	else
-		fprintf(stderr, "domtimectl: %s\n", error);
+	ctl_report_error(x->json, "%s", error);
 	return EXIT_FAIL;
 }
 
@@ -953,15 +950,8 @@ main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	rc = cmd->run(&x, cmd, argc, argv);
-	if (rc == EXIT_USAGE) {
-		char *error = xasprintf("usage: domtimectl %s%s%s", cmd->name,
-		                        cmd->synopsis != NULL ? " " : "", synopsis(cmd));
-
-		if (x.json)
-			ctl_print_json_error(error);
-		else
-			fprintf(stderr, "%s\n", error);
-		free(error);
-	}
+	if (rc == EXIT_USAGE)
+		ctl_report_error(x.json, "usage: domtimectl %s%s%s", cmd->name,
+		                 cmd->synopsis != NULL ? " " : "", synopsis(cmd));
 	return rc;
 }

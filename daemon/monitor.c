@@ -152,13 +152,13 @@ monitor_main(int argc, char **argv, const json_t *hierarchy, int json)
 		goto usage;
 	n = targets_of(hierarchy, domain, targets, sizeof(targets) / sizeof(targets[0]));
 	if (n == 0) {
-		fprintf(stderr, "domtimectl: monitor: no DC known in %s\n",
-			domain != NULL ? domain : "this machine's domain");
+		ctl_report_error(json, "monitor: no DC known in %s",
+				 domain != NULL ? domain : "this machine's domain");
 		json_decref(out);
 		return 1;
 	}
 	if (clk_new_system(&clock) < 0) {
-		fprintf(stderr, "domtimectl: cannot read the clock\n");
+		ctl_report_error(json, "cannot read the clock");
 		json_decref(out);
 		return 1;
 	}

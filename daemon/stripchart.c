@@ -55,6 +55,7 @@ stripchart_main(int argc, char **argv, int json)
 	long samples = 5;
 	double period = 2.0;
 	struct addrinfo *ai = NULL;
+	char *cause = NULL;
 	json_t *out = json_array();
 	struct clk *clock;
 	int opt, failures = 0;
@@ -77,7 +78,15 @@ stripchart_main(int argc, char **argv, int json)
 	}
 	if (argc - optind != 1)
 		goto usage;
-	if (probe_resolve(argv[optind], &ai) < 0 || clk_new_system(&clock) < 0) {
+	if (probe_resolve(argv[optind], &ai, &cause) < 0) {
+		ctl_report_error(json, "%s", cause);
+		free(cause);
+		json_decref(out);
+		return 1;
+	}
+	if (clk_new_system(&clock) < 0) {
+		ctl_report_error(json, "cannot read the clock");
+		freeaddrinfo(ai);
 		json_decref(out);
 		return 1;
 	}
