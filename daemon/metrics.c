@@ -201,10 +201,9 @@ render_process(FILE *f, const struct dmn *d)
 	      ts_diff(&mono, &d->started));
 	gauge(f, "process_resident_memory_bytes", "Resident memory size in bytes.",
 	      resident_bytes());
-	counter(f, "domtimed_control_requests_total", "Control socket requests.",
-	        cc != NULL ? cc->requests : 0);
+	counter(f, "domtimed_control_requests_total", "Control socket requests.", cc->requests);
 	counter(f, "domtimed_control_rejected_total",
-	        "Control socket requests and connections refused.", cc != NULL ? cc->rejected : 0);
+	        "Control socket requests and connections refused.", cc->rejected);
 }
 
 char *
