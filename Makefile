@@ -37,7 +37,8 @@ COMMON_SRCS := common/log.c common/xmalloc.c common/loop.c
 NTP_SRCS := ntp/packet.c ntp/clock.c ntp/reference.c ntp/ratelimit.c ntp/io.c ntp/server.c \
 	ntp/filter.c ntp/select.c ntp/discipline.c ntp/srvspec.c ntp/peer.c ntp/client.c
 DAEMON_SRCS := daemon/config.c daemon/ctl_proto.c daemon/control.c daemon/daemon.c \
-	daemon/commands.c daemon/privs.c daemon/directory.c daemon/directory_json.c daemon/policy.c
+	daemon/commands.c daemon/privs.c daemon/directory.c daemon/directory_json.c daemon/policy.c \
+	daemon/health.c daemon/metrics.c daemon/watch.c
 HIERARCHY_SRCS := hierarchy/forest.c hierarchy/hierarchy.c
 # Everything but main(): what unit tests and fuzz targets link against.
 LIB_SRCS := $(COMMON_SRCS) $(NTP_SRCS) $(HIERARCHY_SRCS) $(DAEMON_SRCS)
@@ -50,7 +51,7 @@ DOMTIMECTL_SRCS := daemon/domtimectl.c daemon/stripchart.c daemon/monitor.c daem
 # to link.
 NTP_UNIT_TESTS := packet clock ratelimit server filter select discipline srvspec peer client
 HIERARCHY_UNIT_TESTS := hierarchy w32time hier_forest
-DAEMON_UNIT_TESTS := config ctl_proto
+DAEMON_UNIT_TESTS := config ctl_proto health
 UNIT_TESTS := $(NTP_UNIT_TESTS) $(HIERARCHY_UNIT_TESTS) $(DAEMON_UNIT_TESTS)
 FUZZ_TARGETS := packet config ctl_request select forest netlogon
 
@@ -221,7 +222,9 @@ install: all
 	$(INSTALL) -m 644 man/domtimed.8 $(DESTDIR)$(MANDIR)/man8/domtimed.8
 	@# The unit names the binaries where this installation puts them.
 	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/domtimed.service.in > $(DESTDIR)$(UNITDIR)/domtimed.service
-	chmod 644 $(DESTDIR)$(UNITDIR)/domtimed.service
+	sed 's|@BINDIR@|$(BINDIR)|g' systemd/domtimed-wait-sync.service.in \
+		> $(DESTDIR)$(UNITDIR)/domtimed-wait-sync.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/domtimed.service $(DESTDIR)$(UNITDIR)/domtimed-wait-sync.service
 	$(INSTALL) -m 644 systemd/domtimed.sysusers $(DESTDIR)$(SYSUSERSDIR)/domtimed.conf
 	$(INSTALL) -m 644 systemd/domtimed.tmpfiles $(DESTDIR)$(TMPFILESDIR)/domtimed.conf
 	$(INSTALL) -m 644 dist/domtimectl.bash-completion $(DESTDIR)$(BASHCOMPDIR)/domtimectl
@@ -233,6 +236,7 @@ uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/domtimed $(DESTDIR)$(BINDIR)/domtimectl \
 		$(DESTDIR)$(MANDIR)/man1/domtimectl.1 $(DESTDIR)$(MANDIR)/man5/domtimed.conf.5 \
 		$(DESTDIR)$(MANDIR)/man8/domtimed.8 $(DESTDIR)$(UNITDIR)/domtimed.service \
+		$(DESTDIR)$(UNITDIR)/domtimed-wait-sync.service \
 		$(DESTDIR)$(SYSUSERSDIR)/domtimed.conf $(DESTDIR)$(TMPFILESDIR)/domtimed.conf \
 		$(DESTDIR)$(BASHCOMPDIR)/domtimectl
 

@@ -1,5 +1,6 @@
 /*
- * log.c - logging to stderr or syslog, with escaping of untrusted strings.
+ * log.c - logging to stderr (time-stamped), the journal or syslog, with
+ * escaping of untrusted strings.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -8,6 +9,11 @@
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
+/* The location would always be this file: leave CODE_FILE and CODE_LINE out. */
+#define SD_JOURNAL_SUPPRESS_LOCATION
+#include <systemd/sd-journal.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "util.h"
@@ -20,11 +26,17 @@ const char *const log_level_names[] = {
 	[LOG_LVL_DEBUG + 1] = NULL,
 };
 
+static const int syslog_prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
+
+/* Where journald takes native messages; no socket, no journal (syslog then). */
+#define JOURNAL_SOCKET "/run/systemd/journal/socket"
+
 static struct {
 	int to_stderr;
+	int journal; /* the journal is there: events go to it with their MESSAGE_ID */
 	enum log_level level;
 	const char *ident;
-} logger = {1, LOG_LVL_INFO, "domtimed"};
+} logger = {1, 0, LOG_LVL_INFO, "domtimed"};
 
 void
 log_open(const char *ident, int to_stderr, enum log_level level)
@@ -32,6 +44,7 @@ log_open(const char *ident, int to_stderr, enum log_level level)
 	logger.ident = ident;
 	logger.to_stderr = to_stderr;
 	logger.level = level;
+	logger.journal = !to_stderr && access(JOURNAL_SOCKET, W_OK) == 0;
 	if (!to_stderr)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
@@ -70,10 +83,37 @@ log_level_from_name(const char *name)
 	return -1;
 }
 
-static void __attribute__((format(printf, 2, 0)))
-log_vmsg(enum log_level level, const char *fmt, va_list ap)
+/*
+ * A line on stderr starts with the time: the machine's wall clock, read
+ * directly. Log time is for lining up with other logs on this machine, so
+ * it is deliberately not the clock the daemon disciplines (which may be a
+ * virtual one).
+ */
+static void
+stderr_line(enum log_level level, const char *line)
 {
-	static const int syslog_prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
+	struct timespec ts;
+	struct tm tm;
+	char stamp[32];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	fprintf(stderr, "%s.%03ldZ %s[%s]: %s\n", stamp, ts.tv_nsec / 1000000, logger.ident,
+		log_level_name(level), line);
+}
+
+/* An event to the journal with its message ID; 0, or < 0 when it would not take it. */
+static int
+journal_line(enum log_level level, const char *msgid, const char *line)
+{
+	return sd_journal_send("MESSAGE=%s", line, "MESSAGE_ID=%s", msgid, "PRIORITY=%d",
+			       syslog_prio[level], "SYSLOG_IDENTIFIER=%s", logger.ident, NULL);
+}
+
+static void __attribute__((format(printf, 3, 0)))
+log_vmsg(enum log_level level, const char *msgid, const char *fmt, va_list ap)
+{
 	int saved_errno = errno;
 	char line[1024];
 
@@ -81,8 +121,8 @@ log_vmsg(enum log_level level, const char *fmt, va_list ap)
 		return;
 	vsnprintf(line, sizeof(line), fmt, ap);
 	if (logger.to_stderr)
-		fprintf(stderr, "%s[%s]: %s\n", logger.ident, log_level_name(level), line);
-	else
+		stderr_line(level, line);
+	else if (msgid == NULL || !logger.journal || journal_line(level, msgid, line) < 0)
 		syslog(syslog_prio[level], "%s", line);
 	errno = saved_errno;
 }
@@ -93,7 +133,17 @@ log_msg(enum log_level level, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vmsg(level, fmt, ap);
+	log_vmsg(level, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_event(enum log_level level, const char *msgid, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(level, msgid, fmt, ap);
 	va_end(ap);
 }
 
@@ -117,7 +167,7 @@ fatalx(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vmsg(LOG_LVL_ERROR, fmt, ap);
+	log_vmsg(LOG_LVL_ERROR, NULL, fmt, ap);
 	va_end(ap);
 	exit(1);
 }

@@ -1,7 +1,8 @@
 /*
  * log.h - one small logging API for every module.
  *
- * Lines go to stderr (foreground, -d) or syslog. Library-like code (packet
+ * Lines go to stderr (foreground, -d; each starts with the time) or syslog;
+ * events (log_event) go to the journal with a message ID when it is there. Library-like code (packet
  * decoding, selection, hierarchy rules) logs at most at debug level; the
  * daemon logs once where it handles an error.
  *
@@ -33,6 +34,13 @@ const char *log_level_name(enum log_level level);
 int log_level_from_name(const char *name);
 
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * A state change an admin may search or alert on: logged like log_msg, and
+ * in the journal (when there is one) with MESSAGE_ID=MSGID, 32 hex digits
+ * that never change meaning (journalctl MESSAGE_ID=...).
+ */
+void log_event(enum log_level level, const char *msgid, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* Log at error level and exit(1); fatal() appends strerror(errno). */
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));

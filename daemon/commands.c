@@ -6,6 +6,7 @@
  */
 #include <jansson.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../common/ts.h"
@@ -14,6 +15,8 @@
 #include "../ntp/packet.h"
 #include "directory.h"
 #include "dmn_private.h"
+#include "health.h"
+#include "metrics.h"
 
 /* The reference timestamp as clients see it, as Unix time; null when unset. */
 static json_t *
@@ -40,6 +43,52 @@ string_or_null(const char *s)
 	return s != NULL && s[0] != '\0' ? json_string(s) : json_null();
 }
 
+/* Sources that give no answer at all: never resolved, silent for 8 polls, or refusing us. */
+static size_t
+silent_sources(const struct ntp_client *c)
+{
+	static const char *const silent[] = {"resolve-failed", "unreachable", "denied"};
+	size_t n = 0;
+
+	for (size_t i = 0; i < ntp_client_n_sources(c); i++) {
+		struct ntp_source_report r;
+
+		ntp_client_source_report(c, i, &r);
+		for (size_t j = 0; j < sizeof(silent) / sizeof(silent[0]); j++)
+			n += strcmp(r.state, silent[j]) == 0;
+	}
+	return n;
+}
+
+const char *
+dmn_reason(const struct dmn *d, char *buf, size_t size)
+{
+	struct ntp_client_status cs;
+	struct dmn_dir_health dh = {0};
+	struct health_facts f;
+
+	ntp_client_status(d->client, &cs);
+	if (d->dir != NULL)
+		dmn_dir_health(d->dir, &dh);
+	f = (struct health_facts){
+		.synchronised = ntp_ref_synchronised(&d->ref),
+		.serving_local = d->ref.kind == NTP_REF_LOCAL,
+		.client_state = cs.state,
+		.client_message = cs.message,
+		.n_sources = cs.n_sources,
+		.n_silent = silent_sources(d->client),
+		.manual_configured = d->cfg->ntp_server[0] != '\0',
+		.root_pdc = strcmp(dmn_dir_role_name(d->dir), "root_pdc") == 0,
+		.in_domain = d->dir != NULL,
+		.dir_setup_error = dmn_dir_unavailable(d->dir),
+		.have_forest = dh.have_forest,
+		.dir_failures = dh.failures,
+		.dir_error = dh.last_error,
+		.dir_why = dh.why,
+	};
+	return health_reason(&f, buf, size);
+}
+
 static json_t *
 cmd_status(void *ctx, json_t *args, char **ret_error)
 {
@@ -50,7 +99,7 @@ cmd_status(void *ctx, json_t *args, char **ret_error)
 	struct timespec now, mono;
 	double precision = ldexp(1.0, ntp_srv_precision(d->srv));
 	double error;
-	char refid[32];
+	char refid[32], reason[512];
 	json_t *o;
 
 	(void)args;
@@ -65,6 +114,7 @@ cmd_status(void *ctx, json_t *args, char **ret_error)
 	json_object_set_new(o, "state", json_string(cs.state));
 	json_object_set_new(o, "message", string_or_null(cs.message));
 	json_object_set_new(o, "synchronized", json_boolean(ntp_ref_synchronised(ref)));
+	json_object_set_new(o, "reason", string_or_null(dmn_reason(d, reason, sizeof(reason))));
 	json_object_set_new(o, "leap", json_integer(fields.leap));
 	json_object_set_new(o, "stratum", json_integer(fields.stratum));
 	json_object_set_new(o, "refid", json_string(refid));
@@ -95,19 +145,14 @@ cmd_status(void *ctx, json_t *args, char **ret_error)
 }
 
 /*
- * What "state" says of a source: the selection's verdict while it takes part,
- * otherwise why it does not (resolving, unreachable, denied...).
+ * What "state" says of a source: while it answers with usable time, the
+ * selection's verdict; otherwise why it does not (resolving, unreachable,
+ * denied...). The verdict dates from the last selection, so a source that
+ * has since gone silent is shown silent, never "selected".
  */
 static const char *
 source_state(const struct ntp_source_report *r)
 {
-	static const char *const selection_says[] = {"selected", "candidate", "outlier",
-						     "falseticker", "too_far", "fallback",
-						     "no_majority"};
-
-	for (size_t i = 0; i < ARRAY_LEN(selection_says); i++)
-		if (strcmp(r->verdict, selection_says[i]) == 0)
-			return r->verdict;
 	return strcmp(r->state, "ok") == 0 ? r->verdict : r->state;
 }
 
@@ -182,10 +227,11 @@ cmd_source(void *ctx, json_t *args, char **ret_error)
 		return dmn_dir_explain_json(d, d->dir);
 	ntp_client_status(d->client, &cs);
 	if (d->ref.kind == NTP_REF_LOCAL)
-		return json_pack("{s:s, s:n, s:s}", "source", "local clock", "address", "state",
-				 cs.state);
-	return json_pack("{s:o, s:o, s:s}", "source", string_or_null(cs.source), "address",
-			 string_or_null(cs.source_address), "state", cs.state);
+		return json_pack("{s:s, s:n, s:s, s:b}", "source", "local clock", "address", "state",
+				 cs.state, "synchronized", 1);
+	return json_pack("{s:o, s:o, s:s, s:b}", "source", string_or_null(cs.source), "address",
+			 string_or_null(cs.source_address), "state", cs.state, "synchronized",
+			 ntp_ref_synchronised(&d->ref));
 }
 
 static json_t *
@@ -236,6 +282,18 @@ cmd_counters(void *ctx, json_t *args, char **ret_error)
 }
 
 static json_t *
+cmd_metrics(void *ctx, json_t *args, char **ret_error)
+{
+	char *text = metrics_render(ctx);
+	json_t *o = json_pack("{s:s}", "text", text);
+
+	(void)args;
+	(void)ret_error;
+	free(text);
+	return o;
+}
+
+static json_t *
 cmd_reload(void *ctx, json_t *args, char **ret_error)
 {
 	struct dmn *d = ctx;
@@ -251,9 +309,13 @@ cmd_hierarchy(void *ctx, json_t *args, char **ret_error)
 {
 	struct dmn *d = ctx;
 
+	json_t *h = dmn_dir_hierarchy_json(d->dir);
+
 	(void)args;
 	(void)ret_error;
-	return dmn_dir_hierarchy_json(d->dir);
+	/* So domtimectl monitor finds the DCs through the same DNS server as we do. */
+	json_object_set_new(h, "dns_server", string_or_null(d->cfg->dns_server));
+	return h;
 }
 
 static json_t *
@@ -279,6 +341,7 @@ cmd_rediscover(void *ctx, json_t *args, char **ret_error)
 static const struct ctl_command commands[] = {
 	{.name = "status", .run = cmd_status},
 	{.name = "counters", .run = cmd_counters},
+	{.name = "metrics", .run = cmd_metrics},
 	{.name = "peers", .run = cmd_peers},
 	{.name = "source", .run = cmd_source},
 	{.name = "hierarchy", .run = cmd_hierarchy},

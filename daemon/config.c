@@ -3,6 +3,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <event2/util.h>
 #include <limits.h>
 #include <math.h>
 #include <netinet/in.h>
@@ -60,6 +61,24 @@ check_servers(const char *value, char **cause)
 	return n < 0 ? -1 : 0;
 }
 
+/* An HTTP listening address: empty (off), or ADDRESS:PORT / [IPV6]:PORT with a port. */
+static int
+check_http_listen(const char *value, char **cause)
+{
+	struct sockaddr_storage ss;
+	int len = sizeof(ss);
+
+	if (value[0] == '\0')
+		return 0;
+	if (evutil_parse_sockaddr_port(value, (struct sockaddr *)&ss, &len) < 0 ||
+	    (ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+				     : ((struct sockaddr_in6 *)&ss)->sin6_port) == 0) {
+		*cause = xasprintf("'%s' is not ADDRESS:PORT or [IPV6]:PORT", value);
+		return -1;
+	}
+	return 0;
+}
+
 static const char *const clock_choices[] = {[CLK_SYSTEM] = "system", [CLK_VIRTUAL] = "virtual", NULL};
 
 #define OFF(field) offsetof(struct cfg, field)
@@ -81,6 +100,11 @@ static const struct key keys[] = {
 		 "who can connect may use the read-only commands (status, counters); commands "
 		 "that change anything are for root only, checked with the peer's credentials. "
 		 "0666 opens the read-only commands to every local user."},
+	{.name = "metrics_listen", .type = T_STRING, .offset = OFF(metrics_listen), .restart = 1,
+	 .def = "", .check = check_http_listen,
+	 .help = "ADDRESS:PORT or [IPV6]:PORT where Prometheus may scrape /metrics over HTTP "
+		 "(what domtimectl metrics prints). Empty: off. Anyone who can reach it reads "
+		 "the counters, so keep it on loopback or a management network."},
 	{.name = "clock", .type = T_ENUM, .offset = OFF(clock), .restart = 1, .def = "system",
 	 .choices = clock_choices,
 	 .help = "Which clock to keep: system (the kernel clock, needs CAP_SYS_TIME) or virtual "

@@ -43,6 +43,7 @@ struct cfg {
 	struct cfg_addrs listen;
 	char *control_socket;
 	unsigned control_socket_mode;
+	char *metrics_listen; /* "" when off */
 	int clock; /* enum clk_kind */
 	double clock_offset;
 	double clock_freq_ppm;

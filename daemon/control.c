@@ -21,8 +21,16 @@
 
 /* Connections served at once; more wait in the listen backlog. */
 #define MAX_CONNECTIONS 32
-/* A client that does not finish its request in this time is dropped. */
-#define CONNECTION_TIMEOUT_S 10
+/* Of those, kept for root: a user filling the table cannot lock the admin out. */
+#define ROOT_RESERVED 4
+/* Connections one (non-root) uid may hold open at once. */
+#define MAX_PER_UID 8
+/*
+ * A connection is closed this long after accept, whatever it does: an idle
+ * timeout alone would let a client that drips one octet at a time hold its
+ * slot for ever.
+ */
+#define CONNECTION_DEADLINE_S 5
 
 struct ctl {
 	struct event_base *base;
@@ -39,6 +47,7 @@ struct ctl {
 struct conn {
 	struct ctl *ctl;
 	struct bufferevent *bev;
+	struct event *deadline;
 	uid_t uid;
 	int responded;
 	struct conn *prev, *next;
@@ -54,6 +63,7 @@ conn_free(struct conn *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	c->ctl->n_connections--;
+	loop_event_free(&c->deadline);
 	bufferevent_free(c->bev);
 	free(c);
 }
@@ -175,10 +185,33 @@ on_event(struct bufferevent *bev, short what, void *arg)
 }
 
 static void
+on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	c->ctl->counters.rejected++;
+	conn_free(c);
+}
+
+/* May UID open one more connection? Root always while any slot is free. */
+static int
+admit(const struct ctl *ctl, uid_t uid)
+{
+	int same = 0;
+
+	if (uid == 0)
+		return ctl->n_connections < MAX_CONNECTIONS;
+	for (const struct conn *c = ctl->conns; c != NULL; c = c->next)
+		same += c->uid == uid;
+	return ctl->n_connections < MAX_CONNECTIONS - ROOT_RESERVED && same < MAX_PER_UID;
+}
+
+static void
 on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
 {
 	struct ctl *ctl = arg;
-	struct timeval timeout = loop_tv(CONNECTION_TIMEOUT_S);
 	struct ucred cred;
 	socklen_t credlen = sizeof(cred);
 	struct conn *c;
@@ -186,8 +219,8 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 	(void)l;
 	(void)sa;
 	(void)salen;
-	if (ctl->n_connections >= MAX_CONNECTIONS ||
-	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &credlen) < 0) {
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &credlen) < 0 ||
+	    !admit(ctl, cred.uid)) {
 		ctl->counters.rejected++;
 		close(fd);
 		return;
@@ -206,8 +239,9 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 	if (c->next != NULL)
 		c->next->prev = c;
 	ctl->conns = c;
+	c->deadline = loop_timer_new(ctl->base, on_deadline, c);
+	loop_arm(c->deadline, CONNECTION_DEADLINE_S);
 	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
-	bufferevent_set_timeouts(c->bev, &timeout, &timeout);
 	/* Watching the socket failed (loop.h): drop the client like any I/O error. */
 	if (bufferevent_enable(c->bev, EV_READ | EV_WRITE) < 0)
 		conn_free(c);

@@ -3,6 +3,8 @@
  *
  * Listens on a Unix socket, reads one framed request per connection (see
  * ctl_proto.h), checks the peer's credentials, runs the command and answers.
+ * Each connection is closed a few seconds after accept whatever it does, and
+ * each uid may hold only a few at once, with room always kept for root.
  * The command table belongs to the caller, so this module knows nothing of
  * what the commands do.
  */
@@ -25,7 +27,8 @@ struct ctl_command {
 
 struct ctl_counters {
 	uint64_t requests;
-	uint64_t rejected; /* malformed, unknown command, not permitted, too large */
+	uint64_t rejected; /* malformed, unknown command, not permitted, too large, over a
+			      connection limit, past the deadline */
 };
 
 /*

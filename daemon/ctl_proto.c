@@ -1,6 +1,8 @@
 /*
  * ctl_proto.c - framing and request validation for the control protocol.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,4 +88,34 @@ ctl_frame_length(const unsigned char prefix[4])
 {
 	return (uint32_t)prefix[0] << 24 | (uint32_t)prefix[1] << 16 | (uint32_t)prefix[2] << 8 |
 	       prefix[3];
+}
+
+void
+ctl_print_json(json_t *result, const char *array_key)
+{
+	json_t *o = json_is_object(result) ? result : json_pack("{s:o}", array_key, result);
+	char *text;
+
+	json_object_set_new(o, "version", json_integer(CTL_OUTPUT_VERSION));
+	text = json_dumps(o, JSON_INDENT(2));
+	puts(text != NULL ? text : "{}");
+	free(text);
+	json_decref(o);
+}
+
+void
+ctl_report_error(int json, const char *fmt, ...)
+{
+	char *message;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&message, fmt, ap) < 0)
+		message = NULL;
+	va_end(ap);
+	if (json)
+		ctl_print_json(json_pack("{s:s}", "error", message != NULL ? message : fmt), NULL);
+	else
+		fprintf(stderr, "domtimectl: %s\n", message != NULL ? message : fmt);
+	free(message);
 }

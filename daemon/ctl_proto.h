@@ -42,4 +42,18 @@ char *ctl_encode_frame(json_t *obj, size_t max, size_t *ret_len);
 /* Read the length prefix of a frame. */
 uint32_t ctl_frame_length(const unsigned char prefix[4]);
 
+/*
+ * domtimectl --json output: always one object carrying "version"
+ * (CTL_OUTPUT_VERSION, bumped on any change a script would misread). An
+ * object result gains the key; an array becomes the value of ARRAY_KEY.
+ * Prints it on stdout and consumes RESULT.
+ */
+#define CTL_OUTPUT_VERSION 1
+void ctl_print_json(json_t *result, const char *array_key);
+/*
+ * Tell a domtimectl failure: {"version": 1, "error": MESSAGE} on stdout when
+ * JSON, else "domtimectl: MESSAGE" on stderr.
+ */
+void ctl_report_error(int json, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #endif

@@ -16,6 +16,10 @@
 #include "daemon.h"
 #include "directory.h"
 #include "dmn_private.h"
+#include "metrics.h"
+
+/* Seconds between looks for state changes to log and tell systemd (watch.c). */
+#define WATCH_INTERVAL_S 1.0
 
 struct ntp_srv_options
 dmn_server_options(const struct cfg *cfg)
@@ -127,7 +131,12 @@ make_client(struct dmn *d, char **ret_cause)
 	return d->client != NULL ? 0 : -1;
 }
 
-/* Directory discovery when in a domain; then the sources the policy calls for. */
+/*
+ * Directory discovery when in a domain; then the sources the policy calls
+ * for. Discovery that cannot start (no keytab, say) is not fatal: NTP keeps
+ * serving and following the manual list, and status says why
+ * (dmn_dir_unavailable).
+ */
 static int
 make_directory(struct dmn *d, char **ret_cause)
 {
@@ -255,6 +264,14 @@ on_watchdog(evutil_socket_t fd, short what, void *arg)
 	(void)sd_notify(0, "WATCHDOG=1");
 }
 
+static void
+on_watch(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	dmn_watch(arg);
+}
+
 static int
 add_signal(struct dmn *d, struct event **ev, int sig, event_callback_fn fn)
 {
@@ -320,6 +337,9 @@ dmn_new(struct cfg *cfg, const char *config_path, int optional, char **ret_cause
 			 n_commands, d, ret_cause);
 	if (d->ctl == NULL)
 		return dmn_free(d);
+	if (cfg->metrics_listen[0] != '\0' &&
+	    (d->metrics = metrics_http_new(d->base, cfg->metrics_listen, d, ret_cause)) == NULL)
+		return dmn_free(d);
 	if (add_signal(d, &d->sig_term, SIGTERM, on_terminate) < 0 ||
 	    add_signal(d, &d->sig_int, SIGINT, on_terminate) < 0 ||
 	    add_signal(d, &d->sig_hup, SIGHUP, on_hangup) < 0) {
@@ -342,6 +362,9 @@ dmn_run(struct dmn *d)
 		 ntp_srv_precision(d->srv));
 	dmn_dir_start(d->dir);
 	(void)sd_notify(0, "READY=1");
+	dmn_watch(d);
+	d->watch_ev = loop_event_new(d->base, -1, EV_PERSIST, on_watch, d);
+	loop_arm(d->watch_ev, WATCH_INTERVAL_S);
 	if (event_base_dispatch(d->base) < 0) {
 		log_err("event loop failed");
 		return 1;
@@ -358,6 +381,8 @@ dmn_free(struct dmn *d)
 	loop_event_free(&d->sig_int);
 	loop_event_free(&d->sig_hup);
 	loop_event_free(&d->watchdog);
+	loop_event_free(&d->watch_ev);
+	metrics_http_free(d->metrics);
 	ctl_free(d->ctl);
 	dmn_dir_free(d->dir);
 	ntp_srv_free(d->srv);

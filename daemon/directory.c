@@ -63,6 +63,7 @@ retry_later(struct dmn_dir *dir, const char *error)
 	double delay = ldexp(dir->d->cfg->rediscover_backoff, (int)doublings);
 
 	dir->failures++;
+	dir->read_errors++;
 	snprintf(dir->last_error, sizeof(dir->last_error), "%s", error);
 	log_err("directory discovery failed (%u in a row): %s; retrying in %.0f s", dir->failures,
 	        error, delay);
@@ -103,9 +104,12 @@ on_discovered(struct dir_raw *raw, void *arg)
 	clk_now(dir->d->clock, &now);
 	raw->read_at = ts_to_double(&now);
 
-	if (what == DIR_READ_FULL)
+	if (what == DIR_READ_FULL) {
+		clk_monotonic(&now);
+		dir->last_read_seconds = ts_diff(&now, &dir->read_started);
+		dir->reads++;
 		took_full(dir, raw);
-	else if (raw->read_from == NULL)
+	} else if (raw->read_from == NULL)
 		log_warn("PDC check failed: %s",
 		         raw->n_errors > 0 ? log_esc(raw->errors[0]).s : "nothing could be read");
 	else if (pdc_moved(dir, raw))
@@ -123,6 +127,7 @@ start_read(struct dmn_dir *dir, enum dir_read what)
 	if (dir->disc == NULL || dir_discovery_start(dir->disc, what) < 0)
 		return -1;
 	dir->reading = what;
+	clk_monotonic(&dir->read_started);
 	return 0;
 }
 
@@ -222,6 +227,7 @@ dmn_dir_new(struct dmn *d, char **ret_cause)
 	}
 	dir = xcalloc(1, sizeof(*dir));
 	dir->d = d;
+	dir->last_read_seconds = NAN;
 	dir->rediscover_ev = loop_event_new(d->base, -1, EV_PERSIST, on_rediscover_timer, dir);
 	dir->pdc_ev = loop_event_new(d->base, -1, EV_PERSIST, on_pdc_timer, dir);
 	dir->retry_ev = loop_timer_new(d->base, on_retry_timer, dir);
@@ -240,6 +246,20 @@ dmn_dir_start(struct dmn_dir *dir)
 		return;
 	arm_timers(dir);
 	(void)dmn_dir_rediscover(dir, "start-up");
+}
+
+void
+dmn_dir_health(const struct dmn_dir *dir, struct dmn_dir_health *ret)
+{
+	*ret = (struct dmn_dir_health){
+	    .have_forest = dir->forest != NULL,
+	    .failures = dir->failures,
+	    .last_error = dir->last_error[0] != '\0' ? dir->last_error : NULL,
+	    .why = dir->forest != NULL ? dir->choice.why : NULL,
+	    .reads = dir->reads,
+	    .read_errors = dir->read_errors,
+	    .last_read_seconds = dir->last_read_seconds,
+	};
 }
 
 const char *

@@ -54,4 +54,15 @@ const char *dmn_dir_role_name(const struct dmn_dir *dir);
 const char *dmn_type_name(const struct dmn *d, const struct dmn_dir *dir);
 int dmn_announce_flags(const struct dmn *d, const struct dmn_dir *dir);
 
+/* How discovery fares, for status reasons and metrics (strings borrowed until the next read). */
+struct dmn_dir_health {
+	int have_forest;        /* a picture has been read (it may be an old one) */
+	unsigned failures;      /* failed full reads in a row */
+	const char *last_error; /* of the last failed read; NULL after a good one */
+	const char *why;        /* the hierarchy's word on its choice; NULL before a picture */
+	unsigned long long reads, read_errors; /* full reads finished, and those that failed */
+	double last_read_seconds; /* how long the last full read took; NAN before one */
+};
+void dmn_dir_health(const struct dmn_dir *dir, struct dmn_dir_health *ret);
+
 #endif

@@ -19,6 +19,17 @@ struct event;
 struct event_base;
 struct evdns_base;
 struct dmn_dir;
+struct metrics_http;
+
+/* What the state was at the last look (watch.c), to log and notify changes once. */
+struct dmn_watch {
+	char source[128];                 /* followed: host, "local clock" or "" */
+	unsigned steps;
+	const char *role;                 /* NULL before the first look */
+	unsigned long long read_errors;   /* failed directory reads */
+	char reason[512];                 /* "" when all is well */
+	char status[768];                 /* the STATUS= line sent last */
+};
 
 struct dmn {
 	struct cfg *cfg;
@@ -32,7 +43,9 @@ struct dmn {
 	struct ntp_srv *srv;
 	struct dmn_dir *dir; /* NULL outside a domain */
 	struct ctl *ctl;
-	struct event *sig_term, *sig_int, *sig_hup, *watchdog;
+	struct metrics_http *metrics; /* NULL unless metrics_listen is set */
+	struct event *sig_term, *sig_int, *sig_hup, *watchdog, *watch_ev;
+	struct dmn_watch watch;
 	struct timespec started; /* monotonic */
 	int exit_status;
 };
@@ -49,5 +62,12 @@ struct ntp_client_options dmn_client_options(const struct cfg *cfg);
 
 /* The control commands (commands.c). */
 const struct ctl_command *dmn_commands(size_t *ret_n);
+/*
+ * Why the clock is not synchronised or what is degraded, written into BUF
+ * and returned; NULL when all is well (commands.c, from health.h).
+ */
+const char *dmn_reason(const struct dmn *d, char *buf, size_t size);
+/* Log what changed since the last call, once, and tell systemd (watch.c). */
+void dmn_watch(struct dmn *d);
 
 #endif

@@ -8,10 +8,12 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,44 +25,61 @@
 #include "stripchart.h"
 
 #define DEFAULT_SOCKET "/run/domtimed/domtimed.sock"
+/* Seconds a request may take, connection to last octet, unless -t says otherwise. */
+#define DEFAULT_TIMEOUT 10.0
 
-static void
-usage(FILE *out)
-{
-	fprintf(out, "usage: domtimectl [-s SOCKET] [--json] COMMAND [ARGS]\n"
-		     "\n"
-		     "Commands:\n"
-		     "  status      the clock's state, as w32tm /query /status /verbose\n"
-		     "  peers       every source and what selection made of it (w32tm /query /peers)\n"
-		     "  source      the source the clock follows now (w32tm /query /source)\n"
-		     "  source --explain\n"
-		     "              every domain time source candidate: locator step, score,\n"
-		     "              verdict and why\n"
-		     "  hierarchy   the forest as read from the directory, and this machine's place\n"
-		     "  monitor [--domain D] [--port P]\n"
-		     "              ask every DC of a domain for the time, as w32tm /monitor\n"
-		     "  counters    NTP packets received, answered and dropped by reason\n"
-		     "  resync      poll every source now, in a burst (root only)\n"
-		     "  reload      re-read the configuration file (root only)\n"
-		     "  rediscover  read the directory again now (root only)\n"
-		     "  stripchart HOST[:PORT] [--samples N] [--period S]\n"
-		     "              measure a server directly, as w32tm /stripchart (no daemon needed)\n"
-		     "\n"
-		     "  -s, --socket PATH  control socket (default " DEFAULT_SOCKET ")\n"
-		     "  -j, --json         machine-readable output\n"
-		     "  -h, --help         this text\n"
-		     "  -V, --version      print the version\n");
-}
+/* Exit statuses (documented in domtimectl(1)). */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,   /* the daemon cannot be reached, or refused the request */
+	EXIT_USAGE = 2,  /* bad command line */
+	EXIT_UNSYNC = 3, /* answered, but the clock is not synchronised (or not yet) */
+};
+
+struct ctx {
+	const char *path;
+	int json;
+	double timeout;
+};
 
 /* ---- talking to the daemon --------------------------------------------------- */
 
-/* Move all LEN octets, across short reads or writes and interruptions. */
+static double
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Let the next read or write on FD wait at most until DEADLINE (monotonic). */
 static int
-io_all(int fd, char *buf, size_t len, int writing)
+bound_by(int fd, double deadline)
+{
+	double left = deadline - mono_now();
+	struct timeval tv;
+
+	if (left <= 0.0)
+		return -1;
+	tv.tv_sec = (time_t)left;
+	tv.tv_usec = (suseconds_t)((left - (double)tv.tv_sec) * 1e6) + 1;
+	return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	               setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0
+	           ? -1
+	           : 0;
+}
+
+/* Move all LEN octets before DEADLINE, across short reads or writes and interruptions. */
+static int
+io_all(int fd, char *buf, size_t len, int writing, double deadline)
 {
 	while (len > 0) {
-		ssize_t n = writing ? write(fd, buf, len) : read(fd, buf, len);
+		ssize_t n;
 
+		if (bound_by(fd, deadline) < 0)
+			return -1;
+		n = writing ? write(fd, buf, len) : read(fd, buf, len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -72,20 +91,22 @@ io_all(int fd, char *buf, size_t len, int writing)
 }
 
 static int
-connect_to(const char *path)
+connect_to(const char *path, double deadline, char **ret_error)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	int fd;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
-		fprintf(stderr, "domtimectl: socket path too long: %s\n", path);
+		*ret_error = xasprintf("socket path too long: %s", path);
 		return -1;
 	}
 	strcpy(sun.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		fprintf(stderr, "domtimectl: cannot reach domtimed at %s: %s\n", path,
-			strerror(errno));
+	/* SO_SNDTIMEO bounds connect() too, should the daemon's backlog be full. */
+	if (fd < 0 || bound_by(fd, deadline) < 0 ||
+	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		*ret_error = xasprintf("cannot reach domtimed at %s: %s", path,
+		                       errno == EAGAIN ? "timed out" : strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -93,55 +114,95 @@ connect_to(const char *path)
 	return fd;
 }
 
-/* Send COMMAND with ARGS (consumed) and return the "result", or NULL after saying why. */
+/* The daemon's answer to one request, or NULL with an allocated *RET_ERROR. */
 static json_t *
-call(const char *path, const char *command, json_t *args)
+exchange(int fd, json_t *req, double deadline, char **ret_error)
 {
-	json_t *req = json_pack("{s:i, s:s, s:o}", "version", CTL_PROTOCOL_VERSION, "command",
-				command, "args", args);
 	unsigned char prefix[4];
-	json_t *reply = NULL, *result = NULL;
+	json_t *reply = NULL;
 	json_error_t jerr;
 	size_t len;
 	char *frame = ctl_encode_frame(req, CTL_MAX_REQUEST, &len), *body = NULL;
-	int fd = connect_to(path);
 	uint32_t n;
 
-	json_decref(req);
-	if (fd < 0 || frame == NULL)
-		goto out;
-	if (io_all(fd, frame, len, 1) < 0 || io_all(fd, (char *)prefix, 4, 0) < 0) {
-		fprintf(stderr, "domtimectl: connection to domtimed lost\n");
+	if (frame == NULL) {
+		*ret_error = xstrdup("request too large");
+		return NULL;
+	}
+	if (io_all(fd, frame, len, 1, deadline) < 0 ||
+	    io_all(fd, (char *)prefix, 4, 0, deadline) < 0) {
+		*ret_error = xstrdup(mono_now() >= deadline ? "domtimed did not answer in time"
+		                                            : "connection to domtimed lost");
 		goto out;
 	}
 	n = ctl_frame_length(prefix);
 	if (n > CTL_MAX_RESPONSE) {
-		fprintf(stderr, "domtimectl: response too large (%u bytes)\n", n);
+		*ret_error = xasprintf("response too large (%u bytes)", n);
 		goto out;
 	}
 	body = xmalloc(n);
-	if (io_all(fd, body, n, 0) < 0) {
-		fprintf(stderr, "domtimectl: response cut short\n");
+	if (io_all(fd, body, n, 0, deadline) < 0) {
+		*ret_error = xstrdup("response cut short");
 		goto out;
 	}
 	reply = json_loadb(body, n, 0, &jerr);
 	if (!json_is_object(reply)) {
-		fprintf(stderr, "domtimectl: response is not JSON: %s\n", jerr.text);
-		goto out;
+		*ret_error = xasprintf("response is not JSON: %s", jerr.text);
+		json_decref(reply);
+		reply = NULL;
 	}
-	if (!json_is_true(json_object_get(reply, "ok"))) {
-		const char *err = json_string_value(json_object_get(reply, "error"));
-
-		fprintf(stderr, "domtimectl: %s\n", err ? err : "request failed");
-		goto out;
-	}
-	result = json_incref(json_object_get(reply, "result"));
 out:
-	json_decref(reply);
 	free(body);
 	free(frame);
+	return reply;
+}
+
+/* Send COMMAND with ARGS (consumed); the "result", or NULL with an allocated *RET_ERROR. */
+static json_t *
+call(const struct ctx *x, const char *command, json_t *args, char **ret_error)
+{
+	json_t *req = json_pack("{s:i, s:s, s:o}", "version", CTL_PROTOCOL_VERSION, "command",
+	                        command, "args", args);
+	double deadline = mono_now() + x->timeout;
+	json_t *reply, *result = NULL;
+	int fd = connect_to(x->path, deadline, ret_error);
+
+	reply = fd >= 0 ? exchange(fd, req, deadline, ret_error) : NULL;
+	json_decref(req);
 	if (fd >= 0)
 		close(fd);
+	if (reply == NULL)
+		return NULL;
+	if (json_is_true(json_object_get(reply, "ok"))) {
+		result = json_incref(json_object_get(reply, "result"));
+	} else {
+		const char *err = json_string_value(json_object_get(reply, "error"));
+
+		*ret_error = xstrdup(err != NULL ? err : "request failed");
+	}
+	json_decref(reply);
+	return result;
+}
+
+/* Say what went wrong (JSON on stdout with --json, else on stderr); returns EXIT_FAIL. */
+static int
+report(const struct ctx *x, const char *error)
+{
+	ctl_report_error(x->json, "%s", error);
+	return EXIT_FAIL;
+}
+
+/* call() and report() together: the result, or NULL once the failure is told. */
+static json_t *
+ask(const struct ctx *x, const char *command, json_t *args)
+{
+	char *error = NULL;
+	json_t *result = call(x, command, args, &error);
+
+	if (result == NULL) {
+		report(x, error);
+		free(error);
+	}
 	return result;
 }
 
@@ -182,8 +243,7 @@ static const char *
 leap_text(int leap)
 {
 	static const char *const text[] = {"no warning", "last minute has 61 seconds",
-					   "last minute has 59 seconds",
-					   "not synchronized"};
+	                                   "last minute has 59 seconds", "not synchronized"};
 
 	return leap >= 0 && leap <= 3 ? text[leap] : "?";
 }
@@ -200,7 +260,7 @@ print_status(const json_t *s)
 	printf("Stratum: %d (%s)\n", stratum,
 	       stratum == 0   ? "unspecified"
 	       : stratum == 1 ? "primary reference"
-			      : "secondary reference");
+	                      : "secondary reference");
 	printf("Precision: %d (%.3fns per tick)\n", precision, ldexp(1.0, precision) * 1e9);
 	printf("Root Delay: %.7fs\n", num(s, "root_delay"));
 	printf("Root Dispersion: %.7fs\n", num(s, "root_dispersion"));
@@ -214,8 +274,8 @@ print_status(const json_t *s)
 	printf("Frequency: %+.3f ppm\n", num(s, "frequency_ppm"));
 	print_time("Last Clock Update", json_object_get(s, "last_sync"));
 	printf("State: %s\n", str(s, "state", "?"));
-	if (json_is_string(json_object_get(s, "message")))
-		printf("Why: %s\n", str(s, "message", ""));
+	if (json_is_string(json_object_get(s, "reason")))
+		printf("Reason: %s\n", str(s, "reason", ""));
 	printf("Clock: %s", str(s, "clock", "?"));
 	if (json_is_number(json_object_get(s, "clock_error")))
 		printf(" (true error %+.9fs)", num(s, "clock_error"));
@@ -229,7 +289,8 @@ print_tree(const json_t *o, int depth)
 	const char *key;
 	json_t *v;
 
-	json_object_foreach((json_t *)o, key, v) {
+	json_object_foreach((json_t *)o, key, v)
+	{
 		printf("%*s%s:", depth * 2, "", key);
 		if (json_is_object(v)) {
 			printf("\n");
@@ -250,13 +311,6 @@ print_counters(const json_t *c)
 {
 	print_tree(c, 0);
 }
-
-/* ---- main ------------------------------------------------------------------------- */
-
-struct command {
-	const char *name;
-	void (*print)(const json_t *result);
-};
 
 static const char *
 mode_text(int flags)
@@ -302,15 +356,79 @@ print_peer(const json_t *p)
 	printf("Last Error: %s\n", str(p, "last_error", "none"));
 }
 
+/* The block form, as w32tm /query /peers /verbose. */
 static void
-print_peers(const json_t *a)
+print_peers_verbose(const json_t *a)
 {
 	size_t i;
 	json_t *p;
 
 	printf("#Peers: %zu\n", json_array_size(a));
+	json_array_foreach((json_t *)a, i, p) print_peer(p);
+}
+
+/* chronyc's source marks: '*' followed, '+' combined, '-' not combined, 'x' falseticker... */
+static char
+state_mark(const char *state)
+{
+	static const struct {
+		const char *state;
+		char mark;
+	} marks[] = {{"selected", '*'}, {"candidate", '+'},   {"outlier", '-'},
+	             {"fallback", '-'}, {"falseticker", 'x'}, {"no_majority", 'x'},
+	             {"too_far", '~'}};
+
+	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
+		if (strcmp(state, marks[i].state) == 0)
+			return marks[i].mark;
+	return '?';
+}
+
+/* Seconds with a unit that keeps them short: 15us, 2.31ms, 1.20s; "-" when unknown. */
+static const char *
+short_seconds(const json_t *v, char *buf, size_t size, int sign)
+{
+	double x;
+
+	if (!json_is_number(v))
+		return "-";
+	x = json_number_value(v);
+	if (fabs(x) < 1e-3)
+		snprintf(buf, size, sign ? "%+.0fus" : "%.0fus", x * 1e6);
+	else if (fabs(x) < 1.0)
+		snprintf(buf, size, sign ? "%+.2fms" : "%.2fms", x * 1e3);
+	else
+		snprintf(buf, size, sign ? "%+.2fs" : "%.2fs", x);
+	return buf;
+}
+
+/* One line per source, as chronyc sources. */
+static void
+print_peers(const json_t *a)
+{
+	char name[64], stratum[8], off[24], delay[24], jitter[24];
+	size_t i;
+	json_t *p;
+
+	printf("S Source                          Stratum Poll Reach    Offset    Delay   Jitter "
+	       "State\n");
 	json_array_foreach((json_t *)a, i, p)
-		print_peer(p);
+	{
+		const json_t *st = json_object_get(p, "stratum");
+		const char *state = str(p, "state", "?");
+
+		snprintf(name, sizeof(name), "%s:%lld", str(p, "host", "?"),
+		         (long long)json_integer_value(json_object_get(p, "port")));
+		snprintf(stratum, sizeof(stratum), "%lld", (long long)json_integer_value(st));
+		printf("%c %-31.31s %7s %4lld %5llo %9s %8s %8s %s\n", state_mark(state), name,
+		       json_is_integer(st) ? stratum : "-",
+		       (long long)json_integer_value(json_object_get(p, "poll")),
+		       (unsigned long long)json_integer_value(json_object_get(p, "reach")),
+		       short_seconds(json_object_get(p, "offset"), off, sizeof(off), 1),
+		       short_seconds(json_object_get(p, "delay"), delay, sizeof(delay), 0),
+		       short_seconds(json_object_get(p, "jitter"), jitter, sizeof(jitter), 0),
+		       state);
+	}
 }
 
 static void
@@ -335,12 +453,12 @@ print_explain(const json_t *a)
 	printf("%-32s %-20s %-10s %4s %5s %-6s %-14s %s\n", "Candidate", "Domain", "Site", "Step",
 	       "Score", "Chosen", "Verdict", "Reason");
 	json_array_foreach((json_t *)a, i, c)
-		printf("%-32s %-20s %-10s %4lld %5lld %-6s %-14s %s\n", str(c, "host", "?"),
-		       str(c, "domain", "-"), str(c, "site", "-"),
-		       (long long)json_integer_value(json_object_get(c, "step")),
-		       (long long)json_integer_value(json_object_get(c, "score")),
-		       json_is_true(json_object_get(c, "chosen")) ? "yes" : "no",
-		       str(c, "verdict", "-"), str(c, "reason", ""));
+	    printf("%-32s %-20s %-10s %4lld %5lld %-6s %-14s %s\n", str(c, "host", "?"),
+	           str(c, "domain", "-"), str(c, "site", "-"),
+	           (long long)json_integer_value(json_object_get(c, "step")),
+	           (long long)json_integer_value(json_object_get(c, "score")),
+	           json_is_true(json_object_get(c, "chosen")) ? "yes" : "no",
+	           str(c, "verdict", "-"), str(c, "reason", ""));
 }
 
 static void
@@ -360,28 +478,28 @@ print_hierarchy(const json_t *h)
 		printf("Time sources: %s\n", str(h, "why", ""));
 	printf("\nDomains:\n");
 	json_array_foreach(json_object_get(h, "domains"), i, x)
-		printf("  %-28s parent %-22s PDC %s%s\n", str(x, "name", "?"), str(x, "parent", "-"),
-		       str(x, "pdc", "(unknown)"),
-		       json_is_true(json_object_get(x, "forest_root")) ? "  [forest root]" : "");
+	    printf("  %-28s parent %-22s PDC %s%s\n", str(x, "name", "?"), str(x, "parent", "-"),
+	           str(x, "pdc", "(unknown)"),
+	           json_is_true(json_object_get(x, "forest_root")) ? "  [forest root]" : "");
 	printf("\nDomain controllers (* = followed):\n");
 	json_array_foreach(json_object_get(h, "dcs"), i, x)
-		printf("  %s %-32s %-22s site %-12s%s%s\n",
-		       json_is_true(json_object_get(x, "chosen")) ? "*" : " ", str(x, "host", "?"),
-		       str(x, "domain", "-"), str(x, "site", "-"),
-		       json_is_true(json_object_get(x, "pdc")) ? " PDC" : "",
-		       json_is_true(json_object_get(x, "rodc")) ? " RODC" : "");
+	    printf("  %s %-32s %-22s site %-12s%s%s\n",
+	           json_is_true(json_object_get(x, "chosen")) ? "*" : " ", str(x, "host", "?"),
+	           str(x, "domain", "-"), str(x, "site", "-"),
+	           json_is_true(json_object_get(x, "pdc")) ? " PDC" : "",
+	           json_is_true(json_object_get(x, "rodc")) ? " RODC" : "");
 	if (json_array_size(json_object_get(h, "problems")) > 0)
 		printf("\nProblems:\n");
 	json_array_foreach(json_object_get(h, "problems"), i, x)
-		printf("  - %s\n", json_string_value(x));
+	    printf("  - %s\n", json_string_value(x));
 }
 
 static void
 print_rediscover(const json_t *r)
 {
 	printf(json_is_true(json_object_get(r, "started"))
-		       ? "reading the directory now\n"
-		       : "a read is already running; another follows it\n");
+	           ? "reading the directory now\n"
+	           : "a read is already running; another follows it\n");
 }
 
 static void
@@ -390,114 +508,450 @@ print_reload(const json_t *r)
 	printf("reloaded %s\n", str(r, "config", "the configuration"));
 }
 
-/* Commands that ask the daemon one question and print its answer. */
-static const struct command commands[] = {
-	{"status", print_status},       {"peers", print_peers},
-	{"source", print_source},       {"hierarchy", print_hierarchy},
-	{"counters", print_counters},   {"resync", print_resync},
-	{"reload", print_reload},       {"rediscover", print_rediscover},
+/* ---- commands ------------------------------------------------------------------ */
+
+struct command {
+	const char *name;
+	const char *summary;  /* one line for the command list */
+	const char *synopsis; /* its arguments, for usage lines; NULL when none */
+	const char *help;     /* what it does, for COMMAND --help */
+	int (*run)(const struct ctx *x, const struct command *c, int argc, char **argv);
+	/* For run_simple: how to print the answer as text. */
+	void (*print)(const json_t *result);
 };
 
-static void
-print_result(const json_t *result, int json, void (*print)(const json_t *))
+/* Print RESULT (consumed) as --json asks or with PRINT; EXIT_OK. */
+static int
+show(const struct ctx *x, json_t *result, const char *array_key, void (*print)(const json_t *))
 {
-	if (json) {
-		char *text = json_dumps(result, JSON_INDENT(2) | JSON_ENCODE_ANY);
-
-		puts(text ? text : "null");
-		free(text);
+	if (x->json) {
+		ctl_print_json(result, array_key);
 	} else {
 		print(result);
+		json_decref(result);
 	}
+	return EXIT_OK;
+}
+
+/* Ask COMMAND with no arguments and print the answer. */
+static int
+simple(const struct ctx *x, const char *command, const char *array_key,
+       void (*print)(const json_t *))
+{
+	json_t *result = ask(x, command, json_object());
+
+	return result != NULL ? show(x, result, array_key, print) : EXIT_FAIL;
+}
+
+/* Parse COMMAND's only flags (LONGOPTS); -1 after a usage message. */
+static int
+flags(int argc, char **argv, const struct option *longopts, int *values)
+{
+	int opt, index;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "", longopts, &index)) != -1) {
+		if (opt != 0)
+			return -1;
+		values[index] = 1;
+	}
+	return optind == argc ? 0 : -1;
+}
+
+static int
+run_status(const struct ctx *x, const struct command *c, int argc, char **argv)
+{
+	(void)c;
+	json_t *s;
+	int synced;
+
+	(void)argc;
+	(void)argv;
+	s = ask(x, "status", json_object());
+	if (s == NULL)
+		return EXIT_FAIL;
+	synced = json_is_true(json_object_get(s, "synchronized"));
+	show(x, s, NULL, print_status);
+	return synced ? EXIT_OK : EXIT_UNSYNC;
+}
+
+static int
+run_peers(const struct ctx *x, const struct command *c, int argc, char **argv)
+{
+	(void)c;
+	static const struct option longopts[] = {{"verbose", no_argument, NULL, 0},
+	                                         {NULL, 0, NULL, 0}};
+	int verbose[1] = {0};
+
+	if (flags(argc, argv, longopts, verbose) < 0)
+		return EXIT_USAGE;
+	return simple(x, "peers", "peers", verbose[0] ? print_peers_verbose : print_peers);
+}
+
+static int
+run_source(const struct ctx *x, const struct command *c, int argc, char **argv)
+{
+	(void)c;
+	static const struct option longopts[] = {{"explain", no_argument, NULL, 0},
+	                                         {NULL, 0, NULL, 0}};
+	int explain[1] = {0};
+	json_t *r;
+	int synced;
+
+	if (flags(argc, argv, longopts, explain) < 0)
+		return EXIT_USAGE;
+	if (explain[0]) {
+		r = ask(x, "source", json_pack("{s:b}", "explain", 1));
+		return r != NULL ? show(x, r, "candidates", print_explain) : EXIT_FAIL;
+	}
+	r = ask(x, "source", json_object());
+	if (r == NULL)
+		return EXIT_FAIL;
+	synced = json_is_true(json_object_get(r, "synchronized"));
+	show(x, r, NULL, print_source);
+	return synced ? EXIT_OK : EXIT_UNSYNC;
+}
+
+static void
+print_metrics(const json_t *m)
+{
+	fputs(str(m, "text", ""), stdout);
+}
+
+/* A command with no arguments whose answer is printed as it is. */
+static int
+run_simple(const struct ctx *x, const struct command *c, int argc, char **argv)
+{
+	(void)argv;
+	return argc == 1 ? simple(x, c->name, NULL, c->print) : EXIT_USAGE;
+}
+
+/* A non-negative number of seconds from an option, or -1. */
+static double
+seconds_arg(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	return *end == '\0' && end != s && v >= 0.0 && v <= 1e9 ? v : -1.0;
+}
+
+/*
+ * The error bound of a status answer: what the clock may be off by, as
+ * chronyc waitsync reckons it (root delay / 2 + root dispersion + the last
+ * offset's size).
+ */
+static double
+max_error_of(const json_t *s)
+{
+	double offset = json_is_number(json_object_get(s, "offset")) ? fabs(num(s, "offset")) : 0.0;
+
+	return num(s, "root_delay") / 2.0 + num(s, "root_dispersion") + offset;
+}
+
+static int
+run_waitsync(const struct ctx *x, const struct command *c, int argc, char **argv)
+{
+	(void)c;
+	static const struct option longopts[] = {
+	    {"timeout", required_argument, NULL, 't'},
+	    {"max-error", required_argument, NULL, 'e'},
+	    {"interval", required_argument, NULL, 'i'},
+	    {NULL, 0, NULL, 0},
+	};
+	double timeout = 0.0, max_error = 0.0, interval = 1.0, deadline, err = NAN, left, nap;
+	char *last_error = NULL;
+	int opt;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		double v = optarg != NULL ? seconds_arg(optarg) : -1.0;
+
+		if (v < 0.0)
+			return EXIT_USAGE;
+		if (opt == 't')
+			timeout = v;
+		else if (opt == 'e')
+			max_error = v;
+		else
+			interval = fmax(v, 0.01);
+	}
+	if (optind != argc)
+		return EXIT_USAGE;
+	deadline = mono_now() + timeout;
+	for (;;) {
+		json_t *s = call(x, "status", json_object(), &last_error);
+
+		if (s != NULL) {
+			err = max_error_of(s);
+			if (json_is_true(json_object_get(s, "synchronized")) &&
+			    (max_error <= 0.0 || err <= max_error)) {
+				if (x->json)
+					ctl_print_json(json_pack("{s:b, s:f}", "synchronized", 1,
+					                         "max_error", err),
+					               NULL);
+				json_decref(s);
+				return EXIT_OK;
+			}
+			free(last_error);
+			last_error = xstrdup(str(s, "reason", str(s, "state", "unsynchronised")));
+			json_decref(s);
+		}
+		left = timeout > 0.0 ? deadline - mono_now() : interval;
+		if (left <= 0.0)
+			break;
+		nap = fmin(interval, left);
+		nanosleep(&(struct timespec){(time_t)nap, (long)((nap - floor(nap)) * 1e9)}, NULL);
+		free(last_error);
+		last_error = NULL;
+	}
+	if (x->json) {
+		ctl_print_json(json_pack("{s:b, s:o, s:s}", "synchronized", 0, "max_error",
+		                         isfinite(err) ? json_real(err) : json_null(), "error",
+		                         last_error != NULL ? last_error : "timed out"),
+		               NULL);
+	} else {
+		fprintf(stderr, "domtimectl: not synchronised after %g s: %s\n", timeout,
+		        last_error != NULL ? last_error : "timed out");
+	}
+	free(last_error);
+	return EXIT_UNSYNC;
 }
 
 /* monitor: the DC list from the daemon, then each DC asked directly. */
 static int
-monitor(const char *path, int argc, char **argv, int json)
+run_monitor(const struct ctx *x, const struct command *c, int argc, char **argv)
 {
-	json_t *h = call(path, "hierarchy", json_object());
+	(void)c;
+	json_t *h = ask(x, "hierarchy", json_object());
 	int rc;
 
 	if (h == NULL)
-		return 1;
-	rc = monitor_main(argc, argv, h, json);
+		return EXIT_FAIL;
+	rc = monitor_main(argc, argv, h, x->json);
 	json_decref(h);
 	return rc;
+}
+
+static int
+run_stripchart(const struct ctx *x, const struct command *c, int argc, char **argv)
+{
+	(void)c;
+	return stripchart_main(argc, argv, x->json);
+}
+
+static const struct command commands[] = {
+    {.name = "status",
+     .summary = "the clock's state and, when unsynchronised, why",
+     .help = "The clock's state, as w32tm /query /status /verbose, with the reason when it is "
+             "not synchronised or something is degraded. Exit status 3 when unsynchronised.",
+     .run = run_status},
+    {.name = "peers",
+     .summary = "every source, one line each (chronyc sources)",
+     .synopsis = "[--verbose]",
+     .help = "Every source, one line each as chronyc sources (state: selected '*', candidate "
+             "'+', outlier '-', falseticker 'x'; anything else is why it is not used); "
+             "--verbose gives w32tm /query /peers blocks.",
+     .run = run_peers},
+    {.name = "source",
+     .summary = "the source the clock follows now; --explain: every candidate",
+     .synopsis = "[--explain]",
+     .help = "The source the clock follows now (w32tm /query /source); exit status 3 when it "
+             "follows none. --explain lists every domain time source candidate: locator "
+             "step, score, verdict and why.",
+     .run = run_source},
+    {.name = "waitsync",
+     .summary = "wait until the clock is synchronised",
+     .synopsis = "[--timeout S] [--max-error S] [--interval S]",
+     .help = "Wait until the clock is synchronised (and, with --max-error, its error bound is "
+             "below S seconds), asking every --interval seconds (default 1). Exit status 0 "
+             "once it is, 3 after --timeout seconds (default 0: wait for ever), as chronyc "
+             "waitsync.",
+     .run = run_waitsync},
+    {.name = "hierarchy",
+     .summary = "the forest as read from the directory",
+     .help = "The forest as read from the directory, and this machine's place in it.",
+     .run = run_simple,
+     .print = print_hierarchy},
+    {.name = "monitor",
+     .summary = "ask every DC of a domain for the time (w32tm /monitor)",
+     .synopsis = "[--domain D] [--port P]",
+     .help = "Ask every DC of a domain for the time, as w32tm /monitor (names resolved "
+             "through the daemon's dns_server when it has one).",
+     .run = run_monitor},
+    {.name = "counters",
+     .summary = "NTP packets received, answered and dropped",
+     .help = "NTP packets received, answered and dropped by reason.",
+     .run = run_simple,
+     .print = print_counters},
+    {.name = "metrics",
+     .summary = "every counter and gauge, OpenMetrics text",
+     .help = "Every counter and gauge in the OpenMetrics text format (what metrics_listen "
+             "serves over HTTP).",
+     .run = run_simple,
+     .print = print_metrics},
+    {.name = "resync",
+     .summary = "poll every source now (root only)",
+     .help = "Poll every source now, in a burst (root only).",
+     .run = run_simple,
+     .print = print_resync},
+    {.name = "reload",
+     .summary = "re-read the configuration file (root only)",
+     .help = "Re-read the configuration file (root only).",
+     .run = run_simple,
+     .print = print_reload},
+    {.name = "rediscover",
+     .summary = "read the directory again now (root only)",
+     .help = "Read the directory again now (root only).",
+     .run = run_simple,
+     .print = print_rediscover},
+    {.name = "stripchart",
+     .summary = "measure a server directly (w32tm /stripchart)",
+     .synopsis = "HOST[:PORT] [--samples N] [--period S]",
+     .help = "Measure a server directly, as w32tm /stripchart (no daemon needed).",
+     .run = run_stripchart},
+};
+
+
+static const char *
+synopsis(const struct command *c)
+{
+	return c->synopsis != NULL ? c->synopsis : "";
+}
+
+static void
+usage(FILE *out)
+{
+	fprintf(out, "usage: domtimectl [-s SOCKET] [-t SECONDS] [--json] COMMAND [ARGS]\n"
+	             "\nCommands (COMMAND --help says more):\n");
+	for (size_t i = 0; i < ARRAY_LEN(commands); i++)
+		fprintf(out, "  %-11s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\n"
+	             "  -s, --socket PATH     control socket (default " DEFAULT_SOCKET ")\n"
+	             "  -t, --timeout SECONDS give up on a request after this long (default 10)\n"
+	             "  -j, --json            machine-readable output, errors included\n"
+	             "  -h, --help            this text\n"
+	             "  -V, --version         print the version\n"
+	             "\nExit status: 0 success, 1 failure, 2 usage error, 3 not synchronised.\n");
+}
+
+/* COMMAND --help: its synopsis and what it does, wrapped at 78 columns. */
+static void
+command_help(const struct command *c)
+{
+	const char *p = c->help;
+	int col = 0;
+
+	printf("usage: domtimectl [OPTIONS] %s%s%s\n\n", c->name, c->synopsis != NULL ? " " : "",
+	       synopsis(c));
+	while (*p != '\0') {
+		size_t word = strcspn(p, " ");
+
+		if (col > 0 && col + 1 + (int)word > 78) {
+			putchar('\n');
+			col = 0;
+		} else if (col > 0) {
+			putchar(' ');
+			col++;
+		}
+		printf("%.*s", (int)word, p);
+		col += (int)word;
+		p += word;
+		p += strspn(p, " ");
+	}
+	putchar('\n');
+}
+
+static const struct command *
+find_command(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_LEN(commands); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/* Take --json (and -j) and --help (-h) out of ARGV wherever they are; returns the new argc. */
+static int
+take_flag(int argc, char **argv, const char *lng, const char *shrt, int *ret)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], lng) == 0 || strcmp(argv[i], shrt) == 0) {
+			*ret = 1;
+			memmove(argv + i, argv + i + 1, (size_t)(argc - i - 1) * sizeof(*argv));
+			argc--;
+			i--;
+		}
+	}
+	return argc;
 }
 
 int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"socket", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+	    {"socket", required_argument, NULL, 's'},  {"json", no_argument, NULL, 'j'},
+	    {"timeout", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},       {NULL, 0, NULL, 0},
 	};
-	const char *path = DEFAULT_SOCKET;
-	const struct command *cmd = NULL;
-	void (*print)(const json_t *) = NULL;
-	json_t *result;
-	int explain = 0;
-	int json = 0, opt;
+	struct ctx x = {.path = DEFAULT_SOCKET, .timeout = DEFAULT_TIMEOUT};
+	const struct command *cmd;
+	int opt, help = 0, rc;
 
-	while ((opt = getopt_long(argc, argv, "+s:jhV", longopts, NULL)) != -1) {
+	/* A daemon that hangs up mid-request is an error to report, not a signal to die of. */
+	signal(SIGPIPE, SIG_IGN);
+	while ((opt = getopt_long(argc, argv, "+s:jt:hV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
-			path = optarg;
+			x.path = optarg;
 			break;
 		case 'j':
-			json = 1;
+			x.json = 1;
+			break;
+		case 't':
+			x.timeout = seconds_arg(optarg);
+			if (x.timeout <= 0.0) {
+				fprintf(stderr, "domtimectl: bad timeout '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			return EXIT_OK;
 		case 'V':
 			printf("domtimectl %s\n", DOMTIMED_VERSION);
-			return 0;
+			return EXIT_OK;
 		default:
 			usage(stderr);
-			return 2;
+			return EXIT_USAGE;
 		}
 	}
-	/* Allow "domtimectl status --json" as well as "domtimectl --json status". */
-	for (int i = optind + 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0) {
-			json = 1;
-			memmove(argv + i, argv + i + 1, (size_t)(argc - i - 1) * sizeof(*argv));
-			argc--;
-			i--;
-		}
-	}
-	if (argc - optind < 1) {
+	argc -= optind;
+	argv += optind;
+	if (argc < 1) {
 		usage(stderr);
-		return 2;
+		return EXIT_USAGE;
 	}
-	if (strcmp(argv[optind], "stripchart") == 0)
-		return stripchart_main(argc - optind, argv + optind, json);
-	if (strcmp(argv[optind], "monitor") == 0)
-		return monitor(path, argc - optind, argv + optind, json);
-	for (size_t i = 0; i < ARRAY_LEN(commands); i++)
-		if (strcmp(commands[i].name, argv[optind]) == 0)
-			cmd = &commands[i];
+	/* "domtimectl status --json" as well as "domtimectl --json status". */
+	argc = take_flag(argc, argv, "--json", "-j", &x.json);
+	argc = take_flag(argc, argv, "--help", "-h", &help);
+	cmd = find_command(argv[0]);
 	if (cmd == NULL) {
-		fprintf(stderr, "domtimectl: unknown command '%s'\n", argv[optind]);
-		usage(stderr);
-		return 2;
+		char *error = xasprintf("unknown command '%s'", argv[0]);
+
+		if (!x.json)
+			usage(stderr);
+		report(&x, error);
+		free(error);
+		return EXIT_USAGE;
 	}
-	/* The one option a daemon command takes: source --explain. */
-	if (argc - optind == 2 && strcmp(cmd->name, "source") == 0 &&
-	    strcmp(argv[optind + 1], "--explain") == 0) {
-		explain = 1;
-		print = print_explain;
-	} else if (argc - optind != 1) {
-		usage(stderr);
-		return 2;
+	if (help) {
+		command_help(cmd);
+		return EXIT_OK;
 	}
-	result = call(path, cmd->name,
-		      explain ? json_pack("{s:b}", "explain", 1) : json_object());
-	if (result == NULL)
-		return 1;
-	print_result(result, json, print != NULL ? print : cmd->print);
-	json_decref(result);
-	return 0;
+	rc = cmd->run(&x, cmd, argc, argv);
+	if (rc == EXIT_USAGE)
+		ctl_report_error(x.json, "usage: domtimectl %s%s%s", cmd->name,
+		                 cmd->synopsis != NULL ? " " : "", synopsis(cmd));
+	return rc;
 }

@@ -1,6 +1,8 @@
 /*
  * monitor.c - query each DC of a domain, as w32tm /monitor does.
  */
+#include <event2/dns.h>
+#include <event2/event.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -10,7 +12,12 @@
 
 #include "../common/util.h"
 #include "monitor.h"
+#include "ctl_proto.h"
 #include "probe.h"
+
+/* Seconds one DNS query may take, and how often it is sent, before the name counts as unknown. */
+#define DNS_TIMEOUT "2"
+#define DNS_ATTEMPTS "2"
 
 struct target {
 	const char *host;
@@ -44,6 +51,58 @@ print_row(const struct target *t, const struct probe_result *r, int json, json_t
 	       r->reply.leap == NTP_LEAP_UNSYNC ? " (unsynchronised)" : "");
 }
 
+struct lookup {
+	struct event_base *base;
+	struct evutil_addrinfo *ai;
+	int err;
+};
+
+static void
+on_resolved(int err, struct evutil_addrinfo *ai, void *arg)
+{
+	struct lookup *l = arg;
+
+	l->err = err;
+	l->ai = ai;
+	/* The resolver's socket keeps the loop busy for ever: leave it now. */
+	event_base_loopbreak(l->base);
+}
+
+/*
+ * HOST:PORT as the daemon would find it: through its dns_server (and
+ * /etc/hosts) when it has one, else the system's resolver. 0 with *RET
+ * (free with evutil_freeaddrinfo), or -1.
+ */
+static int
+resolve(const char *dns_server, const char *host, const char *port, struct evutil_addrinfo **ret)
+{
+	struct evutil_addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM,
+					.ai_protocol = IPPROTO_UDP};
+	struct lookup l = {.err = EVUTIL_EAI_FAIL};
+	struct event_base *base;
+	struct evdns_base *dns;
+
+	if (dns_server == NULL)
+		return evutil_getaddrinfo(host, port, &hints, ret) == 0 ? 0 : -1;
+	base = event_base_new();
+	l.base = base;
+	dns = base != NULL ? evdns_base_new(base, 0) : NULL;
+	if (dns != NULL && evdns_base_nameserver_ip_add(dns, dns_server) == 0) {
+		(void)evdns_base_load_hosts(dns, NULL);
+		(void)evdns_base_set_option(dns, "timeout:", DNS_TIMEOUT);
+		(void)evdns_base_set_option(dns, "attempts:", DNS_ATTEMPTS);
+		/* May answer before returning (numeric hosts, /etc/hosts): then NULL. */
+		if (evdns_getaddrinfo(dns, host, port, &hints, on_resolved, &l) != NULL)
+			(void)event_base_dispatch(base);
+	}
+	if (dns != NULL)
+		evdns_base_free(dns, 0);
+	if (base != NULL)
+		event_base_free(base);
+	*ret = l.ai;
+	return l.err == 0 && l.ai != NULL ? 0 : -1;
+}
+
 /* The DCs of DOMAIN (NULL: ours) in the hierarchy answer. */
 static size_t
 targets_of(const json_t *h, const char *domain, struct target *v, size_t max)
@@ -74,6 +133,7 @@ monitor_main(int argc, char **argv, const json_t *hierarchy, int json)
 		{NULL, 0, NULL, 0},
 	};
 	const char *domain = NULL, *port = "123";
+	const char *dns_server = json_string_value(json_object_get(hierarchy, "dns_server"));
 	struct target targets[1024];
 	json_t *out = json_array();
 	struct clk *clock;
@@ -93,44 +153,39 @@ monitor_main(int argc, char **argv, const json_t *hierarchy, int json)
 		goto usage;
 	n = targets_of(hierarchy, domain, targets, ARRAY_LEN(targets));
 	if (n == 0) {
-		fprintf(stderr, "domtimectl: monitor: no DC known in %s\n",
-			domain != NULL ? domain : "this machine's domain");
+		ctl_report_error(json, "monitor: no DC known in %s",
+				 domain != NULL ? domain : "this machine's domain");
 		json_decref(out);
 		return 1;
 	}
 	if (clk_new_system(&clock) < 0) {
-		fprintf(stderr, "domtimectl: cannot read the clock\n");
+		ctl_report_error(json, "cannot read the clock");
 		json_decref(out);
 		return 1;
 	}
 	for (size_t i = 0; i < n; i++) {
-		char *target = NULL;
-		struct addrinfo *ai = NULL;
+		struct evutil_addrinfo *ai = NULL;
 		struct probe_result r = {0};
 
-		if (asprintf(&target, "%s:%s", targets[i].host, port) < 0)
-			abort();
-		if (probe_resolve(target, &ai) == 0)
+		if (resolve(dns_server, targets[i].host, port, &ai) == 0)
 			probe_query(ai, clock, &r);
 		else
-			snprintf(r.error, sizeof(r.error), "cannot resolve the name");
+			snprintf(r.error, sizeof(r.error), "cannot resolve the name%s%s",
+				 dns_server != NULL ? " through " : "",
+				 dns_server != NULL ? dns_server : "");
 		failures += !r.ok;
 		print_row(&targets[i], &r, json, out);
 		if (ai != NULL)
-			freeaddrinfo(ai);
-		free(target);
+			evutil_freeaddrinfo(ai);
 	}
-	if (json) {
-		char *text = json_dumps(out, JSON_INDENT(2));
-
-		puts(text ? text : "[]");
-		free(text);
-	}
-	json_decref(out);
+	if (json)
+		ctl_print_json(out, "dcs");
+	else
+		json_decref(out);
 	clk_free(clock);
 	return failures == (int)n ? 1 : 0;
 usage:
-	fprintf(stderr, "usage: domtimectl monitor [--domain DOMAIN] [--port PORT]\n");
+	/* domtimectl prints the usage line. */
 	json_decref(out);
 	return 2;
 }

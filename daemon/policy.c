@@ -169,7 +169,7 @@ dmn_apply_policy(struct dmn *d, struct dmn_dir *dir)
 	struct ntp_srv_options sopts = dmn_server_options(d->cfg);
 	enum hier_use use;
 
-	copts.reliable = hier_announce_reliable(flags, role(dir));
+	copts.reliable = hier_announce_reliable(flags, role(dir), d->cfg->ntp_server[0] != '\0');
 	sopts.serve = serve_mode(hier_announce_serve(flags));
 	ntp_srv_set_options(d->srv, &sopts);
 	ntp_client_set_options(d->client, &copts);

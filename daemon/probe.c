@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../common/xmalloc.h"
 #include "../ntp/srvspec.h"
 #include "probe.h"
 
@@ -91,7 +92,7 @@ out:
 }
 
 int
-probe_resolve(const char *target, struct addrinfo **ret)
+probe_resolve(const char *target, struct addrinfo **ret, char **ret_cause)
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_DGRAM};
 	struct ntp_srvspec *spec = NULL;
@@ -99,16 +100,14 @@ probe_resolve(const char *target, struct addrinfo **ret)
 	int n = ntp_srvspec_parse(target, &spec, &cause), r;
 
 	if (n != 1) {
-		fprintf(stderr, "domtimectl: %s\n",
-			cause ? cause : "expected one HOST[:PORT]");
-		free(cause);
+		*ret_cause = cause != NULL ? cause : xstrdup("expected one HOST[:PORT]");
 		free(spec);
 		return -1;
 	}
 	snprintf(port, sizeof(port), "%d", spec->port);
 	r = getaddrinfo(spec->host, port, &hints, ret);
 	if (r != 0)
-		fprintf(stderr, "domtimectl: %s: %s\n", spec->host, gai_strerror(r));
+		*ret_cause = xasprintf("%s: %s", spec->host, gai_strerror(r));
 	free(spec);
 	return r != 0 ? -1 : 0;
 }

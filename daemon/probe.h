@@ -17,8 +17,8 @@ struct probe_result {
 	struct ntp_packet reply;
 };
 
-/* Resolve "HOST[:PORT]" (port 123 unless given). 0, or -1 after saying why on stderr. */
-int probe_resolve(const char *target, struct addrinfo **ret);
+/* Resolve "HOST[:PORT]" (port 123 unless given). 0, or -1 with an allocated *RET_CAUSE. */
+int probe_resolve(const char *target, struct addrinfo **ret, char **ret_cause);
 /* Ask AI once, waiting at most a second; fills *RET (ok or error). */
 void probe_query(const struct addrinfo *ai, struct clk *clock, struct probe_result *ret);
 

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "../common/ts.h"
+#include "ctl_proto.h"
 #include "probe.h"
 #include "stripchart.h"
 
@@ -54,6 +55,7 @@ stripchart_main(int argc, char **argv, int json)
 	long samples = 5;
 	double period = 2.0;
 	struct addrinfo *ai = NULL;
+	char *cause = NULL;
 	json_t *out = json_array();
 	struct clk *clock;
 	int opt, failures = 0;
@@ -76,7 +78,15 @@ stripchart_main(int argc, char **argv, int json)
 	}
 	if (argc - optind != 1)
 		goto usage;
-	if (probe_resolve(argv[optind], &ai) < 0 || clk_new_system(&clock) < 0) {
+	if (probe_resolve(argv[optind], &ai, &cause) < 0) {
+		ctl_report_error(json, "%s", cause);
+		free(cause);
+		json_decref(out);
+		return 1;
+	}
+	if (clk_new_system(&clock) < 0) {
+		ctl_report_error(json, "cannot read the clock");
+		freeaddrinfo(ai);
 		json_decref(out);
 		return 1;
 	}
@@ -96,18 +106,15 @@ stripchart_main(int argc, char **argv, int json)
 		failures += !s.ok;
 		print_sample(&s, &when, json, out);
 	}
-	if (json) {
-		char *text = json_dumps(out, JSON_INDENT(2));
-
-		puts(text ? text : "[]");
-		free(text);
-	}
-	json_decref(out);
+	if (json)
+		ctl_print_json(out, "samples");
+	else
+		json_decref(out);
 	freeaddrinfo(ai);
 	clk_free(clock);
 	return failures == samples ? 1 : 0;
 usage:
-	fprintf(stderr, "usage: domtimectl stripchart HOST[:PORT] [--samples N] [--period S]\n");
+	/* domtimectl prints the usage line. */
 	json_decref(out);
 	return 2;
 }

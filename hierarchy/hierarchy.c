@@ -88,10 +88,10 @@ hier_announce_serve(unsigned flags)
 }
 
 int
-hier_announce_reliable(unsigned flags, enum hier_role role)
+hier_announce_reliable(unsigned flags, enum hier_role role, int has_external)
 {
 	return (flags & HIER_ANNOUNCE_RELIABLE) ||
-	       ((flags & HIER_ANNOUNCE_AUTO_RELIABLE) && role == HIER_ROLE_ROOT_PDC);
+	       ((flags & HIER_ANNOUNCE_AUTO_RELIABLE) && role == HIER_ROLE_ROOT_PDC && has_external);
 }
 
 enum hier_type

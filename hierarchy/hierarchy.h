@@ -113,8 +113,14 @@ enum hier_serve {
 };
 /* What FLAGS announce: TIMESERV always, else AUTO_TIMESERV while synchronised, else never. */
 enum hier_serve hier_announce_serve(unsigned flags);
-/* Whether FLAGS make a machine of ROLE a reliable source (its own clock is the reference). */
-int hier_announce_reliable(unsigned flags, enum hier_role role);
+/*
+ * Whether FLAGS make a machine of ROLE a reliable source (its own clock is
+ * the reference). AUTO_RELIABLE makes the forest root PDC reliable only when
+ * it HAS_EXTERNAL sources (ntp_server): its own clock then stands in when they
+ * fail, but with none at all it would pass a free-running clock to the whole
+ * forest as stratum 1, so only RELIABLE (reliable = yes) does that.
+ */
+int hier_announce_reliable(unsigned flags, enum hier_role role, int has_external);
 
 /* The type in effect: CONFIGURED, or for AUTO NT5DS in a domain and NTP off one. */
 enum hier_type hier_type_effective(enum hier_type configured, int in_domain);

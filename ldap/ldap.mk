@@ -17,7 +17,8 @@ LDAP_MK := $(lastword $(MAKEFILE_LIST))
 # Kept so that being included does not make our target the default goal.
 LDAP_SAVED_GOAL := $(.DEFAULT_GOAL)
 
-LDAP_PKGS := ldap krb5 krb5-gssapi libevent
+# libsystemd: for the common code (common/log.c sends events to the journal).
+LDAP_PKGS := ldap krb5 krb5-gssapi libevent libsystemd
 LDAP_CFLAGS := $(shell pkg-config --cflags $(LDAP_PKGS) 2>/dev/null)
 LDAP_LIBS := $(shell pkg-config --libs $(LDAP_PKGS) 2>/dev/null) -lresolv -lpthread
 

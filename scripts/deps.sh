@@ -10,7 +10,7 @@ libevent-dev libldap-dev libkrb5-dev libsystemd-dev libssl-dev libcmocka-dev
 libnetfilter-queue-dev libjansson-dev libcap-dev
 chrony ntpsec-ntpdate python3-ntplib iputils-ping
 slapd ldap-utils krb5-kdc krb5-admin-server krb5-user libsasl2-modules-gssapi-mit
-dnsmasq-base iproute2 iptables procps faketime
+dnsmasq-base iproute2 iptables procps faketime prometheus
 samba samba-ad-dc samba-ad-provision winbind
 debhelper dpkg-dev fakeroot lintian bash-completion"
 

@@ -266,7 +266,7 @@ start_clients() { # phase
 	DT_PID=$NETNS_LAST_PID
 	netns_bg cr "$CHRONYD" -x -d -u root -f "$DIR/cr.conf" >>"$DIR/cr.log" 2>&1
 	CR_PID=$NETNS_LAST_PID
-	wait_for 10 "$DOMTIMECTL" -s "$DIR/dt.sock" status ||
+	wait_for 10 "$DOMTIMECTL" -s "$DIR/dt.sock" counters ||
 		die "domtimed did not start: $(tail -5 "$DIR/dt.log")"
 	wait_for 10 "$CHRONYC" -h "$DIR/cr.sock" -n -c tracking ||
 		die "the chronyd client did not start: $(tail -5 "$DIR/cr.log")"

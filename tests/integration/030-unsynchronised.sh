@@ -29,9 +29,9 @@ check "status says unsynchronised" \
 write_domtimed_conf cli "listen = 127.0.0.1:$(free_udp_port)" "min_poll = -4" \
 	"ntp_server = 127.0.0.1:$port"
 start_domtimed cli
-skipped() { ctl cli peers --json | json 'j[0]["state"] == "unsynchronised"' | grep -qx true; }
+skipped() { ctl cli peers --json | json 'j["peers"][0]["state"] == "unsynchronised"' | grep -qx true; }
 check "a domtimed client marks it unsynchronised" wait_for 10 skipped
-check "and says why: $(ctl cli peers --json | json 'j[0]["last_error"]')" \
+check "and says why: $(ctl cli peers --json | json 'j["peers"][0]["last_error"]')" \
 	bash -c "ctl() { '$DOMTIMECTL' -s '$T_DIR/cli.sock' \"\$@\"; }; ctl peers --json | grep -q 'server unsynchronised (leap 3'"
 check "the client stays unsynchronised itself" \
 	test "$(ctl cli status --json | json 'j["synchronized"]')" = false

@@ -38,13 +38,13 @@ peers=$(ctl cli peers --json)
 check "peers shows the source selected, reached, with offset/delay/jitter" \
 	test "$(json '[(p["address"], p["port"], p["state"], p["stratum"], p["reach"] > 0,
 		all(isinstance(p[k], float) for k in ("offset", "delay", "jitter")))
-		for p in j]' <<<"$peers")" = "[[\"127.0.0.1:$PORT_ref\", $PORT_ref, \"selected\", 1, true, true]]"
+		for p in j["peers"]]' <<<"$peers")" = "[[\"127.0.0.1:$PORT_ref\", $PORT_ref, \"selected\", 1, true, true]]"
 check "source prints the source" test "$(ctl cli source)" = 127.0.0.1
 # Our answers now carry our stratum and the upstream's address as refid.
 out=$("$DOMTIMECTL" stripchart "127.0.0.1:$(sed -n 's/^listen = 127.0.0.1://p' "$T_DIR/cli.conf")" \
 	--samples 1 --json)
 check "we serve stratum 2 with refid 127.0.0.1" \
-	test "$(json '[j[0]["stratum"], j[0]["refid"]]' <<<"$out")" = '[2, "127.0.0.1"]'
+	test "$(json '[j["samples"][0]["stratum"], j["samples"][0]["refid"]]' <<<"$out")" = '[2, "127.0.0.1"]'
 echo "   measured: 1 ms after $t1ms s, 100 us after $t100 s, steps $steps, frequency $freq ppm" \
 	"(within 1 ppm after ${tf} s), error now $(status_field cli 'j["clock_error"]') s"
 t_done

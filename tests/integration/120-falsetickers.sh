@@ -25,7 +25,7 @@ write_domtimed_conf two "listen = 127.0.0.1:$(free_udp_port)" "clock_offset = 0.
 	"min_poll = -4" "max_poll = -2" "ntp_server = $(servers ref good1 good2 plus3 minus3)"
 start_domtimed two
 verdicts() { # NAME: "port=state ..." sorted by port
-	ctl "$1" peers --json | json '" ".join("%s=%s" % (p["port"], p["state"]) for p in j)'
+	ctl "$1" peers --json | json '" ".join("%s=%s" % (p["port"], p["state"]) for p in j["peers"])'
 }
 liars_marked() {
 	local v

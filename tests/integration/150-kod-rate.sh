@@ -11,13 +11,13 @@ start_domtimed srv
 write_domtimed_conf cli "listen = 127.0.0.1:$(free_udp_port)" "min_poll = -4" "max_poll = 4" \
 	"ntp_server = 127.0.0.1:$sport"
 start_domtimed cli
-kod_seen() { test "$(ctl cli peers --json | json 'j[0]["stats"]["kod_rate"]')" -gt 0; }
+kod_seen() { test "$(ctl cli peers --json | json 'j["peers"][0]["stats"]["kod_rate"]')" -gt 0; }
 check "the client received KoD RATE" wait_for 10 kod_seen
 p=$(ctl cli peers --json)
-check "its poll went up to at least the server's interval (poll $(json 'j[0]["poll"]' <<<"$p"))" \
-	test "$(json 'j[0]["poll"]' <<<"$p")" -ge 1
-check "and it says why: $(json 'j[0]["last_error"]' <<<"$p")" \
-	grep -q "KoD RATE" <<<"$(json 'j[0]["last_error"]' <<<"$p")"
+check "its poll went up to at least the server's interval (poll $(json 'j["peers"][0]["poll"]' <<<"$p"))" \
+	test "$(json 'j["peers"][0]["poll"]' <<<"$p")" -ge 1
+check "and it says why: $(json 'j["peers"][0]["last_error"]' <<<"$p")" \
+	grep -q "KoD RATE" <<<"$(json 'j["peers"][0]["last_error"]' <<<"$p")"
 # Once backed off, the server stops having to refuse: count KoDs over a while.
 k1=$(ctl srv counters --json | json 'j["ntp"]["kod_rate"]')
 sleep 6

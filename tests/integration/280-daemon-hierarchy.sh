@@ -40,6 +40,16 @@ childdc1 pdc Branch child.forest.test
 rootdc1 root_pdc HQ forest.test
 EOF
 check "no password anywhere in the configurations" bash -c "! grep -qi password $T_DIR/*.conf"
+# The root PDC here has no ntp_server and no reliable = yes: it must not pass
+# its free-running clock off as the forest's reference.
+check "a root PDC with no external source says so: $(ctl rootdc1 status --json | json 'j["reason"]')" \
+	test "$(ctl rootdc1 status --json | json '[j["synchronized"], j["reason"].startswith("forest root PDC with no external time source")]')" = "[false, true]"
+check "and warns in the log" \
+	wait_for 3 grep -q "warning.*not synchronised: forest root PDC" "$T_DIR/rootdc1.log"
+# monitor resolves the DCs through the daemon's dns_server (the world's DNS).
+mon=$(ctl member1 monitor --json 2>/dev/null)
+check "monitor finds every DC of forest.test through dns_server: $(json '[r.get("error", "ok") for r in j["dcs"]]' <<<"$mon")" \
+	test "$(json 'len(j["dcs"]) >= 3 and all("resolve" not in r.get("error", "") for r in j["dcs"])' <<<"$mon")" = true
 
 admin() { ldapmodify -x -H "$LDAP_URI_IP" -D "$ADMIN_DN" -y "$ADMIN_PW_FILE" >/dev/null; }
 problem() { ctl member1 hierarchy --json | json '"\n".join(j["problems"])' | grep -q "$1"; }
@@ -79,6 +89,6 @@ ctl member1 rediscover >/dev/null
 check "a trustParent cycle is a problem" wait_for 10 problem "trustParent"
 check "the log has the problems" grep -q "directory problem" "$T_DIR/member1.log"
 for m in member1 rootdc2 rodc1 childdc1 rootdc1; do
-	check "$m still answers" ctl "$m" status
+	check "$m still answers" ctl "$m" counters
 done
 t_done

@@ -37,7 +37,7 @@ print("%.6f" % worst)
 PY
 )
 check "NTP answered within 10 ms while slapd hangs (worst $worst s)" fcheck "$worst < 0.010"
-check "the control socket answers too" ctl dc status
+check "the control socket answers too" ctl dc counters
 failed() { grep -q "directory discovery failed" "$T_DIR/dc.log"; }
 check "the read times out and says so" wait_for 10 failed
 grep "directory discovery failed" "$T_DIR/dc.log" | head -n 1 | sed 's/^/   log: /'

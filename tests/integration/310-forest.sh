@@ -72,8 +72,8 @@ for h in "${FOREST_HOSTS[@]}"; do
 done
 # domtimectl monitor from a member's namespace: every DC of its domain, directly.
 mon=$(netns_exec member1 "$DOMTIMECTL" -s "$FOREST_DIR/member1.sock" monitor --json)
-check "monitor asks every DC of forest.test: $(json '" ".join("%s %+.3fms s%d" % (r["host"].split(".")[0], r["offset"] * 1e3, r["stratum"]) for r in j)' <<<"$mon")" \
-	test "$(json 'sorted(r["host"] for r in j if "offset" in r and abs(r["offset"]) < 0.002)' <<<"$mon")" = \
+check "monitor asks every DC of forest.test: $(json '" ".join("%s %+.3fms s%d" % (r["host"].split(".")[0], r["offset"] * 1e3, r["stratum"]) for r in j["dcs"])' <<<"$mon")" \
+	test "$(json 'sorted(r["host"] for r in j["dcs"] if "offset" in r and abs(r["offset"]) < 0.002)' <<<"$mon")" = \
 	'["rodc1.forest.test", "rootdc1.forest.test", "rootdc2.forest.test"]'
 # Announcements: members do not serve time (AnnounceFlags 0 by default).
 netns_exec member2 "$DOMTIMECTL" stripchart "${FOREST_IP[member1]}" --samples 1 >/dev/null 2>&1

@@ -26,7 +26,7 @@ for _ in $(seq 20); do
 	sleep 0.5
 done
 check "and stays within 1 ms (worst $worst s over 10 s)" fcheck "$worst < 0.001"
-state=$(forest_ctl member1 peers --json | json "[p['state'] for p in j if p['host'] == '$src'][0]")
+state=$(forest_ctl member1 peers --json | json "[p['state'] for p in j['peers'] if p['host'] == '$src'][0]")
 # unreachable, or starting again once its name was looked up afresh.
 check "peers says the dead DC is out of use ($state)" \
 	bash -c "[ '$state' = unreachable ] || [ '$state' = starting ]"

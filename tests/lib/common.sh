@@ -73,17 +73,20 @@ t_done() {
 	exit "$T_FAILED"
 }
 
-# A UDP port nobody on this machine is bound to (any address).
-free_udp_port() {
+# free_port u|t: a UDP (u) or TCP (t) port nobody on this machine is bound to
+# (any address); free_udp_port and free_tcp_port say which.
+free_port() {
 	local port
 	while :; do
 		port=$((20000 + RANDOM % 40000))
-		if ! ss -Hlun "sport = :$port" | grep -q .; then
+		if ! ss -Hl"$1"n "sport = :$port" | grep -q .; then
 			echo "$port"
 			return
 		fi
 	done
 }
+free_udp_port() { free_port u; }
+free_tcp_port() { free_port t; }
 
 # write_domtimed_conf NAME LINES...: a config in $T_DIR/NAME.conf with a
 # control socket $T_DIR/NAME.sock, a drift file $T_DIR/NAME.drift and the
@@ -110,11 +113,27 @@ start_domtimed() {
 	local pid=$!
 	T_PIDS+=("$pid")
 	eval "PID_$name=$pid"
-	if ! wait_for 10 "$DOMTIMECTL" -s "$T_DIR/$name.sock" status; then
+	if ! wait_for 10 "$DOMTIMECTL" -s "$T_DIR/$name.sock" counters; then
 		fail "domtimed $name did not start"
 		cat "$T_DIR/$name.log"
 		exit 1
 	fi
+}
+
+# notify_listener NAME: a stand-in for systemd's notification socket at
+# $T_DIR/NAME.notify, each message received appended to $T_DIR/NAME.notified;
+# start the daemon with: start_domtimed NAME env NOTIFY_SOCKET=$T_DIR/NAME.notify
+notify_listener() {
+	"$PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a", buffering=1) as f:
+    while True:
+        f.write(s.recv(4096).decode(errors="replace") + "\n")
+' "$T_DIR/$1.notify" "$T_DIR/$1.notified" &
+	T_PIDS+=("$!")
+	wait_for 5 test -S "$T_DIR/$1.notify"
 }
 
 ctl() {

@@ -21,7 +21,7 @@ declare -A EXPECTED_SOURCES=(
 # chosen NAME: the hosts the hierarchy chose, in order.
 chosen() {
 	forest_ctl "$1" source --explain --json 2>/dev/null |
-		json '" ".join(c["host"] for c in j if c["chosen"])'
+		json '" ".join(c["host"] for c in j["candidates"] if c["chosen"])'
 }
 
 expected_sources() {

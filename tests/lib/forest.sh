@@ -372,7 +372,7 @@ forest_wait()
 	done
 	deadline=$(($(forest__now_ms) + ${timeout%.*} * 1000))
 	for name in "${names[@]}"; do
-		until forest_ctl "$name" status >/dev/null 2>&1; do
+		until forest_ctl "$name" counters >/dev/null 2>&1; do
 			if ! forest__running "$name"; then
 				tail -n 20 "$FOREST_DIR/$name.log" >&2
 				forest__err "domtimed $name exited"

@@ -63,14 +63,17 @@ static void
 test_announce_reliable(void **state)
 {
 	(void)state;
-	assert_true(hier_announce_reliable(HIER_ANNOUNCE_RELIABLE, HIER_ROLE_MEMBER));
-	assert_true(hier_announce_reliable(HIER_ANNOUNCE_RELIABLE, HIER_ROLE_STANDALONE));
+	assert_true(hier_announce_reliable(HIER_ANNOUNCE_RELIABLE, HIER_ROLE_MEMBER, 1));
+	assert_true(hier_announce_reliable(HIER_ANNOUNCE_RELIABLE, HIER_ROLE_STANDALONE, 1));
 	/* AUTO_RELIABLE: only the forest root's PDC emulator. */
-	assert_true(hier_announce_reliable(0xA, HIER_ROLE_ROOT_PDC));
-	assert_false(hier_announce_reliable(0xA, HIER_ROLE_PDC));
-	assert_false(hier_announce_reliable(0xA, HIER_ROLE_DC));
-	assert_false(hier_announce_reliable(0xA, HIER_ROLE_STANDALONE));
-	assert_false(hier_announce_reliable(0x3, HIER_ROLE_ROOT_PDC));
+	assert_true(hier_announce_reliable(0xA, HIER_ROLE_ROOT_PDC, 1));
+	assert_false(hier_announce_reliable(0xA, HIER_ROLE_PDC, 1));
+	assert_false(hier_announce_reliable(0xA, HIER_ROLE_DC, 1));
+	assert_false(hier_announce_reliable(0xA, HIER_ROLE_STANDALONE, 1));
+	assert_false(hier_announce_reliable(0x3, HIER_ROLE_ROOT_PDC, 1));
+	/* A root PDC with no external source is no reference unless told so. */
+	assert_false(hier_announce_reliable(0xA, HIER_ROLE_ROOT_PDC, 0));
+	assert_true(hier_announce_reliable(0xA | HIER_ANNOUNCE_RELIABLE, HIER_ROLE_ROOT_PDC, 0));
 }
 
 static void

@@ -97,6 +97,10 @@ check "installs the unit $unit" test -f "$R$unit"
 check "the unit runs the installed binary" grep -qx "ExecStart=/usr/sbin/domtimed" "$R$unit"
 check "the unit is enabled for multi-user.target" \
 	test -L "$R/etc/systemd/system/multi-user.target.wants/domtimed.service"
+check "the wait-sync unit runs the installed domtimectl" \
+	grep -qx "ExecStart=/usr/bin/domtimectl waitsync --timeout 170" "${R}${unit%/*}/domtimed-wait-sync.service"
+check "... and is left for the admin to enable" \
+	test ! -e "$R/etc/systemd/system/multi-user.target.wants/domtimed-wait-sync.service"
 
 # ---- the user, its directory, and the files agreeing on them ----------------------------
 check "postinst created the user domtimed" in_root getent passwd domtimed
@@ -135,7 +139,7 @@ echo "clock = virtual" >"$R/tmp/virtual.conf"
 chroot "$R" /usr/sbin/domtimed -d -f /tmp/virtual.conf >"$T_DIR/daemon.log" 2>&1 &
 T_PIDS+=("$!")
 pid=$!
-if ! wait_for 10 chroot "$R" domtimectl status; then
+if ! wait_for 10 chroot "$R" domtimectl counters; then
 	fail "the daemon answers domtimectl on /run/domtimed/domtimed.sock"
 	cat "$T_DIR/daemon.log"
 	exit 1
@@ -150,9 +154,9 @@ check "its one thread" test "$(ls "/proc/$pid/task" | wc -l)" = 1
 sock=$(in_root stat -c '%U:%G %a' /run/domtimed/domtimed.sock)
 check "the control socket is root:domtimed 0660 ($sock)" test "$sock" = "root:domtimed 660"
 check "a member of group domtimed may use the read-only commands" \
-	in_root setpriv --reuid=nobody --regid=domtimed --clear-groups domtimectl status
+	in_root setpriv --reuid=nobody --regid=domtimed --clear-groups domtimectl counters
 check "anyone else may not" \
-	bash -c "! chroot '$R' setpriv --reuid=nobody --regid=nogroup --clear-groups domtimectl status"
+	bash -c "! chroot '$R' setpriv --reuid=nobody --regid=nogroup --clear-groups domtimectl counters"
 check "it answers NTP on port 123 (the namespace's own loopback)" in_root "$PY" -c '
 import ntplib; ntplib.NTPClient().request("127.0.0.1", version=4, timeout=2)'
 stop_pid "$pid"
