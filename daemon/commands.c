@@ -161,14 +161,14 @@ peer_stats(const struct ntp_peer_stats *st)
 {
 	if (st == NULL)
 		return json_null();
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 			 "sent", (json_int_t)st->sent, "valid", (json_int_t)st->valid,
 			 "spikes", (json_int_t)st->spikes, "malformed", (json_int_t)st->malformed,
 			 "bogus", (json_int_t)st->bogus,
 			 "unsynchronised", (json_int_t)st->unsynchronised,
 			 "bad_timestamps", (json_int_t)st->bad_timestamps,
 			 "loops", (json_int_t)st->loops, "kod_rate", (json_int_t)st->kod_rate,
-			 "kod_deny", (json_int_t)st->kod_deny);
+			 "kod_deny", (json_int_t)st->kod_deny, "bad_mac", (json_int_t)st->bad_mac);
 }
 
 static json_t *
@@ -180,6 +180,8 @@ source_json(const struct ntp_source_report *r)
 	json_object_set_new(o, "address", json_string(r->address[0] ? r->address : r->host));
 	json_object_set_new(o, "port", json_integer(r->port));
 	json_object_set_new(o, "flags", json_integer(r->flags));
+	json_object_set_new(o, "auth", json_string(r->auth));
+	json_object_set_new(o, "key_id", r->key_id != 0 ? json_integer(r->key_id) : json_null());
 	json_object_set_new(o, "origin", json_string(r->origin));
 	json_object_set_new(o, "state", json_string(source_state(r)));
 	json_object_set_new(o, "peer_state", json_string(r->state));

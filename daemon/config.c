@@ -19,6 +19,7 @@
 #include "../hierarchy/hierarchy.h"
 #include "../ldap/discovery.h"
 #include "../ntp/clock.h"
+#include "../ntp/keys.h"
 #include "../ntp/srvspec.h"
 #include "config.h"
 
@@ -59,6 +60,21 @@ check_servers(const char *value, char **cause)
 
 	free(v);
 	return n < 0 ? -1 : 0;
+}
+
+/* The key file must parse whole: a key the daemon would miss is found by -t. */
+static int
+check_key_file(const char *value, char **cause)
+{
+	struct ntp_keys *keys;
+
+	if (value[0] == '\0')
+		return 0;
+	keys = ntp_keys_load(value, cause);
+	if (keys == NULL)
+		return -1;
+	ntp_keys_free(keys);
+	return 0;
 }
 
 /* An HTTP listening address: empty (off), or ADDRESS:PORT / [IPV6]:PORT with a port. */
@@ -135,7 +151,20 @@ static const struct key keys[] = {
 	 .help = "Manual list of NTP servers in W32Time NtpServer syntax: HOST[:PORT][,0xFLAGS] "
 		 "separated by spaces, IPv6 addresses in brackets. Flags: 0x1 poll every "
 		 "special_poll_interval seconds, 0x2 use only as a fallback when every other "
-		 "source fails, 0x4 symmetric active mode, 0x8 client mode (the default)."},
+		 "source fails, 0x4 symmetric active mode, 0x8 client mode (the default). "
+		 "Options follow the flags: key=ID authenticates the source with key ID of "
+		 "key_file (RFC 8573), e.g. ntp1.example.com,0x8,key=10; answers without its "
+		 "right MAC are dropped and counted (peers: auth, stats.bad_mac)."},
+	{.name = "key_file", .type = T_PATH, .offset = OFF(key_file), .restart = 1, .def = "",
+	 .check = check_key_file,
+	 .help = "Symmetric keys (RFC 8573) in chrony's key file format: lines ID [TYPE] KEY, "
+		 "TYPE AES128 or AES256 (AES-CMAC, recommended), SHA1, SHA256, SHA384, SHA512 "
+		 "or MD5 (the default; digest of key and packet, cut to 20 octets), KEY as "
+		 "HEX:digits or ASCII:text, at least 80 bits; # starts a comment line. Used by "
+		 "ntp_server entries with key=ID, and by the server: a request signed with a key "
+		 "of this file is answered signed with the same key; one with an unknown key or "
+		 "a wrong MAC is dropped and counted. Read at start; keep it unreadable to "
+		 "others. Empty: none."},
 	{.name = "min_poll", .type = T_INT, .offset = OFF(min_poll), .def = "6", .min = -4,
 	 .max = 17,
 	 .help = "Shortest poll interval, as log2 seconds (W32Time MinPollInterval): 6 is 64 s, "

@@ -51,6 +51,7 @@ struct cfg {
 	int local_stratum;
 	char *drift_file;
 	char *ntp_server; /* W32Time syntax, checked by ntp_srvspec_parse */
+	char *key_file;   /* RFC 8573 keys, "" when none; checked by ntp_keys_load */
 	int min_poll, max_poll;
 	double special_poll_interval;
 	double step_threshold;

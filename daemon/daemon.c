@@ -13,6 +13,7 @@
 #include "../common/log.h"
 #include "../common/loop.h"
 #include "../common/xmalloc.h"
+#include "../ntp/keys.h"
 #include "daemon.h"
 #include "directory.h"
 #include "dmn_private.h"
@@ -125,6 +126,7 @@ make_client(struct dmn *d, char **ret_cause)
 	struct ntp_client_hooks hooks = {.holdover_expired = on_holdover_expired,
 					 .all_unreachable = on_all_unreachable, .arg = d};
 
+	o.keys = d->keys;
 	ntp_ref_set_none(&d->ref);
 	d->dns = make_resolver(d->base, d->cfg->dns_server);
 	d->client = ntp_client_new(d->base, d->dns, d->clock, &d->ref, &o, &hooks, ret_cause);
@@ -325,6 +327,9 @@ dmn_new(struct cfg *cfg, const char *config_path, int optional, char **ret_cause
 		*ret_cause = xstrdup("cannot create the event loop");
 		return dmn_free(d);
 	}
+	if (cfg->key_file[0] != '\0' && (d->keys = ntp_keys_load(cfg->key_file, ret_cause)) == NULL)
+		return dmn_free(d);
+	opts.keys = d->keys;
 	if (make_clock(d, ret_cause) < 0 || make_client(d, ret_cause) < 0)
 		return dmn_free(d);
 	d->srv = ntp_srv_new(d->base, d->clock, &d->ref, &opts);
@@ -387,6 +392,7 @@ dmn_free(struct dmn *d)
 	dmn_dir_free(d->dir);
 	ntp_srv_free(d->srv);
 	ntp_client_free(d->client);
+	ntp_keys_free(d->keys);
 	if (d->dns != NULL)
 		evdns_base_free(d->dns, 1);
 	clk_free(d->clock);

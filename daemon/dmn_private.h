@@ -41,6 +41,7 @@ struct dmn {
 	struct ntp_ref ref; /* what we claim about our time; the client writes, the server reads */
 	struct ntp_client *client;
 	struct ntp_srv *srv;
+	struct ntp_keys *keys; /* key_file, NULL when none (read at start only) */
 	struct dmn_dir *dir; /* NULL outside a domain */
 	struct ctl *ctl;
 	struct metrics_http *metrics; /* NULL unless metrics_listen is set */

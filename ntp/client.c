@@ -53,6 +53,7 @@ struct source {
 	char *host;
 	int port;
 	unsigned flags;
+	uint32_t key_id;
 	char *origin;
 	struct ntp_peer *peer; /* NULL while resolving */
 	struct evdns_getaddrinfo_request *dns_req;
@@ -579,14 +580,16 @@ static const struct ntp_peer_callbacks peer_callbacks = {
 };
 
 static struct ntp_peer_params
-peer_params(const struct ntp_client *c, unsigned flags)
+peer_params(const struct ntp_client *c, const struct source *s)
 {
 	return (struct ntp_peer_params){
 		.min_poll = c->opts.min_poll,
 		.max_poll = c->opts.max_poll,
 		.special_interval = c->opts.special_poll_interval,
-		.flags = flags,
+		.flags = s->flags,
 		.noise = TIMESTAMP_NOISE,
+		.key_id = s->key_id,
+		.key = s->key_id != 0 ? ntp_keys_find(c->opts.keys, s->key_id) : NULL,
 	};
 }
 
@@ -611,7 +614,7 @@ on_resolved(int err, struct evutil_addrinfo *ai, void *arg)
 		return;
 	}
 	s->resolve_error[0] = '\0';
-	params = peer_params(c, s->flags);
+	params = peer_params(c, s);
 	s->peer = ntp_peer_new(c->base, c->clock, &c->epoch, c->ref, ai->ai_addr,
 			       (socklen_t)ai->ai_addrlen, &params, &peer_callbacks, s);
 	evutil_freeaddrinfo(ai);
@@ -669,17 +672,18 @@ find_source(const struct ntp_client *c, const char *host, int port, struct sourc
 
 void
 ntp_client_add(struct ntp_client *c, const char *host, int port, unsigned flags,
-	       const char *origin)
+	       uint32_t key_id, const char *origin)
 {
 	struct source *s = find_source(c, host, port, NULL), **tail;
 	struct ntp_peer_params params;
 
 	if (s != NULL) {
 		s->flags = flags;
+		s->key_id = key_id;
 		free(s->origin);
 		s->origin = xstrdup(origin);
 		if (s->peer != NULL) {
-			params = peer_params(c, flags);
+			params = peer_params(c, s);
 			ntp_peer_set_params(s->peer, &params);
 		}
 		return;
@@ -689,6 +693,7 @@ ntp_client_add(struct ntp_client *c, const char *host, int port, unsigned flags,
 	s->host = xstrdup(host);
 	s->port = port;
 	s->flags = flags;
+	s->key_id = key_id;
 	s->origin = xstrdup(origin);
 	s->verdict = NTP_SEL_UNREACHABLE;
 	s->root_distance = NAN;
@@ -774,7 +779,7 @@ ntp_client_set_options(struct ntp_client *c, const struct ntp_client_options *op
 	c->opts.drift_file = c->drift_file;
 	ntp_dsc_set_params(c->dsc, &opts->discipline);
 	for (struct source *s = c->sources; s != NULL; s = s->next) {
-		struct ntp_peer_params params = peer_params(c, s->flags);
+		struct ntp_peer_params params = peer_params(c, s);
 
 		if (s->peer != NULL)
 			ntp_peer_set_params(s->peer, &params);
@@ -859,6 +864,13 @@ source_at(const struct ntp_client *c, size_t i)
 	return s;
 }
 
+/* How the source's answers are authenticated, known before it resolves. */
+static const char *
+source_auth(const struct source *s)
+{
+	return s->key_id != 0 ? "symmetric" : "none";
+}
+
 void
 ntp_client_source_report(const struct ntp_client *c, size_t i, struct ntp_source_report *ret)
 {
@@ -868,6 +880,7 @@ ntp_client_source_report(const struct ntp_client *c, size_t i, struct ntp_source
 
 	*ret = (struct ntp_source_report){
 		.host = s->host, .port = s->port, .flags = s->flags, .origin = s->origin,
+		.key_id = s->key_id, .auth = source_auth(s),
 		.verdict = ntp_sel_verdict_name(s->verdict), .stratum = -1,
 		.jitter = NAN, .root_distance = s->root_distance,
 		.offset = NAN, .delay = NAN, .next_poll_in = NAN,

@@ -34,6 +34,7 @@ struct ntp_client_options {
 	double drift_interval;        /* seconds between drift file writes while synchronised */
 	int reliable;                 /* serve the local clock when no source can be used */
 	int local_stratum;
+	const struct ntp_keys *keys;  /* key_file (borrowed, outlives the client); NULL: none */
 };
 
 struct ntp_client_hooks {
@@ -48,6 +49,8 @@ struct ntp_source_report {
 	const char *host;
 	int port;
 	unsigned flags;
+	uint32_t key_id;            /* RFC 8573 key, 0 for none */
+	const char *auth;           /* "symmetric", "none" */
 	const char *origin;         /* who added it: "manual", "hierarchy" ... */
 	const char *state;          /* "resolving", "resolve-failed", or the peer state */
 	const char *verdict;        /* selection verdict */
@@ -93,9 +96,12 @@ struct ntp_client *ntp_client_new(struct event_base *base, struct evdns_base *dn
 /* Writes the drift file, stops polling, frees everything. */
 struct ntp_client *ntp_client_free(struct ntp_client *c);
 
-/* Add HOST:PORT with W32Time FLAGS. Adding one already present updates it. */
+/*
+ * Add HOST:PORT with W32Time FLAGS, authenticated with KEY_ID of the key
+ * file (0: not). Adding one already present updates it.
+ */
 void ntp_client_add(struct ntp_client *c, const char *host, int port, unsigned flags,
-		    const char *origin);
+		    uint32_t key_id, const char *origin);
 /* Remove HOST:PORT; returns 0, or -1 when there is no such source. */
 int ntp_client_remove(struct ntp_client *c, const char *host, int port);
 /* Remove every source added by ORIGIN. */

@@ -2,6 +2,7 @@
  * peer.c - polling one server and checking its answers.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <event2/event.h>
 #include <fcntl.h>
 #include <linux/errqueue.h>
@@ -208,6 +209,24 @@ open_socket(struct ntp_peer *p)
 	return fd;
 }
 
+/* Append the MAC of a keyed source to the header in BUF: the length to send, 0 if none. */
+static size_t
+sign_request(struct ntp_peer *p, uint8_t *buf, size_t size)
+{
+	size_t len;
+
+	if (p->params.key_id == 0)
+		return NTP_HEADER_LEN;
+	if (p->params.key == NULL) {
+		set_error(p, "key %" PRIu32 " is not in key_file: not polled", p->params.key_id);
+		return 0;
+	}
+	len = ntp_key_sign(p->params.key, buf, NTP_HEADER_LEN, size);
+	if (len == 0)
+		set_error(p, "cannot compute the %s MAC", ntp_key_type_name(p->params.key->type));
+	return len;
+}
+
 static void
 send_request(struct ntp_peer *p)
 {
@@ -217,7 +236,8 @@ send_request(struct ntp_peer *p)
 				? NTP_MODE_SYM_ACTIVE
 				: NTP_MODE_CLIENT,
 	};
-	uint8_t buf[NTP_HEADER_LEN];
+	uint8_t buf[NTP_HEADER_LEN + 4 + NTP_KEY_MAX_DIGEST];
+	size_t len;
 	int fd;
 
 	close_request(p);
@@ -233,6 +253,11 @@ send_request(struct ntp_peer *p)
 	while (p->cookie == 0);
 	req.transmit = p->cookie;
 	ntp_encode(&req, buf);
+	len = sign_request(p, buf, sizeof(buf));
+	if (len == 0) {
+		close_request(p);
+		return;
+	}
 	p->read_ev = loop_event_new(p->base, fd, EV_READ | EV_PERSIST, on_readable, p);
 	if (loop_watch(p->read_ev) < 0) {
 		close_request(p);
@@ -240,7 +265,7 @@ send_request(struct ntp_peer *p)
 		return;
 	}
 	clk_now(p->clock, &p->t1);
-	if (send(fd, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf)) {
+	if (send(fd, buf, len, 0) != (ssize_t)len) {
 		set_error(p, "send: %s", strerror(errno));
 		close_request(p);
 		return;
@@ -423,22 +448,50 @@ take_sample(struct ntp_peer *p, const struct ntp_packet *pkt, const struct times
 		p->cb->sample(p, p->cb_arg);
 }
 
+/*
+ * RFC 8573 test 5 for a keyed source, before the cookie is spent: a forged
+ * answer must not use up the one the real server will send.
+ */
+static int
+authentic(struct ntp_peer *p, const uint8_t *buf, size_t len, const struct ntp_trailer *t)
+{
+	const struct ntp_key *k = p->params.key;
+
+	if (p->params.key_id == 0)
+		return 1;
+	if (k != NULL && ntp_key_verify(k, buf, len, t->mac_len))
+		return 1;
+	p->stats.bad_mac++;
+	if (t->mac_len == 0)
+		set_error(p, "bad MAC: answer not signed (key %" PRIu32 " expected)", p->params.key_id);
+	else if (t->mac_len == 4)
+		set_error(p, "bad MAC: crypto-NAK (the server does not know key %" PRIu32 ")",
+			  p->params.key_id);
+	else
+		set_error(p, "bad MAC: key %" PRIu32 ", %zu octets, does not verify", t->key_id,
+			  t->mac_len);
+	return 0;
+}
+
 static void
 handle_answer(struct ntp_peer *p, const uint8_t *buf, size_t len, const struct timespec *t4)
 {
 	enum ntp_decode_status status;
 	struct ntp_packet pkt;
+	struct ntp_trailer trailer;
 	uint8_t want_mode = (p->params.flags & NTP_PEER_SYMMETRIC) &&
 				    !(p->params.flags & NTP_PEER_CLIENT)
 			    ? NTP_MODE_SYM_PASSIVE
 			    : NTP_MODE_SERVER;
 
-	status = ntp_decode(buf, len, &pkt, NULL);
+	status = ntp_decode(buf, len, &pkt, &trailer);
 	if (status != NTP_DECODE_OK) {
 		p->stats.malformed++;
 		set_error(p, "malformed answer: %s", ntp_decode_status_name(status));
 		return;
 	}
+	if (!authentic(p, buf, len, &trailer))
+		return;
 	if (pkt.mode != want_mode) {
 		p->stats.malformed++;
 		set_error(p, "answer in mode %d, expected %d", pkt.mode, want_mode);

@@ -17,6 +17,7 @@
 
 #include "clock.h"
 #include "filter.h"
+#include "keys.h"
 #include "reference.h"
 
 struct event_base;
@@ -45,6 +46,13 @@ struct ntp_peer_params {
 	double special_interval; /* seconds, with NTP_PEER_SPECIAL_INTERVAL */
 	unsigned flags;          /* NTP_PEER_* */
 	double noise;            /* timestamp noise floor for the filter, seconds */
+	/*
+	 * RFC 8573: KEY_ID 0 for none; else every request carries the MAC of
+	 * KEY (borrowed; NULL when the key file lacks KEY_ID: nothing is sent)
+	 * and answers without its right MAC are dropped.
+	 */
+	uint32_t key_id;
+	const struct ntp_key *key;
 };
 
 /* What the server said about itself in its last valid answer. */
@@ -58,6 +66,7 @@ struct ntp_peer_server {
 struct ntp_peer_stats {
 	uint64_t sent, valid, spikes;
 	uint64_t malformed, bogus, unsynchronised, bad_timestamps, loops, kod_rate, kod_deny;
+	uint64_t bad_mac; /* keyed source: answers with a missing or wrong MAC */
 };
 
 struct ntp_peer_callbacks {

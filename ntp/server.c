@@ -60,6 +60,8 @@ static const char *const drop_names[NTP_DROP_N] = {
 	[NTP_DROP_MODE_CONTROL] = "mode_6_control",
 	[NTP_DROP_MODE_PRIVATE] = "mode_7_private",
 	[NTP_DROP_AUTHENTICATED] = "authenticated",
+	[NTP_DROP_UNKNOWN_KEY] = "unknown_key",
+	[NTP_DROP_BAD_MAC] = "bad_mac",
 	[NTP_DROP_BAD_SOURCE] = "bad_source",
 	[NTP_DROP_RATE_LIMITED] = "rate_limited",
 	[NTP_DROP_NOT_SERVING] = "not_serving",
@@ -191,12 +193,38 @@ rate_verdict(struct ntp_srv *srv, const struct sockaddr_storage *peer)
 }
 
 /*
+ * A request ntp_srv_accept refused for its MAC: answerable when the MAC
+ * verifies with one of our keys (*RET_KEY), else *RET_DROP says why not.
+ */
+static int
+keyed_request(const struct ntp_srv *srv, const struct ntp_io_msg *m, struct ntp_packet *req,
+	      const struct ntp_key **ret_key, enum ntp_srv_drop *ret_drop)
+{
+	struct ntp_trailer trailer;
+
+	if (srv->opts.keys == NULL || ntp_decode(m->buf, m->len, req, &trailer) != NTP_DECODE_OK)
+		return 0;
+	switch (ntp_keys_check(srv->opts.keys, m->buf, m->len, trailer.mac_len, ret_key)) {
+	case NTP_AUTH_OK:
+		return 1;
+	case NTP_AUTH_UNKNOWN_KEY:
+		*ret_drop = NTP_DROP_UNKNOWN_KEY;
+		return 0;
+	case NTP_AUTH_NONE:
+	case NTP_AUTH_BAD_MAC:
+		break;
+	}
+	*ret_drop = NTP_DROP_BAD_MAC;
+	return 0;
+}
+
+/*
  * Turn received message M into an answer in T. Returns 1 when T should be
  * sent (its transmit timestamp still to be stamped).
  */
 static int
 handle_request(struct ntp_srv *srv, const struct ntp_io_msg *m, struct ntp_io_msg *t,
-	       struct ntp_packet *reply)
+	       struct ntp_packet *reply, const struct ntp_key **ret_key)
 {
 	struct ntp_srv_counters *c = &srv->counters;
 	struct ntp_packet req;
@@ -214,7 +242,9 @@ handle_request(struct ntp_srv *srv, const struct ntp_io_msg *m, struct ntp_io_ms
 		c->dropped[NTP_DROP_OVERSIZED]++;
 		return 0;
 	}
-	if (!ntp_srv_accept(m->buf, m->len, &req, &drop)) {
+	*ret_key = NULL;
+	if (!ntp_srv_accept(m->buf, m->len, &req, &drop) &&
+	    (drop != NTP_DROP_AUTHENTICATED || !keyed_request(srv, m, &req, ret_key, &drop))) {
 		c->dropped[drop]++;
 		return 0;
 	}
@@ -247,12 +277,14 @@ handle_request(struct ntp_srv *srv, const struct ntp_io_msg *m, struct ntp_io_ms
 	t->peer = m->peer;
 	t->peer_len = m->peer_len;
 	t->local = m->local;
-	t->len = NTP_HEADER_LEN;
+	t->len = NTP_HEADER_LEN + (*ret_key != NULL ? 4 + ntp_key_digest_len(*ret_key) : 0);
 	return 1;
 }
 
+/* The answers in REPLIES, those of keyed requests signed with KEYS[i], stamped and sent. */
 static void
-stamp_and_send(struct ntp_srv *srv, int fd, struct ntp_packet *replies, size_t n)
+stamp_and_send(struct ntp_srv *srv, int fd, struct ntp_packet *replies,
+	       const struct ntp_key **keys, size_t n)
 {
 	struct timespec now;
 	uint64_t tx;
@@ -261,8 +293,13 @@ stamp_and_send(struct ntp_srv *srv, int fd, struct ntp_packet *replies, size_t n
 	clk_now(srv->clock, &now);
 	tx = ntp_ts_from_timespec(&now);
 	for (size_t i = 0; i < n; i++) {
+		struct ntp_io_msg *t = ntp_io_batch_msg(srv->tx, i);
+
 		replies[i].transmit = tx;
-		ntp_encode(&replies[i], ntp_io_batch_msg(srv->tx, i)->buf);
+		ntp_encode(&replies[i], t->buf);
+		/* Cannot fail: the buffer holds any MAC; a library failure sends a bad MAC. */
+		if (keys[i] != NULL)
+			(void)ntp_key_sign(keys[i], t->buf, NTP_HEADER_LEN, sizeof(t->buf));
 	}
 	sent = ntp_io_send_batch(fd, srv->tx, n);
 	if (sent < 0) {
@@ -280,6 +317,7 @@ on_readable(evutil_socket_t fd, short what, void *arg)
 	struct listener *l = arg;
 	struct ntp_srv *srv = l->srv;
 	struct ntp_packet replies[NTP_IO_BATCH];
+	const struct ntp_key *keys[NTP_IO_BATCH];
 
 	(void)what;
 	for (int round = 0; round < MAX_BATCHES_PER_EVENT; round++) {
@@ -298,9 +336,9 @@ on_readable(evutil_socket_t fd, short what, void *arg)
 		for (int i = 0; i < n; i++)
 			n_out += (size_t)handle_request(srv, ntp_io_batch_msg(srv->rx, (size_t)i),
 							ntp_io_batch_msg(srv->tx, n_out),
-							&replies[n_out]);
+							&replies[n_out], &keys[n_out]);
 		if (n_out > 0)
-			stamp_and_send(srv, fd, replies, n_out);
+			stamp_and_send(srv, fd, replies, keys, n_out);
 		if (n < NTP_IO_BATCH)
 			return;
 	}

@@ -4,7 +4,14 @@
  * Answers mode 3 (client) with mode 4, and mode 1 (symmetric active, what
  * W32Time sends) with mode 2 without creating an association. Everything
  * else is dropped and counted by reason; nothing else is ever sent, and an
- * answer is never longer than its request (48 octets always).
+ * answer is never longer than its request (48 octets, and the MAC of a
+ * keyed request).
+ *
+ * RFC 8573: a request whose MAC verifies with a key of the key file is
+ * answered with the MAC of the same key. One with a key we do not hold or
+ * a wrong MAC is dropped and counted, not answered with a crypto-NAK: an
+ * unsigned NAK proves nothing to the client, and silence gives a spoofer
+ * nothing to reflect.
  */
 #ifndef DOMTIMED_NTP_SERVER_H
 #define DOMTIMED_NTP_SERVER_H
@@ -14,6 +21,7 @@
 #include <sys/socket.h>
 
 #include "clock.h"
+#include "keys.h"
 #include "ratelimit.h"
 #include "reference.h"
 
@@ -33,7 +41,9 @@ enum ntp_srv_drop {
 	NTP_DROP_MODE_BROADCAST, /* mode 5 */
 	NTP_DROP_MODE_CONTROL,   /* mode 6: never answered (amplification) */
 	NTP_DROP_MODE_PRIVATE,   /* mode 7: never answered (amplification) */
-	NTP_DROP_AUTHENTICATED,  /* carries a MAC we cannot check or sign */
+	NTP_DROP_AUTHENTICATED,  /* carries a MAC and we hold no keys */
+	NTP_DROP_UNKNOWN_KEY,    /* MAC with a key id not in the key file */
+	NTP_DROP_BAD_MAC,        /* MAC that does not verify (or a crypto-NAK) */
 	NTP_DROP_BAD_SOURCE,     /* source port 0 or unknown family */
 	NTP_DROP_RATE_LIMITED,   /* over its rate, and not the one in 2^leak answered */
 	NTP_DROP_NOT_SERVING,    /* this machine does not serve time (announce flags) */
@@ -65,6 +75,7 @@ struct ntp_srv_options {
 	struct ntp_rl_params rl;
 	int ratelimit_kod;      /* the limited requests answered get KoD RATE, not time */
 	size_t client_table_size;
+	const struct ntp_keys *keys; /* key_file (borrowed, outlives the server); NULL: none */
 };
 
 /*

@@ -3,6 +3,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,7 +39,23 @@ parse_number(const char *s, int base, unsigned long max, unsigned long *ret)
 	return *end != '\0' || errno != 0 || *ret > max ? -1 : 0;
 }
 
-/* One entry "HOST[:PORT][,0xFLAGS]" or "[V6][:PORT][,0xFLAGS]", modified in place. */
+/* The options after the flags: "key=ID" (comma-separated, modified in place). */
+static int
+parse_options(char *opts, struct ntp_srvspec *ret)
+{
+	unsigned long n;
+
+	for (char *save = NULL, *o = strtok_r(opts, ",", &save); o != NULL;
+	     o = strtok_r(NULL, ",", &save)) {
+		if (strncmp(o, "key=", 4) != 0 || ret->key_id != 0 ||
+		    parse_number(o + 4, 10, UINT32_MAX, &n) < 0 || n == 0)
+			return -1;
+		ret->key_id = (uint32_t)n;
+	}
+	return 0;
+}
+
+/* One entry "HOST[:PORT][,0xFLAGS[,OPTION...]]" or with "[V6]", modified in place. */
 static int
 parse_entry(char *e, struct ntp_srvspec *ret)
 {
@@ -48,7 +65,14 @@ parse_entry(char *e, struct ntp_srvspec *ret)
 
 	*ret = (struct ntp_srvspec){.port = 123, .flags = 0};
 	if (flags != NULL) {
-		*flags++ = '\0';
+		char *opts = strchr(++flags, ',');
+
+		flags[-1] = '\0';
+		if (opts != NULL) {
+			*opts++ = '\0';
+			if (parse_options(opts, ret) < 0)
+				return -1;
+		}
 		/* W32Time writes hexadecimal with 0x; plain decimal is accepted too. */
 		if (parse_number(flags, 0, NTP_SRVSPEC_FLAGS_MASK, &n) < 0)
 			return -1;
@@ -92,8 +116,8 @@ ntp_srvspec_parse(const char *text, struct ntp_srvspec **ret, char **ret_cause)
 
 		v = xreallocarray(v, (size_t)n + 1, sizeof(*v));
 		if (parse_entry(tok, &v[n]) < 0) {
-			*ret_cause = xasprintf("bad server '%s': expected HOST[:PORT][,0xFLAGS] "
-					       "(flags 0x1-0xf), IPv6 in brackets",
+			*ret_cause = xasprintf("bad server '%s': expected HOST[:PORT][,0xFLAGS[,key=ID]] "
+					       "(flags 0x1-0xf, key 1-4294967295), IPv6 in brackets",
 					       log_esc(orig).s);
 			free(orig);
 			free(copy);

@@ -2,12 +2,15 @@
  * srvspec.h - the W32Time NtpServer syntax: "HOST[:PORT][,0xFLAGS] ...".
  *
  * Flags as W32Time: 0x1 poll at special_poll_interval, 0x2 use only as a
- * fallback, 0x4 symmetric active mode, 0x8 client mode. Pure.
+ * fallback, 0x4 symmetric active mode, 0x8 client mode. Options follow as
+ * more comma-separated words: "key=ID" authenticates with key ID of the
+ * key file (RFC 8573). Pure.
  */
 #ifndef DOMTIMED_NTP_SRVSPEC_H
 #define DOMTIMED_NTP_SRVSPEC_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define NTP_SRVSPEC_FLAGS_MASK 0xfu
 #define NTP_SRVSPEC_MAX_HOST 253
@@ -16,6 +19,7 @@ struct ntp_srvspec {
 	char host[NTP_SRVSPEC_MAX_HOST + 1]; /* name or numeric address, no brackets */
 	int port;                            /* 123 unless given */
 	unsigned flags;
+	uint32_t key_id; /* 0: unauthenticated */
 };
 
 /*

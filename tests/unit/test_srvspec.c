@@ -34,6 +34,14 @@ test_good(void **state)
 	assert_int_equal(v[2].flags, 0x2);
 	assert_string_equal(v[3].host, "fe80::1");
 	assert_int_equal(v[4].flags, 8);
+	assert_int_equal(v[4].key_id, 0);
+	free(v);
+	n = ntp_srvspec_parse("ntp1,0x8,key=10 [::1]:9,0x1,key=4294967295", &v, &cause);
+	assert_int_equal(n, 2);
+	assert_int_equal(v[0].flags, 8);
+	assert_int_equal(v[0].key_id, 10);
+	assert_int_equal(v[1].port, 9);
+	assert_int_equal(v[1].key_id, 4294967295u);
 	free(v);
 	assert_int_equal(ntp_srvspec_parse("   ", &v, &cause), 0);
 	assert_null(v);
@@ -46,6 +54,8 @@ test_bad(void **state)
 		"host,0x10",   "host,",      "host,0xg",      "host:0",       "host:65536",
 		"host:",       "::1",        "[::1",          "[::1]x",       "bad host!",
 		"host,-1",     "host:-5",    ",0x1",          "[]:123",       "h\x1b[31m",
+		"h,0x8,key=0", "h,0x8,key=", "h,0x8,key=-1", "h,0x8,key=4294967296",
+		"h,0x8,key=1,key=2", "h,0x8,keys=1", "h,key=1",
 	};
 
 	(void)state;
