@@ -3,6 +3,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <event2/util.h>
 #include <limits.h>
 #include <math.h>
@@ -772,11 +773,38 @@ parse_line(struct parse_state *st, char *line, int lineno)
 	st->seen_line[idx] = lineno;
 }
 
+/* Every key=ID of ntp_server names a key of key_file (whose own errors are reported apart). */
+static void
+check_server_keys(struct parse_state *st)
+{
+	const struct cfg *cfg = st->cfg;
+	struct ntp_srvspec *v = NULL;
+	struct ntp_keys *table = NULL;
+	char *cause = NULL;
+	int n = ntp_srvspec_parse(cfg->ntp_server, &v, &cause);
+
+	if (n > 0 && cfg->key_file[0] != '\0')
+		table = ntp_keys_load(cfg->key_file, &cause);
+	for (int i = 0; i < n; i++) {
+		if (v[i].key_id == 0 || (cfg->key_file[0] != '\0' && table == NULL) ||
+		    ntp_keys_find(table, v[i].key_id) != NULL)
+			continue;
+		add_error(st->errs, "%s: key 'ntp_server': %s: key %" PRIu32 " is not in %s",
+			  st->name, v[i].host, v[i].key_id,
+			  cfg->key_file[0] != '\0' ? cfg->key_file : "a key_file (none set)");
+	}
+	ntp_keys_free(table);
+	free(cause);
+	free(v);
+}
+
 /* Checks that involve more than one key. */
 static void
 check_whole(struct parse_state *st)
 {
 	const struct cfg *cfg = st->cfg;
+
+	check_server_keys(st);
 
 	if (cfg->clock != CLK_VIRTUAL && (cfg->clock_offset != 0.0 || cfg->clock_freq_ppm != 0.0))
 		add_error(st->errs, "%s: key 'clock_offset'/'clock_freq_ppm': only meaningful with "

@@ -114,6 +114,21 @@ render_w32time(FILE *f, const struct dmn *d, const struct ntp_client_status *cs)
 	        c->answered);
 }
 
+/* Answers of keyed sources dropped for their MAC, over all sources. */
+static unsigned long long
+sources_bad_mac(const struct ntp_client *c)
+{
+	unsigned long long n = 0;
+
+	for (size_t i = 0; i < ntp_client_n_sources(c); i++) {
+		struct ntp_source_report r;
+
+		ntp_client_source_report(c, i, &r);
+		n += r.stats != NULL ? r.stats->bad_mac : 0;
+	}
+	return n;
+}
+
 static void
 render_server(FILE *f, const struct dmn *d)
 {
@@ -126,6 +141,9 @@ render_server(FILE *f, const struct dmn *d)
 	for (int i = 0; i < NTP_DROP_N; i++)
 		fprintf(f, "domtimed_ntp_dropped_total{reason=\"%s\"} %llu\n", ntp_srv_drop_name(i),
 		        (unsigned long long)c->dropped[i]);
+	counter(f, "domtimed_ntp_source_bad_mac_total",
+	        "Answers of sources with key=ID dropped for a missing or wrong MAC (RFC 8573).",
+	        sources_bad_mac(d->client));
 	counter(f, "domtimed_ntp_receive_errors_total", "Errors receiving NTP datagrams.",
 	        c->receive_errors);
 	counter(f, "domtimed_ntp_send_errors_total", "Errors sending NTP answers.", c->send_errors);

@@ -3,6 +3,7 @@
  * named with file, line and key, all errors collected.
  */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "../../daemon/config.h"
@@ -290,6 +292,41 @@ test_missing_file(void **state)
 	cfg_free(cfg);
 }
 
+static void
+test_key_file(void **state)
+{
+	char path[] = "/tmp/test_config_keys.XXXXXX", text[256];
+	int fd = mkstemp(path);
+	struct cfg_errors errs = {0};
+	struct cfg *cfg;
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "7 SHA1 HEX:00112233445566778899\n", 32), 32);
+	close(fd);
+	snprintf(text, sizeof(text), "key_file = %s\nntp_server = a,0x8,key=7 b,0x9,key=8 c\n",
+		 path);
+	cfg = parse(text, &errs);
+	assert_int_equal(errs.n, 1);
+	assert_true(has_error(&errs, "key 'ntp_server': b: key 8 is not in /tmp/test_config_keys"));
+	cfg_errors_clear(&errs);
+	cfg_free(cfg);
+	cfg = parse("ntp_server = a,0x8,key=7\n", &errs);
+	assert_true(has_error(&errs, "a: key 7 is not in a key_file (none set)"));
+	cfg_errors_clear(&errs);
+	cfg_free(cfg);
+	/* A key file with a mistake is refused whole, with its line. */
+	fd = open(path, O_WRONLY | O_APPEND);
+	assert_int_equal(write(fd, "8 AES128 HEX:00\n", 16), 16);
+	close(fd);
+	cfg = parse(text, &errs);
+	assert_int_equal(errs.n, 1);
+	assert_true(has_error(&errs, ":2: AES128 needs a 16-octet key"));
+	cfg_errors_clear(&errs);
+	cfg_free(cfg);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -303,6 +340,7 @@ main(void)
 		cmocka_unit_test(test_print_round_trip),
 		cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_key_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
