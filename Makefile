@@ -16,7 +16,7 @@ BUILD ?= build
 SYSCONFDIR ?= /etc
 CC ?= cc
 FUZZ_CC ?= clang
-PKGS := libevent jansson libsystemd libcap libcrypto
+PKGS := libevent jansson libsystemd libcap libssl libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -35,7 +35,7 @@ SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fra
 # ---- sources ------------------------------------------------------------------
 COMMON_SRCS := common/log.c common/xmalloc.c common/loop.c
 NTP_SRCS := ntp/packet.c ntp/clock.c ntp/reference.c ntp/ratelimit.c ntp/io.c ntp/server.c \
-	ntp/filter.c ntp/select.c ntp/discipline.c ntp/srvspec.c ntp/keys.c ntp/peer.c ntp/client.c
+	ntp/filter.c ntp/select.c ntp/discipline.c ntp/srvspec.c ntp/keys.c ntp/nts_ke.c ntp/nts.c ntp/peer.c ntp/client.c
 DAEMON_SRCS := daemon/config.c daemon/ctl_proto.c daemon/control.c daemon/daemon.c \
 	daemon/commands.c daemon/privs.c daemon/directory.c daemon/directory_json.c daemon/policy.c \
 	daemon/health.c daemon/metrics.c daemon/watch.c
@@ -49,11 +49,11 @@ DOMTIMECTL_SRCS := daemon/domtimectl.c daemon/stripchart.c daemon/monitor.c daem
 # Unit tests by module: each links its own module and what the module may use
 # (LAYERS below), nothing more, so a dependency that runs the wrong way fails
 # to link.
-NTP_UNIT_TESTS := packet clock ratelimit server filter select discipline srvspec keys peer client
+NTP_UNIT_TESTS := packet clock ratelimit server filter select discipline srvspec keys nts peer client
 HIERARCHY_UNIT_TESTS := hierarchy w32time hier_forest
 DAEMON_UNIT_TESTS := config ctl_proto health
 UNIT_TESTS := $(NTP_UNIT_TESTS) $(HIERARCHY_UNIT_TESTS) $(DAEMON_UNIT_TESTS)
-FUZZ_TARGETS := packet config ctl_request select forest netlogon keys
+FUZZ_TARGETS := packet config ctl_request select forest netlogon keys nts_ke nts
 
 obj = $(patsubst %.c,$(2)/%.o,$(1))
 # Objects built through pattern chains are kept: rebuilding every sanitizer and

@@ -12,6 +12,7 @@
 #include "../common/ts.h"
 #include "../common/util.h"
 #include "../common/xmalloc.h"
+#include "../ntp/nts.h"
 #include "../ntp/packet.h"
 #include "directory.h"
 #include "dmn_private.h"
@@ -171,6 +172,22 @@ peer_stats(const struct ntp_peer_stats *st)
 			 "kod_deny", (json_int_t)st->kod_deny, "bad_mac", (json_int_t)st->bad_mac);
 }
 
+/* NTS state of a source: cookies left, key exchanges, the last refusal. */
+static json_t *
+nts_json(const struct nts_session *nts)
+{
+	struct nts_report n;
+
+	if (nts == NULL)
+		return json_null();
+	nts_session_report(nts, &n);
+	return json_pack("{s:s, s:I, s:o, s:o, s:o, s:I, s:I, s:I, s:I}", "state", n.state,
+			 "cookies", (json_int_t)n.cookies, "last_ke", real_or_null(n.last_ke),
+			 "next_ke_in", real_or_null(n.next_ke_in), "error", string_or_null(n.error),
+			 "ke_ok", (json_int_t)n.ke_ok, "ke_failed", (json_int_t)n.ke_failed,
+			 "naks", (json_int_t)n.naks, "bad_auth", (json_int_t)n.bad_auth);
+}
+
 static json_t *
 source_json(const struct ntp_source_report *r)
 {
@@ -182,6 +199,7 @@ source_json(const struct ntp_source_report *r)
 	json_object_set_new(o, "flags", json_integer(r->flags));
 	json_object_set_new(o, "auth", json_string(r->auth));
 	json_object_set_new(o, "key_id", r->key_id != 0 ? json_integer(r->key_id) : json_null());
+	json_object_set_new(o, "nts", nts_json(r->nts));
 	json_object_set_new(o, "origin", json_string(r->origin));
 	json_object_set_new(o, "state", json_string(source_state(r)));
 	json_object_set_new(o, "peer_state", json_string(r->state));

@@ -155,7 +155,15 @@ static const struct key keys[] = {
 		 "source fails, 0x4 symmetric active mode, 0x8 client mode (the default). "
 		 "Options follow the flags: key=ID authenticates the source with key ID of "
 		 "key_file (RFC 8573), e.g. ntp1.example.com,0x8,key=10; answers without its "
-		 "right MAC are dropped and counted (peers: auth, stats.bad_mac)."},
+		 "right MAC are dropped and counted (peers: auth, stats.bad_mac). nts or nts=PORT "
+		 "uses NTS (RFC 8915) instead: key exchange over TLS 1.3 with HOST on TCP PORT "
+		 "(4460), which names the NTP server and port (default HOST, 123), e.g. "
+		 "time.cloudflare.com,0x8,nts; no :PORT then. Answers must carry a valid NTS "
+		 "authenticator; peers shows the cookies left and the last key exchange."},
+	{.name = "nts_ca_file", .type = T_PATH, .offset = OFF(nts_ca_file), .def = "",
+	 .help = "PEM certificates trusted for NTS key exchange (ntp_server entries with nts); "
+		 "the server's certificate must also name the host as written. Empty: the system "
+		 "store. Read when an NTS source is added."},
 	{.name = "key_file", .type = T_PATH, .offset = OFF(key_file), .restart = 1, .def = "",
 	 .check = check_key_file,
 	 .help = "Symmetric keys (RFC 8573) in chrony's key file format: lines ID [TYPE] KEY, "

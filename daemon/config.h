@@ -52,6 +52,7 @@ struct cfg {
 	char *drift_file;
 	char *ntp_server; /* W32Time syntax, checked by ntp_srvspec_parse */
 	char *key_file;   /* RFC 8573 keys, "" when none; checked by ntp_keys_load */
+	char *nts_ca_file; /* NTS-KE trust anchors, "" for the system store */
 	int min_poll, max_poll;
 	double special_poll_interval;
 	double step_threshold;

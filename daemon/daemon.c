@@ -127,6 +127,7 @@ make_client(struct dmn *d, char **ret_cause)
 					 .all_unreachable = on_all_unreachable, .arg = d};
 
 	o.keys = d->keys;
+	o.nts_ca_file = d->cfg->nts_ca_file;
 	ntp_ref_set_none(&d->ref);
 	d->dns = make_resolver(d->base, d->cfg->dns_server);
 	d->client = ntp_client_new(d->base, d->dns, d->clock, &d->ref, &o, &hooks, ret_cause);

@@ -90,7 +90,8 @@ set_sources(struct dmn *d, const char *origin, const struct ntp_srvspec *v, size
 			(void)ntp_client_remove(d->client, r.host, r.port);
 	}
 	for (size_t j = 0; j < n; j++)
-		ntp_client_add(d->client, v[j].host, v[j].port, v[j].flags, v[j].key_id, origin);
+		ntp_client_add(d->client, v[j].host, v[j].port, v[j].flags, v[j].key_id,
+			       v[j].nts_port, origin);
 }
 
 static void
@@ -170,6 +171,7 @@ dmn_apply_policy(struct dmn *d, struct dmn_dir *dir)
 	enum hier_use use;
 
 	copts.keys = sopts.keys = d->keys;
+	copts.nts_ca_file = d->cfg->nts_ca_file;
 	copts.reliable = hier_announce_reliable(flags, role(dir), d->cfg->ntp_server[0] != '\0');
 	sopts.serve = serve_mode(hier_announce_serve(flags));
 	ntp_srv_set_options(d->srv, &sopts);

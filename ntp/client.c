@@ -27,6 +27,7 @@
 #include "../common/xmalloc.h"
 #include "client.h"
 #include "io.h"
+#include "nts.h"
 
 /* Noise floor of our own timestamps, seconds (kernel stamps, scheduling). */
 #define TIMESTAMP_NOISE 1e-6
@@ -54,8 +55,9 @@ struct source {
 	int port;
 	unsigned flags;
 	uint32_t key_id;
+	struct nts_session *nts; /* NTS sources: keys, cookies and the negotiated server */
 	char *origin;
-	struct ntp_peer *peer; /* NULL while resolving */
+	struct ntp_peer *peer; /* NULL while resolving (and, with NTS, before a key exchange) */
 	struct evdns_getaddrinfo_request *dns_req;
 	struct event *retry_ev;
 	double retry_delay;
@@ -590,6 +592,7 @@ peer_params(const struct ntp_client *c, const struct source *s)
 		.noise = TIMESTAMP_NOISE,
 		.key_id = s->key_id,
 		.key = s->key_id != 0 ? ntp_keys_find(c->opts.keys, s->key_id) : NULL,
+		.nts = s->nts,
 	};
 }
 
@@ -626,20 +629,23 @@ start_resolve(struct source *s)
 	struct evutil_addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM,
 					.ai_protocol = IPPROTO_UDP};
 	char port[8];
+	int n;
+	/* An NTS source polls the server its key exchange named. */
+	const char *host = s->nts != NULL ? nts_session_server(s->nts, &n) : s->host;
 
-	snprintf(port, sizeof(port), "%d", s->port);
+	snprintf(port, sizeof(port), "%d", s->nts != NULL ? n : s->port);
 	if (s->c->dns == NULL) {
 		struct evutil_addrinfo *ai = NULL;
 		int err;
 
 		/* Two statements: as one call's arguments, AI could be read before it is set. */
 		hints.ai_flags = EVUTIL_AI_NUMERICHOST;
-		err = evutil_getaddrinfo(s->host, port, &hints, &ai);
+		err = evutil_getaddrinfo(host, port, &hints, &ai);
 		on_resolved(err, ai, s);
 		return;
 	}
 	/* May call on_resolved before returning (numeric hosts, /etc/hosts). */
-	s->dns_req = evdns_getaddrinfo(s->c->dns, s->host, port, &hints, on_resolved, s);
+	s->dns_req = evdns_getaddrinfo(s->c->dns, host, port, &hints, on_resolved, s);
 }
 
 static void
@@ -670,9 +676,24 @@ find_source(const struct ntp_client *c, const char *host, int port, struct sourc
 	return NULL;
 }
 
+/*
+ * A key exchange of an NTS source succeeded: poll the server it named. A
+ * peer already polling keeps going (its requests take the new cookies);
+ * once it fails, re-resolution picks up a newly negotiated server.
+ */
+static void
+on_nts_ready(struct nts_session *nts, void *arg)
+{
+	struct source *s = arg;
+
+	(void)nts;
+	if (s->peer == NULL && s->dns_req == NULL)
+		start_resolve(s);
+}
+
 void
 ntp_client_add(struct ntp_client *c, const char *host, int port, unsigned flags,
-	       uint32_t key_id, const char *origin)
+	       uint32_t key_id, int nts_port, const char *origin)
 {
 	struct source *s = find_source(c, host, port, NULL), **tail;
 	struct ntp_peer_params params;
@@ -703,8 +724,13 @@ ntp_client_add(struct ntp_client *c, const char *host, int port, unsigned flags,
 		;
 	*tail = s;
 	c->n_sources++;
-	log_info("source %s:%d added (%s, flags 0x%x)", log_esc(host).s, port, origin, flags);
-	start_resolve(s);
+	log_info("source %s:%d added (%s, flags 0x%x%s)", log_esc(host).s, port, origin, flags,
+		 nts_port != 0 ? ", NTS" : key_id != 0 ? ", key" : "");
+	if (nts_port != 0)
+		s->nts = nts_session_new(c->base, c->dns, host, nts_port, c->opts.nts_ca_file,
+					 on_nts_ready, s);
+	else
+		start_resolve(s);
 	refresh_reference(c);
 }
 
@@ -714,6 +740,7 @@ free_source(struct source *s)
 	if (s->dns_req != NULL)
 		evdns_getaddrinfo_cancel(s->dns_req);
 	ntp_peer_free(s->peer);
+	nts_session_free(s->nts);
 	loop_event_free(&s->retry_ev);
 	free(s->host);
 	free(s->origin);
@@ -765,7 +792,7 @@ ntp_client_resync(struct ntp_client *c)
 	for (struct source *s = c->sources; s != NULL; s = s->next) {
 		if (s->peer != NULL)
 			ntp_peer_burst(s->peer);
-		else if (s->dns_req == NULL)
+		else if (s->dns_req == NULL && s->nts == NULL) /* NTS: after its key exchange */
 			start_resolve(s);
 	}
 }
@@ -868,7 +895,7 @@ source_at(const struct ntp_client *c, size_t i)
 static const char *
 source_auth(const struct source *s)
 {
-	return s->key_id != 0 ? "symmetric" : "none";
+	return s->nts != NULL ? "nts" : s->key_id != 0 ? "symmetric" : "none";
 }
 
 void
@@ -880,7 +907,7 @@ ntp_client_source_report(const struct ntp_client *c, size_t i, struct ntp_source
 
 	*ret = (struct ntp_source_report){
 		.host = s->host, .port = s->port, .flags = s->flags, .origin = s->origin,
-		.key_id = s->key_id, .auth = source_auth(s),
+		.key_id = s->key_id, .auth = source_auth(s), .nts = s->nts,
 		.verdict = ntp_sel_verdict_name(s->verdict), .stratum = -1,
 		.jitter = NAN, .root_distance = s->root_distance,
 		.offset = NAN, .delay = NAN, .next_poll_in = NAN,

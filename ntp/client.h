@@ -22,6 +22,7 @@
 
 struct event_base;
 struct evdns_base;
+struct nts_session;
 struct ntp_client;
 
 struct ntp_client_options {
@@ -35,6 +36,8 @@ struct ntp_client_options {
 	int reliable;                 /* serve the local clock when no source can be used */
 	int local_stratum;
 	const struct ntp_keys *keys;  /* key_file (borrowed, outlives the client); NULL: none */
+	const char *nts_ca_file;      /* NTS-KE trust anchors, read as NTS sources are added; NULL:
+					 the system store (borrowed until the next set_options) */
 };
 
 struct ntp_client_hooks {
@@ -50,7 +53,8 @@ struct ntp_source_report {
 	int port;
 	unsigned flags;
 	uint32_t key_id;            /* RFC 8573 key, 0 for none */
-	const char *auth;           /* "symmetric", "none" */
+	const char *auth;           /* "nts", "symmetric", "none" */
+	const struct nts_session *nts; /* NTS state, NULL unless auth is nts */
 	const char *origin;         /* who added it: "manual", "hierarchy" ... */
 	const char *state;          /* "resolving", "resolve-failed", or the peer state */
 	const char *verdict;        /* selection verdict */
@@ -98,10 +102,12 @@ struct ntp_client *ntp_client_free(struct ntp_client *c);
 
 /*
  * Add HOST:PORT with W32Time FLAGS, authenticated with KEY_ID of the key
- * file (0: not). Adding one already present updates it.
+ * file (0: not), or with NTS when NTS_PORT is not 0: the key exchange with
+ * HOST:NTS_PORT then names the NTP server and port. Adding one already
+ * present updates its flags and key.
  */
 void ntp_client_add(struct ntp_client *c, const char *host, int port, unsigned flags,
-		    uint32_t key_id, const char *origin);
+		    uint32_t key_id, int nts_port, const char *origin);
 /* Remove HOST:PORT; returns 0, or -1 when there is no such source. */
 int ntp_client_remove(struct ntp_client *c, const char *host, int port);
 /* Remove every source added by ORIGIN. */

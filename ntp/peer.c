@@ -18,6 +18,7 @@
 #include "../common/ts.h"
 #include "../common/util.h"
 #include "../common/xmalloc.h"
+#include "nts.h"
 #include "packet.h"
 #include "peer.h"
 #include "reference.h"
@@ -209,12 +210,22 @@ open_socket(struct ntp_peer *p)
 	return fd;
 }
 
-/* Append the MAC of a keyed source to the header in BUF: the length to send, 0 if none. */
+/*
+ * Append the MAC of a keyed source, or the NTS fields, to the header in
+ * BUF: the length to send, 0 if nothing can be sent.
+ */
 static size_t
 sign_request(struct ntp_peer *p, uint8_t *buf, size_t size)
 {
+	const char *why;
 	size_t len;
 
+	if (p->params.nts != NULL) {
+		len = nts_session_request(p->params.nts, buf, NTP_HEADER_LEN, size, &why);
+		if (len == 0)
+			set_error(p, "%s", why);
+		return len;
+	}
 	if (p->params.key_id == 0)
 		return NTP_HEADER_LEN;
 	if (p->params.key == NULL) {
@@ -236,7 +247,7 @@ send_request(struct ntp_peer *p)
 				? NTP_MODE_SYM_ACTIVE
 				: NTP_MODE_CLIENT,
 	};
-	uint8_t buf[NTP_HEADER_LEN + 4 + NTP_KEY_MAX_DIGEST];
+	uint8_t buf[NTP_MAX_PACKET_LEN];
 	size_t len;
 	int fd;
 
@@ -449,14 +460,29 @@ take_sample(struct ntp_peer *p, const struct ntp_packet *pkt, const struct times
 }
 
 /*
- * RFC 8573 test 5 for a keyed source, before the cookie is spent: a forged
+ * Test 5 (RFC 8573 MAC or RFC 8915 authenticator), before the cookie is spent: a forged
  * answer must not use up the one the real server will send.
  */
 static int
 authentic(struct ntp_peer *p, const uint8_t *buf, size_t len, const struct ntp_trailer *t)
 {
 	const struct ntp_key *k = p->params.key;
+	const char *why;
 
+	if (p->params.nts != NULL) {
+		switch (nts_session_reply(p->params.nts, buf, len, &why)) {
+		case NTS_OK:
+			return 1;
+		case NTS_NAK:
+			set_error(p, "%s; new key exchange", why);
+			return 0;
+		case NTS_BAD:
+			break;
+		}
+		p->stats.bad_mac++;
+		set_error(p, "NTS: %s", why);
+		return 0;
+	}
 	if (p->params.key_id == 0)
 		return 1;
 	if (k != NULL && ntp_key_verify(k, buf, len, t->mac_len))

@@ -21,6 +21,7 @@
 #include "reference.h"
 
 struct event_base;
+struct nts_session;
 struct ntp_peer;
 
 /* Requests in a burst (start-up and resync), as chrony's iburst. */
@@ -53,6 +54,8 @@ struct ntp_peer_params {
 	 */
 	uint32_t key_id;
 	const struct ntp_key *key;
+	/* NTS (RFC 8915) instead: requests and answers go through this session (borrowed). */
+	struct nts_session *nts;
 };
 
 /* What the server said about itself in its last valid answer. */
@@ -66,7 +69,7 @@ struct ntp_peer_server {
 struct ntp_peer_stats {
 	uint64_t sent, valid, spikes;
 	uint64_t malformed, bogus, unsynchronised, bad_timestamps, loops, kod_rate, kod_deny;
-	uint64_t bad_mac; /* keyed source: answers with a missing or wrong MAC */
+	uint64_t bad_mac; /* keyed or NTS source: answers with a missing or wrong MAC/authenticator */
 };
 
 struct ntp_peer_callbacks {

@@ -39,20 +39,38 @@ parse_number(const char *s, int base, unsigned long max, unsigned long *ret)
 	return *end != '\0' || errno != 0 || *ret > max ? -1 : 0;
 }
 
-/* The options after the flags: "key=ID" (comma-separated, modified in place). */
+/* One option: "key=ID", "nts" or "nts=PORT". */
 static int
-parse_options(char *opts, struct ntp_srvspec *ret)
+parse_option(const char *o, struct ntp_srvspec *ret)
 {
 	unsigned long n;
 
-	for (char *save = NULL, *o = strtok_r(opts, ",", &save); o != NULL;
-	     o = strtok_r(NULL, ",", &save)) {
-		if (strncmp(o, "key=", 4) != 0 || ret->key_id != 0 ||
-		    parse_number(o + 4, 10, UINT32_MAX, &n) < 0 || n == 0)
-			return -1;
+	if (strncmp(o, "key=", 4) == 0 && ret->key_id == 0 &&
+	    parse_number(o + 4, 10, UINT32_MAX, &n) == 0 && n != 0) {
 		ret->key_id = (uint32_t)n;
+		return 0;
 	}
-	return 0;
+	if (strcmp(o, "nts") == 0 && ret->nts_port == 0) {
+		ret->nts_port = NTP_SRVSPEC_NTS_KE_PORT;
+		return 0;
+	}
+	if (strncmp(o, "nts=", 4) == 0 && ret->nts_port == 0 &&
+	    parse_number(o + 4, 10, 65535, &n) == 0 && n != 0) {
+		ret->nts_port = (int)n;
+		return 0;
+	}
+	return -1;
+}
+
+/* The options after the flags (comma-separated, modified in place); one kind of authentication. */
+static int
+parse_options(char *opts, struct ntp_srvspec *ret)
+{
+	for (char *save = NULL, *o = strtok_r(opts, ",", &save); o != NULL;
+	     o = strtok_r(NULL, ",", &save))
+		if (parse_option(o, ret) < 0)
+			return -1;
+	return ret->key_id != 0 && ret->nts_port != 0 ? -1 : 0;
 }
 
 /* One entry "HOST[:PORT][,0xFLAGS[,OPTION...]]" or with "[V6]", modified in place. */
@@ -94,7 +112,8 @@ parse_entry(char *e, struct ntp_srvspec *ret)
 			*port++ = '\0';
 	}
 	if (port != NULL) {
-		if (parse_number(port, 10, 65535, &n) < 0 || n == 0)
+		/* An NTS server's NTP port comes from its key exchange. */
+		if (parse_number(port, 10, 65535, &n) < 0 || n == 0 || ret->nts_port != 0)
 			return -1;
 		ret->port = (int)n;
 	}
@@ -116,8 +135,9 @@ ntp_srvspec_parse(const char *text, struct ntp_srvspec **ret, char **ret_cause)
 
 		v = xreallocarray(v, (size_t)n + 1, sizeof(*v));
 		if (parse_entry(tok, &v[n]) < 0) {
-			*ret_cause = xasprintf("bad server '%s': expected HOST[:PORT][,0xFLAGS[,key=ID]] "
-					       "(flags 0x1-0xf, key 1-4294967295), IPv6 in brackets",
+			*ret_cause = xasprintf("bad server '%s': expected HOST[:PORT][,0xFLAGS[,key=ID]] or "
+					       "HOST[,0xFLAGS,nts[=PORT]] (flags 0x1-0xf, key "
+					       "1-4294967295), IPv6 in brackets",
 					       log_esc(orig).s);
 			free(orig);
 			free(copy);

@@ -4,7 +4,8 @@
  * Flags as W32Time: 0x1 poll at special_poll_interval, 0x2 use only as a
  * fallback, 0x4 symmetric active mode, 0x8 client mode. Options follow as
  * more comma-separated words: "key=ID" authenticates with key ID of the
- * key file (RFC 8573). Pure.
+ * key file (RFC 8573); "nts" or "nts=PORT" with NTS (RFC 8915), the key
+ * exchange on PORT (4460), the NTP server and port then negotiated. Pure.
  */
 #ifndef DOMTIMED_NTP_SRVSPEC_H
 #define DOMTIMED_NTP_SRVSPEC_H
@@ -14,12 +15,14 @@
 
 #define NTP_SRVSPEC_FLAGS_MASK 0xfu
 #define NTP_SRVSPEC_MAX_HOST 253
+#define NTP_SRVSPEC_NTS_KE_PORT 4460
 
 struct ntp_srvspec {
 	char host[NTP_SRVSPEC_MAX_HOST + 1]; /* name or numeric address, no brackets */
 	int port;                            /* 123 unless given */
 	unsigned flags;
-	uint32_t key_id; /* 0: unauthenticated */
+	uint32_t key_id; /* 0: no symmetric key */
+	int nts_port;    /* NTS-KE port, 0: no NTS */
 };
 
 /*

@@ -102,7 +102,7 @@ start(struct world *w)
 	assert_non_null(w->client);
 	for (size_t i = 0; i < ARRAY_LEN(w->servers); i++)
 		ntp_client_add(w->client, "127.0.0.1", fake_ntp_port(w->servers[i]),
-			       NTP_PEER_CLIENT, 0, "manual");
+			       NTP_PEER_CLIENT, 0, 0, "manual");
 }
 
 static void
@@ -252,10 +252,10 @@ test_add_and_remove(void **state)
 
 	set_modes(w, FAKE_NTP_SILENT);
 	start(w);
-	ntp_client_add(w->client, "127.0.0.2", port, NTP_PEER_CLIENT, 0, "hierarchy");
+	ntp_client_add(w->client, "127.0.0.2", port, NTP_PEER_CLIENT, 0, 0, "hierarchy");
 	assert_int_equal(ntp_client_n_sources(w->client), 4);
 	/* Adding one already present updates it. */
-	ntp_client_add(w->client, "127.0.0.2", port, NTP_PEER_FALLBACK_ONLY, 0, "hierarchy");
+	ntp_client_add(w->client, "127.0.0.2", port, NTP_PEER_FALLBACK_ONLY, 0, 0, "hierarchy");
 	assert_int_equal(ntp_client_n_sources(w->client), 4);
 	ntp_client_source_report(w->client, 3, &r);
 	assert_int_equal(r.flags, NTP_PEER_FALLBACK_ONLY);

@@ -42,6 +42,14 @@ test_good(void **state)
 	assert_int_equal(v[0].key_id, 10);
 	assert_int_equal(v[1].port, 9);
 	assert_int_equal(v[1].key_id, 4294967295u);
+	assert_int_equal(v[1].nts_port, 0);
+	free(v);
+	n = ntp_srvspec_parse("nts.example,0x8,nts [::1],0x1,nts=1234", &v, &cause);
+	assert_int_equal(n, 2);
+	assert_int_equal(v[0].nts_port, 4460);
+	assert_int_equal(v[0].port, 123);
+	assert_int_equal(v[0].key_id, 0);
+	assert_int_equal(v[1].nts_port, 1234);
 	free(v);
 	assert_int_equal(ntp_srvspec_parse("   ", &v, &cause), 0);
 	assert_null(v);
@@ -55,7 +63,8 @@ test_bad(void **state)
 		"host:",       "::1",        "[::1",          "[::1]x",       "bad host!",
 		"host,-1",     "host:-5",    ",0x1",          "[]:123",       "h\x1b[31m",
 		"h,0x8,key=0", "h,0x8,key=", "h,0x8,key=-1", "h,0x8,key=4294967296",
-		"h,0x8,key=1,key=2", "h,0x8,keys=1", "h,key=1",
+		"h,0x8,key=1,key=2", "h,0x8,keys=1", "h,key=1", "h,0x8,nts=0", "h,0x8,nts=65536",
+		"h,0x8,nts,nts", "h,0x8,nts,key=1", "h:123,0x8,nts", "h,0x8,ntsx", "h,nts",
 	};
 
 	(void)state;
