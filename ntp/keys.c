@@ -22,19 +22,16 @@
 
 struct key_type {
 	const char *name;
-	const char *algorithm; /* OpenSSL digest, or the CMAC cipher */
+	const char *algorithm; /* OpenSSL digest; NULL for CMAC (the key length picks AES) */
 	int cmac;
 	size_t key_len; /* CMAC: the cipher's key length; digests: any */
 };
 
 static const struct key_type key_types[NTP_KEY_N_TYPES] = {
-    [NTP_KEY_MD5] = {"MD5", "MD5", 0, 0},
-    [NTP_KEY_SHA1] = {"SHA1", "SHA1", 0, 0},
-    [NTP_KEY_SHA256] = {"SHA256", "SHA256", 0, 0},
-    [NTP_KEY_SHA384] = {"SHA384", "SHA384", 0, 0},
-    [NTP_KEY_SHA512] = {"SHA512", "SHA512", 0, 0},
-    [NTP_KEY_AES128] = {"AES128", "AES-128-CBC", 1, 16},
-    [NTP_KEY_AES256] = {"AES256", "AES-256-CBC", 1, 32},
+    [NTP_KEY_MD5] = {"MD5", "MD5", 0, 0},          [NTP_KEY_SHA1] = {"SHA1", "SHA1", 0, 0},
+    [NTP_KEY_SHA256] = {"SHA256", "SHA256", 0, 0}, [NTP_KEY_SHA384] = {"SHA384", "SHA384", 0, 0},
+    [NTP_KEY_SHA512] = {"SHA512", "SHA512", 0, 0}, [NTP_KEY_AES128] = {"AES128", NULL, 1, 16},
+    [NTP_KEY_AES256] = {"AES256", NULL, 1, 32},
 };
 
 const char *
@@ -52,18 +49,19 @@ ntp_key_digest_len(const struct ntp_key *k)
 
 /* ---- digests ----------------------------------------------------------------- */
 
-static int
-cmac(const struct ntp_key *k, const uint8_t *data, size_t len, uint8_t *out)
+int
+ntp_aes_cmac(const uint8_t *key, size_t key_len, const uint8_t *data, size_t len, uint8_t out[16])
 {
 	EVP_MAC *mac = EVP_MAC_fetch(NULL, "CMAC", NULL);
 	EVP_MAC_CTX *ctx = mac != NULL ? EVP_MAC_CTX_new(mac) : NULL;
 	OSSL_PARAM params[] = {
-	    OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER,
-	                                     (char *)key_types[k->type].algorithm, 0),
+	    OSSL_PARAM_construct_utf8_string(
+	        OSSL_MAC_PARAM_CIPHER, (char *)(key_len == 32 ? "AES-256-CBC" : "AES-128-CBC"), 0),
 	    OSSL_PARAM_construct_end(),
 	};
 	size_t out_len = 0;
-	int ok = ctx != NULL && EVP_MAC_init(ctx, k->secret, k->len, params) == 1 &&
+	int ok = (key_len == 16 || key_len == 32) && ctx != NULL &&
+	         EVP_MAC_init(ctx, key, key_len, params) == 1 &&
 	         EVP_MAC_update(ctx, data, len) == 1 &&
 	         EVP_MAC_final(ctx, out, &out_len, 16) == 1 && out_len == 16;
 
@@ -96,7 +94,8 @@ int
 ntp_key_digest(const struct ntp_key *k, const uint8_t *data, size_t len,
                uint8_t out[NTP_KEY_MAX_DIGEST])
 {
-	return key_types[k->type].cmac ? cmac(k, data, len, out) : keyed_digest(k, data, len, out);
+	return key_types[k->type].cmac ? ntp_aes_cmac(k->secret, k->len, data, len, out)
+	                               : keyed_digest(k, data, len, out);
 }
 
 size_t

@@ -79,6 +79,9 @@ size_t ntp_key_sign(const struct ntp_key *k, uint8_t *buf, size_t len, size_t si
  */
 enum ntp_auth_verdict ntp_keys_check(const struct ntp_keys *keys, const uint8_t *buf, size_t len,
                                      size_t mac_len, const struct ntp_key **ret_key);
+/* AES-CMAC (RFC 4493) with a 16- or 32-octet KEY: 0, or -1. */
+int ntp_aes_cmac(const uint8_t *key, size_t key_len, const uint8_t *data, size_t len,
+                 uint8_t out[16]);
 /* Is the packet's MAC exactly K's, and right? */
 int ntp_key_verify(const struct ntp_key *k, const uint8_t *buf, size_t len, size_t mac_len);
 

@@ -6,7 +6,6 @@
 #include <event2/event.h>
 #include <event2/util.h>
 #include <math.h>
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -17,6 +16,7 @@
 #include "../common/log.h"
 #include "../common/loop.h"
 #include "../common/xmalloc.h"
+#include "keys.h"
 #include "nts.h"
 #include "packet.h"
 
@@ -50,25 +50,6 @@ pad4(size_t n)
 
 /* ---- AEAD_AES_SIV_CMAC_256 ------------------------------------------------------------ */
 
-static int
-cmac(const uint8_t key[16], const uint8_t *data, size_t len, uint8_t out[16])
-{
-	EVP_MAC *mac = EVP_MAC_fetch(NULL, "CMAC", NULL);
-	EVP_MAC_CTX *ctx = mac != NULL ? EVP_MAC_CTX_new(mac) : NULL;
-	OSSL_PARAM params[] = {
-	    OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER, (char *)"AES-128-CBC", 0),
-	    OSSL_PARAM_construct_end(),
-	};
-	size_t n = 0;
-	int ok = ctx != NULL && EVP_MAC_init(ctx, key, 16, params) == 1 &&
-	         EVP_MAC_update(ctx, data, len) == 1 && EVP_MAC_final(ctx, out, &n, 16) == 1 &&
-	         n == 16;
-
-	EVP_MAC_CTX_free(ctx);
-	EVP_MAC_free(mac);
-	return ok ? 0 : -1;
-}
-
 /* Doubling in GF(2^128), RFC 5297 2.3. */
 static void
 dbl(uint8_t b[16])
@@ -94,10 +75,10 @@ siv_empty(const uint8_t key[NTS_KEY_LEN], const uint8_t *ad, size_t ad_len, cons
 	static const uint8_t zero[16];
 	uint8_t d[16], m[16];
 
-	if (cmac(key, zero, sizeof(zero), d) < 0)
+	if (ntp_aes_cmac(key, 16, zero, sizeof(zero), d) < 0)
 		return -1;
 	for (int i = 0; i < 2; i++) {
-		if (cmac(key, i == 0 ? ad : nonce, i == 0 ? ad_len : nonce_len, m) < 0)
+		if (ntp_aes_cmac(key, 16, i == 0 ? ad : nonce, i == 0 ? ad_len : nonce_len, m) < 0)
 			return -1;
 		dbl(d);
 		for (int j = 0; j < 16; j++)
@@ -105,7 +86,7 @@ siv_empty(const uint8_t key[NTS_KEY_LEN], const uint8_t *ad, size_t ad_len, cons
 	}
 	dbl(d);
 	d[0] ^= 0x80; /* pad(""): the 1 bit, then zeros */
-	return cmac(key, d, sizeof(d), out);
+	return ntp_aes_cmac(key, 16, d, sizeof(d), out);
 }
 
 /* OpenSSL's AES-SIV (key S2V half, then CTR half): AD, then the nonce, as associated data. */
