@@ -327,6 +327,26 @@ print_number(const char *label, const json_t *v, const char *unit)
 		printf("%s: -\n", label);
 }
 
+/* "Authentication: nts (ready, 8 cookies, 1 key exchange, 0 failed, 0 NAKs; last error ...)". */
+static void
+print_auth(const json_t *p)
+{
+	const json_t *nts = json_object_get(p, "nts");
+
+	printf("Authentication: %s", str(p, "auth", "none"));
+	if (json_is_integer(json_object_get(p, "key_id")))
+		printf(" (key %lld)", (long long)json_integer_value(json_object_get(p, "key_id")));
+	if (json_is_object(nts))
+		printf(" (%s, %lld cookies, %lld key exchanges, %lld failed, %lld NAKs; last error: "
+		       "%s)",
+		       str(nts, "state", "?"), (long long)json_integer_value(json_object_get(nts, "cookies")),
+		       (long long)json_integer_value(json_object_get(nts, "ke_ok")),
+		       (long long)json_integer_value(json_object_get(nts, "ke_failed")),
+		       (long long)json_integer_value(json_object_get(nts, "naks")),
+		       str(nts, "error", "none"));
+	printf("\n");
+}
+
 static void
 print_peer(const json_t *p)
 {
@@ -353,6 +373,7 @@ print_peer(const json_t *p)
 	print_number("Jitter", json_object_get(p, "jitter"), "s");
 	print_number("Root Distance", json_object_get(p, "root_distance"), "s");
 	printf("Added By: %s\n", str(p, "origin", "?"));
+	print_auth(p);
 	printf("Last Error: %s\n", str(p, "last_error", "none"));
 }
 

@@ -39,6 +39,8 @@ check "peers: auth nts, the negotiated NTP port, selected, a key exchange, cooki
 		p["nts"]["ke_ok"], p["nts"]["cookies"] > 0, p["nts"]["last_ke"] is not None)
 		for p in j["peers"]]' | tr -d ' ')" = \
 	"[[\"nts\",\"127.0.0.1:$PORT_ref\",\"selected\",\"ready\",1,true,true]]"
+check "peers --verbose says it" grep -q "^Authentication: nts (ready, [1-8] cookies, 1 key exchanges" \
+	<<<"$(ctl cli peers --verbose)"
 auth_pkts() {
 	chronyc -h "$T_DIR/ref.chrony.sock" -n serverstats | sed -n 's/^Authenticated NTP packets *: *//p'
 }
