@@ -2,8 +2,9 @@
 # NTS (RFC 8915) against chronyd -x serving NTS with a test CA: domtimed
 # follows it with authenticated answers, keeps its cookies topped up from
 # the answers, goes back to key exchange after a NAK when chronyd restarts
-# with new keys, and refuses a certificate with the wrong name or from an
-# untrusted CA, saying so.
+# with new keys, refuses and counts answers tampered with on the way (and
+# exchanges keys again once their cookies are spent), and refuses a
+# certificate with the wrong name or from an untrusted CA, saying so.
 . "$(dirname "$0")/../lib/common.sh"
 
 # A CA, and two server certificates it signs: one for 127.0.0.1, one for another name.
@@ -60,6 +61,47 @@ check "a NAK after chronyd's restart leads to a new key exchange" wait_for 20 re
 valid_now=$(peer 'j["peers"][0]["stats"]["valid"]')
 more_valid() { test "$(peer 'j["peers"][0]["stats"]["valid"]')" -gt "$((valid_now + 3))"; }
 check "and authenticated answers again" wait_for 10 more_valid
+
+# A second chronyd names 127.0.0.2 as its NTP server, where a relay flips a
+# bit of every answer's transmit timestamp, then (mode file) passes them on.
+ke3=$(free_tcp_port)
+start_chronyd relayed "local stratum 1" "ntsserverkey $T_DIR/good.key" \
+	"ntsservercert $T_DIR/good.crt" "ntsport $ke3" "ntsntpserver 127.0.0.2"
+wait_for 10 sh -c "ss -Hltn 'sport = :$ke3' | grep -q ."
+echo flip >"$T_DIR/relay.mode"
+"$PY" - "$PORT_relayed" "$T_DIR/relay.mode" <<'PY' &
+import socket, sys
+port, mode_file = int(sys.argv[1]), sys.argv[2]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.2", port))
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.settimeout(1)
+while True:
+    data, client = s.recvfrom(2048)
+    u.sendto(data, ("127.0.0.1", port))
+    try:
+        reply = bytearray(u.recv(2048))
+    except socket.timeout:
+        continue
+    if open(mode_file).read().strip() == "flip":
+        reply[47] ^= 0x01  # the transmit timestamp: time moved by a forger
+    s.sendto(bytes(reply), client)
+PY
+T_PIDS+=("$!")
+write_domtimed_conf tampered "listen = 127.0.0.1:$(free_udp_port)" "min_poll = -4" \
+	"max_poll = -4" "nts_ca_file = $T_DIR/ca.crt" "ntp_server = 127.0.0.1,0x8,nts=$ke3"
+start_domtimed tampered
+tp() { ctl tampered peers --json | json "$1"; }
+spent() { test "$(tp 'j["peers"][0]["nts"]["ke_ok"]')" -ge 2; }
+check "tampered answers refused; the cookies they spent led to a new key exchange" \
+	wait_for 20 spent
+check "each refusal counted and named ($(tp 'j["peers"][0]["stats"]["bad_mac"]') bad, $(tp 'j["peers"][0]["stats"]["valid"]') valid)" \
+	test "$(tp '[(p["address"], p["stats"]["bad_mac"] >= 8, p["stats"]["valid"], p["nts"]["bad_auth"] >= 8,
+		p["nts"]["error"]) for p in j["peers"]]' | tr -d ' ')" = \
+	"[[\"127.0.0.2:$PORT_relayed\",true,0,true,\"authenticatordoesnotverify\"]]"
+echo pass >"$T_DIR/relay.mode"
+answers() { test "$(tp 'j["peers"][0]["stats"]["valid"]')" -ge 5; }
+check "untampered answers through the same relay are used" wait_for 20 answers
 
 # The wrong name; an untrusted CA.
 ke2=$(free_tcp_port)
