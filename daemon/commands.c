@@ -13,6 +13,7 @@
 #include "../common/util.h"
 #include "../common/xmalloc.h"
 #include "../ntp/nts.h"
+#include "../ntp/nts_server.h"
 #include "../ntp/packet.h"
 #include "directory.h"
 #include "dmn_private.h"
@@ -289,6 +290,19 @@ ntp_counters(const struct ntp_srv *srv)
 			 "client_table_bytes", (json_int_t)ntp_srv_client_table_memory(srv));
 }
 
+/* Our NTS server's counters, or null without one. */
+static json_t *
+nts_server_counters(const struct nts_srv *nts)
+{
+	const struct nts_srv_counters *c = nts != NULL ? nts_srv_counters(nts) : NULL;
+
+	if (c == NULL)
+		return json_null();
+	return json_pack("{s:I, s:I, s:I, s:I, s:I}", "ke_ok", (json_int_t)c->ke_ok, "ke_failed",
+			 (json_int_t)c->ke_failed, "requests", (json_int_t)c->requests, "naks",
+			 (json_int_t)c->naks, "bad_auth", (json_int_t)c->bad_auth);
+}
+
 static json_t *
 cmd_counters(void *ctx, json_t *args, char **ret_error)
 {
@@ -297,7 +311,8 @@ cmd_counters(void *ctx, json_t *args, char **ret_error)
 
 	(void)args;
 	(void)ret_error;
-	return json_pack("{s:o, s:{s:I, s:I}}", "ntp", ntp_counters(d->srv), "control", "requests",
+	return json_pack("{s:o, s:o, s:{s:I, s:I}}", "ntp", ntp_counters(d->srv), "nts_server",
+			 nts_server_counters(d->nts), "control", "requests",
 			 (json_int_t)cc->requests, "rejected", (json_int_t)cc->rejected);
 }
 

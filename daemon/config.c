@@ -164,6 +164,21 @@ static const struct key keys[] = {
 	 .help = "PEM certificates trusted for NTS key exchange (ntp_server entries with nts); "
 		 "the server's certificate must also name the host as written. Empty: the system "
 		 "store. Read when an NTS source is added."},
+	{.name = "nts_server_cert", .type = T_PATH, .offset = OFF(nts_server_cert), .restart = 1,
+	 .def = "",
+	 .help = "PEM certificate chain of our NTS server (RFC 8915); with nts_server_key, "
+		 "NTS-KE is served on nts_server_port of every listen address and NTS requests "
+		 "are answered with authenticated time. Read at start, before privileges are "
+		 "dropped. Empty: no NTS server."},
+	{.name = "nts_server_key", .type = T_PATH, .offset = OFF(nts_server_key), .restart = 1,
+	 .def = "", .help = "PEM private key of nts_server_cert."},
+	{.name = "nts_server_port", .type = T_INT, .offset = OFF(nts_server_port), .restart = 1,
+	 .def = "4460", .min = 1, .max = 65535, .help = "TCP port of our NTS-KE server."},
+	{.name = "nts_cookie_key_file", .type = T_PATH, .offset = OFF(nts_cookie_key_file),
+	 .restart = 1, .def = "/var/lib/domtimed/nts-cookie-keys",
+	 .help = "Where the NTS server keeps its cookie keys (made when missing, rotated daily, "
+		 "the previous one still accepted, written atomically with mode 0600), so "
+		 "clients' cookies survive a restart."},
 	{.name = "key_file", .type = T_PATH, .offset = OFF(key_file), .restart = 1, .def = "",
 	 .check = check_key_file,
 	 .help = "Symmetric keys (RFC 8573) in chrony's key file format: lines ID [TYPE] KEY, "
@@ -813,6 +828,9 @@ check_whole(struct parse_state *st)
 	const struct cfg *cfg = st->cfg;
 
 	check_server_keys(st);
+	if ((cfg->nts_server_cert[0] == '\0') != (cfg->nts_server_key[0] == '\0'))
+		add_error(st->errs, "%s: key 'nts_server_cert'/'nts_server_key': give both or neither",
+			  st->name);
 
 	if (cfg->clock != CLK_VIRTUAL && (cfg->clock_offset != 0.0 || cfg->clock_freq_ppm != 0.0))
 		add_error(st->errs, "%s: key 'clock_offset'/'clock_freq_ppm': only meaningful with "

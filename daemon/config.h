@@ -53,6 +53,9 @@ struct cfg {
 	char *ntp_server; /* W32Time syntax, checked by ntp_srvspec_parse */
 	char *key_file;   /* RFC 8573 keys, "" when none; checked by ntp_keys_load */
 	char *nts_ca_file; /* NTS-KE trust anchors, "" for the system store */
+	char *nts_server_cert, *nts_server_key; /* "" : no NTS server */
+	int nts_server_port;
+	char *nts_cookie_key_file;
 	int min_poll, max_poll;
 	double special_poll_interval;
 	double step_threshold;

@@ -2,6 +2,7 @@
  * daemon.c - start-up order, signals, reload and shutdown.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <event2/dns.h>
 #include <event2/event.h>
 #include <signal.h>
@@ -14,6 +15,7 @@
 #include "../common/loop.h"
 #include "../common/xmalloc.h"
 #include "../ntp/keys.h"
+#include "../ntp/nts_server.h"
 #include "daemon.h"
 #include "directory.h"
 #include "dmn_private.h"
@@ -147,6 +149,38 @@ make_directory(struct dmn *d, char **ret_cause)
 	if (d->dir == NULL && *ret_cause != NULL)
 		return -1;
 	dmn_apply_policy(d, d->dir);
+	return 0;
+}
+
+static in_port_t *
+port_of(struct sockaddr_storage *ss)
+{
+	return ss->ss_family == AF_INET6 ? &((struct sockaddr_in6 *)ss)->sin6_port
+					 : &((struct sockaddr_in *)ss)->sin_port;
+}
+
+/* NTS-KE on nts_server_port of every listen address, telling clients the NTP port. */
+static int
+make_nts_server(struct dmn *d, char **ret_cause)
+{
+	const struct cfg *cfg = d->cfg;
+	struct sockaddr_storage first;
+
+	if (cfg->nts_server_cert[0] == '\0' || cfg->listen.n == 0)
+		return 0;
+	first = cfg->listen.v[0].ss;
+	d->nts = nts_srv_new(d->base, cfg->nts_server_cert, cfg->nts_server_key,
+			     cfg->nts_cookie_key_file, ntohs(*port_of(&first)), ret_cause);
+	if (d->nts == NULL)
+		return -1;
+	for (size_t i = 0; i < cfg->listen.n; i++) {
+		struct sockaddr_storage ss = cfg->listen.v[i].ss;
+
+		*port_of(&ss) = htons((in_port_t)cfg->nts_server_port);
+		if (nts_srv_listen(d->nts, (struct sockaddr *)&ss, cfg->listen.v[i].len, ret_cause) < 0)
+			return -1;
+		log_info("serving NTS-KE on %s, port %d", cfg->listen.v[i].text, cfg->nts_server_port);
+	}
 	return 0;
 }
 
@@ -331,8 +365,10 @@ dmn_new(struct cfg *cfg, const char *config_path, int optional, char **ret_cause
 	if (cfg->key_file[0] != '\0' && (d->keys = ntp_keys_load(cfg->key_file, ret_cause)) == NULL)
 		return dmn_free(d);
 	opts.keys = d->keys;
-	if (make_clock(d, ret_cause) < 0 || make_client(d, ret_cause) < 0)
+	if (make_clock(d, ret_cause) < 0 || make_client(d, ret_cause) < 0 ||
+	    make_nts_server(d, ret_cause) < 0)
 		return dmn_free(d);
+	opts.nts = d->nts;
 	d->srv = ntp_srv_new(d->base, d->clock, &d->ref, &opts);
 	if (open_listeners(d, ret_cause) < 0 || make_directory(d, ret_cause) < 0)
 		return dmn_free(d);
@@ -394,6 +430,7 @@ dmn_free(struct dmn *d)
 	ntp_srv_free(d->srv);
 	ntp_client_free(d->client);
 	ntp_keys_free(d->keys);
+	nts_srv_free(d->nts);
 	if (d->dns != NULL)
 		evdns_base_free(d->dns, 1);
 	clk_free(d->clock);

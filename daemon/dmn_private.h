@@ -42,6 +42,7 @@ struct dmn {
 	struct ntp_client *client;
 	struct ntp_srv *srv;
 	struct ntp_keys *keys; /* key_file, NULL when none (read at start only) */
+	struct nts_srv *nts;   /* NTS server, NULL unless nts_server_cert is set */
 	struct dmn_dir *dir; /* NULL outside a domain */
 	struct ctl *ctl;
 	struct metrics_http *metrics; /* NULL unless metrics_listen is set */

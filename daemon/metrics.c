@@ -144,6 +144,18 @@ render_server(FILE *f, const struct dmn *d)
 	counter(f, "domtimed_ntp_source_bad_mac_total",
 	        "Answers of sources with key=ID dropped for a missing or wrong MAC (RFC 8573).",
 	        sources_bad_mac(d->client));
+	if (d->nts != NULL) {
+		const struct nts_srv_counters *n = nts_srv_counters(d->nts);
+
+		counter(f, "domtimed_nts_ke_total", "NTS key exchanges completed for clients.",
+		        n->ke_ok);
+		counter(f, "domtimed_nts_ke_failed_total",
+		        "NTS key exchanges that failed (TLS, ALPN, bad request, time limit).",
+		        n->ke_failed);
+		counter(f, "domtimed_nts_requests_total", "NTP requests with NTS fields.", n->requests);
+		counter(f, "domtimed_nts_naks_total", "KoD NTSN sent (cookies we could not open).",
+		        n->naks);
+	}
 	counter(f, "domtimed_ntp_receive_errors_total", "Errors receiving NTP datagrams.",
 	        c->receive_errors);
 	counter(f, "domtimed_ntp_send_errors_total", "Errors sending NTP answers.", c->send_errors);

@@ -171,6 +171,7 @@ dmn_apply_policy(struct dmn *d, struct dmn_dir *dir)
 	enum hier_use use;
 
 	copts.keys = sopts.keys = d->keys;
+	sopts.nts = d->nts;
 	copts.nts_ca_file = d->cfg->nts_ca_file;
 	copts.reliable = hier_announce_reliable(flags, role(dir), d->cfg->ntp_server[0] != '\0');
 	sopts.serve = serve_mode(hier_announce_serve(flags));

@@ -18,18 +18,6 @@
 #include "../common/xmalloc.h"
 #include "nts_ke.h"
 
-/* Record types (RFC 8915 4.1); the top bit of the type field marks a critical record. */
-#define REC_CRITICAL 0x8000u
-#define REC_END 0
-#define REC_NEXT_PROTOCOL 1
-#define REC_ERROR 2
-#define REC_WARNING 3
-#define REC_AEAD 4
-#define REC_COOKIE 5
-#define REC_SERVER 6
-#define REC_PORT 7
-#define PROTOCOL_NTPV4 0
-
 /* More than any honest answer (8 cookies of a few hundred octets). */
 #define MAX_RESPONSE 16384
 #define EXPORTER_LABEL "EXPORTER-network-time-security"
@@ -40,8 +28,8 @@ get16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-static uint8_t *
-put_record(uint8_t *p, unsigned type, const uint8_t *body, uint16_t len)
+uint8_t *
+nts_ke_put_record(uint8_t *p, unsigned type, const uint8_t *body, uint16_t len)
 {
 	p[0] = (uint8_t)(type >> 8);
 	p[1] = (uint8_t)type;
@@ -55,15 +43,14 @@ put_record(uint8_t *p, unsigned type, const uint8_t *body, uint16_t len)
 size_t
 nts_ke_build_request(uint8_t *buf, size_t size)
 {
-	static const uint8_t proto[2] = {0, PROTOCOL_NTPV4},
-	                     aead[2] = {0, NTS_AEAD_AES_SIV_CMAC_256};
+	static const uint8_t proto[2] = {0, NTS_KE_NTPV4}, aead[2] = {0, NTS_AEAD_AES_SIV_CMAC_256};
 	uint8_t *p = buf;
 
 	if (size < 16)
 		return 0;
-	p = put_record(p, REC_CRITICAL | REC_NEXT_PROTOCOL, proto, 2);
-	p = put_record(p, REC_AEAD, aead, 2);
-	p = put_record(p, REC_CRITICAL | REC_END, NULL, 0);
+	p = nts_ke_put_record(p, NTS_KE_CRITICAL | NTS_KE_NEXT_PROTOCOL, proto, 2);
+	p = nts_ke_put_record(p, NTS_KE_AEAD, aead, 2);
+	p = nts_ke_put_record(p, NTS_KE_CRITICAL | NTS_KE_END, NULL, 0);
 	return (size_t)(p - buf);
 }
 
@@ -103,21 +90,20 @@ parse_record(unsigned type, int critical, const uint8_t *body, uint16_t len,
 	if (type < 16)
 		*seen |= 1u << type;
 	switch (type) {
-	case REC_END:
+	case NTS_KE_END:
 		return len == 0 ? NULL : "bad End of Message record";
-	case REC_NEXT_PROTOCOL:
-		return len == 2 && get16(body) == PROTOCOL_NTPV4
-		           ? NULL
-		           : "the server does not offer NTPv4";
-	case REC_ERROR:
+	case NTS_KE_NEXT_PROTOCOL:
+		return len == 2 && get16(body) == NTS_KE_NTPV4 ? NULL
+		                                               : "the server does not offer NTPv4";
+	case NTS_KE_ERROR:
 		return len == 2 ? error_record(get16(body)) : "bad error record";
-	case REC_WARNING:
+	case NTS_KE_WARNING:
 		return len == 2 ? NULL : "bad warning record";
-	case REC_AEAD:
+	case NTS_KE_AEAD:
 		return len == 2 && get16(body) == NTS_AEAD_AES_SIV_CMAC_256
 		           ? NULL
 		           : "the server does not offer AEAD_AES_SIV_CMAC_256";
-	case REC_COOKIE:
+	case NTS_KE_COOKIE:
 		if (len == 0 || len > NTS_MAX_COOKIE_LEN)
 			return "bad cookie record";
 		if (ret->n_cookies < NTS_MAX_COOKIES) {
@@ -125,9 +111,9 @@ parse_record(unsigned type, int critical, const uint8_t *body, uint16_t len,
 			memcpy(ret->cookies[ret->n_cookies++].data, body, len);
 		}
 		return NULL;
-	case REC_SERVER:
+	case NTS_KE_SERVER:
 		return server_name(body, len, ret);
-	case REC_PORT:
+	case NTS_KE_PORT_RECORD:
 		if (len != 2 || get16(body) == 0)
 			return "bad port negotiation record";
 		ret->port = get16(body);
@@ -147,23 +133,23 @@ nts_ke_parse_response(const uint8_t *buf, size_t len, struct nts_ke_result *ret,
 	memset(ret, 0, sizeof(*ret));
 	ret->port = 123;
 	while (len - pos >= 4) {
-		unsigned type = get16(buf + pos) & ~REC_CRITICAL;
+		unsigned type = get16(buf + pos) & ~NTS_KE_CRITICAL;
 		uint16_t blen = get16(buf + pos + 2);
 
 		if (len - pos - 4 < blen)
 			return NTS_KE_PARSE_MORE;
-		*ret_error = parse_record(type, (get16(buf + pos) & REC_CRITICAL) != 0,
+		*ret_error = parse_record(type, (get16(buf + pos) & NTS_KE_CRITICAL) != 0,
 		                          buf + pos + 4, blen, ret, &seen);
 		if (*ret_error != NULL)
 			return NTS_KE_PARSE_ERROR;
 		pos += 4 + (size_t)blen;
-		if (type != REC_END)
+		if (type != NTS_KE_END)
 			continue;
 		if (pos != len)
 			*ret_error = "data after End of Message";
-		else if (!(seen & (1u << REC_NEXT_PROTOCOL)))
+		else if (!(seen & (1u << NTS_KE_NEXT_PROTOCOL)))
 			*ret_error = "no next protocol record";
-		else if (!(seen & (1u << REC_AEAD)))
+		else if (!(seen & (1u << NTS_KE_AEAD)))
 			*ret_error = "no AEAD algorithm record";
 		else if (ret->n_cookies == 0)
 			*ret_error = "no cookie";
@@ -259,7 +245,7 @@ wait_ssl(struct nts_ke *ke, int r, const char *during)
 static int
 export_keys(struct nts_ke *ke)
 {
-	uint8_t context[5] = {0, PROTOCOL_NTPV4, 0, NTS_AEAD_AES_SIV_CMAC_256, 0};
+	uint8_t context[5] = {0, NTS_KE_NTPV4, 0, NTS_AEAD_AES_SIV_CMAC_256, 0};
 
 	if (SSL_export_keying_material(ke->ssl, ke->result.c2s, NTS_KEY_LEN, EXPORTER_LABEL,
 	                               strlen(EXPORTER_LABEL), context, sizeof(context), 1) != 1)

@@ -37,6 +37,20 @@ struct nts_ke_result {
 	uint8_t c2s[NTS_KEY_LEN], s2c[NTS_KEY_LEN]; /* client-to-server, server-to-client */
 };
 
+/* Record types (RFC 8915 4.1); the top bit of the type field marks a critical record. */
+#define NTS_KE_CRITICAL 0x8000u
+#define NTS_KE_END 0
+#define NTS_KE_NEXT_PROTOCOL 1
+#define NTS_KE_ERROR 2
+#define NTS_KE_WARNING 3
+#define NTS_KE_AEAD 4
+#define NTS_KE_COOKIE 5
+#define NTS_KE_SERVER 6
+#define NTS_KE_PORT_RECORD 7
+#define NTS_KE_NTPV4 0
+
+/* Write a record of TYPE with BODY at P: returns the end. */
+uint8_t *nts_ke_put_record(uint8_t *p, unsigned type, const uint8_t *body, uint16_t len);
 /* Our request records into BUF (at least 16 octets): returns the length. */
 size_t nts_ke_build_request(uint8_t *buf, size_t size);
 

@@ -62,6 +62,7 @@ static const char *const drop_names[NTP_DROP_N] = {
 	[NTP_DROP_AUTHENTICATED] = "authenticated",
 	[NTP_DROP_UNKNOWN_KEY] = "unknown_key",
 	[NTP_DROP_BAD_MAC] = "bad_mac",
+	[NTP_DROP_NTS_BAD] = "nts_bad",
 	[NTP_DROP_BAD_SOURCE] = "bad_source",
 	[NTP_DROP_RATE_LIMITED] = "rate_limited",
 	[NTP_DROP_NOT_SERVING] = "not_serving",
@@ -192,6 +193,47 @@ rate_verdict(struct ntp_srv *srv, const struct sockaddr_storage *peer)
 	return ntp_rl_check(srv->rl, (const struct sockaddr *)peer, monotonic_seconds());
 }
 
+/* How an answer is to be signed once its header is final. */
+struct reply_auth {
+	const struct ntp_key *key; /* RFC 8573 */
+	int nts;                   /* RFC 8915, with NTS */
+	struct nts_srv_reply nts_reply;
+};
+
+/*
+ * The NTS fields of an accepted request: 1 to answer (*A says how), or 0
+ * with *RET_DROP set. A cookie we cannot open gets a KoD NTSN in *REPLY.
+ */
+static int
+nts_request(struct ntp_srv *srv, const struct ntp_io_msg *m, const struct ntp_packet *req,
+	    struct reply_auth *a, struct ntp_packet *reply, enum ntp_srv_drop *ret_drop)
+{
+	if (srv->opts.nts == NULL || a->key != NULL)
+		return 1;
+	switch (nts_srv_check_request(srv->opts.nts, m->buf, m->len, &a->nts_reply)) {
+	case NTS_SRV_PLAIN:
+		return 1;
+	case NTS_SRV_NAK:
+		a->nts = 1;
+		*reply = (struct ntp_packet){
+			.leap = NTP_LEAP_UNSYNC, .version = req->version, .mode = NTP_MODE_SERVER,
+			.refid = ntp_refid_from_string("NTSN"), .origin = req->transmit,
+		};
+		return 1;
+	case NTS_SRV_OK:
+		a->nts = 1;
+		/* Never answer longer than asked: fewer cookies if the placeholders were short. */
+		while (NTP_HEADER_LEN + nts_srv_reply_len(&a->nts_reply) > m->len &&
+		       a->nts_reply.n_cookies > 1)
+			a->nts_reply.n_cookies--;
+		return 1;
+	case NTS_SRV_DROP:
+		break;
+	}
+	*ret_drop = NTP_DROP_NTS_BAD;
+	return 0;
+}
+
 /*
  * A request ntp_srv_accept refused for its MAC: answerable when the MAC
  * verifies with one of our keys (*RET_KEY), else *RET_DROP says why not.
@@ -224,7 +266,7 @@ keyed_request(const struct ntp_srv *srv, const struct ntp_io_msg *m, struct ntp_
  */
 static int
 handle_request(struct ntp_srv *srv, const struct ntp_io_msg *m, struct ntp_io_msg *t,
-	       struct ntp_packet *reply, const struct ntp_key **ret_key)
+	       struct ntp_packet *reply, struct reply_auth *a)
 {
 	struct ntp_srv_counters *c = &srv->counters;
 	struct ntp_packet req;
@@ -242,9 +284,10 @@ handle_request(struct ntp_srv *srv, const struct ntp_io_msg *m, struct ntp_io_ms
 		c->dropped[NTP_DROP_OVERSIZED]++;
 		return 0;
 	}
-	*ret_key = NULL;
-	if (!ntp_srv_accept(m->buf, m->len, &req, &drop) &&
-	    (drop != NTP_DROP_AUTHENTICATED || !keyed_request(srv, m, &req, ret_key, &drop))) {
+	memset(a, 0, sizeof(*a));
+	if ((!ntp_srv_accept(m->buf, m->len, &req, &drop) &&
+	     (drop != NTP_DROP_AUTHENTICATED || !keyed_request(srv, m, &req, &a->key, &drop))) ||
+	    !nts_request(srv, m, &req, a, reply, &drop)) {
 		c->dropped[drop]++;
 		return 0;
 	}
@@ -268,7 +311,9 @@ handle_request(struct ntp_srv *srv, const struct ntp_io_msg *m, struct ntp_io_ms
 		c->dropped[NTP_DROP_RATE_LIMITED]++;
 		return 0;
 	}
-	if (verdict == NTP_RL_LEAK && srv->opts.ratelimit_kod) {
+	if (a->nts && a->nts_reply.nak) {
+		/* The KoD NTSN is in REPLY already. */
+	} else if (verdict == NTP_RL_LEAK && srv->opts.ratelimit_kod) {
 		ntp_srv_kod_rate(&req, (int8_t)srv->opts.rl.interval, reply);
 		c->kod_rate++;
 	} else {
@@ -277,14 +322,15 @@ handle_request(struct ntp_srv *srv, const struct ntp_io_msg *m, struct ntp_io_ms
 	t->peer = m->peer;
 	t->peer_len = m->peer_len;
 	t->local = m->local;
-	t->len = NTP_HEADER_LEN + (*ret_key != NULL ? 4 + ntp_key_digest_len(*ret_key) : 0);
+	t->len = NTP_HEADER_LEN + (a->key != NULL ? 4 + ntp_key_digest_len(a->key) : 0) +
+		 (a->nts ? nts_srv_reply_len(&a->nts_reply) : 0);
 	return 1;
 }
 
-/* The answers in REPLIES, those of keyed requests signed with KEYS[i], stamped and sent. */
+/* The answers in REPLIES, stamped, signed or sealed as AUTH[i] says, and sent. */
 static void
 stamp_and_send(struct ntp_srv *srv, int fd, struct ntp_packet *replies,
-	       const struct ntp_key **keys, size_t n)
+	       const struct reply_auth *auth, size_t n)
 {
 	struct timespec now;
 	uint64_t tx;
@@ -298,8 +344,11 @@ stamp_and_send(struct ntp_srv *srv, int fd, struct ntp_packet *replies,
 		replies[i].transmit = tx;
 		ntp_encode(&replies[i], t->buf);
 		/* Cannot fail: the buffer holds any MAC; a library failure sends a bad MAC. */
-		if (keys[i] != NULL)
-			(void)ntp_key_sign(keys[i], t->buf, NTP_HEADER_LEN, sizeof(t->buf));
+		if (auth[i].key != NULL)
+			(void)ntp_key_sign(auth[i].key, t->buf, NTP_HEADER_LEN, sizeof(t->buf));
+		/* A library failure leaves the fields short: the client refuses the answer. */
+		if (auth[i].nts)
+			(void)nts_srv_seal(srv->opts.nts, &auth[i].nts_reply, t->buf, sizeof(t->buf));
 	}
 	sent = ntp_io_send_batch(fd, srv->tx, n);
 	if (sent < 0) {
@@ -317,7 +366,7 @@ on_readable(evutil_socket_t fd, short what, void *arg)
 	struct listener *l = arg;
 	struct ntp_srv *srv = l->srv;
 	struct ntp_packet replies[NTP_IO_BATCH];
-	const struct ntp_key *keys[NTP_IO_BATCH];
+	struct reply_auth auth[NTP_IO_BATCH];
 
 	(void)what;
 	for (int round = 0; round < MAX_BATCHES_PER_EVENT; round++) {
@@ -336,9 +385,9 @@ on_readable(evutil_socket_t fd, short what, void *arg)
 		for (int i = 0; i < n; i++)
 			n_out += (size_t)handle_request(srv, ntp_io_batch_msg(srv->rx, (size_t)i),
 							ntp_io_batch_msg(srv->tx, n_out),
-							&replies[n_out], &keys[n_out]);
+							&replies[n_out], &auth[n_out]);
 		if (n_out > 0)
-			stamp_and_send(srv, fd, replies, keys, n_out);
+			stamp_and_send(srv, fd, replies, auth, n_out);
 		if (n < NTP_IO_BATCH)
 			return;
 	}

@@ -12,6 +12,11 @@
  * a wrong MAC is dropped and counted, not answered with a crypto-NAK: an
  * unsigned NAK proves nothing to the client, and silence gives a spoofer
  * nothing to reflect.
+ *
+ * RFC 8915: with an NTS server, a request with NTS fields whose cookie and
+ * authenticator check out is answered with the NTS fields (fresh cookies
+ * sealed under the client's keys); one whose cookie we cannot open gets a
+ * KoD NTSN; one that is not authentic is dropped and counted.
  */
 #ifndef DOMTIMED_NTP_SERVER_H
 #define DOMTIMED_NTP_SERVER_H
@@ -22,6 +27,7 @@
 
 #include "clock.h"
 #include "keys.h"
+#include "nts_server.h"
 #include "ratelimit.h"
 #include "reference.h"
 
@@ -44,6 +50,7 @@ enum ntp_srv_drop {
 	NTP_DROP_AUTHENTICATED,  /* carries a MAC and we hold no keys */
 	NTP_DROP_UNKNOWN_KEY,    /* MAC with a key id not in the key file */
 	NTP_DROP_BAD_MAC,        /* MAC that does not verify (or a crypto-NAK) */
+	NTP_DROP_NTS_BAD,        /* NTS fields malformed or not authentic */
 	NTP_DROP_BAD_SOURCE,     /* source port 0 or unknown family */
 	NTP_DROP_RATE_LIMITED,   /* over its rate, and not the one in 2^leak answered */
 	NTP_DROP_NOT_SERVING,    /* this machine does not serve time (announce flags) */
@@ -76,6 +83,7 @@ struct ntp_srv_options {
 	int ratelimit_kod;      /* the limited requests answered get KoD RATE, not time */
 	size_t client_table_size;
 	const struct ntp_keys *keys; /* key_file (borrowed, outlives the server); NULL: none */
+	struct nts_srv *nts;         /* NTS for our clients (borrowed); NULL: none */
 };
 
 /*

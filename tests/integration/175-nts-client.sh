@@ -6,22 +6,8 @@
 # exchanges keys again once their cookies are spent), and refuses a
 # certificate with the wrong name or from an untrusted CA, saying so.
 . "$(dirname "$0")/../lib/common.sh"
-
-# A CA, and two server certificates it signs: one for 127.0.0.1, one for another name.
-cd "$T_DIR" || exit 1
-ossl() { openssl "$@" >>"$T_DIR/openssl.log" 2>&1 || { fail "openssl $1"; exit 1; }; }
-ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key \
-	-out ca.crt -subj /CN=domtimed-test-ca -days 2
-for name in good:IP:127.0.0.1 wrong:DNS:other.example; do
-	n=${name%%:*}
-	ossl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$n.key" \
-		-out "$n.csr" -subj "/CN=${name#*:*:}"
-	printf 'subjectAltName=%s\n' "${name#*:}" >"$n.ext"
-	ossl x509 -req -in "$n.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -out "$n.crt" \
-		-days 2 -extfile "$n.ext"
-done
-chmod 644 ./*.key
-cd - >/dev/null || exit 1
+. "$(dirname "$0")/../lib/nts.sh"
+nts_test_certs good=IP:127.0.0.1 wrong=DNS:other.example
 
 ke_port=$(free_tcp_port)
 start_chronyd ref "local stratum 1" "ntsserverkey $T_DIR/good.key" \

@@ -10,9 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <event2/event.h>
 #include <cmocka.h>
 
 #include "../../ntp/nts.h"
+#include "../../ntp/nts_server.h"
 #include "../../ntp/packet.h"
 
 static void
@@ -218,6 +221,91 @@ test_ke_records(void **state)
 	assert_int_equal(nts_ke_parse_response(buf, len, &r, &why), NTS_KE_PARSE_ERROR);
 }
 
+/* A server with a fresh cookie-key file in KEYS (a mkstemp template, unlinked). */
+static struct nts_srv *
+test_server(struct event_base *base, const char *keys)
+{
+	char *cause = NULL;
+	struct nts_srv *s = nts_srv_new(base, "tests/support/nts/test.crt",
+	                                "tests/support/nts/test.key", keys, 123, &cause);
+
+	if (s == NULL)
+		fail_msg("%s", cause);
+	return s;
+}
+
+/* Cookies for C2S/S2C as the server seals them into an answer, opened as a client does. */
+static size_t
+cookies_from(struct nts_srv *s, const uint8_t c2s[32], const uint8_t s2c[32],
+             struct nts_cookie *ret)
+{
+	struct nts_srv_reply r = {.uid = {5}, .n_cookies = 8};
+	uint8_t buf[NTP_MAX_PACKET_LEN] = {0x24, 1};
+	const char *why;
+	size_t len, n;
+
+	memcpy(r.c2s, c2s, 32);
+	memcpy(r.s2c, s2c, 32);
+	len = nts_srv_seal(s, &r, buf, sizeof(buf));
+	assert_int_equal(len, NTP_HEADER_LEN + nts_srv_reply_len(&r));
+	assert_int_equal(nts_check_reply(buf, len, r.uid, s2c, ret, &n, &why), NTS_OK);
+	assert_int_equal(n, 8);
+	return n;
+}
+
+static void
+test_server_fields(void **state)
+{
+	struct event_base *base = event_base_new();
+	char keys[] = "/tmp/test_nts_keys.XXXXXX";
+	uint8_t c2s[32] = {1, 2}, s2c[32] = {3, 4}, uid[NTS_UID_LEN] = {6};
+	uint8_t req[NTP_MAX_PACKET_LEN] = {0x23};
+	struct nts_cookie cookies[NTS_MAX_COOKIES];
+	struct nts_srv_reply r;
+	struct nts_srv *s;
+	size_t len;
+
+	(void)state;
+	close(mkstemp(keys));
+	unlink(keys);
+	s = test_server(base, keys);
+	cookies_from(s, c2s, s2c, cookies);
+	assert_int_equal(cookies[0].len, 100);
+	len = nts_build_request(req, NTP_HEADER_LEN, sizeof(req), uid, &cookies[0], 3, c2s);
+	assert_int_equal(nts_srv_check_request(s, req, len, &r), NTS_SRV_OK);
+	assert_memory_equal(r.uid, uid, NTS_UID_LEN);
+	assert_memory_equal(r.c2s, c2s, 32);
+	assert_memory_equal(r.s2c, s2c, 32);
+	assert_int_equal(r.n_cookies, 4);
+	/* The answer is no longer than the request. */
+	assert_int_equal(NTP_HEADER_LEN + nts_srv_reply_len(&r), len);
+	/* A flipped bit: in the cookie, a NAK; in the header or the authenticator, dropped. */
+	req[NTP_HEADER_LEN + 36 + 30] ^= 1;
+	assert_int_equal(nts_srv_check_request(s, req, len, &r), NTS_SRV_NAK);
+	assert_memory_equal(r.uid, uid, NTS_UID_LEN);
+	req[NTP_HEADER_LEN + 36 + 30] ^= 1;
+	req[45] ^= 1;
+	assert_int_equal(nts_srv_check_request(s, req, len, &r), NTS_SRV_DROP);
+	req[45] ^= 1;
+	req[len - 1] ^= 1;
+	assert_int_equal(nts_srv_check_request(s, req, len, &r), NTS_SRV_DROP);
+	req[len - 1] ^= 1;
+	assert_int_equal(nts_srv_check_request(s, req, NTP_HEADER_LEN, &r), NTS_SRV_PLAIN);
+	assert_int_equal(nts_srv_counters(s)->naks, 1);
+	assert_int_equal(nts_srv_counters(s)->bad_auth, 2);
+	/* The cookie keys outlive the server; without them, the cookie is refused. */
+	nts_srv_free(s);
+	s = test_server(base, keys);
+	assert_int_equal(nts_srv_check_request(s, req, len, &r), NTS_SRV_OK);
+	nts_srv_free(s);
+	unlink(keys);
+	s = test_server(base, keys);
+	assert_int_equal(nts_srv_check_request(s, req, len, &r), NTS_SRV_NAK);
+	nts_srv_free(s);
+	unlink(keys);
+	event_base_free(base);
+}
+
 int
 main(void)
 {
@@ -225,6 +313,7 @@ main(void)
 	    cmocka_unit_test(test_siv_vectors),
 	    cmocka_unit_test(test_request_and_reply),
 	    cmocka_unit_test(test_ke_records),
+	    cmocka_unit_test(test_server_fields),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
