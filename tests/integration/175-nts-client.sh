@@ -4,10 +4,10 @@
 # the answers, goes back to key exchange after a NAK when chronyd restarts
 # with new keys, refuses and counts answers tampered with on the way (and
 # exchanges keys again once their cookies are spent), and refuses a
-# certificate with the wrong name or from an untrusted CA, saying so.
+# certificate with the wrong name, from an untrusted CA or expired, saying so.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/nts.sh"
-nts_test_certs good=IP:127.0.0.1 wrong=DNS:other.example
+nts_test_certs good=IP:127.0.0.1 wrong=DNS:other.example expired=IP:127.0.0.1@-1
 
 ke_port=$(free_tcp_port)
 start_chronyd ref "local stratum 1" "ntsserverkey $T_DIR/good.key" \
@@ -97,17 +97,27 @@ wait_for 10 sh -c "ss -Hltn 'sport = :$ke2' | grep -q ."
 write_domtimed_conf badname "listen = 127.0.0.1:$(free_udp_port)" "min_poll = -4" \
 	"nts_ca_file = $T_DIR/ca.crt" "ntp_server = 127.0.0.1,0x8,nts=$ke2"
 start_domtimed badname
+ke4=$(free_tcp_port)
+start_chronyd expired "local stratum 1" "ntsserverkey $T_DIR/expired.key" \
+	"ntsservercert $T_DIR/expired.crt" "ntsport $ke4"
+wait_for 10 sh -c "ss -Hltn 'sport = :$ke4' | grep -q ."
+write_domtimed_conf badexp "listen = 127.0.0.1:$(free_udp_port)" "min_poll = -4" \
+	"nts_ca_file = $T_DIR/ca.crt" "ntp_server = 127.0.0.1,0x8,nts=$ke4"
+start_domtimed badexp
 write_domtimed_conf badca "listen = 127.0.0.1:$(free_udp_port)" "min_poll = -4" \
 	"ntp_server = 127.0.0.1,0x8,nts=$ke_port"
 start_domtimed badca
 refused() { test "$(ctl "$1" peers --json | json 'j["peers"][0]["nts"]["ke_failed"] > 0')" = true; }
 wait_for 10 refused badname
 wait_for 10 refused badca
+wait_for 10 refused badexp
+err=$(ctl badexp peers --json | json 'j["peers"][0]["nts"]["error"]')
+check "expired certificate refused: $err" grep -q "certificate of 127.0.0.1 refused.*expired" <<<"$err"
 err=$(ctl badname peers --json | json 'j["peers"][0]["nts"]["error"]')
 check "wrong certificate name refused: $err" grep -q "certificate of 127.0.0.1 refused.*mismatch" <<<"$err"
 err=$(ctl badca peers --json | json 'j["peers"][0]["nts"]["error"]')
 check "untrusted CA refused: $err" grep -q "certificate of 127.0.0.1 refused.*issuer" <<<"$err"
-check "neither polls NTP (no valid answer, state failed, a retry scheduled)" \
-	test "$(for n in badname badca; do ctl $n peers --json | json '[p["stats"]["valid"] if p["stats"] else 0
-		for p in j["peers"]] + [j["peers"][0]["nts"]["state"], j["peers"][0]["nts"]["next_ke_in"] is not None]'; done | tr -d ' \n')" = '[0,"failed",true][0,"failed",true]'
+check "none polls NTP (no valid answer, state failed, a retry scheduled)" \
+	test "$(for n in badname badca badexp; do ctl $n peers --json | json '[p["stats"]["valid"] if p["stats"] else 0
+		for p in j["peers"]] + [j["peers"][0]["nts"]["state"], j["peers"][0]["nts"]["next_ke_in"] is not None]'; done | tr -d ' \n')" = '[0,"failed",true][0,"failed",true][0,"failed",true]'
 t_done
