@@ -158,6 +158,36 @@ nts_ke_parse_response(const uint8_t *buf, size_t len, struct nts_ke_result *ret,
 	return NTS_KE_PARSE_MORE;
 }
 
+int
+nts_ke_parse_request(const uint8_t *p, size_t len, uint16_t *ret_code)
+{
+	int ntpv4 = 0, siv = 0;
+
+	*ret_code = 1; /* bad request */
+	for (size_t pos = 0; len - pos >= 4;) {
+		unsigned type = get16(p + pos) & ~NTS_KE_CRITICAL;
+		size_t blen = get16(p + pos + 2);
+		const uint8_t *b = p + pos + 4;
+
+		if (len - pos - 4 < blen)
+			return 0;
+		if ((type == NTS_KE_NEXT_PROTOCOL || type == NTS_KE_AEAD) && blen % 2 != 0)
+			return -1;
+		for (size_t i = 0; i + 1 < blen; i += 2) {
+			ntpv4 |= type == NTS_KE_NEXT_PROTOCOL && get16(b + i) == NTS_KE_NTPV4;
+			siv |= type == NTS_KE_AEAD && get16(b + i) == NTS_AEAD_AES_SIV_CMAC_256;
+		}
+		if (type > NTS_KE_PORT_RECORD && (get16(p + pos) & NTS_KE_CRITICAL)) {
+			*ret_code = 0; /* unrecognized critical record */
+			return -1;
+		}
+		pos += 4 + blen;
+		if (type == NTS_KE_END)
+			return ntpv4 && siv && pos == len ? 1 : -1;
+	}
+	return 0;
+}
+
 /* ---- the TLS exchange ------------------------------------------------------------- */
 
 enum phase { CONNECTING, HANDSHAKE, WRITING, READING };

@@ -69,6 +69,14 @@ enum nts_ke_parse {
 enum nts_ke_parse nts_ke_parse_response(const uint8_t *buf, size_t len, struct nts_ke_result *ret,
                                         const char **ret_error);
 
+/*
+ * The server's side: is the client's request of LEN octets complete (1),
+ * incomplete (0), or refused (-1, *RET_CODE the error record to send: 0
+ * unrecognized critical record, 1 bad request)? It must offer NTPv4 and
+ * AEAD_AES_SIV_CMAC_256 and end with End of Message.
+ */
+int nts_ke_parse_request(const uint8_t *p, size_t len, uint16_t *ret_code);
+
 struct nts_ke;
 
 /*

@@ -384,37 +384,6 @@ conn_close(struct conn *c, int ok)
 	ERR_clear_error();
 }
 
-/* The request is complete (1), incomplete (0), or refused (-1 with *RET_CODE, an error record). */
-static int
-parse_request(const uint8_t *p, size_t len, uint16_t *ret_code)
-{
-	int ntpv4 = 0, siv = 0;
-
-	*ret_code = 1; /* bad request */
-	for (size_t pos = 0; len - pos >= 4;) {
-		unsigned type = get16(p + pos) & ~NTS_KE_CRITICAL;
-		size_t blen = get16(p + pos + 2);
-		const uint8_t *b = p + pos + 4;
-
-		if (len - pos - 4 < blen)
-			return 0;
-		if ((type == NTS_KE_NEXT_PROTOCOL || type == NTS_KE_AEAD) && blen % 2 != 0)
-			return -1;
-		for (size_t i = 0; i + 1 < blen; i += 2) {
-			ntpv4 |= type == NTS_KE_NEXT_PROTOCOL && get16(b + i) == NTS_KE_NTPV4;
-			siv |= type == NTS_KE_AEAD && get16(b + i) == NTS_AEAD_AES_SIV_CMAC_256;
-		}
-		if (type > NTS_KE_PORT_RECORD && (get16(p + pos) & NTS_KE_CRITICAL)) {
-			*ret_code = 0; /* unrecognized critical record */
-			return -1;
-		}
-		pos += 4 + blen;
-		if (type == NTS_KE_END)
-			return ntpv4 && siv && pos == len ? 1 : -1;
-	}
-	return 0;
-}
-
 static int
 build_response(struct conn *c)
 {
@@ -493,7 +462,7 @@ conn_step(struct conn *c)
 		if (r <= 0)
 			return conn_wait(c, r);
 		c->in_len += (size_t)r;
-		switch (parse_request(c->in, c->in_len, &code)) {
+		switch (nts_ke_parse_request(c->in, c->in_len, &code)) {
 		case 0:
 			if (c->in_len == sizeof(c->in))
 				return -1;

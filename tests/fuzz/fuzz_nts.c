@@ -1,15 +1,20 @@
 /*
- * fuzz_nts.c - the NTS extension-field parser on arbitrary answers: never
+ * fuzz_nts.c - the NTS extension-field parsers on arbitrary packets: never
  * a crash or a leak, and nothing is authentic without the key. The first
- * octet picks whether the input is used as it is or as the plaintext of a
- * correctly sealed answer (so the parser of decrypted fields is reached).
+ * octet picks whether the input is an answer as it is, the plaintext of a
+ * correctly sealed answer (so the parser of decrypted fields is reached),
+ * or a request to our NTS server (run from the top of the tree: it loads
+ * the test certificate in tests/support/nts).
  */
+#include <event2/event.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../../ntp/nts.h"
+#include "../../ntp/nts_server.h"
 #include "../../ntp/packet.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -42,6 +47,35 @@ seal(uint8_t *buf, size_t room, const uint8_t *pt, size_t pt_len)
 	return len + ef;
 }
 
+/* A request to our server; its answer, when it has one, fits the request. */
+static void
+server_request(const uint8_t *data, size_t size)
+{
+	static struct nts_srv *srv;
+	struct nts_srv_reply r;
+	char *cause = NULL;
+
+	if (srv == NULL) {
+		srv = nts_srv_new(event_base_new(), "tests/support/nts/test.crt",
+		                  "tests/support/nts/test.key", "/tmp/fuzz_nts_cookie_keys", 123,
+		                  &cause);
+		if (srv == NULL)
+			abort();
+		unlink("/tmp/fuzz_nts_cookie_keys"); /* read once, at start */
+	}
+	switch (nts_srv_check_request(srv, data, size, &r)) {
+	case NTS_SRV_OK:
+		abort(); /* no cookie of ours can be guessed */
+	case NTS_SRV_NAK:
+		if (NTP_HEADER_LEN + nts_srv_reply_len(&r) > size)
+			abort();
+		break;
+	case NTS_SRV_PLAIN:
+	case NTS_SRV_DROP:
+		break;
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -53,6 +87,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size == 0)
 		return 0;
+	if ((data[0] & 3) == 2) {
+		server_request(data + 1, size - 1);
+		return 0;
+	}
 	if (data[0] & 1) {
 		len = seal(buf, sizeof(buf), data + 1, size - 1);
 		if (len == 0)

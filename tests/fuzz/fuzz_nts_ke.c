@@ -1,7 +1,8 @@
 /*
- * fuzz_nts_ke.c - the NTS-KE record parser on arbitrary server answers:
- * a verdict, never a crash; a complete answer is complete at no shorter
- * length, and what it returns stays within bounds.
+ * fuzz_nts_ke.c - the NTS-KE record parsers on arbitrary input, as a
+ * server's answer and as a client's request: a verdict, never a crash; a
+ * complete message is complete at no shorter length, and what the answer
+ * parser returns stays within bounds.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -18,6 +19,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct nts_ke_result r;
 	const char *why = NULL;
 	enum nts_ke_parse v = nts_ke_parse_response(data, size, &r, &why);
+	uint16_t code = 9;
+	int req = nts_ke_parse_request(data, size, &code);
+
+	if (req < 0 && code > 1)
+		abort();
+	if (req == 1 && size > 0 && nts_ke_parse_request(data, size - 1, &code) == 1)
+		abort();
 
 	if (v == NTS_KE_PARSE_ERROR && why == NULL)
 		abort();
