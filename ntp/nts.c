@@ -20,33 +20,10 @@
 #include "nts.h"
 #include "packet.h"
 
-#define EF_UID 0x0104
-#define EF_COOKIE 0x0204
-#define EF_PLACEHOLDER 0x0304
-#define EF_AUTH 0x0404
 /* An exchange may take this long; failures retry after 2 s, doubling to 10 min. */
 #define KE_TIMEOUT 10.0
 #define KE_RETRY_MIN 2.0
 #define KE_RETRY_MAX 600.0
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void
-put16(uint8_t *p, size_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static size_t
-pad4(size_t n)
-{
-	return (n + 3) & ~(size_t)3;
-}
 
 /* ---- AEAD_AES_SIV_CMAC_256 ------------------------------------------------------------ */
 
@@ -160,15 +137,15 @@ nts_siv_decrypt(const uint8_t key[NTS_KEY_LEN], const uint8_t *ad, size_t ad_len
 static size_t
 put_ef(uint8_t *p, size_t room, unsigned type, const uint8_t *body, size_t len)
 {
-	size_t ef_len = pad4(4 + len);
+	size_t ef_len = nts_pad4(4 + len);
 
 	if (ef_len < NTP_MIN_EF_LEN)
 		ef_len = NTP_MIN_EF_LEN;
 	if (ef_len > room || ef_len > 0xffff)
 		return 0;
 	memset(p, 0, ef_len);
-	put16(p, type);
-	put16(p + 2, ef_len);
+	nts_put16(p, type);
+	nts_put16(p + 2, ef_len);
 	if (body != NULL)
 		memcpy(p + 4, body, len);
 	return ef_len;
@@ -182,24 +159,24 @@ nts_build_request(uint8_t *buf, size_t len, size_t size, const uint8_t uid[NTS_U
 	size_t n, auth_len = 4 + 4 + NTS_NONCE_LEN + NTS_TAG_LEN;
 	uint8_t nonce[NTS_NONCE_LEN], *a;
 
-	if ((n = put_ef(buf + len, size - len, EF_UID, uid, NTS_UID_LEN)) == 0)
+	if ((n = put_ef(buf + len, size - len, NTS_EF_UID, uid, NTS_UID_LEN)) == 0)
 		return 0;
 	len += n;
-	if ((n = put_ef(buf + len, size - len, EF_COOKIE, cookie->data, cookie->len)) == 0)
+	if ((n = put_ef(buf + len, size - len, NTS_EF_COOKIE, cookie->data, cookie->len)) == 0)
 		return 0;
 	len += n;
 	for (unsigned i = 0; i < n_placeholders; i++) {
-		if ((n = put_ef(buf + len, size - len, EF_PLACEHOLDER, NULL, cookie->len)) == 0)
+		if ((n = put_ef(buf + len, size - len, NTS_EF_PLACEHOLDER, NULL, cookie->len)) == 0)
 			return 0;
 		len += n;
 	}
 	if (size - len < auth_len)
 		return 0;
 	a = buf + len;
-	put16(a, EF_AUTH);
-	put16(a + 2, auth_len);
-	put16(a + 4, NTS_NONCE_LEN);
-	put16(a + 6, NTS_TAG_LEN);
+	nts_put16(a, NTS_EF_AUTH);
+	nts_put16(a + 2, auth_len);
+	nts_put16(a + 4, NTS_NONCE_LEN);
+	nts_put16(a + 6, NTS_TAG_LEN);
 	arc4random_buf(nonce, sizeof(nonce));
 	memcpy(a + 8, nonce, NTS_NONCE_LEN);
 	if (nts_siv_encrypt(c2s, buf, len, nonce, NTS_NONCE_LEN, NULL, 0, a + 8 + NTS_NONCE_LEN) <
@@ -213,13 +190,13 @@ static const char *
 take_cookies(const uint8_t *pt, size_t len, struct nts_cookie *ret, size_t *ret_n)
 {
 	while (len > 0) {
-		size_t ef_len = len >= 4 ? get16(pt + 2) : 0;
+		size_t ef_len = len >= 4 ? nts_get16(pt + 2) : 0;
 
 		if (ef_len < 4 || ef_len > len || ef_len % 4 != 0)
 			return "malformed encrypted extension field";
 		/* The body may carry padding: a cookie is the body, as the server sent it. */
-		if (get16(pt) == EF_COOKIE && ef_len > 4 && ef_len - 4 <= NTS_MAX_COOKIE_LEN &&
-		    *ret_n < NTS_MAX_COOKIES) {
+		if (nts_get16(pt) == NTS_EF_COOKIE && ef_len > 4 &&
+		    ef_len - 4 <= NTS_MAX_COOKIE_LEN && *ret_n < NTS_MAX_COOKIES) {
 			ret[*ret_n].len = ef_len - 4;
 			memcpy(ret[(*ret_n)++].data, pt + 4, ef_len - 4);
 		}
@@ -240,13 +217,13 @@ check_auth(const uint8_t *buf, const uint8_t *ef, size_t ef_len, const uint8_t s
 
 	if (ef_len < 8)
 		return "malformed authenticator";
-	nl = get16(ef + 4);
-	cl = get16(ef + 6);
-	if (nl == 0 || cl < NTS_TAG_LEN || 8 + pad4(nl) + pad4(cl) > ef_len)
+	nl = nts_get16(ef + 4);
+	cl = nts_get16(ef + 6);
+	if (nl == 0 || cl < NTS_TAG_LEN || 8 + nts_pad4(nl) + nts_pad4(cl) > ef_len)
 		return "malformed authenticator";
 	pt = xmalloc(cl);
-	if (nts_siv_decrypt(s2c, buf, (size_t)(ef - buf), ef + 8, nl, ef + 8 + pad4(nl), cl, pt) <
-	    0)
+	if (nts_siv_decrypt(s2c, buf, (size_t)(ef - buf), ef + 8, nl, ef + 8 + nts_pad4(nl), cl,
+	                    pt) < 0)
 		why = "authenticator does not verify";
 	else
 		why = take_cookies(pt, cl - NTS_TAG_LEN, ret_cookies, ret_n);
@@ -269,12 +246,12 @@ nts_check_reply(const uint8_t *buf, size_t len, const uint8_t uid[NTS_UID_LEN],
 		return NTS_BAD;
 	for (size_t pos = NTP_HEADER_LEN; pos < NTP_HEADER_LEN + t.ef_len;) {
 		const uint8_t *ef = buf + pos;
-		size_t ef_len = get16(ef + 2);
+		size_t ef_len = nts_get16(ef + 2);
 
-		if (get16(ef) == EF_UID && ef_len == 4 + NTS_UID_LEN &&
+		if (nts_get16(ef) == NTS_EF_UID && ef_len == 4 + NTS_UID_LEN &&
 		    CRYPTO_memcmp(ef + 4, uid, NTS_UID_LEN) == 0)
 			have_uid = 1;
-		else if (get16(ef) == EF_AUTH && have_uid && !have_auth) {
+		else if (nts_get16(ef) == NTS_EF_AUTH && have_uid && !have_auth) {
 			*ret_error = check_auth(buf, ef, ef_len, s2c, ret_cookies, ret_n);
 			if (*ret_error != NULL)
 				return NTS_BAD;

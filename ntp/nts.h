@@ -22,6 +22,12 @@
 struct event_base;
 struct evdns_base;
 
+/* NTP extension field types (RFC 8915 5.7). */
+#define NTS_EF_UID 0x0104
+#define NTS_EF_COOKIE 0x0204
+#define NTS_EF_PLACEHOLDER 0x0304
+#define NTS_EF_AUTH 0x0404
+
 #define NTS_UID_LEN 32
 #define NTS_NONCE_LEN 16
 #define NTS_TAG_LEN 16

@@ -22,12 +22,6 @@
 #define MAX_RESPONSE 16384
 #define EXPORTER_LABEL "EXPORTER-network-time-security"
 
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
 uint8_t *
 nts_ke_put_record(uint8_t *p, unsigned type, const uint8_t *body, uint16_t len)
 {
@@ -93,14 +87,15 @@ parse_record(unsigned type, int critical, const uint8_t *body, uint16_t len,
 	case NTS_KE_END:
 		return len == 0 ? NULL : "bad End of Message record";
 	case NTS_KE_NEXT_PROTOCOL:
-		return len == 2 && get16(body) == NTS_KE_NTPV4 ? NULL
-		                                               : "the server does not offer NTPv4";
+		return len == 2 && nts_get16(body) == NTS_KE_NTPV4
+		           ? NULL
+		           : "the server does not offer NTPv4";
 	case NTS_KE_ERROR:
-		return len == 2 ? error_record(get16(body)) : "bad error record";
+		return len == 2 ? error_record(nts_get16(body)) : "bad error record";
 	case NTS_KE_WARNING:
 		return len == 2 ? NULL : "bad warning record";
 	case NTS_KE_AEAD:
-		return len == 2 && get16(body) == NTS_AEAD_AES_SIV_CMAC_256
+		return len == 2 && nts_get16(body) == NTS_AEAD_AES_SIV_CMAC_256
 		           ? NULL
 		           : "the server does not offer AEAD_AES_SIV_CMAC_256";
 	case NTS_KE_COOKIE:
@@ -114,9 +109,9 @@ parse_record(unsigned type, int critical, const uint8_t *body, uint16_t len,
 	case NTS_KE_SERVER:
 		return server_name(body, len, ret);
 	case NTS_KE_PORT_RECORD:
-		if (len != 2 || get16(body) == 0)
+		if (len != 2 || nts_get16(body) == 0)
 			return "bad port negotiation record";
-		ret->port = get16(body);
+		ret->port = nts_get16(body);
 		return NULL;
 	default:
 		return critical ? "unknown critical record" : NULL;
@@ -133,12 +128,12 @@ nts_ke_parse_response(const uint8_t *buf, size_t len, struct nts_ke_result *ret,
 	memset(ret, 0, sizeof(*ret));
 	ret->port = 123;
 	while (len - pos >= 4) {
-		unsigned type = get16(buf + pos) & ~NTS_KE_CRITICAL;
-		uint16_t blen = get16(buf + pos + 2);
+		unsigned type = nts_get16(buf + pos) & ~NTS_KE_CRITICAL;
+		uint16_t blen = nts_get16(buf + pos + 2);
 
 		if (len - pos - 4 < blen)
 			return NTS_KE_PARSE_MORE;
-		*ret_error = parse_record(type, (get16(buf + pos) & NTS_KE_CRITICAL) != 0,
+		*ret_error = parse_record(type, (nts_get16(buf + pos) & NTS_KE_CRITICAL) != 0,
 		                          buf + pos + 4, blen, ret, &seen);
 		if (*ret_error != NULL)
 			return NTS_KE_PARSE_ERROR;
@@ -165,8 +160,8 @@ nts_ke_parse_request(const uint8_t *p, size_t len, uint16_t *ret_code)
 
 	*ret_code = 1; /* bad request */
 	for (size_t pos = 0; len - pos >= 4;) {
-		unsigned type = get16(p + pos) & ~NTS_KE_CRITICAL;
-		size_t blen = get16(p + pos + 2);
+		unsigned type = nts_get16(p + pos) & ~NTS_KE_CRITICAL;
+		size_t blen = nts_get16(p + pos + 2);
 		const uint8_t *b = p + pos + 4;
 
 		if (len - pos - 4 < blen)
@@ -174,10 +169,10 @@ nts_ke_parse_request(const uint8_t *p, size_t len, uint16_t *ret_code)
 		if ((type == NTS_KE_NEXT_PROTOCOL || type == NTS_KE_AEAD) && blen % 2 != 0)
 			return -1;
 		for (size_t i = 0; i + 1 < blen; i += 2) {
-			ntpv4 |= type == NTS_KE_NEXT_PROTOCOL && get16(b + i) == NTS_KE_NTPV4;
-			siv |= type == NTS_KE_AEAD && get16(b + i) == NTS_AEAD_AES_SIV_CMAC_256;
+			ntpv4 |= type == NTS_KE_NEXT_PROTOCOL && nts_get16(b + i) == NTS_KE_NTPV4;
+			siv |= type == NTS_KE_AEAD && nts_get16(b + i) == NTS_AEAD_AES_SIV_CMAC_256;
 		}
-		if (type > NTS_KE_PORT_RECORD && (get16(p + pos) & NTS_KE_CRITICAL)) {
+		if (type > NTS_KE_PORT_RECORD && (nts_get16(p + pos) & NTS_KE_CRITICAL)) {
 			*ret_code = 0; /* unrecognized critical record */
 			return -1;
 		}

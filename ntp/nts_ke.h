@@ -17,6 +17,27 @@
 
 struct event_base;
 
+/* Big-endian 16-bit fields, as in every NTS record and extension field. */
+static inline uint16_t
+nts_get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline void
+nts_put16(uint8_t *p, size_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* Extension fields are padded to 4 octets. */
+static inline size_t
+nts_pad4(size_t n)
+{
+	return (n + 3) & ~(size_t)3;
+}
+
 #define NTS_KE_PORT 4460
 #define NTS_AEAD_AES_SIV_CMAC_256 15
 #define NTS_KEY_LEN 32 /* AES-SIV-CMAC-256: two AES-128 keys */

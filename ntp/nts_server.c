@@ -19,10 +19,6 @@
 #include "nts_server.h"
 #include "packet.h"
 
-#define EF_UID 0x0104
-#define EF_COOKIE 0x0204
-#define EF_PLACEHOLDER 0x0304
-#define EF_AUTH 0x0404
 /* Cookie: key id, nonce, SIV, the two session keys sealed. */
 #define COOKIE_LEN (4 + NTS_NONCE_LEN + NTS_TAG_LEN + 2 * NTS_KEY_LEN)
 #define COOKIE_EF_LEN (4 + COOKIE_LEN)
@@ -56,24 +52,11 @@ struct nts_srv {
 	struct nts_srv_counters counters;
 };
 
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void
-put16(uint8_t *p, size_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 static void
 put32(uint8_t *p, uint32_t v)
 {
-	put16(p, v >> 16);
-	put16(p + 2, v & 0xffff);
+	nts_put16(p, v >> 16);
+	nts_put16(p + 2, v & 0xffff);
 }
 
 /* ---- cookie keys ------------------------------------------------------------------- */
@@ -202,7 +185,7 @@ open_cookie(const struct nts_srv *s, const uint8_t *c, size_t len, uint8_t c2s[N
 
 	if (len < COOKIE_LEN)
 		return -1;
-	id = (uint32_t)get16(c) << 16 | get16(c + 2);
+	id = (uint32_t)nts_get16(c) << 16 | nts_get16(c + 2);
 	for (int i = 0; i < 2; i++) {
 		if (s->keys[i].id == 0 || s->keys[i].id != id)
 			continue;
@@ -229,17 +212,17 @@ static int
 find_fields(const uint8_t *buf, size_t end, struct request_fields *f)
 {
 	for (size_t pos = NTP_HEADER_LEN; pos < end && f->auth == NULL;) {
-		unsigned type = get16(buf + pos);
-		size_t ef_len = get16(buf + pos + 2);
+		unsigned type = nts_get16(buf + pos);
+		size_t ef_len = nts_get16(buf + pos + 2);
 
-		if (type == EF_UID && ef_len == 4 + NTS_UID_LEN && f->uid == NULL)
+		if (type == NTS_EF_UID && ef_len == 4 + NTS_UID_LEN && f->uid == NULL)
 			f->uid = buf + pos + 4;
-		else if (type == EF_COOKIE && f->cookie == NULL) {
+		else if (type == NTS_EF_COOKIE && f->cookie == NULL) {
 			f->cookie = buf + pos + 4;
 			f->cookie_len = ef_len - 4;
-		} else if (type == EF_PLACEHOLDER)
+		} else if (type == NTS_EF_PLACEHOLDER)
 			f->placeholders++;
-		else if (type == EF_AUTH) {
+		else if (type == NTS_EF_AUTH) {
 			f->auth = buf + pos;
 			f->auth_len = ef_len;
 			f->auth_at = pos;
@@ -258,13 +241,13 @@ authentic(const uint8_t *buf, const struct request_fields *f, const uint8_t c2s[
 
 	if (f->auth_len < 8)
 		return 0;
-	nl = get16(f->auth + 4);
-	cl = get16(f->auth + 6);
-	if (nl < 16 || cl < NTS_TAG_LEN || 8 + ((nl + 3) & ~3u) + ((cl + 3) & ~3u) > f->auth_len)
+	nl = nts_get16(f->auth + 4);
+	cl = nts_get16(f->auth + 6);
+	if (nl < 16 || cl < NTS_TAG_LEN || 8 + nts_pad4(nl) + nts_pad4(cl) > f->auth_len)
 		return 0;
 	pt = xmalloc(cl);
-	r = nts_siv_decrypt(c2s, buf, f->auth_at, f->auth + 8, nl, f->auth + 8 + ((nl + 3) & ~3u),
-	                    cl, pt) == 0;
+	r = nts_siv_decrypt(c2s, buf, f->auth_at, f->auth + 8, nl, f->auth + 8 + nts_pad4(nl), cl,
+	                    pt) == 0;
 	free(pt);
 	return r;
 }
@@ -317,22 +300,22 @@ nts_srv_seal(struct nts_srv *s, const struct nts_srv_reply *r, uint8_t *buf, siz
 
 	if (len + nts_srv_reply_len(r) > size)
 		return 0;
-	put16(buf + len, EF_UID);
-	put16(buf + len + 2, 4 + NTS_UID_LEN);
+	nts_put16(buf + len, NTS_EF_UID);
+	nts_put16(buf + len + 2, 4 + NTS_UID_LEN);
 	memcpy(buf + len + 4, r->uid, NTS_UID_LEN);
 	len += 4 + NTS_UID_LEN;
 	if (r->nak)
 		return len;
 	for (unsigned i = 0; i < r->n_cookies && ok; i++) {
-		put16(pt + i * COOKIE_EF_LEN, EF_COOKIE);
-		put16(pt + i * COOKIE_EF_LEN + 2, COOKIE_EF_LEN);
+		nts_put16(pt + i * COOKIE_EF_LEN, NTS_EF_COOKIE);
+		nts_put16(pt + i * COOKIE_EF_LEN + 2, COOKIE_EF_LEN);
 		ok = make_cookie(s, r->c2s, r->s2c, pt + i * COOKIE_EF_LEN + 4) == 0;
 	}
 	a = buf + len;
-	put16(a, EF_AUTH);
-	put16(a + 2, 8 + NTS_NONCE_LEN + ct_len);
-	put16(a + 4, NTS_NONCE_LEN);
-	put16(a + 6, ct_len);
+	nts_put16(a, NTS_EF_AUTH);
+	nts_put16(a + 2, 8 + NTS_NONCE_LEN + ct_len);
+	nts_put16(a + 4, NTS_NONCE_LEN);
+	nts_put16(a + 6, ct_len);
 	arc4random_buf(a + 8, NTS_NONCE_LEN);
 	ok = ok && nts_siv_encrypt(r->s2c, buf, len, a + 8, NTS_NONCE_LEN, pt,
 	                           r->n_cookies * COOKIE_EF_LEN, a + 8 + NTS_NONCE_LEN) == 0;
@@ -406,7 +389,7 @@ build_response(struct conn *c)
 		p = nts_ke_put_record(p, NTS_KE_COOKIE, cookie, COOKIE_LEN);
 	}
 	if (c->srv->ntp_port != 123) {
-		put16(port, (size_t)c->srv->ntp_port);
+		nts_put16(port, (size_t)c->srv->ntp_port);
 		p = nts_ke_put_record(p, NTS_KE_CRITICAL | NTS_KE_PORT_RECORD, port, 2);
 	}
 	p = nts_ke_put_record(p, NTS_KE_CRITICAL | NTS_KE_END, NULL, 0);
@@ -422,7 +405,7 @@ build_error(struct conn *c, uint16_t code)
 	uint8_t body[2];
 	uint8_t *p;
 
-	put16(body, code);
+	nts_put16(body, code);
 	c->refused = 1;
 	p = nts_ke_put_record(c->out, NTS_KE_CRITICAL | NTS_KE_ERROR, body, 2);
 	p = nts_ke_put_record(p, NTS_KE_CRITICAL | NTS_KE_END, NULL, 0);
