@@ -5,6 +5,7 @@
 # key and sees its answers authenticated; a client with the wrong secret or
 # an unknown key id gets nothing and each is counted.
 . "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/relay.sh"
 
 cat >"$T_DIR/keys" <<'KEYS'
 # shared by domtimed and chronyd
@@ -35,26 +36,10 @@ check "peers: auth symmetric, key 10, selected, no bad MAC" \
 	test "$(peer '[(p["auth"], p["key_id"], p["state"], p["stats"]["bad_mac"]) for p in j["peers"]]')" \
 	= '[["symmetric", 10, "selected", 0]]'
 
-# A proxy that flips the last octet (the MAC's) of every answer.
+# A relay that flips a bit of the last octet (the MAC's) of every answer.
 proxy_port=$(free_udp_port)
-"$PY" - "$proxy_port" "$PORT_ref" <<'PY' &
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-up = ("127.0.0.1", int(sys.argv[2]))
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-u.settimeout(1)
-while True:
-    data, client = s.recvfrom(2048)
-    u.sendto(data, up)
-    try:
-        reply = bytearray(u.recv(2048))
-    except socket.timeout:
-        continue
-    reply[-1] ^= 0x01
-    s.sendto(bytes(reply), client)
-PY
-T_PIDS+=("$!")
+echo flip >"$T_DIR/relay.mode"
+tamper_relay 127.0.0.1 "$proxy_port" "$PORT_ref" "$T_DIR/relay.mode" -1
 write_domtimed_conf tampered "listen = 127.0.0.1:$(free_udp_port)" "min_poll = -4" \
 	"max_poll = -4" "key_file = $T_DIR/keys" "ntp_server = 127.0.0.1:$proxy_port,0x8,key=10"
 start_domtimed tampered

@@ -7,6 +7,7 @@
 # certificate with the wrong name, from an untrusted CA or expired, saying so.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/nts.sh"
+. "$(dirname "$0")/../lib/relay.sh"
 nts_test_certs good=IP:127.0.0.1 wrong=DNS:other.example expired=IP:127.0.0.1@-1
 
 ke_port=$(free_tcp_port)
@@ -55,25 +56,8 @@ start_chronyd relayed "local stratum 1" "ntsserverkey $T_DIR/good.key" \
 	"ntsservercert $T_DIR/good.crt" "ntsport $ke3" "ntsntpserver 127.0.0.2"
 wait_for 10 sh -c "ss -Hltn 'sport = :$ke3' | grep -q ."
 echo flip >"$T_DIR/relay.mode"
-"$PY" - "$PORT_relayed" "$T_DIR/relay.mode" <<'PY' &
-import socket, sys
-port, mode_file = int(sys.argv[1]), sys.argv[2]
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.2", port))
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-u.settimeout(1)
-while True:
-    data, client = s.recvfrom(2048)
-    u.sendto(data, ("127.0.0.1", port))
-    try:
-        reply = bytearray(u.recv(2048))
-    except socket.timeout:
-        continue
-    if open(mode_file).read().strip() == "flip":
-        reply[47] ^= 0x01  # the transmit timestamp: time moved by a forger
-    s.sendto(bytes(reply), client)
-PY
-T_PIDS+=("$!")
+# Octet 47: the transmit timestamp, time moved by a forger.
+tamper_relay 127.0.0.2 "$PORT_relayed" "$PORT_relayed" "$T_DIR/relay.mode" 47
 write_domtimed_conf tampered "listen = 127.0.0.1:$(free_udp_port)" "min_poll = -4" \
 	"max_poll = -4" "nts_ca_file = $T_DIR/ca.crt" "ntp_server = 127.0.0.1,0x8,nts=$ke3"
 start_domtimed tampered
