@@ -21,6 +21,7 @@
 #include "../ldap/discovery.h"
 #include "../ntp/clock.h"
 #include "../ntp/keys.h"
+#include "../ntp/nts_server.h"
 #include "../ntp/srvspec.h"
 #include "config.h"
 
@@ -821,6 +822,22 @@ check_server_keys(struct parse_state *st)
 	free(v);
 }
 
+/* Our NTS server's certificate and key: both or neither, and they must load and match. */
+static void
+check_nts_server(struct parse_state *st)
+{
+	const struct cfg *cfg = st->cfg;
+	char *cause = NULL;
+
+	if ((cfg->nts_server_cert[0] == '\0') != (cfg->nts_server_key[0] == '\0'))
+		add_error(st->errs, "%s: key 'nts_server_cert'/'nts_server_key': give both or neither",
+			  st->name);
+	else if (cfg->nts_server_cert[0] != '\0' &&
+		 nts_srv_check_files(cfg->nts_server_cert, cfg->nts_server_key, &cause) < 0)
+		add_error(st->errs, "%s: key 'nts_server_cert': %s", st->name, cause);
+	free(cause);
+}
+
 /* Checks that involve more than one key. */
 static void
 check_whole(struct parse_state *st)
@@ -828,9 +845,7 @@ check_whole(struct parse_state *st)
 	const struct cfg *cfg = st->cfg;
 
 	check_server_keys(st);
-	if ((cfg->nts_server_cert[0] == '\0') != (cfg->nts_server_key[0] == '\0'))
-		add_error(st->errs, "%s: key 'nts_server_cert'/'nts_server_key': give both or neither",
-			  st->name);
+	check_nts_server(st);
 
 	if (cfg->clock != CLK_VIRTUAL && (cfg->clock_offset != 0.0 || cfg->clock_freq_ppm != 0.0))
 		add_error(st->errs, "%s: key 'clock_offset'/'clock_freq_ppm': only meaningful with "

@@ -548,6 +548,15 @@ server_ctx(const char *cert, const char *key, char **ret_cause)
 	return ctx;
 }
 
+int
+nts_srv_check_files(const char *cert, const char *key, char **ret_cause)
+{
+	SSL_CTX *ctx = server_ctx(cert, key, ret_cause);
+
+	SSL_CTX_free(ctx);
+	return ctx != NULL ? 0 : -1;
+}
+
 struct nts_srv *
 nts_srv_new(struct event_base *base, const char *cert, const char *key, const char *keys_file,
             int ntp_port, char **ret_cause)

@@ -35,6 +35,8 @@ struct nts_srv_counters {
 struct nts_srv *nts_srv_new(struct event_base *base, const char *cert, const char *key,
                             const char *keys_file, int ntp_port, char **ret_cause);
 struct nts_srv *nts_srv_free(struct nts_srv *s);
+/* Do CERT and KEY load and match (domtimed -t)? 0, or -1 with an allocated *RET_CAUSE. */
+int nts_srv_check_files(const char *cert, const char *key, char **ret_cause);
 /* Accept key exchanges on ADDR. 0, or -1 with an allocated *RET_CAUSE. */
 int nts_srv_listen(struct nts_srv *s, const struct sockaddr *addr, socklen_t len, char **ret_cause);
 const struct nts_srv_counters *nts_srv_counters(const struct nts_srv *s);

@@ -12,6 +12,10 @@ write_domtimed_conf srv "listen = 127.0.0.1:$ntp" "reliable = yes" \
 	"nts_server_cert = $T_DIR/srv.crt" "nts_server_key = $T_DIR/srv.key" \
 	"nts_server_port = $ke" "nts_cookie_key_file = $T_DIR/cookie-keys"
 check "domtimed -t accepts the NTS server keys" "$DOMTIMED" -t -f "$T_DIR/srv.conf"
+write_domtimed_conf badkey "nts_server_cert = $T_DIR/srv.crt" "nts_server_key = $T_DIR/ca.key"
+out=$("$DOMTIMED" -t -f "$T_DIR/badkey.conf" 2>&1) && fail "domtimed -t accepted a mismatched key"
+check "domtimed -t refuses a key that is not the certificate's" \
+	grep -q "key 'nts_server_cert': .*key values mismatch" <<<"$out"
 start_domtimed srv
 check "cookie keys written, mode 0600" test "$(stat -c %a "$T_DIR/cookie-keys")" = 600
 
