@@ -21,6 +21,7 @@
 #include "../common/log.h"
 #include "../common/ts.h"
 #include "../common/xmalloc.h"
+#include "../ntp/nts.h"
 #include "directory.h"
 #include "dmn_private.h"
 #include "metrics.h"
@@ -114,19 +115,29 @@ render_w32time(FILE *f, const struct dmn *d, const struct ntp_client_status *cs)
 	        c->answered);
 }
 
-/* Answers of keyed sources dropped for their MAC, over all sources. */
-static unsigned long long
-sources_bad_mac(const struct ntp_client *c)
+/* Authentication failures of our sources, summed over them. */
+struct source_auth_totals {
+	unsigned long long bad_mac, ke_failed, naks;
+};
+
+static struct source_auth_totals
+sources_auth(const struct ntp_client *c)
 {
-	unsigned long long n = 0;
+	struct source_auth_totals t = {0};
 
 	for (size_t i = 0; i < ntp_client_n_sources(c); i++) {
 		struct ntp_source_report r;
+		struct nts_report n;
 
 		ntp_client_source_report(c, i, &r);
-		n += r.stats != NULL ? r.stats->bad_mac : 0;
+		t.bad_mac += r.stats != NULL ? r.stats->bad_mac : 0;
+		if (r.nts != NULL) {
+			nts_session_report(r.nts, &n);
+			t.ke_failed += n.ke_failed;
+			t.naks += n.naks;
+		}
 	}
-	return n;
+	return t;
 }
 
 static void
@@ -141,9 +152,16 @@ render_server(FILE *f, const struct dmn *d)
 	for (int i = 0; i < NTP_DROP_N; i++)
 		fprintf(f, "domtimed_ntp_dropped_total{reason=\"%s\"} %llu\n", ntp_srv_drop_name(i),
 		        (unsigned long long)c->dropped[i]);
+	struct source_auth_totals a = sources_auth(d->client);
+
 	counter(f, "domtimed_ntp_source_bad_mac_total",
-	        "Answers of sources with key=ID dropped for a missing or wrong MAC (RFC 8573).",
-	        sources_bad_mac(d->client));
+	        "Answers of keyed or NTS sources dropped for a missing or wrong MAC or NTS "
+	        "authenticator.",
+	        a.bad_mac);
+	counter(f, "domtimed_nts_source_ke_failed_total",
+	        "NTS key exchanges with our sources that failed (certificate, ALPN, records).",
+	        a.ke_failed);
+	counter(f, "domtimed_nts_source_naks_total", "NTS NAKs from our sources.", a.naks);
 	if (d->nts != NULL) {
 		const struct nts_srv_counters *n = nts_srv_counters(d->nts);
 

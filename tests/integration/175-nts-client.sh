@@ -101,6 +101,8 @@ err=$(ctl badname peers --json | json 'j["peers"][0]["nts"]["error"]')
 check "wrong certificate name refused: $err" grep -q "certificate of 127.0.0.1 refused.*mismatch" <<<"$err"
 err=$(ctl badca peers --json | json 'j["peers"][0]["nts"]["error"]')
 check "untrusted CA refused: $err" grep -q "certificate of 127.0.0.1 refused.*issuer" <<<"$err"
+check "the metrics count the failed key exchanges" \
+	grep -Eq '^domtimed_nts_source_ke_failed_total [1-9]' <<<"$(ctl badname metrics)"
 check "none polls NTP (no valid answer, state failed, a retry scheduled)" \
 	test "$(for n in badname badca badexp; do ctl $n peers --json | json '[p["stats"]["valid"] if p["stats"] else 0
 		for p in j["peers"]] + [j["peers"][0]["nts"]["state"], j["peers"][0]["nts"]["next_ke_in"] is not None]'; done | tr -d ' \n')" = '[0,"failed",true][0,"failed",true][0,"failed",true]'
