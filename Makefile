@@ -30,8 +30,11 @@ SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fra
 COMMON_SRCS := common/log.c common/xmalloc.c common/loop.c
 NTP_SRCS := ntp/packet.c ntp/clock.c ntp/reference.c ntp/ratelimit.c ntp/io.c ntp/server.c \
 	ntp/filter.c ntp/select.c ntp/discipline.c ntp/srvspec.c ntp/peer.c ntp/client.c
+# MS-SNTP: the checksum and Samba's ntp_signd client.
+NTP_SRCS += ntp/mssntp.c ntp/signd.c
 DAEMON_SRCS := daemon/config.c daemon/ctl_proto.c daemon/control.c daemon/daemon.c \
 	daemon/commands.c daemon/privs.c daemon/directory.c
+DAEMON_SRCS += daemon/samba_dc.c
 HIERARCHY_SRCS := hierarchy/hierarchy.c
 # Everything but main(): what unit tests and fuzz targets link against.
 LIB_SRCS := $(COMMON_SRCS) $(NTP_SRCS) $(HIERARCHY_SRCS) $(DAEMON_SRCS)
@@ -42,6 +45,8 @@ DOMTIMECTL_SRCS := daemon/domtimectl.c daemon/stripchart.c daemon/monitor.c daem
 UNIT_TESTS := packet clock config ratelimit server ctl_proto filter select discipline srvspec \
 	hierarchy
 FUZZ_TARGETS := packet config ctl_request select forest netlogon
+UNIT_TESTS += mssntp samba
+FUZZ_TARGETS += signd
 
 obj = $(patsubst %.c,$(2)/%.o,$(1))
 # Objects built through pattern chains are kept: rebuilding every sanitizer and

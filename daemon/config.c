@@ -180,6 +180,19 @@ static const struct key keys[] = {
 	{.name = "keytab", .type = T_PATH, .offset = OFF(keytab), .restart = 1, .def = "",
 	 .help = "Keytab holding the machine account's keys, read into memory at start (so "
 		 "the daemon can run unprivileged). Empty: KRB5_KTNAME, else /etc/krb5.keytab."},
+	{.name = "samba_conf", .type = T_PATH, .offset = OFF(samba_conf), .restart = 1,
+	 .def = "/etc/samba/smb.conf",
+	 .help = "Samba's configuration. When it says server role = active directory domain "
+		 "controller, this machine is a DC of its realm with no further configuration: "
+		 "the directory is read with the DC's own keys (<private dir>/secrets.keytab, "
+		 "unless keytab says otherwise) and MS-SNTP requests of Windows clients are "
+		 "answered with replies signed by Samba's ntp_signd. Empty: never look."},
+	{.name = "ntp_signd_socket_dir", .type = T_PATH, .offset = OFF(ntp_signd_socket_dir),
+	 .restart = 1, .def = "",
+	 .help = "Directory of Samba's ntp_signd socket, through which MS-SNTP replies are "
+		 "signed. Empty: smb.conf's ntp signd socket directory, else Samba's compiled-in "
+		 "default (samba -b), on a Samba AD DC only. The daemon's user needs to reach it: "
+		 "Samba makes it mode 0750, so chgrp it to the daemon's group."},
 	{.name = "principal", .type = T_STRING, .offset = OFF(principal), .restart = 1,
 	 .def = "",
 	 .help = "Kerberos principal to bind as. Empty: the keytab's HOST$@REALM."},

@@ -56,6 +56,7 @@ struct cfg {
 	int cross_site_sync; /* enum hier_cross_site */
 	int hierarchy_sources;
 	char *domain, *realm, *keytab, *principal;
+	char *samba_conf, *ntp_signd_socket_dir;
 	struct cfg_strings ldap_uri;
 	int ldap_bind; /* enum dir_bind */
 	char *ldap_bind_dn, *ldap_bind_password_file;

@@ -14,6 +14,7 @@
 #include "daemon.h"
 #include "directory.h"
 #include "dmn_private.h"
+#include "samba_dc.h"
 
 struct ntp_srv_options
 dmn_server_options(const struct cfg *cfg)
@@ -285,7 +286,10 @@ dmn_new(struct cfg *cfg, const char *config_path, char **ret_cause)
 	if (make_clock(d, ret_cause) < 0 || make_client(d, ret_cause) < 0)
 		return dmn_free(d);
 	d->srv = ntp_srv_new(d->base, d->clock, &d->ref, &opts);
-	if (open_listeners(d, ret_cause) < 0 || make_directory(d, ret_cause) < 0)
+	if (open_listeners(d, ret_cause) < 0)
+		return dmn_free(d);
+	dmn_samba_start(d);
+	if (make_directory(d, ret_cause) < 0)
 		return dmn_free(d);
 	commands = dmn_commands(&n_commands);
 	d->ctl = ctl_new(d->base, cfg->control_socket, cfg->control_socket_mode, commands,
@@ -331,6 +335,7 @@ dmn_free(struct dmn *d)
 			event_free(events[i]);
 	ctl_free(d->ctl);
 	dmn_dir_free(d->dir);
+	dmn_samba_free(d);
 	ntp_srv_free(d->srv);
 	ntp_client_free(d->client);
 	if (d->dns != NULL)

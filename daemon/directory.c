@@ -17,6 +17,7 @@
 #include "../hierarchy/hierarchy.h"
 #include "../ldap/discovery.h"
 #include "../ldap/forest.h"
+#include "../ldap/samba.h"
 #include "../ntp/srvspec.h"
 #include "directory.h"
 #include "dmn_private.h"
@@ -58,8 +59,11 @@ effective_type(const struct dmn *d, const struct dmn_dir *dir)
 static enum dir_role
 role(const struct dmn_dir *dir)
 {
-	if (dir == NULL || dir->forest == NULL)
+	if (dir == NULL)
 		return DIR_ROLE_STANDALONE;
+	/* smb.conf said so before the directory could. */
+	if (dir->forest == NULL)
+		return dir->d->samba != NULL ? DIR_ROLE_DC : DIR_ROLE_STANDALONE;
 	return dir_forest_self(dir->forest)->role;
 }
 
@@ -438,13 +442,15 @@ arm_timers(struct dmn_dir *dir)
 	event_add(dir->pdc_ev, &pdc);
 }
 
-/* Is this machine in a domain: configured so, or holding a machine keytab? */
+/* Is this machine in a domain: configured so, a Samba DC, or holding a machine keytab? */
 static int
-joined(const struct cfg *cfg)
+joined(const struct dmn *d)
 {
+	const struct cfg *cfg = d->cfg;
 	const char *ktname = secure_getenv("KRB5_KTNAME");
 
-	if (cfg->domain[0] != '\0' || cfg->ldap_uri.n > 0 || cfg->keytab[0] != '\0')
+	if (cfg->domain[0] != '\0' || cfg->ldap_uri.n > 0 || cfg->keytab[0] != '\0' ||
+	    d->samba != NULL)
 		return 1;
 	return (ktname != NULL && ktname[0] != '\0') || access("/etc/krb5.keytab", R_OK) == 0;
 }
@@ -470,14 +476,22 @@ dmn_dir_new(struct dmn *d, char **ret_cause)
 		.tls_ca_file = or_null(cfg->ldap_tls_ca_file), .site = or_null(cfg->site),
 		.timeout = cfg->ldap_timeout, .dns_server = or_null(cfg->dns_server),
 	};
+	char *samba_keytab = NULL;
 	struct dmn_dir *dir;
 
 	*ret_cause = NULL;
-	if (!joined(cfg) || cfg->type == HIER_NTP + 1 || cfg->type == HIER_NOSYNC + 1)
+	if (!joined(d) || cfg->type == HIER_NTP + 1 || cfg->type == HIER_NOSYNC + 1)
 		return NULL;
+	/* A Samba DC reads its own directory with its own keys. */
+	if (d->samba != NULL) {
+		samba_keytab = samba_dc_keytab(d->samba);
+		dc.keytab = dc.keytab != NULL ? dc.keytab : samba_keytab;
+		dc.realm = dc.realm != NULL ? dc.realm : d->samba->realm;
+	}
 	dir = xcalloc(1, sizeof(*dir));
 	dir->d = d;
 	dir->disc = dir_discovery_new(d->base, &dc, on_discovered, dir, ret_cause);
+	free(samba_keytab);
 	dir->rediscover_ev = event_new(d->base, -1, EV_PERSIST, on_rediscover_timer, dir);
 	dir->pdc_ev = event_new(d->base, -1, EV_PERSIST, on_pdc_timer, dir);
 	dir->retry_ev = evtimer_new(d->base, on_retry_timer, dir);

@@ -19,6 +19,7 @@ struct event;
 struct event_base;
 struct evdns_base;
 struct dmn_dir;
+struct samba_dc;
 
 struct dmn {
 	struct cfg *cfg;
@@ -30,6 +31,7 @@ struct dmn {
 	struct ntp_client *client;
 	struct ntp_srv *srv;
 	struct dmn_dir *dir; /* NULL outside a domain */
+	struct samba_dc *samba; /* this machine is a Samba AD DC (samba_dc.c); else NULL */
 	struct ctl *ctl;
 	struct event *sig_term, *sig_int, *sig_hup, *watchdog;
 	struct timespec started; /* monotonic */
