@@ -34,7 +34,7 @@ NTP_SRCS := ntp/packet.c ntp/clock.c ntp/reference.c ntp/ratelimit.c ntp/io.c nt
 NTP_SRCS += ntp/mssntp.c ntp/signd.c
 DAEMON_SRCS := daemon/config.c daemon/ctl_proto.c daemon/control.c daemon/daemon.c \
 	daemon/commands.c daemon/privs.c daemon/directory.c
-DAEMON_SRCS += daemon/samba_dc.c
+DAEMON_SRCS += daemon/samba_dc.c daemon/auth.c
 HIERARCHY_SRCS := hierarchy/hierarchy.c
 # Everything but main(): what unit tests and fuzz targets link against.
 LIB_SRCS := $(COMMON_SRCS) $(NTP_SRCS) $(HIERARCHY_SRCS) $(DAEMON_SRCS)

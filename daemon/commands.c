@@ -13,6 +13,7 @@
 #include "../ntp/packet.h"
 #include "directory.h"
 #include "dmn_private.h"
+#include "auth.h"
 #include "samba_dc.h"
 
 /* The reference timestamp as clients see it, as Unix time; null when unset. */
@@ -86,6 +87,7 @@ cmd_status(void *ctx, json_t *args, char **ret_error)
 	json_object_set_new(o, "role", json_string(dmn_dir_role_name(d->dir)));
 	json_object_set_new(o, "type", json_string(dmn_type_name(d, d->dir)));
 	json_object_set_new(o, "announce_flags", json_integer(dmn_announce_flags(d, d->dir)));
+	json_object_set_new(o, "mssntp", dmn_auth_json(d));
 	json_object_set_new(o, "mssntp_server", dmn_samba_json(d));
 	json_object_set_new(o, "clock", json_string(clk_kind_name(clk_get_kind(d->clock))));
 	if (clk_true_error(d->clock, &error) == 0)
@@ -151,6 +153,8 @@ source_json(const struct ntp_source_report *r)
 	json_object_set_new(o, "jitter", real_or_null(r->jitter));
 	json_object_set_new(o, "root_distance", real_or_null(r->root_distance));
 	json_object_set_new(o, "last_error", string_or_null(r->last_error));
+	json_object_set_new(o, "auth", json_string(r->auth));
+	json_object_set_new(o, "auth_reason", string_or_null(r->auth_reason));
 	json_object_set_new(o, "stats", peer_stats(r->stats));
 	return o;
 }

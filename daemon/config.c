@@ -62,6 +62,8 @@ static const char *const clock_choices[] = {[CLK_SYSTEM] = "system", [CLK_VIRTUA
 static const char *const type_choices[] = {"auto", "nt5ds", "ntp", "nosync", "allsync", NULL};
 static const char *const cross_site_choices[] = {"none", "pdc_only", "all", NULL};
 static const char *const bind_choices[] = {"gssapi", "simple", "anonymous", NULL};
+/* Index = enum cfg_mssntp. */
+static const char *const mssntp_choices[] = {"auto", "require", "no", NULL};
 static const char *const log_choices[] = {"error", "warning", "info", "debug", NULL};
 
 #define OFF(field) offsetof(struct cfg, field)
@@ -193,6 +195,16 @@ static const struct key keys[] = {
 		 "signed. Empty: smb.conf's ntp signd socket directory, else Samba's compiled-in "
 		 "default (samba -b), on a Samba AD DC only. The daemon's user needs to reach it: "
 		 "Samba makes it mode 0750, so chgrp it to the daemon's group."},
+	{.name = "mssntp", .type = T_ENUM, .offset = OFF(mssntp), .restart = 1, .def = "auto",
+	 .choices = mssntp_choices,
+	 .help = "MS-SNTP towards the DCs of this machine's own domain that the hierarchy "
+		 "chose: requests carry the RID of its account and answers are checked with "
+		 "its NT hash (the keytab's arcfour-hmac key, current and previous kvno, read "
+		 "at start). auto: authenticate when the key is there, and use an answer that "
+		 "fails the check with the reason in peers; require: refuse time from the "
+		 "hierarchy that is not authenticated (manual ntp_server entries are never "
+		 "affected); no: plain NTP. DCs of a parent domain are asked with plain NTP: "
+		 "their answers need the interdomain trust key, which a host does not have."},
 	{.name = "principal", .type = T_STRING, .offset = OFF(principal), .restart = 1,
 	 .def = "",
 	 .help = "Kerberos principal to bind as. Empty: the keytab's HOST$@REALM."},

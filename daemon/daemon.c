@@ -14,6 +14,7 @@
 #include "daemon.h"
 #include "directory.h"
 #include "dmn_private.h"
+#include "auth.h"
 #include "samba_dc.h"
 
 struct ntp_srv_options
@@ -291,6 +292,8 @@ dmn_new(struct cfg *cfg, const char *config_path, char **ret_cause)
 	dmn_samba_start(d);
 	if (make_directory(d, ret_cause) < 0)
 		return dmn_free(d);
+	dmn_auth_start(d);
+	dmn_apply_policy(d, d->dir);
 	commands = dmn_commands(&n_commands);
 	d->ctl = ctl_new(d->base, cfg->control_socket, cfg->control_socket_mode, commands,
 			 n_commands, d, ret_cause);
@@ -336,6 +339,7 @@ dmn_free(struct dmn *d)
 	ctl_free(d->ctl);
 	dmn_dir_free(d->dir);
 	dmn_samba_free(d);
+	dmn_auth_free(d);
 	ntp_srv_free(d->srv);
 	ntp_client_free(d->client);
 	if (d->dns != NULL)

@@ -18,6 +18,8 @@
 #include "../ldap/discovery.h"
 #include "../ldap/forest.h"
 #include "../ldap/samba.h"
+#include "auth.h"
+#include "samba_dc.h"
 #include "../ntp/srvspec.h"
 #include "directory.h"
 #include "dmn_private.h"
@@ -65,6 +67,12 @@ role(const struct dmn_dir *dir)
 	if (dir->forest == NULL)
 		return dir->d->samba != NULL ? DIR_ROLE_DC : DIR_ROLE_STANDALONE;
 	return dir_forest_self(dir->forest)->role;
+}
+
+const struct dir_identity *
+dmn_dir_identity(const struct dmn_dir *dir)
+{
+	return dir != NULL ? dir_discovery_identity(dir->disc) : NULL;
 }
 
 const char *
@@ -163,7 +171,9 @@ set_hierarchy(struct dmn *d, const struct dmn_dir *dir, int use)
 			continue;
 		strcpy(v[n].host, dc->host);
 		v[n].port = 123;
-		v[n].flags = NTP_PEER_CLIENT;
+		/* Our own domain's DCs hold our key; a parent domain's need the trust's. */
+		v[n].flags = NTP_PEER_CLIENT |
+			     (dc->domain == dir_forest_self(dir->forest)->domain ? NTP_PEER_MSSNTP : 0);
 		n++;
 	}
 	set_sources(d, ORIGIN_HIERARCHY, v, n);
@@ -203,6 +213,7 @@ dmn_apply_policy(struct dmn *d, struct dmn_dir *dir)
 	struct ntp_srv_options sopts = dmn_server_options(d->cfg);
 	enum hier_use use;
 
+	copts.mssntp = d->auth;
 	copts.reliable = (flags & 0x4) || ((flags & 0x8) && role(dir) == DIR_ROLE_ROOT_PDC);
 	sopts.serve = (flags & 0x1)   ? NTP_SERVE_ALWAYS
 		      : (flags & 0x2) ? NTP_SERVE_SYNCHRONISED
@@ -344,6 +355,7 @@ took_full(struct dmn_dir *dir, struct dir_raw *raw)
 	dir->forest = dir_forest_build(raw, id);
 	owners_clear(dir);
 	owners_of(raw, &dir->owners, &dir->n_owners);
+	dmn_auth_self(dir->d, raw);
 	dir->failures = 0;
 	dir->last_error[0] = '\0';
 	log_forest(dir->forest);
@@ -483,11 +495,10 @@ dmn_dir_new(struct dmn *d, char **ret_cause)
 	if (!joined(d) || cfg->type == HIER_NTP + 1 || cfg->type == HIER_NOSYNC + 1)
 		return NULL;
 	/* A Samba DC reads its own directory with its own keys. */
-	if (d->samba != NULL) {
-		samba_keytab = samba_dc_keytab(d->samba);
-		dc.keytab = dc.keytab != NULL ? dc.keytab : samba_keytab;
-		dc.realm = dc.realm != NULL ? dc.realm : d->samba->realm;
-	}
+	samba_keytab = dmn_samba_keytab(d);
+	dc.keytab = samba_keytab;
+	if (d->samba != NULL && dc.realm == NULL)
+		dc.realm = d->samba->realm;
 	dir = xcalloc(1, sizeof(*dir));
 	dir->d = d;
 	dir->disc = dir_discovery_new(d->base, &dc, on_discovered, dir, ret_cause);

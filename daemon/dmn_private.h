@@ -32,6 +32,7 @@ struct dmn {
 	struct ntp_srv *srv;
 	struct dmn_dir *dir; /* NULL outside a domain */
 	struct samba_dc *samba; /* this machine is a Samba AD DC (samba_dc.c); else NULL */
+	struct mssntp_auth *auth; /* MS-SNTP as a client (auth.c); NULL: mssntp = no */
 	struct ctl *ctl;
 	struct event *sig_term, *sig_int, *sig_hup, *watchdog;
 	struct timespec started; /* monotonic */

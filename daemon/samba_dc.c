@@ -59,6 +59,14 @@ dmn_samba_free(struct dmn *d)
 	d->samba = NULL;
 }
 
+char *
+dmn_samba_keytab(const struct dmn *d)
+{
+	if (d->cfg->keytab[0] != '\0')
+		return xstrdup(d->cfg->keytab);
+	return d->samba != NULL ? samba_dc_keytab(d->samba) : NULL;
+}
+
 json_t *
 dmn_samba_json(const struct dmn *d)
 {

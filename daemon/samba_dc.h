@@ -19,6 +19,12 @@ struct dmn;
 void dmn_samba_start(struct dmn *d);
 void dmn_samba_free(struct dmn *d);
 
+/*
+ * The keytab of our account's keys: keytab, else a Samba DC's
+ * secrets.keytab; allocated, or NULL for Kerberos' default.
+ */
+char *dmn_samba_keytab(const struct dmn *d);
+
 /* For status: {"samba_dc", "signd_socket", "signd_connected", "signd_problem"}. */
 json_t *dmn_samba_json(const struct dmn *d);
 

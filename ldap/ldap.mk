@@ -25,6 +25,8 @@ LDAP_SRCS := ldap/raw.c ldap/net.c ldap/locate.c ldap/identity.c ldap/krb.c ldap
 	ldap/ping.c ldap/netlogon.c ldap/read.c ldap/discovery.c ldap/forest.c
 # Samba AD DC detection (smb.conf, samba -b) and the ntp_signd socket check.
 LDAP_SRCS += ldap/samba.c
+# Our MS-SNTP identity: RC4 keys from the keytab, the RID from objectSid.
+LDAP_SRCS += ldap/ntkey.c
 # test_forest and test_netlogon belong to forest.c and netlogon.c (other authors).
 LDAP_UNIT_TESTS := identity locate ping forest netlogon
 # What the module and its tools link: the module, the common code, nothing else.

@@ -189,14 +189,16 @@ samba_may(mode_t mode, uid_t owner, gid_t group, uid_t uid, const gid_t *gids, i
 	return (mode & w) == w;
 }
 
+/* getgrgid and getpwuid return static storage: each name is copied to BUF. */
 static const char *
 group_name(gid_t gid, char *buf, size_t size)
 {
 	struct group *g = getgrgid(gid);
 
 	if (g != NULL)
-		return g->gr_name;
-	snprintf(buf, size, "%u", (unsigned)gid);
+		snprintf(buf, size, "%s", g->gr_name);
+	else
+		snprintf(buf, size, "%u", (unsigned)gid);
 	return buf;
 }
 
@@ -206,8 +208,9 @@ user_name(uid_t uid, char *buf, size_t size)
 	struct passwd *pw = getpwuid(uid);
 
 	if (pw != NULL)
-		return pw->pw_name;
-	snprintf(buf, size, "%u", (unsigned)uid);
+		snprintf(buf, size, "%s", pw->pw_name);
+	else
+		snprintf(buf, size, "%u", (unsigned)uid);
 	return buf;
 }
 
@@ -240,7 +243,7 @@ credentials(const char *user, uid_t *uid, gid_t *gid, gid_t *gids, int *n)
 static char *
 groups_text(const gid_t *gids, int n)
 {
-	char *s = xstrdup(""), *t, buf[16];
+	char *s = xstrdup(""), *t, buf[64];
 
 	for (int i = 0; i < n; i++) {
 		t = xasprintf("%s%s%s", s, i > 0 ? "," : "", group_name(gids[i], buf, sizeof(buf)));
@@ -254,7 +257,7 @@ char *
 samba_signd_access_problem(const char *dir, const char *user)
 {
 	gid_t gids[MAX_GROUPS], gid;
-	char ub[16], gb[16], ob[16], db[16], *sock, *groups, *r;
+	char ub[64], gb[64], ob[64], db[64], *sock, *groups, *r;
 	struct stat st, ss;
 	uid_t uid;
 	int n, dir_ok, sock_ok;

@@ -56,3 +56,61 @@ mssntp_verify(const uint8_t *reply, size_t len, const uint8_t (*keys)[MSSNTP_KEY
 	}
 	return -1;
 }
+
+int
+mssntp_can_sign(const struct mssntp_auth *a)
+{
+	return a->key_id != 0 && a->n_keys > 0;
+}
+
+size_t
+mssntp_make_request(const struct mssntp_auth *a, uint8_t buf[MSSNTP_AUTH_LEN])
+{
+	uint32_t id = a->key_id & ~MSSNTP_KEY_SELECTOR;
+
+	if (!mssntp_can_sign(a))
+		return NTP_HEADER_LEN;
+	buf[48] = (uint8_t)id;
+	buf[49] = (uint8_t)(id >> 8);
+	buf[50] = (uint8_t)(id >> 16);
+	buf[51] = (uint8_t)(id >> 24);
+	memset(buf + 52, 0, MSSNTP_DIGEST_LEN);
+	return MSSNTP_AUTH_LEN;
+}
+
+enum mssntp_verdict
+mssntp_check(const struct mssntp_auth *a, const uint8_t *buf, size_t len)
+{
+	if (!mssntp_can_sign(a))
+		return MSSNTP_NO_KEY;
+	if (len == NTP_HEADER_LEN) {
+		a->counters->unsigned_reply++;
+		return MSSNTP_UNSIGNED;
+	}
+	if (mssntp_verify(buf, len, (const uint8_t(*)[MSSNTP_KEY_LEN])a->keys, a->n_keys) < 0) {
+		a->counters->bad_mac++;
+		return MSSNTP_BAD_MAC;
+	}
+	a->counters->verified++;
+	return MSSNTP_VERIFIED;
+}
+
+const char *
+mssntp_verdict_reason(enum mssntp_verdict verdict)
+{
+	switch (verdict) {
+	case MSSNTP_NO_ANSWER:
+	case MSSNTP_VERIFIED:
+		return "";
+	case MSSNTP_NO_KEY:
+		return "MS-SNTP impossible: no arcfour-hmac (RC4) key for our account in the "
+		       "keytab, or our RID is not known yet";
+	case MSSNTP_UNSIGNED:
+		return "MS-SNTP: unsigned answer to a signed request (the DC cannot sign, or "
+		       "someone else answered)";
+	case MSSNTP_BAD_MAC:
+	default:
+		return "MS-SNTP: bad MAC (altered on the way, forged, or our password changed "
+		       "and the keytab is stale)";
+	}
+}

@@ -42,6 +42,25 @@ struct mssntp_counters {
 	uint64_t extended_unsupported; /* 120-octet requests (Samba signs only 68) */
 	uint64_t verified;             /* replies to our requests with a good MAC */
 	uint64_t bad_mac;              /* replies to our requests with a wrong MAC */
+	uint64_t unsigned_reply;       /* replies to our signed requests without one */
+};
+
+/* MS-SNTP as a client: who we are and our keys, shared by the peers that use it. */
+struct mssntp_auth {
+	uint32_t key_id;                 /* our account's RID; 0 before it is known */
+	uint8_t keys[2][MSSNTP_KEY_LEN]; /* NT hash: current and previous kvno */
+	size_t n_keys;                   /* 0: no arcfour-hmac key in the keytab */
+	int require;                     /* refuse time that is not authenticated */
+	struct mssntp_counters *counters;
+};
+
+/* What an answer to our request proves. */
+enum mssntp_verdict {
+	MSSNTP_NO_ANSWER, /* nothing to judge yet */
+	MSSNTP_VERIFIED,  /* signed with our account's key */
+	MSSNTP_NO_KEY,    /* we could not ask for a signature (no RID or no RC4 key) */
+	MSSNTP_UNSIGNED,  /* a plain answer to a signed request */
+	MSSNTP_BAD_MAC,   /* signed, but not with our key: forged, altered, or a new password */
 };
 
 /* Which form the LEN octets at BUF take, ntp_decode having found a MAC in them. */
@@ -62,5 +81,20 @@ void mssntp_digest(const uint8_t key[MSSNTP_KEY_LEN], const uint8_t header[NTP_H
  */
 int mssntp_verify(const uint8_t *reply, size_t len, const uint8_t (*keys)[MSSNTP_KEY_LEN],
                   size_t n_keys);
+
+/* Can A sign requests (a RID and at least one key)? */
+int mssntp_can_sign(const struct mssntp_auth *a);
+
+/*
+ * Turn the 48-octet request at BUF into a 68-octet MS-SNTP one (key id,
+ * zero checksum) when A can sign. Returns the request's length.
+ */
+size_t mssntp_make_request(const struct mssntp_auth *a, uint8_t buf[MSSNTP_AUTH_LEN]);
+
+/* What the LEN octets at BUF, an answer to a request made for A, prove; counted. */
+enum mssntp_verdict mssntp_check(const struct mssntp_auth *a, const uint8_t *buf, size_t len);
+
+/* Why an answer with VERDICT is not authenticated, in a few words ("" when it is). */
+const char *mssntp_verdict_reason(enum mssntp_verdict verdict);
 
 #endif

@@ -67,6 +67,7 @@ struct ntp_peer {
 	struct ntp_peer_server server;
 	struct ntp_peer_stats stats;
 	char last_error[160];
+	enum mssntp_verdict auth; /* of the last answer, when params.auth */
 };
 
 static const char *const state_names[] = {
@@ -222,10 +223,14 @@ send_request(struct ntp_peer *p)
 				? NTP_MODE_SYM_ACTIVE
 				: NTP_MODE_CLIENT,
 	};
-	uint8_t buf[NTP_HEADER_LEN];
+	uint8_t buf[MSSNTP_AUTH_LEN];
+	size_t len = NTP_HEADER_LEN;
 	struct timeval wait;
 	int fd;
 
+	/* Windows DCs and chrony take MS-SNTP requests in version 3 only. */
+	if (p->params.auth != NULL && mssntp_can_sign(p->params.auth))
+		req.version = 3;
 	close_request(p);
 	fd = open_socket(p);
 	if (fd < 0) {
@@ -239,6 +244,8 @@ send_request(struct ntp_peer *p)
 	while (p->cookie == 0);
 	req.transmit = p->cookie;
 	ntp_encode(&req, buf);
+	if (p->params.auth != NULL)
+		len = mssntp_make_request(p->params.auth, buf);
 	p->read_ev = event_new(p->base, fd, EV_READ | EV_PERSIST, on_readable, p);
 	if (p->read_ev == NULL || event_add(p->read_ev, NULL) < 0) {
 		close_request(p);
@@ -246,7 +253,7 @@ send_request(struct ntp_peer *p)
 		return;
 	}
 	clk_now(p->clock, &p->t1);
-	if (send(fd, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf)) {
+	if (send(fd, buf, len, 0) != (ssize_t)len) {
 		set_error(p, "send: %s", strerror(errno));
 		close_request(p);
 		return;
@@ -431,6 +438,23 @@ take_sample(struct ntp_peer *p, const struct ntp_packet *pkt, const struct times
 		p->cb->sample(p, p->cb_arg);
 }
 
+/*
+ * MS-SNTP: may the answer be used? Under mssntp = require only a verified
+ * one; under auto any, with the reason it is not authenticated shown.
+ */
+static int
+authenticated(struct ntp_peer *p, const uint8_t *buf, size_t len)
+{
+	if (p->params.auth == NULL)
+		return 1;
+	p->auth = mssntp_check(p->params.auth, buf, len);
+	if (p->auth == MSSNTP_VERIFIED || !p->params.auth->require)
+		return 1;
+	p->stats.bogus++;
+	set_error(p, "refused (mssntp = require): %s", mssntp_verdict_reason(p->auth));
+	return 0;
+}
+
 static void
 handle_answer(struct ntp_peer *p, const uint8_t *buf, size_t len, const struct timespec *t4)
 {
@@ -458,6 +482,9 @@ handle_answer(struct ntp_peer *p, const uint8_t *buf, size_t len, const struct t
 		set_error(p, "bogus answer: origin does not match our request");
 		return;
 	}
+	/* Checked before the cookie is spent, so a forgery cannot starve the real answer. */
+	if (!authenticated(p, buf, len))
+		return;
 	p->cookie = 0;
 	if (usable(p, &pkt)) {
 		take_sample(p, &pkt, t4);
@@ -665,6 +692,18 @@ const struct ntp_peer_stats *
 ntp_peer_stats(const struct ntp_peer *p)
 {
 	return &p->stats;
+}
+
+const char *
+ntp_peer_auth(const struct ntp_peer *p)
+{
+	return p->params.auth != NULL && p->auth == MSSNTP_VERIFIED ? "mssntp" : "none";
+}
+
+const char *
+ntp_peer_auth_reason(const struct ntp_peer *p)
+{
+	return p->params.auth != NULL ? mssntp_verdict_reason(p->auth) : "";
 }
 
 const char *

@@ -482,6 +482,12 @@ ntp_srv_enable_mssntp(struct ntp_srv *srv, const char *signd_socket)
 	log_info("MS-SNTP: signing replies to Windows clients through %s", signd_socket);
 }
 
+struct mssntp_counters *
+ntp_srv_mssntp(struct ntp_srv *srv)
+{
+	return &srv->counters.mssntp;
+}
+
 int
 ntp_srv_signd_connected(const struct ntp_srv *srv)
 {

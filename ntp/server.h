@@ -87,6 +87,8 @@ int ntp_srv_listen(struct ntp_srv *srv, const struct sockaddr *addr, socklen_t l
  * dropped unanswered, as MS-SNTP wants of a server that is not a DC.
  */
 void ntp_srv_enable_mssntp(struct ntp_srv *srv, const char *signd_socket);
+/* The MS-SNTP counters, which the client side (mssntp.h) counts into too. */
+struct mssntp_counters *ntp_srv_mssntp(struct ntp_srv *srv);
 /* 1 connected to ntp_signd, 0 not, -1 not signing at all. */
 int ntp_srv_signd_connected(const struct ntp_srv *srv);
 

@@ -215,7 +215,7 @@ drop_connection(struct ntp_signd *s, const char *why, int refused)
 	}
 	s->out_len = s->out_off = 0;
 	s->in_len = 0;
-	if (!refused)
+	if (!refused || first == NULL)
 		log_warn("MS-SNTP: lost the connection to ntp_signd at %s: %s", s->path, why);
 	settle(s);
 	/* It was working a moment ago: try again at once; back-off starts if that fails. */

@@ -141,13 +141,46 @@ test_signd_reply_parse(void **state)
 	assert_int_equal(ntp_signd_parse(b, 4, &r, &used), NTP_SIGND_BAD);
 }
 
+static void
+test_client_request_and_check(void **state)
+{
+	struct mssntp_counters c = {0};
+	struct mssntp_auth a = {.key_id = 0x450, .n_keys = 1, .counters = &c};
+	uint8_t b[MSSNTP_AUTH_LEN];
+
+	(void)state;
+	memcpy(a.keys[0], nt_password, MSSNTP_KEY_LEN);
+	header_0_to_47(b);
+	assert_int_equal(mssntp_make_request(&a, b), MSSNTP_AUTH_LEN);
+	assert_int_equal(mssntp_form_of(b, MSSNTP_AUTH_LEN), MSSNTP_AUTH);
+	assert_int_equal(mssntp_key_id(b + 48), 0x450);
+	/* The DC's answer: signed with our key. */
+	mssntp_digest(nt_password, b, b + 52);
+	assert_int_equal(mssntp_check(&a, b, sizeof(b)), MSSNTP_VERIFIED);
+	assert_int_equal(mssntp_check(&a, b, NTP_HEADER_LEN), MSSNTP_UNSIGNED);
+	b[47] ^= 1;
+	assert_int_equal(mssntp_check(&a, b, sizeof(b)), MSSNTP_BAD_MAC);
+	assert_int_equal(c.verified, 1);
+	assert_int_equal(c.unsigned_reply, 1);
+	assert_int_equal(c.bad_mac, 1);
+	assert_string_equal(mssntp_verdict_reason(MSSNTP_VERIFIED), "");
+	/* No key: the request stays plain and nothing is counted. */
+	a.n_keys = 0;
+	assert_int_equal(mssntp_make_request(&a, b), NTP_HEADER_LEN);
+	assert_int_equal(mssntp_check(&a, b, NTP_HEADER_LEN), MSSNTP_NO_KEY);
+	assert_int_equal(c.unsigned_reply, 1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_digest_known_answer), cmocka_unit_test(test_verify),
-	    cmocka_unit_test(test_forms_and_key_id),    cmocka_unit_test(test_signd_request_layout),
+	    cmocka_unit_test(test_digest_known_answer),
+	    cmocka_unit_test(test_verify),
+	    cmocka_unit_test(test_forms_and_key_id),
+	    cmocka_unit_test(test_signd_request_layout),
 	    cmocka_unit_test(test_signd_reply_parse),
+	    cmocka_unit_test(test_client_request_and_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

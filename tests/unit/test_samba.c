@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "../../ldap/ntkey.h"
 #include "../../ldap/samba.h"
 
 static const char build[] = "Samba version: 4.17.12-Debian\n"
@@ -93,14 +94,28 @@ test_may(void **state)
 	assert_false(samba_may(0775, 0, 0, 1000, ntp, 2, 2));
 }
 
+static void
+test_sid_rid(void **state)
+{
+	/* S-1-5-21-1-2-3-1103 */
+	static const uint8_t sid[] = {1, 5, 0, 0, 0, 0, 0, 5, 21, 0, 0,    0,    1, 0,
+	                              0, 0, 2, 0, 0, 0, 3, 0, 0,  0, 0x4f, 0x04, 0, 0};
+	uint32_t rid = 0;
+
+	(void)state;
+	assert_int_equal(dir_sid_rid(sid, sizeof(sid), &rid), 0);
+	assert_int_equal(rid, 1103);
+	assert_int_equal(dir_sid_rid(sid, sizeof(sid) - 1, &rid), -1);
+	assert_int_equal(dir_sid_rid(sid, 8, &rid), -1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_provisioned_dc),
-	    cmocka_unit_test(test_defaults_from_samba_b),
-	    cmocka_unit_test(test_not_a_dc),
-	    cmocka_unit_test(test_may),
+	    cmocka_unit_test(test_provisioned_dc), cmocka_unit_test(test_defaults_from_samba_b),
+	    cmocka_unit_test(test_not_a_dc),       cmocka_unit_test(test_may),
+	    cmocka_unit_test(test_sid_rid),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,120 @@
+#!/bin/bash
+# domtimed on a real Samba 4.17 AD DC (provisioned in a test namespace) with
+# nothing configured but the virtual clock, smb.conf's path and a listen
+# address: it knows it is the forest root PDC, and a Windows-like client
+# (tests/tools/mssntp_client.py, NT hash from the keytab Samba exports) gets
+# 68-octet replies signed through ntp_signd while plain NTP is answered at
+# the same time; an unknown RID and a disabled account get no answer; with
+# Samba killed under load plain answers keep flowing and signing resumes
+# once it is back; a daemon user that cannot reach the signd socket gets the
+# one diagnostic line with the chgrp that fixes it. ~60 s.
+. "$(dirname "$0")/../lib/common.sh"
+need_root
+. "$TOP/tests/lib/netns.sh"
+. "$TOP/tests/lib/samba.sh"
+samba_dc_need
+CLIENT=$TOP/tests/tools/mssntp_client.py
+
+netns_init sms
+netns_switch
+netns_host dc1 10.78.0.1/24
+netns_host w1 10.78.0.2/24
+netns_resolv 10.78.0.1
+samba_dc_start dc1 10.78.0.1
+D=$SAMBA_D
+
+# Two Windows-like members: WIN1 with its keytab, WIN2 disabled.
+st() { netns_exec dc1 samba-tool "$@" -s "$SAMBA_CONF"; }
+{
+	for m in WIN1 WIN2; do
+		st computer create "$m" --prepare-oldjoin &&
+			st user setpassword "$m\$" --newpassword="$m-Pass-0123456789x" || exit 1
+	done
+	st domain exportkeytab "$D/win1.keytab" --principal='WIN1$' &&
+		st user disable 'WIN2$'
+} >"$T_DIR/member.log" 2>&1 || { fail "cannot make the member accounts"; cat "$T_DIR/member.log"; exit 1; }
+rid() { st computer show "$1" --attributes=objectSid | sed -n 's/^objectSid: .*-\([0-9]*\)$/\1/p'; }
+RID1=$(rid WIN1)
+RID2=$(rid WIN2)
+echo "   WIN1\$ RID $RID1, WIN2\$ (disabled) RID $RID2"
+
+# The DC as a Samba admin leaves it: Samba's krb5.conf in /etc.
+netns_etc dc1 /etc/krb5.conf "$D/private/krb5.conf"
+write_domtimed_conf dc "samba_conf = $SAMBA_CONF" "listen = 10.78.0.1:123"
+netns_bg dc1 "$DOMTIMED" -d -f "$T_DIR/dc.conf" >"$T_DIR/dc.log" 2>&1
+wait_for 10 ctl dc status >/dev/null || { fail "domtimed did not start"; cat "$T_DIR/dc.log"; exit 1; }
+role() { status_field dc 'j["role"]'; }
+check "a DC from smb.conf alone, before the directory is read ($(role))" \
+	grep -Eq '^(dc|root_pdc)$' <<<"$(role)"
+is_root_pdc() { test "$(role)" = root_pdc; }
+check "the directory read with secrets.keytab: root_pdc" wait_for 30 is_root_pdc
+check "... served as the reliable root (announce flags)" \
+	test "$(status_field dc '[j["announce_flags"], j["stratum"]]')" = "[10, 1]"
+
+client() { netns_exec w1 "$PY" "$CLIENT" --server 10.78.0.1 "$@"; }
+win1() { client --rid "$RID1" --keytab "$D/win1.keytab" --principal 'WIN1$' "$@"; }
+v() { json "j[\"$1\"]" <<<"$out"; }
+
+out=$(win1 --duration 2 --rate 25 --plain)
+echo "   $out" | cut -c1-300
+check "50 signed requests: every reply signed with WIN1\$'s NT hash ($(v signed_ok))" \
+	test "$(v signed_ok)" = 50
+check "no bad MAC, no unsigned reply to a signed request" \
+	test "$(v signed_bad_mac)$(v signed_unsigned)" = 00
+check "plain NTP answered at the same time ($(v plain_ok)/50)" test "$(v plain_ok)" = 50
+# Honest transmit timestamp: a signed answer tells the same time as a plain one.
+check "signed and plain answers agree (median offsets $(v signed_median_offset), $(v plain_median_offset))" \
+	fcheck "abs($(v signed_median_offset) - $(v plain_median_offset)) < 0.002"
+c() { ctl dc counters --json | json "j[\"mssntp\"][\"$1\"]"; }
+check "counters: mssntp.signed = $(c signed)" fcheck "$(c signed) >= 50"
+
+out=$(client --rid 999999 --duration 0.2 --rate 5)
+check "unknown RID: no answer" test "$(v signed_ok)$(v signed_unsigned)$(v signed_bad_mac)" = 000
+check "... counted: unknown_rid = $(c unknown_rid)" fcheck "$(c unknown_rid) >= 1"
+out=$(client --rid "$RID2" --duration 0.2 --rate 5)
+check "disabled account: no answer" test "$(v signed_ok)$(v signed_unsigned)$(v signed_bad_mac)" = 000
+check "... counted: refused = $(c refused)" fcheck "$(c refused) >= 1"
+out=$(win1 --duration 0.4 --rate 10)
+check "signing goes on after Samba dropped the connection ($(v signed_ok)/4)" \
+	test "$(v signed_ok)" = 4
+
+# Samba killed under load: plain answers never stop, signing resumes.
+win1 --duration 45 --rate 10 --plain >"$T_DIR/load.json" &
+LOAD=$!
+sleep 3
+samba_dc_stop dc1
+down_counted() { fcheck "$(c signd_down) + $(c timed_out) + $(c refused) > 1"; }
+check "signd down: signed requests dropped and counted" wait_for 10 down_counted
+samba_dc_run dc1
+t_up=$SECONDS
+connected() { test "$(status_field dc 'j["mssntp_server"]["signd_connected"]')" = true; }
+check "reconnected to ntp_signd" wait_for 30 connected
+wait "$LOAD"
+out=$(cat "$T_DIR/load.json")
+rounds=$(json 'len(j["rounds"])' <<<"$out")
+check "plain NTP answered all along ($(v plain_ok)/$(v plain_sent))" \
+	fcheck "$(v plain_ok) >= 0.98 * $(v plain_sent)"
+check "no unsigned answer to a signed request, no bad MAC" \
+	test "$(v signed_bad_mac)$(v signed_unsigned)" = 00
+resumed=$(json 'sum(r[2] for r in j["rounds"][-50:])' <<<"$out")
+check "signing resumed: $resumed of the last 50 signed ($rounds rounds)" test "$resumed" -ge 45
+grep -q 'cannot connect to ntp_signd' "$T_DIR/dc.log" &&
+	grep -q 'connected to ntp_signd .*signing again' "$T_DIR/dc.log"
+check "the log says when signing stopped and when it resumed" test $? = 0
+
+# A daemon user that cannot reach the socket: one line with the fix.
+write_domtimed_conf nobody "samba_conf = $SAMBA_CONF" "listen = 10.78.0.1:1123" "user = nobody"
+# Like /var/lib/samba: the way to the directory open, the directory itself not.
+chmod 0711 "$T_DIR" "$NETNS_DIR"
+netns_bg dc1 "$DOMTIMED" -d -f "$T_DIR/nobody.conf" >"$T_DIR/nobody.log" 2>&1
+wait_for 10 ctl nobody status >/dev/null || { fail "domtimed as nobody did not start"; cat "$T_DIR/nobody.log"; }
+grp=$(id -gn nobody)
+check "diagnostic: $(grep -o 'MS-SNTP: user nobody.*' "$T_DIR/nobody.log" | head -n 1)" \
+	grep -q "MS-SNTP: user nobody (groups .*) cannot reach ntp_signd's socket in $D/ntp_signd (owner root, group root, mode 0750).*chgrp $grp $D/ntp_signd\$" \
+	"$T_DIR/nobody.log"
+check "... and status says so" \
+	grep -q "chgrp $grp" <<<"$(status_field nobody 'j["mssntp_server"]["signd_problem"]')"
+
+ctl dc counters --json | json 'j["mssntp"]' | sed 's/^/   /'
+samba_dc_stop dc1
+t_done
