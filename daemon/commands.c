@@ -231,14 +231,14 @@ ntp_counters(const struct ntp_srv *srv)
 static json_t *
 mssntp_counters_json(const struct mssntp_counters *m)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "signed",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "signed",
 			 (json_int_t)m->n_signed, "sign_failed", (json_int_t)m->sign_failed,
 			 "extended_unsupported", (json_int_t)m->extended_unsupported,
 			 "unknown_rid", (json_int_t)m->unknown_rid, "refused",
 			 (json_int_t)m->refused, "signd_down", (json_int_t)m->signd_down,
 			 "queue_full", (json_int_t)m->queue_full, "timed_out",
 			 (json_int_t)m->timed_out, "verified", (json_int_t)m->verified, "bad_mac",
-			 (json_int_t)m->bad_mac);
+			 (json_int_t)m->bad_mac, "unsigned", (json_int_t)m->unsigned_reply);
 }
 
 static json_t *

@@ -7,7 +7,9 @@
 # the same time; an unknown RID and a disabled account get no answer; with
 # Samba killed under load plain answers keep flowing and signing resumes
 # once it is back; a daemon user that cannot reach the signd socket gets the
-# one diagnostic line with the chgrp that fixes it. ~60 s.
+# one diagnostic line with the chgrp that fixes it. A member with
+# mssntp = require synchronises from the signed answers and refuses them
+# with a bit flipped on the way or the signature stripped. ~2 min.
 . "$(dirname "$0")/../lib/common.sh"
 need_root
 . "$TOP/tests/lib/netns.sh"
@@ -19,6 +21,7 @@ netns_init sms
 netns_switch
 netns_host dc1 10.78.0.1/24
 netns_host w1 10.78.0.2/24
+netns_host m1 10.78.0.3/24
 netns_resolv 10.78.0.1
 samba_dc_start dc1 10.78.0.1
 D=$SAMBA_D
@@ -101,6 +104,53 @@ check "signing resumed: $resumed of the last 50 signed ($rounds rounds)" test "$
 grep -q 'cannot connect to ntp_signd' "$T_DIR/dc.log" &&
 	grep -q 'connected to ntp_signd .*signing again' "$T_DIR/dc.log"
 check "the log says when signing stopped and when it resumed" test $? = 0
+
+# A member with mssntp = require, its answers passing through a relay that
+# can flip a bit or strip the signature (iptables sends them there).
+{
+	st computer create M1 --prepare-oldjoin &&
+		st user setpassword 'M1$' --newpassword='M1-Pass-0123456789x' &&
+		st domain exportkeytab "$D/m1.keytab" --principal='M1$'
+} >>"$T_DIR/member.log" 2>&1 || { fail "cannot make the member M1"; cat "$T_DIR/member.log"; }
+printf '%s\n' '[libdefaults]' ' default_realm = SAMBA.TEST' ' dns_lookup_kdc = false' \
+	' rdns = false' '[realms]' ' SAMBA.TEST = {' '  kdc = 10.78.0.1' ' }' >"$T_DIR/krb5.conf"
+netns_etc m1 /etc/krb5.conf "$T_DIR/krb5.conf"
+echo pass >"$T_DIR/mangle.mode"
+netns_exec m1 iptables -t nat -A OUTPUT -p udp -d 10.78.0.1 --dport 123 -m udp ! --sport 12301 \
+	-j DNAT --to-destination 10.78.0.3:12300 || fail "cannot install the DNAT rule"
+netns_bg m1 "$PY" "$TOP/tests/tools/udp_mangle.py" 10.78.0.3 12300 10.78.0.1 123 12301 \
+	"$T_DIR/mangle.mode"
+write_domtimed_conf m1 "keytab = $D/m1.keytab" "mssntp = require" "listen = 10.78.0.3:123" \
+	"clock_offset = 0.2" "min_poll = -2" "max_poll = -1" "ldap_timeout = 3"
+netns_bg m1 "$DOMTIMED" -d -f "$T_DIR/m1.conf" >"$T_DIR/m1.log" 2>&1
+wait_for 10 ctl m1 status >/dev/null || { fail "member domtimed did not start"; cat "$T_DIR/m1.log"; }
+dcpeer() { ctl m1 peers --json | json "[p[\"$1\"] for p in j if p[\"origin\"] == \"hierarchy\"]"; }
+signed_peer() { test "$(dcpeer auth)" = '["mssntp"]'; }
+wait_for 30 signed_peer
+check "member: its DC answers signed (peers auth $(dcpeer auth))" signed_peer
+got=$(time_to_error_below m1 0.01 40)
+check "member with mssntp = require synchronised from the signed answers ($got s)" \
+	test "$got" != never
+mstatus=$(status_field m1 'j["mssntp"]')
+check "member: status mssntp $mstatus" fcheck "$(json \
+	'int(j["mode"] == "require" and j["key"] == "rc4" and j["verified"] > 0)' <<<"$mstatus") == 1"
+mc() { ctl m1 counters --json | json "j[\"mssntp\"][\"$1\"]"; }
+echo flip >"$T_DIR/mangle.mode"
+flipped() { fcheck "$(mc bad_mac) >= 3"; }
+wait_for 20 flipped
+check "member: a flipped bit on the way is a bad MAC ($(mc bad_mac) counted)" flipped
+check "... refused, with the reason in peers: $(dcpeer last_error)" \
+	grep -q 'refused (mssntp = require): MS-SNTP: bad MAC' <<<"$(dcpeer last_error)"
+check "... peers auth none, auth_reason says why" \
+	grep -q '"none".*bad MAC' <<<"$(dcpeer auth)$(dcpeer auth_reason)"
+echo strip >"$T_DIR/mangle.mode"
+stripped() { fcheck "$(mc unsigned) >= 3"; }
+wait_for 20 stripped
+check "member: an unsigned answer is refused and counted ($(mc unsigned))" stripped
+check "... the reason in peers: $(dcpeer last_error)" \
+	grep -q 'unsigned answer to a signed request' <<<"$(dcpeer last_error)"
+check "member: its clock was not moved by the refused answers" \
+	fcheck "abs($(status_field m1 'j["clock_error"]')) < 0.01"
 
 # A daemon user that cannot reach the socket: one line with the fix.
 write_domtimed_conf nobody "samba_conf = $SAMBA_CONF" "listen = 10.78.0.1:1123" "user = nobody"
