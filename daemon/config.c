@@ -163,7 +163,8 @@ static const struct key keys[] = {
 	 .help = "W32Time AnnounceFlags: 0x1 serve time always (answering as unsynchronised "
 		 "when not), 0x2 serve time only while synchronised, 0x4 always a reliable time "
 		 "source, 0x8 reliable when this is the forest root's PDC emulator. auto: 0xA on "
-		 "domain controllers, 0 on domain members (they do not serve), 0x1 on machines "
+		 "domain controllers, 0x9 on Samba AD DCs (Samba advertises every DC as a time "
+		 "server, so it answers, as unsynchronised when it is), 0 on domain members (they do not serve), 0x1 on machines "
 		 "outside a domain; reliable = yes adds 0x4."},
 	{.name = "cross_site_sync", .type = T_ENUM, .offset = OFF(cross_site_sync),
 	 .def = "pdc_only", .choices = cross_site_choices,

@@ -96,8 +96,8 @@ is_dc(enum dir_role r)
 
 /*
  * W32Time AnnounceFlags in effect: configured, else 0xA on DCs (and on a
- * domain machine whose role is not known yet), nothing on members, 0x1 off
- * the domain; reliable = yes adds 0x4.
+ * domain machine whose role is not known yet), 0x9 on a Samba DC, nothing
+ * on members, 0x1 off the domain; reliable = yes adds 0x4.
  */
 int
 dmn_announce_flags(const struct dmn *d, const struct dmn_dir *dir)
@@ -107,6 +107,9 @@ dmn_announce_flags(const struct dmn *d, const struct dmn_dir *dir)
 	if (flags < 0) {
 		if (dir == NULL)
 			flags = 0x1;
+		else if (d->samba != NULL)
+			/* Samba advertises every DC as a time server: it answers, in sync or not. */
+			flags = 0x9;
 		else if (dir->forest == NULL || is_dc(role(dir)))
 			flags = 0xA;
 		else

@@ -189,28 +189,18 @@ samba_may(mode_t mode, uid_t owner, gid_t group, uid_t uid, const gid_t *gids, i
 	return (mode & w) == w;
 }
 
-/* getgrgid and getpwuid return static storage: each name is copied to BUF. */
+/* A user's (GROUP 0) or group's name, copied to BUF: getpwuid and getgrgid reuse theirs. */
 static const char *
-group_name(gid_t gid, char *buf, size_t size)
+name_of(int group, unsigned id, char *buf, size_t size)
 {
-	struct group *g = getgrgid(gid);
+	struct passwd *pw = group ? NULL : getpwuid((uid_t)id);
+	struct group *g = group ? getgrgid((gid_t)id) : NULL;
+	const char *name = pw != NULL ? pw->pw_name : g != NULL ? g->gr_name : NULL;
 
-	if (g != NULL)
-		snprintf(buf, size, "%s", g->gr_name);
+	if (name != NULL)
+		snprintf(buf, size, "%s", name);
 	else
-		snprintf(buf, size, "%u", (unsigned)gid);
-	return buf;
-}
-
-static const char *
-user_name(uid_t uid, char *buf, size_t size)
-{
-	struct passwd *pw = getpwuid(uid);
-
-	if (pw != NULL)
-		snprintf(buf, size, "%s", pw->pw_name);
-	else
-		snprintf(buf, size, "%u", (unsigned)uid);
+		snprintf(buf, size, "%u", id);
 	return buf;
 }
 
@@ -246,7 +236,7 @@ groups_text(const gid_t *gids, int n)
 	char *s = xstrdup(""), *t, buf[64];
 
 	for (int i = 0; i < n; i++) {
-		t = xasprintf("%s%s%s", s, i > 0 ? "," : "", group_name(gids[i], buf, sizeof(buf)));
+		t = xasprintf("%s%s%s", s, i > 0 ? "," : "", name_of(1, gids[i], buf, sizeof(buf)));
 		free(s);
 		s = t;
 	}
@@ -280,9 +270,9 @@ samba_signd_access_problem(const char *dir, const char *user)
 	r = xasprintf("MS-SNTP: user %s (groups %s) cannot reach ntp_signd's socket in %s "
 	              "(owner %s, group %s, mode %04o): signed replies are impossible; fix "
 	              "with: chgrp %s %s%s%s",
-	              user_name(uid, ub, sizeof(ub)), groups, dir,
-	              user_name(st.st_uid, ob, sizeof(ob)), group_name(st.st_gid, gb, sizeof(gb)),
-	              (unsigned)(st.st_mode & 07777), group_name(gid, db, sizeof(db)), dir,
+	              name_of(0, uid, ub, sizeof(ub)), groups, dir,
+	              name_of(0, st.st_uid, ob, sizeof(ob)), name_of(1, st.st_gid, gb, sizeof(gb)),
+	              (unsigned)(st.st_mode & 07777), name_of(1, gid, db, sizeof(db)), dir,
 	              /* Samba makes it 0750, where the group is all it takes. */
 	              st.st_mode & S_IXGRP ? "" : " && chmod g+x ",
 	              st.st_mode & S_IXGRP ? "" : dir);

@@ -8,6 +8,7 @@
  * but replies are matched by packet id all the same, and a reply to a
  * request already given up is ignored.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,19 +56,21 @@ struct ntp_signd {
 
 /* ---- the wire format ---------------------------------------------------------------- */
 
+/* The PDU's length and words are big-endian (NDR_BIG_ENDIAN in the IDL). */
 static void
 put32(uint8_t *p, uint32_t v)
 {
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
+	v = htonl(v);
+	memcpy(p, &v, 4);
 }
 
 static uint32_t
 get32(const uint8_t *p)
 {
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return ntohl(v);
 }
 
 void
