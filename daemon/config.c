@@ -201,8 +201,9 @@ static const struct key keys[] = {
 	 .help = "MS-SNTP towards the DCs of this machine's own domain that the hierarchy "
 		 "chose: requests carry the RID of its account and answers are checked with "
 		 "its NT hash (the keytab's arcfour-hmac key, current and previous kvno, read "
-		 "at start). auto: authenticate when the key is there, and use an answer that "
-		 "fails the check with the reason in peers; require: refuse time from the "
+		 "at start). auto: authenticate when the key is there, use an answer that "
+		 "fails the check with the reason in peers, and ask a DC that leaves two signed "
+		 "requests in a row unanswered with plain NTP (signed again every 16th time); require: refuse time from the "
 		 "hierarchy that is not authenticated (manual ntp_server entries are never "
 		 "affected); no: plain NTP. DCs of a parent domain are asked with plain NTP: "
 		 "their answers need the interdomain trust key, which a host does not have."},

@@ -108,6 +108,9 @@ mssntp_verdict_reason(enum mssntp_verdict verdict)
 	case MSSNTP_UNSIGNED:
 		return "MS-SNTP: unsigned answer to a signed request (the DC cannot sign, or "
 		       "someone else answered)";
+	case MSSNTP_SILENT:
+		return "MS-SNTP: no answer to signed requests (the DC cannot sign?): asking with "
+		       "plain NTP (mssntp = auto), signed again now and then";
 	case MSSNTP_BAD_MAC:
 	default:
 		return "MS-SNTP: bad MAC (altered on the way, forged, or our password changed "

@@ -35,7 +35,8 @@ struct mssntp_counters {
 	uint64_t n_signed;             /* signed replies sent */
 	uint64_t sign_failed;          /* signed requests left unanswered, all reasons below */
 	uint64_t unknown_rid;          /* ntp_signd: no trust account with that RID */
-	uint64_t refused;              /* ntp_signd closed the connection: disabled account */
+	uint64_t refused;              /* ntp_signd closed the connection while signing it: a
+	                                  disabled or non-trust account (or Samba stopped) */
 	uint64_t signd_down;           /* no connection to ntp_signd */
 	uint64_t queue_full;           /* too many requests waiting for a signature */
 	uint64_t timed_out;            /* no signature before the deadline */
@@ -61,6 +62,7 @@ enum mssntp_verdict {
 	MSSNTP_NO_KEY,    /* we could not ask for a signature (no RID or no RC4 key) */
 	MSSNTP_UNSIGNED,  /* a plain answer to a signed request */
 	MSSNTP_BAD_MAC,   /* signed, but not with our key: forged, altered, or a new password */
+	MSSNTP_SILENT,    /* signed requests went unanswered: asked with plain NTP (auto) */
 };
 
 /* Which form the LEN octets at BUF take, ntp_decode having found a MAC in them. */

@@ -25,6 +25,9 @@
 #define POLL_TARGET 8
 /* A request unanswered this long is given up (and the socket closed). */
 #define MAX_WAIT 4.0
+/* MS-SNTP under auto: unanswered signed requests before asking plain, and how often to retry. */
+#define AUTH_MISSES 2
+#define AUTH_RETRY 16
 /* The server may take this long between receive and transmit. */
 #define MAX_SERVER_TIME 4.0
 /*
@@ -68,6 +71,8 @@ struct ntp_peer {
 	struct ntp_peer_stats stats;
 	char last_error[160];
 	enum mssntp_verdict auth; /* of the last answer, when params.auth */
+	int req_signed, req_answered; /* the last request: MS-SNTP? answered? */
+	unsigned signed_misses;        /* signed requests unanswered in a row */
 };
 
 static const char *const state_names[] = {
@@ -214,6 +219,22 @@ open_socket(struct ntp_peer *p)
 	return fd;
 }
 
+/*
+ * Sign this request? Always when we can under require; under auto, stop
+ * after AUTH_MISSES signed requests went unanswered in a row (a DC that
+ * cannot sign drops them: better plain time than none) and try again every
+ * AUTH_RETRY-th request.
+ */
+static int
+want_signed(const struct ntp_peer *p)
+{
+	const struct mssntp_auth *a = p->params.auth;
+
+	if (a == NULL || !mssntp_can_sign(a))
+		return 0;
+	return a->require || p->signed_misses < AUTH_MISSES || p->stats.sent % AUTH_RETRY == 0;
+}
+
 static void
 send_request(struct ntp_peer *p)
 {
@@ -228,8 +249,12 @@ send_request(struct ntp_peer *p)
 	struct timeval wait;
 	int fd;
 
+	if (p->req_signed && !p->req_answered)
+		p->signed_misses++;
+	p->req_signed = want_signed(p);
+	p->req_answered = 0;
 	/* Windows DCs and chrony take MS-SNTP requests in version 3 only. */
-	if (p->params.auth != NULL && mssntp_can_sign(p->params.auth))
+	if (p->req_signed)
 		req.version = 3;
 	close_request(p);
 	fd = open_socket(p);
@@ -244,7 +269,7 @@ send_request(struct ntp_peer *p)
 	while (p->cookie == 0);
 	req.transmit = p->cookie;
 	ntp_encode(&req, buf);
-	if (p->params.auth != NULL)
+	if (p->req_signed)
 		len = mssntp_make_request(p->params.auth, buf);
 	p->read_ev = event_new(p->base, fd, EV_READ | EV_PERSIST, on_readable, p);
 	if (p->read_ev == NULL || event_add(p->read_ev, NULL) < 0) {
@@ -445,10 +470,18 @@ take_sample(struct ntp_peer *p, const struct ntp_packet *pkt, const struct times
 static int
 authenticated(struct ntp_peer *p, const uint8_t *buf, size_t len)
 {
-	if (p->params.auth == NULL)
+	const struct mssntp_auth *a = p->params.auth;
+
+	if (a == NULL)
 		return 1;
-	p->auth = mssntp_check(p->params.auth, buf, len);
-	if (p->auth == MSSNTP_VERIFIED || !p->params.auth->require)
+	p->req_answered = 1;
+	if (!p->req_signed)
+		p->auth = mssntp_can_sign(a) ? MSSNTP_SILENT : MSSNTP_NO_KEY;
+	else
+		p->auth = mssntp_check(a, buf, len);
+	if (p->auth == MSSNTP_VERIFIED)
+		p->signed_misses = 0;
+	if (p->auth == MSSNTP_VERIFIED || !a->require)
 		return 1;
 	p->stats.bogus++;
 	set_error(p, "refused (mssntp = require): %s", mssntp_verdict_reason(p->auth));

@@ -52,8 +52,7 @@ signs() {
 start_server() {
 	case $1 in
 	domtimed)
-		write_domtimed_conf dc "samba_conf = $SAMBA_CONF" "listen = 10.79.0.1:123" \
-			"log_level = info"
+		write_domtimed_conf dc "samba_conf = $SAMBA_CONF" "listen = 10.79.0.1:123"
 		netns_bg dc1 "$DOMTIMED" -d -f "$T_DIR/dc.conf" >>"$T_DIR/domtimed.log" 2>&1
 		;;
 	chronyd)
