@@ -59,7 +59,7 @@ LIB_SRCS += $(LDAP_SRCS)
 LDLIBS += $(LDAP_LIBS)
 UNIT_TESTS += $(LDAP_UNIT_TESTS)
 
-.PHONY: all check unit integration fuzz fuzz-run fuzz-smoke demo bench bench-serve \
+.PHONY: all check unit integration fuzz fuzz-run fuzz-smoke demo bench bench-serve bench-serve-signed \
 	bench-discovery bench-accuracy man man-check deps clean
 all: $(BUILD)/domtimed $(BUILD)/domtimectl
 
@@ -125,9 +125,12 @@ demo: deps
 	scripts/demo.sh
 
 # Benchmarks print figures and ratios against chronyd; they are not tests.
-bench: bench-serve bench-discovery bench-accuracy
+bench: bench-serve bench-serve-signed bench-discovery bench-accuracy
 bench-serve: deps all
 	bench/serve/run.sh
+# MS-SNTP signing on a real Samba DC, against chronyd's ntpsigndsocket.
+bench-serve-signed: deps all
+	bench/serve/signed.sh
 bench-discovery: deps all ldap-tools
 	bench/discovery/run.sh
 bench-accuracy: deps all $(BUILD)/linkdelay

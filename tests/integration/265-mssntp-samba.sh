@@ -164,6 +164,9 @@ check "diagnostic: $(grep -o 'MS-SNTP: user nobody.*' "$T_DIR/nobody.log" | head
 	"$T_DIR/nobody.log"
 check "... and status says so" \
 	grep -q "chgrp $grp" <<<"$(status_field nobody 'j["mssntp_server"]["signd_problem"]')"
+nobody_read() { test "$(status_field nobody 'j["role"]')" = root_pdc; }
+check "as nobody, the directory is read with secrets.keytab held since start" \
+	wait_for 30 nobody_read
 
 ctl dc counters --json | json 'j["mssntp"]' | sed 's/^/   /'
 samba_dc_stop dc1
