@@ -293,7 +293,6 @@ dmn_new(struct cfg *cfg, const char *config_path, char **ret_cause)
 	if (make_directory(d, ret_cause) < 0)
 		return dmn_free(d);
 	dmn_auth_start(d);
-	dmn_apply_policy(d, d->dir);
 	commands = dmn_commands(&n_commands);
 	d->ctl = ctl_new(d->base, cfg->control_socket, cfg->control_socket_mode, commands,
 			 n_commands, d, ret_cause);
