@@ -80,6 +80,13 @@ check "... counted: refused = $(c refused)" fcheck "$(c refused) >= 1"
 out=$(win1 --duration 0.4 --rate 10)
 check "signing goes on after Samba dropped the connection ($(v signed_ok)/4)" \
 	test "$(v signed_ok)" = 4
+out=$(win1 --duration 0.3 --rate 10 --extended)
+check "extended (120-octet) requests: no answer" \
+	test "$(v signed_ok)$(v signed_unsigned)$(v signed_bad_mac)" = 000
+check "... counted: extended_unsupported = $(c extended_unsupported)" \
+	test "$(c extended_unsupported)" = 3
+check "... and explained once in the log, naming the client" \
+	test "$(grep -c '10.78.0.2:[0-9]* sent an extended .*Samba.*2008 R2' "$T_DIR/dc.log")" = 1
 
 # Samba killed under load: plain answers never stop, signing resumes.
 win1 --duration 45 --rate 10 --plain >"$T_DIR/load.json" &

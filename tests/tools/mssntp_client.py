@@ -85,6 +85,8 @@ def main():
     ap.add_argument("--rate", type=float, default=20.0, help="rounds per second")
     ap.add_argument("--plain", action="store_true", help="a plain request every round too")
     ap.add_argument("--wait", type=float, default=1.0, help="seconds to wait for stragglers")
+    ap.add_argument("--extended", action="store_true",
+                    help="120-octet requests (HMAC-SHA512 form), as Windows 8+ may send")
     a = ap.parse_args()
     keys = keytab_rc4_keys(a.keytab, a.principal) if a.keytab else []
     if a.keytab and not keys:
@@ -105,7 +107,10 @@ def main():
             cookie = os.urandom(8)
             # NTPv3 client; Windows puts 0xAAAAAAAA in the root dispersion.
             hdr = b"\x1b\x00\x0a\xec" + b"\x00" * 4 + b"\xaa" * 4 + b"\x00" * 28 + cookie
-            pkt = hdr + (struct.pack("<I", a.rid) + b"\x00" * 16 if kind == "signed" else b"")
+            # Extended: key id, reserved, flags USE_OLDKEY_VERSION, hints NTLM_PWD_HASH, digest.
+            trailer = (struct.pack("<I", a.rid) + b"\x00\x01\x01\x00" + b"\x00" * 64
+                       if a.extended else struct.pack("<I", a.rid) + b"\x00" * 16)
+            pkt = hdr + (trailer if kind == "signed" else b"")
             pending[cookie] = (kind, time.time(), r)
             s.send(pkt)
             res[kind + "_sent"] += 1
