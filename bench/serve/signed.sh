@@ -34,13 +34,8 @@ netns_host c1 10.79.0.2/24
 netns_resolv 10.79.0.1
 samba_dc_start dc1 10.79.0.1
 D=$SAMBA_D
-st() { netns_exec dc1 samba-tool "$@" -s "$SAMBA_CONF"; }
-{
-	st computer create WIN1 --prepare-oldjoin &&
-		st user setpassword 'WIN1$' --newpassword='WIN1-Pass-0123456789x' &&
-		st domain exportkeytab "$D/win1.keytab" --principal='WIN1$'
-} >"$T_DIR/member.log" 2>&1 || { fail "cannot make WIN1\$"; cat "$T_DIR/member.log"; exit 1; }
-RID=$(st computer show WIN1 --attributes=objectSid | sed -n 's/^objectSid: .*-\([0-9]*\)$/\1/p')
+samba_computer dc1 WIN1
+RID=$SAMBA_RID
 netns_etc dc1 /etc/krb5.conf "$D/private/krb5.conf"
 
 signs() {

@@ -23,13 +23,7 @@ samba_dc_start dc1 10.77.0.1
 D=$SAMBA_D
 
 # A member account, its keytab from Samba, and a krb5.conf for the client.
-{
-	netns_exec dc1 samba-tool computer create M1 --prepare-oldjoin -s "$D/etc/smb.conf" &&
-		netns_exec dc1 samba-tool user setpassword 'M1$' --newpassword='M1-Pass-0123456789x' \
-			-s "$D/etc/smb.conf" &&
-		netns_exec dc1 samba-tool domain exportkeytab "$D/m1.keytab" --principal='M1$' \
-			-s "$D/etc/smb.conf"
-} >"$T_DIR/member.log" 2>&1 || { fail "cannot make the member account"; cat "$T_DIR/member.log"; exit 1; }
+samba_computer dc1 M1
 cat >"$D/krb5.conf" <<EOF
 [libdefaults]
  default_realm = SAMBA.TEST

@@ -27,18 +27,11 @@ samba_dc_start dc1 10.78.0.1
 D=$SAMBA_D
 
 # Two Windows-like members: WIN1 with its keytab, WIN2 disabled.
-st() { netns_exec dc1 samba-tool "$@" -s "$SAMBA_CONF"; }
-{
-	for m in WIN1 WIN2; do
-		st computer create "$m" --prepare-oldjoin &&
-			st user setpassword "$m\$" --newpassword="$m-Pass-0123456789x" || exit 1
-	done
-	st domain exportkeytab "$D/win1.keytab" --principal='WIN1$' &&
-		st user disable 'WIN2$'
-} >"$T_DIR/member.log" 2>&1 || { fail "cannot make the member accounts"; cat "$T_DIR/member.log"; exit 1; }
-rid() { st computer show "$1" --attributes=objectSid | sed -n 's/^objectSid: .*-\([0-9]*\)$/\1/p'; }
-RID1=$(rid WIN1)
-RID2=$(rid WIN2)
+samba_computer dc1 WIN1
+RID1=$SAMBA_RID
+samba_computer dc1 WIN2
+RID2=$SAMBA_RID
+samba_tool dc1 user disable 'WIN2$' >>"$T_DIR/member.log" 2>&1 || fail "cannot disable WIN2\$"
 echo "   WIN1\$ RID $RID1, WIN2\$ (disabled) RID $RID2"
 
 # The DC as a Samba admin leaves it: Samba's krb5.conf in /etc.
@@ -114,11 +107,7 @@ check "the log says when signing stopped and when it resumed" test $? = 0
 
 # A member with mssntp = require, its answers passing through a relay that
 # can flip a bit or strip the signature (iptables sends them there).
-{
-	st computer create M1 --prepare-oldjoin &&
-		st user setpassword 'M1$' --newpassword='M1-Pass-0123456789x' &&
-		st domain exportkeytab "$D/m1.keytab" --principal='M1$'
-} >>"$T_DIR/member.log" 2>&1 || { fail "cannot make the member M1"; cat "$T_DIR/member.log"; }
+samba_computer dc1 M1
 printf '%s\n' '[libdefaults]' ' default_realm = SAMBA.TEST' ' dns_lookup_kdc = false' \
 	' rdns = false' '[realms]' ' SAMBA.TEST = {' '  kdc = 10.78.0.1' ' }' >"$T_DIR/krb5.conf"
 netns_etc m1 /etc/krb5.conf "$T_DIR/krb5.conf"

@@ -9,6 +9,10 @@
 # directory is written. Exits the test (skip or fail) when it cannot.
 # samba_dc_run NODE: start samba again (after samba_dc_stop).
 # samba_dc_stop NODE: stop it and wait until its processes are gone.
+# samba_computer NODE NAME: a computer account NAME$ with a password (so it
+# has keys, RC4 among them) and its keytab in $SAMBA_D/NAME.keytab (lower
+# case); sets SAMBA_RID to its RID. Exits the test when it cannot.
+# samba_tool NODE ARGS...: samba-tool ARGS on the DC, with its smb.conf.
 SAMBA_ADMIN_PASS='Adm1n-Pass-xyz'
 
 samba_dc_need() {
@@ -56,6 +60,26 @@ samba_dc_run() {
 	}
 	wait_for 60 samba__ldap_up ||
 		{ fail "Samba's LDAP did not come up"; tail -n 20 "$T_DIR/samba.log"; exit 1; }
+}
+
+samba_tool() {
+	local node=$1
+	shift
+	netns_exec "$node" samba-tool "$@" -s "$SAMBA_CONF"
+}
+
+samba_computer() {
+	local node=$1 name=$2
+	{
+		samba_tool "$node" computer create "$name" --prepare-oldjoin &&
+			samba_tool "$node" user setpassword "$name\$" \
+				--newpassword="$name-Pass-0123456789x" &&
+			samba_tool "$node" domain exportkeytab \
+				"$SAMBA_D/${name,,}.keytab" --principal="$name\$"
+	} >>"$T_DIR/member.log" 2>&1 ||
+		{ fail "cannot make the account $name\$"; cat "$T_DIR/member.log"; exit 1; }
+	SAMBA_RID=$(samba_tool "$node" computer show "$name" --attributes=objectSid |
+		sed -n 's/^objectSid: .*-\([0-9]*\)$/\1/p')
 }
 
 # Samba's master stops its ~60 processes itself; give them time to go.
