@@ -130,6 +130,8 @@ check "member with mssntp = require synchronised from the signed answers ($got s
 mstatus=$(status_field m1 'j["mssntp"]')
 check "member: status mssntp $mstatus" fcheck "$(json \
 	'int(j["mode"] == "require" and j["key"] == "rc4" and j["verified"] > 0)' <<<"$mstatus") == 1"
+mon=$(netns_exec m1 "$DOMTIMECTL" -s "$T_DIR/m1.sock" monitor --json)
+check "member: monitor marks its DC as answering signed" grep -q '"auth": "mssntp"' <<<"$mon"
 mc() { ctl m1 counters --json | json "j[\"mssntp\"][\"$1\"]"; }
 # spoil MODE COUNTER WHAT REASON: the relay spoils answers as MODE says; they
 # are counted in COUNTER, refused, and peers gives REASON.
