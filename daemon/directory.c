@@ -175,8 +175,11 @@ set_hierarchy(struct dmn *d, const struct dmn_dir *dir, int use)
 		strcpy(v[n].host, dc->host);
 		v[n].port = 123;
 		/* Our own domain's DCs hold our key; a parent domain's need the trust's. */
-		v[n].flags = NTP_PEER_CLIENT |
-			     (dc->domain == dir_forest_self(dir->forest)->domain ? NTP_PEER_MSSNTP : 0);
+		v[n].flags = NTP_PEER_CLIENT;
+		if (d->auth != NULL)
+			v[n].flags |= dc->domain == dir_forest_self(dir->forest)->domain
+					      ? NTP_PEER_MSSNTP
+					      : NTP_PEER_OTHER_DOMAIN;
 		n++;
 	}
 	set_sources(d, ORIGIN_HIERARCHY, v, n);

@@ -736,6 +736,9 @@ ntp_peer_auth(const struct ntp_peer *p)
 const char *
 ntp_peer_auth_reason(const struct ntp_peer *p)
 {
+	if (p->params.flags & NTP_PEER_OTHER_DOMAIN)
+		return "a DC of another domain: MS-SNTP would need the interdomain trust key, "
+		       "which this host does not hold: plain NTP";
 	return p->params.auth != NULL ? mssntp_verdict_reason(p->auth) : "";
 }
 

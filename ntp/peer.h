@@ -31,8 +31,10 @@ struct ntp_peer;
 #define NTP_PEER_FALLBACK_ONLY 0x2    /* use only when every other source fails */
 #define NTP_PEER_SYMMETRIC 0x4        /* ask in symmetric active mode (1) */
 #define NTP_PEER_CLIENT 0x8           /* ask in client mode (3), the default */
-/* Not a W32Time flag: a DC of our own domain, asked with MS-SNTP when we can. */
+/* Not W32Time flags: a DC of our own domain, asked with MS-SNTP when we can; */
 #define NTP_PEER_MSSNTP 0x100
+/* a DC of another domain, asked plainly: MS-SNTP would need the trust's key. */
+#define NTP_PEER_OTHER_DOMAIN 0x200
 
 enum ntp_peer_state {
 	NTP_PEER_STARTING,       /* no answer yet */
