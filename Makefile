@@ -36,9 +36,12 @@ SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fra
 COMMON_SRCS := common/log.c common/xmalloc.c common/loop.c
 NTP_SRCS := ntp/packet.c ntp/clock.c ntp/reference.c ntp/ratelimit.c ntp/io.c ntp/server.c \
 	ntp/filter.c ntp/select.c ntp/discipline.c ntp/srvspec.c ntp/peer.c ntp/client.c
+# MS-SNTP: the checksum and Samba's ntp_signd client.
+NTP_SRCS += ntp/mssntp.c ntp/signd.c
 DAEMON_SRCS := daemon/config.c daemon/ctl_proto.c daemon/control.c daemon/daemon.c \
 	daemon/commands.c daemon/privs.c daemon/directory.c daemon/directory_json.c daemon/policy.c \
 	daemon/health.c daemon/metrics.c daemon/watch.c
+DAEMON_SRCS += daemon/samba_dc.c daemon/auth.c
 HIERARCHY_SRCS := hierarchy/forest.c hierarchy/hierarchy.c
 # Everything but main(): what unit tests and fuzz targets link against.
 LIB_SRCS := $(COMMON_SRCS) $(NTP_SRCS) $(HIERARCHY_SRCS) $(DAEMON_SRCS)
@@ -49,11 +52,13 @@ DOMTIMECTL_SRCS := daemon/domtimectl.c daemon/stripchart.c daemon/monitor.c daem
 # Unit tests by module: each links its own module and what the module may use
 # (LAYERS below), nothing more, so a dependency that runs the wrong way fails
 # to link.
-NTP_UNIT_TESTS := packet clock ratelimit server filter select discipline srvspec peer client
+NTP_UNIT_TESTS := packet clock ratelimit server filter select discipline srvspec peer client \
+	mssntp
 HIERARCHY_UNIT_TESTS := hierarchy w32time hier_forest
 DAEMON_UNIT_TESTS := config ctl_proto health
 UNIT_TESTS := $(NTP_UNIT_TESTS) $(HIERARCHY_UNIT_TESTS) $(DAEMON_UNIT_TESTS)
 FUZZ_TARGETS := packet config ctl_request select forest netlogon
+FUZZ_TARGETS += signd
 
 obj = $(patsubst %.c,$(2)/%.o,$(1))
 # Objects built through pattern chains are kept: rebuilding every sanitizer and
@@ -76,7 +81,7 @@ NTP_LINK_SRCS := $(COMMON_SRCS) $(NTP_SRCS)
 HIERARCHY_LINK_SRCS := $(COMMON_SRCS) $(HIERARCHY_SRCS)
 
 .PHONY: all check unit layering integration fuzz fuzz-run fuzz-smoke demo bench bench-serve \
-	bench-discovery bench-accuracy man man-check format format-check deps clean \
+	bench-serve-signed bench-discovery bench-accuracy man man-check format format-check deps clean \
 	install uninstall deb
 all: layering $(BUILD)/domtimed $(BUILD)/domtimectl
 
@@ -161,9 +166,12 @@ demo: deps
 	scripts/demo.sh
 
 # Benchmarks print figures and ratios against chronyd; they are not tests.
-bench: bench-serve bench-discovery bench-accuracy
+bench: bench-serve bench-serve-signed bench-discovery bench-accuracy
 bench-serve: deps all
 	bench/serve/run.sh
+# MS-SNTP signing on a real Samba DC, against chronyd's ntpsigndsocket.
+bench-serve-signed: deps all
+	bench/serve/signed.sh
 bench-discovery: deps all ldap-tools
 	bench/discovery/run.sh
 bench-accuracy: deps all $(BUILD)/linkdelay

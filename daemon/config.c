@@ -80,6 +80,8 @@ check_http_listen(const char *value, char **cause)
 }
 
 static const char *const clock_choices[] = {[CLK_SYSTEM] = "system", [CLK_VIRTUAL] = "virtual", NULL};
+/* Index = enum cfg_mssntp. */
+static const char *const mssntp_choices[] = {[CFG_MSSNTP_AUTO] = "auto", [CFG_MSSNTP_REQUIRE] = "require", [CFG_MSSNTP_NO] = "no", NULL};
 
 #define OFF(field) offsetof(struct cfg, field)
 
@@ -185,7 +187,8 @@ static const struct key keys[] = {
 	 .help = "W32Time AnnounceFlags: 0x1 serve time always (answering as unsynchronised "
 		 "when not), 0x2 serve time only while synchronised, 0x4 always a reliable time "
 		 "source, 0x8 reliable when this is the forest root's PDC emulator. auto: 0xA on "
-		 "domain controllers, 0 on domain members (they do not serve), 0x1 on machines "
+		 "domain controllers, 0x9 on Samba AD DCs (Samba advertises every DC as a time "
+		 "server, so it answers, as unsynchronised when it is), 0 on domain members (they do not serve), 0x1 on machines "
 		 "outside a domain; reliable = yes adds 0x4."},
 	{.name = "cross_site_sync", .type = T_ENUM, .offset = OFF(cross_site_sync),
 	 .def = "pdc_only", .choices = hier_cross_site_names,
@@ -204,6 +207,30 @@ static const struct key keys[] = {
 	{.name = "keytab", .type = T_PATH, .offset = OFF(keytab), .restart = 1, .def = "",
 	 .help = "Keytab holding the machine account's keys, read into memory at start (so "
 		 "the daemon can run unprivileged). Empty: KRB5_KTNAME, else /etc/krb5.keytab."},
+	{.name = "samba_conf", .type = T_PATH, .offset = OFF(samba_conf), .restart = 1,
+	 .def = "/etc/samba/smb.conf",
+	 .help = "Samba's configuration. When it says server role = active directory domain "
+		 "controller, this machine is a DC of its realm with no further configuration: "
+		 "the directory is read with the DC's own keys (<private dir>/secrets.keytab, "
+		 "unless keytab says otherwise) and MS-SNTP requests of Windows clients are "
+		 "answered with replies signed by Samba's ntp_signd. Empty: never look."},
+	{.name = "ntp_signd_socket_dir", .type = T_PATH, .offset = OFF(ntp_signd_socket_dir),
+	 .restart = 1, .def = "",
+	 .help = "Directory of Samba's ntp_signd socket, through which MS-SNTP replies are "
+		 "signed. Empty: smb.conf's ntp signd socket directory, else Samba's compiled-in "
+		 "default (samba -b), on a Samba AD DC only. The daemon's user needs to reach it: "
+		 "Samba makes it mode 0750, so chgrp it to the daemon's group."},
+	{.name = "mssntp", .type = T_ENUM, .offset = OFF(mssntp), .restart = 1, .def = "auto",
+	 .choices = mssntp_choices,
+	 .help = "MS-SNTP towards the DCs of this machine's own domain that the hierarchy "
+		 "chose: requests carry the RID of its account and answers are checked with "
+		 "its NT hash (the keytab's arcfour-hmac key, current and previous kvno, read "
+		 "at start). auto: authenticate when the key is there, use an answer that "
+		 "fails the check with the reason in peers, and ask a DC that leaves two signed "
+		 "requests in a row unanswered with plain NTP (signed again every 16th time); require: refuse time from the "
+		 "hierarchy that is not authenticated (manual ntp_server entries are never "
+		 "affected); no: plain NTP. DCs of a parent domain are asked with plain NTP: "
+		 "their answers need the interdomain trust key, which a host does not have."},
 	{.name = "principal", .type = T_STRING, .offset = OFF(principal), .restart = 1,
 	 .def = "",
 	 .help = "Kerberos principal to bind as. Empty: the keytab's HOST$@REALM."},

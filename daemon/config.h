@@ -39,6 +39,8 @@ struct cfg_strings {
 	size_t n;
 };
 
+enum cfg_mssntp { CFG_MSSNTP_AUTO, CFG_MSSNTP_REQUIRE, CFG_MSSNTP_NO };
+
 struct cfg {
 	struct cfg_addrs listen;
 	char *control_socket;
@@ -62,6 +64,8 @@ struct cfg {
 	int cross_site_sync; /* enum hier_cross_site */
 	int hierarchy_sources;
 	char *domain, *realm, *keytab, *principal;
+	char *samba_conf, *ntp_signd_socket_dir;
+	int mssntp; /* enum cfg_mssntp */
 	struct cfg_strings ldap_uri;
 	int ldap_bind; /* enum dir_bind */
 	char *ldap_bind_dn, *ldap_bind_password_file;

@@ -16,6 +16,8 @@
 #include "daemon.h"
 #include "directory.h"
 #include "dmn_private.h"
+#include "auth.h"
+#include "samba_dc.h"
 #include "metrics.h"
 
 /* Seconds between looks for state changes to log and tell systemd (watch.c). */
@@ -328,8 +330,12 @@ dmn_new(struct cfg *cfg, const char *config_path, int optional, char **ret_cause
 	if (make_clock(d, ret_cause) < 0 || make_client(d, ret_cause) < 0)
 		return dmn_free(d);
 	d->srv = ntp_srv_new(d->base, d->clock, &d->ref, &opts);
-	if (open_listeners(d, ret_cause) < 0 || make_directory(d, ret_cause) < 0)
+	if (open_listeners(d, ret_cause) < 0)
 		return dmn_free(d);
+	dmn_samba_start(d);
+	if (make_directory(d, ret_cause) < 0)
+		return dmn_free(d);
+	dmn_auth_start(d);
 	if (make_socket_dir(cfg->control_socket, ret_cause) < 0)
 		return dmn_free(d);
 	commands = dmn_commands(&n_commands);
@@ -385,6 +391,8 @@ dmn_free(struct dmn *d)
 	metrics_http_free(d->metrics);
 	ctl_free(d->ctl);
 	dmn_dir_free(d->dir);
+	dmn_samba_free(d);
+	dmn_auth_free(d);
 	ntp_srv_free(d->srv);
 	ntp_client_free(d->client);
 	if (d->dns != NULL)

@@ -15,9 +15,12 @@
 #include "../common/loop.h"
 #include "../common/ts.h"
 #include "../common/xmalloc.h"
+#include "../ldap/samba.h"
+#include "auth.h"
 #include "dir_private.h"
 #include "directory.h"
 #include "dmn_private.h"
+#include "samba_dc.h"
 
 /* Back-off doublings after failed discoveries (W32Time ResolvePeerBackoffMaxTimes). */
 #define MAX_BACKOFF_DOUBLINGS 7
@@ -86,6 +89,7 @@ took_full(struct dmn_dir *dir, struct dir_raw *raw)
 	dir->forest = dir_forest_build(raw, id);
 	dir_pdc_owners_free(dir->owners);
 	dir->owners = dir_pdc_owners_read(raw);
+	dmn_auth_self(dir->d, raw);
 	dir->failures = 0;
 	dir->last_error[0] = '\0';
 	log_forest(dir->forest);
@@ -178,13 +182,15 @@ arm_timers(struct dmn_dir *dir)
 	loop_arm(dir->pdc_ev, dir->d->cfg->pdc_check_interval);
 }
 
-/* Is this machine in a domain: configured so, or holding a machine keytab? */
+/* Is this machine in a domain: configured so, a Samba DC, or holding a machine keytab? */
 static int
-joined(const struct cfg *cfg)
+joined(const struct dmn *d)
 {
+	const struct cfg *cfg = d->cfg;
 	const char *ktname = secure_getenv("KRB5_KTNAME");
 
-	if (cfg->domain[0] != '\0' || cfg->ldap_uri.n > 0 || cfg->keytab[0] != '\0')
+	if (cfg->domain[0] != '\0' || cfg->ldap_uri.n > 0 || cfg->keytab[0] != '\0' ||
+	    d->samba != NULL)
 		return 1;
 	return (ktname != NULL && ktname[0] != '\0') || access("/etc/krb5.keytab", R_OK) == 0;
 }
@@ -215,16 +221,22 @@ dmn_dir_new(struct dmn *d, char **ret_cause)
 	    .timeout = cfg->ldap_timeout,
 	    .dns_server = or_null(cfg->dns_server),
 	};
+	char *samba_keytab;
 	struct dmn_dir *dir;
 
 	*ret_cause = NULL;
-	if (!joined(cfg) || !hier_type_reads_directory((enum hier_type)cfg->type))
+	if (!joined(d) || !hier_type_reads_directory((enum hier_type)cfg->type))
 		return NULL;
 	/* The keys stay in memory for the daemon's life: keep them out of core files. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
 		*ret_cause = xasprintf("prctl(PR_SET_DUMPABLE): %s", strerror(errno));
 		return NULL;
 	}
+	/* A Samba DC reads its own directory with its own keys. */
+	samba_keytab = dmn_samba_keytab(d);
+	dc.keytab = samba_keytab;
+	if (d->samba != NULL && dc.realm == NULL)
+		dc.realm = d->samba->realm;
 	dir = xcalloc(1, sizeof(*dir));
 	dir->d = d;
 	dir->last_read_seconds = NAN;
@@ -232,6 +244,7 @@ dmn_dir_new(struct dmn *d, char **ret_cause)
 	dir->pdc_ev = loop_event_new(d->base, -1, EV_PERSIST, on_pdc_timer, dir);
 	dir->retry_ev = loop_timer_new(d->base, on_retry_timer, dir);
 	dir->disc = dir_discovery_new(d->base, &dc, on_discovered, dir, &dir->unavailable);
+	free(samba_keytab);
 	if (dir->disc == NULL)
 		log_err("directory discovery cannot run: %s; serving NTP and following ntp_server "
 			"meanwhile; restart domtimed once this is fixed",
@@ -260,6 +273,12 @@ dmn_dir_health(const struct dmn_dir *dir, struct dmn_dir_health *ret)
 	    .read_errors = dir->read_errors,
 	    .last_read_seconds = dir->last_read_seconds,
 	};
+}
+
+const struct dir_identity *
+dmn_dir_identity(const struct dmn_dir *dir)
+{
+	return dir != NULL && dir->disc != NULL ? dir_discovery_identity(dir->disc) : NULL;
 }
 
 const char *

@@ -49,6 +49,8 @@ void dmn_apply_policy(struct dmn *d, struct dmn_dir *dir);
 /* For domtimectl: the forest (hierarchy) and the candidates (source --explain). */
 json_t *dmn_dir_hierarchy_json(const struct dmn_dir *dir);
 json_t *dmn_dir_explain_json(const struct dmn *d, const struct dmn_dir *dir);
+/* Who discovery says we are; NULL without a directory. */
+const struct dir_identity *dmn_dir_identity(const struct dmn_dir *dir);
 /* This machine's role and the effective type, announce flags (for status). */
 const char *dmn_dir_role_name(const struct dmn_dir *dir);
 const char *dmn_type_name(const struct dmn *d, const struct dmn_dir *dir);

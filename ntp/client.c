@@ -587,6 +587,7 @@ peer_params(const struct ntp_client *c, unsigned flags)
 		.special_interval = c->opts.special_poll_interval,
 		.flags = flags,
 		.noise = TIMESTAMP_NOISE,
+		.auth = (flags & NTP_PEER_MSSNTP) ? c->opts.mssntp : NULL,
 	};
 }
 
@@ -871,6 +872,7 @@ ntp_client_source_report(const struct ntp_client *c, size_t i, struct ntp_source
 		.verdict = ntp_sel_verdict_name(s->verdict), .stratum = -1,
 		.jitter = NAN, .root_distance = s->root_distance,
 		.offset = NAN, .delay = NAN, .next_poll_in = NAN,
+		.auth = "none", .auth_reason = "",
 	};
 	if (s->peer == NULL) {
 		ret->state = s->resolve_error[0] ? "resolve-failed" : "resolving";
@@ -886,6 +888,8 @@ ntp_client_source_report(const struct ntp_client *c, size_t i, struct ntp_source
 	ret->next_poll_in = ntp_peer_next_poll_in(s->peer);
 	ret->last_error = ntp_peer_last_error(s->peer);
 	ret->stats = ntp_peer_stats(s->peer);
+	ret->auth = ntp_peer_auth(s->peer);
+	ret->auth_reason = ntp_peer_auth_reason(s->peer);
 	if (ntp_peer_last_sample(s->peer, &last)) {
 		ret->have_sample = 1;
 		ret->offset = last.offset;

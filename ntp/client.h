@@ -34,6 +34,7 @@ struct ntp_client_options {
 	double drift_interval;        /* seconds between drift file writes while synchronised */
 	int reliable;                 /* serve the local clock when no source can be used */
 	int local_stratum;
+	const struct mssntp_auth *mssntp; /* for sources flagged NTP_PEER_MSSNTP; NULL: none */
 };
 
 struct ntp_client_hooks {
@@ -62,6 +63,7 @@ struct ntp_source_report {
 	double jitter;              /* filter's, or NAN */
 	double root_distance;       /* as selection saw it, or NAN */
 	const char *last_error;
+	const char *auth, *auth_reason;     /* ntp_peer_auth, ntp_peer_auth_reason */
 	const struct ntp_peer_stats *stats; /* NULL before resolution */
 };
 

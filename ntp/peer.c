@@ -27,6 +27,9 @@
 #define POLL_TARGET 8
 /* A request unanswered this long is given up (and the socket closed). */
 #define MAX_WAIT 4.0
+/* MS-SNTP under auto: unanswered signed requests before asking plain, and how often to retry. */
+#define AUTH_MISSES 2
+#define AUTH_RETRY 16
 /* The server may take this long between receive and transmit. */
 #define MAX_SERVER_TIME 4.0
 /*
@@ -69,6 +72,9 @@ struct ntp_peer {
 	struct ntp_peer_server server;
 	struct ntp_peer_stats stats;
 	char last_error[160];
+	enum mssntp_verdict auth; /* of the last answer, when params.auth */
+	int req_signed, req_answered; /* the last request: MS-SNTP? answered? */
+	unsigned signed_misses;        /* signed requests unanswered in a row */
 };
 
 static const char *const state_names[] = {
@@ -208,6 +214,22 @@ open_socket(struct ntp_peer *p)
 	return fd;
 }
 
+/*
+ * Sign this request? Always when we can under require; under auto, stop
+ * after AUTH_MISSES signed requests went unanswered in a row (a DC that
+ * cannot sign drops them: better plain time than none) and try again every
+ * AUTH_RETRY-th request.
+ */
+static int
+want_signed(const struct ntp_peer *p)
+{
+	const struct mssntp_auth *a = p->params.auth;
+
+	if (a == NULL || !mssntp_can_sign(a))
+		return 0;
+	return a->require || p->signed_misses < AUTH_MISSES || p->stats.sent % AUTH_RETRY == 0;
+}
+
 static void
 send_request(struct ntp_peer *p)
 {
@@ -217,9 +239,17 @@ send_request(struct ntp_peer *p)
 				? NTP_MODE_SYM_ACTIVE
 				: NTP_MODE_CLIENT,
 	};
-	uint8_t buf[NTP_HEADER_LEN];
+	uint8_t buf[MSSNTP_AUTH_LEN];
+	size_t len = NTP_HEADER_LEN;
 	int fd;
 
+	if (p->req_signed && !p->req_answered)
+		p->signed_misses++;
+	p->req_signed = want_signed(p);
+	p->req_answered = 0;
+	/* Windows DCs and chrony take MS-SNTP requests in version 3 only. */
+	if (p->req_signed)
+		req.version = 3;
 	close_request(p);
 	fd = open_socket(p);
 	if (fd < 0) {
@@ -233,6 +263,8 @@ send_request(struct ntp_peer *p)
 	while (p->cookie == 0);
 	req.transmit = p->cookie;
 	ntp_encode(&req, buf);
+	if (p->req_signed)
+		len = mssntp_make_request(p->params.auth, buf);
 	p->read_ev = loop_event_new(p->base, fd, EV_READ | EV_PERSIST, on_readable, p);
 	if (loop_watch(p->read_ev) < 0) {
 		close_request(p);
@@ -240,7 +272,7 @@ send_request(struct ntp_peer *p)
 		return;
 	}
 	clk_now(p->clock, &p->t1);
-	if (send(fd, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf)) {
+	if (send(fd, buf, len, 0) != (ssize_t)len) {
 		set_error(p, "send: %s", strerror(errno));
 		close_request(p);
 		return;
@@ -423,6 +455,31 @@ take_sample(struct ntp_peer *p, const struct ntp_packet *pkt, const struct times
 		p->cb->sample(p, p->cb_arg);
 }
 
+/*
+ * MS-SNTP: may the answer be used? Under mssntp = require only a verified
+ * one; under auto any, with the reason it is not authenticated shown.
+ */
+static int
+authenticated(struct ntp_peer *p, const uint8_t *buf, size_t len)
+{
+	const struct mssntp_auth *a = p->params.auth;
+
+	if (a == NULL)
+		return 1;
+	p->req_answered = 1;
+	if (!p->req_signed)
+		p->auth = mssntp_can_sign(a) ? MSSNTP_SILENT : MSSNTP_NO_KEY;
+	else
+		p->auth = mssntp_check(a, buf, len);
+	if (p->auth == MSSNTP_VERIFIED)
+		p->signed_misses = 0;
+	if (p->auth == MSSNTP_VERIFIED || !a->require)
+		return 1;
+	p->stats.bogus++;
+	set_error(p, "refused (mssntp = require): %s", mssntp_verdict_reason(p->auth));
+	return 0;
+}
+
 static void
 handle_answer(struct ntp_peer *p, const uint8_t *buf, size_t len, const struct timespec *t4)
 {
@@ -450,6 +507,9 @@ handle_answer(struct ntp_peer *p, const uint8_t *buf, size_t len, const struct t
 		set_error(p, "bogus answer: origin does not match our request");
 		return;
 	}
+	/* Checked before the cookie is spent, so a forgery cannot starve the real answer. */
+	if (!authenticated(p, buf, len))
+		return;
 	p->cookie = 0;
 	if (usable(p, &pkt)) {
 		take_sample(p, &pkt, t4);
@@ -655,6 +715,21 @@ const struct ntp_peer_stats *
 ntp_peer_stats(const struct ntp_peer *p)
 {
 	return &p->stats;
+}
+
+const char *
+ntp_peer_auth(const struct ntp_peer *p)
+{
+	return p->params.auth != NULL && p->auth == MSSNTP_VERIFIED ? "mssntp" : "none";
+}
+
+const char *
+ntp_peer_auth_reason(const struct ntp_peer *p)
+{
+	if (p->params.flags & NTP_PEER_OTHER_DOMAIN)
+		return "a DC of another domain: MS-SNTP would need the interdomain trust key, "
+		       "which this host does not hold: plain NTP";
+	return p->params.auth != NULL ? mssntp_verdict_reason(p->auth) : "";
 }
 
 const char *

@@ -17,6 +17,7 @@
 
 #include "clock.h"
 #include "filter.h"
+#include "mssntp.h"
 #include "reference.h"
 
 struct event_base;
@@ -30,6 +31,10 @@ struct ntp_peer;
 #define NTP_PEER_FALLBACK_ONLY 0x2    /* use only when every other source fails */
 #define NTP_PEER_SYMMETRIC 0x4        /* ask in symmetric active mode (1) */
 #define NTP_PEER_CLIENT 0x8           /* ask in client mode (3), the default */
+/* Not W32Time flags: a DC of our own domain, asked with MS-SNTP when we can; */
+#define NTP_PEER_MSSNTP 0x100
+/* a DC of another domain, asked plainly: MS-SNTP would need the trust's key. */
+#define NTP_PEER_OTHER_DOMAIN 0x200
 
 enum ntp_peer_state {
 	NTP_PEER_STARTING,       /* no answer yet */
@@ -45,6 +50,7 @@ struct ntp_peer_params {
 	double special_interval; /* seconds, with NTP_PEER_SPECIAL_INTERVAL */
 	unsigned flags;          /* NTP_PEER_* */
 	double noise;            /* timestamp noise floor for the filter, seconds */
+	const struct mssntp_auth *auth; /* NULL: plain NTP; else MS-SNTP (mssntp.h) */
 };
 
 /* What the server said about itself in its last valid answer. */
@@ -96,6 +102,10 @@ unsigned ntp_peer_flags(const struct ntp_peer *p);
 double ntp_peer_next_poll_in(const struct ntp_peer *p);
 const struct ntp_peer_server *ntp_peer_server(const struct ntp_peer *p);
 const struct ntp_peer_stats *ntp_peer_stats(const struct ntp_peer *p);
+/* "mssntp" when the last answer was authenticated, else "none". */
+const char *ntp_peer_auth(const struct ntp_peer *p);
+/* Why the last answer was not authenticated while we asked it to be; "" otherwise. */
+const char *ntp_peer_auth_reason(const struct ntp_peer *p);
 /* Why the last answer was not used; "" when it was. */
 const char *ntp_peer_last_error(const struct ntp_peer *p);
 /* The filter's estimate for NOW (epoch seconds); 0 if it has none. */
