@@ -27,7 +27,12 @@ effective_type(const struct dmn *d, const struct dmn_dir *dir)
 static enum hier_membership
 membership(const struct dmn_dir *dir)
 {
-	if (dir == NULL)
+	/*
+	 * Without keys the directory will not be read before a restart: until
+	 * then the machine serves (as unsynchronised while it is) like one
+	 * outside a domain, rather than waiting for a role it cannot learn.
+	 */
+	if (dir == NULL || dmn_dir_unavailable(dir) != NULL)
 		return HIER_NO_DOMAIN;
 	if (dir->d->samba != NULL)
 		return HIER_SAMBA_DC;
