@@ -29,6 +29,7 @@ SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fra
 # ---- sources ------------------------------------------------------------------
 COMMON_SRCS := common/log.c common/xmalloc.c common/loop.c
 NTP_SRCS := ntp/packet.c ntp/clock.c ntp/reference.c ntp/ratelimit.c ntp/io.c ntp/server.c \
+	ntp/poll.c ntp/sync.c \
 	ntp/filter.c ntp/select.c ntp/discipline.c ntp/srvspec.c ntp/peer.c ntp/client.c
 DAEMON_SRCS := daemon/config.c daemon/ctl_proto.c daemon/control.c daemon/daemon.c \
 	daemon/commands.c daemon/privs.c daemon/directory.c
