@@ -5,6 +5,7 @@
 #   make demo       install what it needs, build, run the demo on loopback
 #   make fuzz       build the libFuzzer targets (FUZZ_SECONDS=N make fuzz-run runs them)
 #   make bench      run the benchmarks (ratios against chronyd)
+#   make sim-check  short closed-loop simulator runs (part of make check)
 #   make man        regenerate man/domtimed.conf.5 from the configuration table
 
 VERSION := 0.1.0
@@ -56,7 +57,7 @@ LDLIBS += $(LDAP_LIBS)
 UNIT_TESTS += $(LDAP_UNIT_TESTS)
 
 .PHONY: all check unit integration fuzz fuzz-run fuzz-smoke demo bench bench-serve \
-	bench-discovery bench-accuracy man man-check deps clean
+	bench-discovery bench-accuracy bench-sim sim-check man man-check deps clean
 all: $(BUILD)/domtimed $(BUILD)/domtimectl
 
 $(BUILD)/obj/%.o: %.c
@@ -112,7 +113,7 @@ deps:
 	scripts/deps.sh
 
 check: deps
-	$(MAKE) WERROR=1 all unit man-check
+	$(MAKE) WERROR=1 all unit man-check sim-check
 	$(MAKE) WERROR=1 fuzz-smoke
 	$(MAKE) WERROR=1 integration
 
@@ -120,8 +121,18 @@ demo: deps
 	$(MAKE) all $(BUILD)/linkdelay
 	scripts/demo.sh
 
+# ---- closed-loop simulator (tests/sim) -----------------------------------------------------
+$(BUILD)/sim: $(BUILD)/obj/tests/sim/sim.o $(call obj,$(LIB_SRCS),$(BUILD)/obj)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# Short runs with loose bars: a regression test of the discipline, seconds of CPU.
+sim-check: $(BUILD)/sim
+	$(BUILD)/sim --quick --seeds 3
+
 # Benchmarks print figures and ratios against chronyd; they are not tests.
-bench: bench-serve bench-discovery bench-accuracy
+bench: bench-sim bench-serve bench-discovery bench-accuracy
+bench-sim: $(BUILD)/sim
+	$(BUILD)/sim --seeds 5
 bench-serve: deps all
 	bench/serve/run.sh
 bench-discovery: deps all ldap-tools
