@@ -132,7 +132,7 @@ set_freq(struct ntp_client *c, double freq)
 		log_err("cannot set the clock frequency: %s", strerror(-r));
 		return;
 	}
-	tell_filters(c, when, clk_get_freq(c->clock) * 1e-6 - old, 0.0);
+	tell_filters(c, when, ntp_flt_rate_change(old, clk_get_freq(c->clock) * 1e-6), 0.0);
 }
 
 static void

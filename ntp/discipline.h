@@ -33,7 +33,8 @@ struct ntp_dsc_params {
 	double max_neg_correction; /* largest backward correction accepted, seconds */
 	double max_freq;       /* limit of the frequency correction, s/s */
 	double max_slew;       /* limit of the extra rate used to slew phase, s/s */
-	double corr_intervals; /* phase errors are slewed over this many update intervals */
+	double corr_ratio;     /* slew time per update interval for an offset at its noise level
+				  (chrony's corrtimeratio); larger offsets go faster */
 };
 
 /* Defaults: see the config help and domtimed.conf(5) for the reasons. */

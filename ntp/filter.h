@@ -72,9 +72,17 @@ int ntp_flt_add(struct ntp_flt *f, const struct ntp_flt_sample *s);
 
 /*
  * Our clock was steered at time WHEN: stepped by STEP seconds (forward
- * positive) and/or its rate changed by DFREQ (s/s, positive: faster).
+ * positive) and/or its rate changed by DFREQ seconds per second of our
+ * clock's time (positive: faster); see ntp_flt_rate_change.
  */
 void ntp_flt_clock_changed(struct ntp_flt *f, double when, double dfreq, double step);
+/*
+ * The DFREQ of a frequency correction going from OLD_FREQ to NEW_FREQ
+ * (s/s): the correction applies to the oscillator's time, of which one of
+ * our clock's seconds held 1 / (1 + OLD_FREQ) before. The difference is
+ * 8 % while a large phase error is slewed at the highest rate.
+ */
+double ntp_flt_rate_change(double old_freq, double new_freq);
 
 /* Estimate for time NOW. Returns 0 when the window is empty (nothing to say). */
 int ntp_flt_estimate(const struct ntp_flt *f, double now, struct ntp_flt_estimate *ret);

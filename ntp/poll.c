@@ -9,8 +9,11 @@
 
 /* Interval between burst requests, at most; shorter when min_poll is. */
 #define BURST_INTERVAL 2.0
-/* Good samples in a row before the poll interval doubles. */
-#define POLL_TARGET 8
+/*
+ * Good samples in a row before the poll interval doubles: twice chrony's
+ * polltarget, as every sample until the window is long narrows the estimate.
+ */
+#define POLL_TARGET 16
 
 static int
 clamp_poll(const struct ntp_poll *p, int poll)
@@ -81,6 +84,16 @@ ntp_poll_sampled(struct ntp_poll *p, const struct ntp_flt *flt, const struct ntp
 		return;
 	err = fabs(s->offset - e.offset);
 	tolerance = 3.0 * fmax(e.jitter, noise) + (s->delay - e.min_delay) / 2.0;
+	if (e.n < e.n_window) {
+		/*
+		 * The filter cut its window: the clock wanders, so only samples
+		 * from a limited span describe it, and more of them in that span
+		 * is what makes the estimate better.
+		 */
+		p->poll = clamp_poll(p, p->poll - 1);
+		p->good_run = 0;
+		return;
+	}
 	if (err <= tolerance) {
 		if (++p->good_run >= POLL_TARGET) {
 			p->poll = clamp_poll(p, p->poll + 1);

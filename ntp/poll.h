@@ -6,7 +6,8 @@
  *
  * The interval starts at min_poll after a burst and doubles after
  * POLL_TARGET samples in a row that the filter predicted well; a badly
- * missed prediction halves it. A source that answered nothing yet never
+ * missed prediction halves it, and so does a filter that had to shorten its
+ * window because the clock wanders. A source that answered nothing yet never
  * backs off: before the first sample the schedule has nothing to adapt to,
  * and backing off then only delays the first synchronisation.
  */
