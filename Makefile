@@ -42,6 +42,7 @@ DOMTIMECTL_SRCS := daemon/domtimectl.c daemon/stripchart.c daemon/monitor.c daem
 	daemon/ctl_proto.c common/xmalloc.c common/log.c ntp/packet.c ntp/clock.c ntp/srvspec.c
 
 UNIT_TESTS := packet clock config ratelimit server ctl_proto filter select discipline srvspec \
+	poll sync \
 	hierarchy
 FUZZ_TARGETS := packet config ctl_request select forest netlogon
 
