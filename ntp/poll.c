@@ -74,7 +74,7 @@ ntp_poll_answered(struct ntp_poll *p)
 
 void
 ntp_poll_sampled(struct ntp_poll *p, const struct ntp_flt *flt, const struct ntp_flt_sample *s,
-		 double noise)
+                 double noise)
 {
 	struct ntp_flt_estimate e;
 	double err, tolerance;
@@ -115,8 +115,8 @@ ntp_poll_slow_down(struct ntp_poll *p, int server_poll)
 
 int
 ntp_poll_sample(const struct timespec *t1, const struct ntp_packet *reply,
-		const struct timespec *t4, double noise, double *ret_server_time,
-		struct ntp_flt_sample *ret)
+                const struct timespec *t4, double noise, double *ret_server_time,
+                struct ntp_flt_sample *ret)
 {
 	double precision = ldexp(1.0, reply->precision) + noise;
 

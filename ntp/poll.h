@@ -30,7 +30,7 @@ struct ntp_poll {
 	unsigned polls;         /* requests since start or the last burst */
 	unsigned good_run;      /* samples in a row the filter predicted well */
 	unsigned burst_left;
-	int sampled;            /* a sample was ever taken */
+	int sampled; /* a sample was ever taken */
 };
 
 void ntp_poll_init(struct ntp_poll *p, int min_poll, int max_poll);
@@ -53,8 +53,8 @@ void ntp_poll_answered(struct ntp_poll *p);
  * Sample S is about to enter FLT: did the filter see it coming? NOISE is
  * the timestamp noise floor. Good predictions lengthen the interval.
  */
-void ntp_poll_sampled(struct ntp_poll *p, const struct ntp_flt *flt,
-		      const struct ntp_flt_sample *s, double noise);
+void ntp_poll_sampled(struct ntp_poll *p, const struct ntp_flt *flt, const struct ntp_flt_sample *s,
+                      double noise);
 /* KoD RATE: slow down to at least SERVER_POLL, at least one step. */
 void ntp_poll_slow_down(struct ntp_poll *p, int server_poll);
 
@@ -71,7 +71,7 @@ void ntp_poll_slow_down(struct ntp_poll *p, int server_poll);
 #define NTP_POLL_MAX_SERVER_TIME 4.0
 #define NTP_POLL_MAX_WAIT 4.0
 int ntp_poll_sample(const struct timespec *t1, const struct ntp_packet *reply,
-		    const struct timespec *t4, double noise, double *ret_server_time,
-		    struct ntp_flt_sample *ret);
+                    const struct timespec *t4, double noise, double *ret_server_time,
+                    struct ntp_flt_sample *ret);
 
 #endif

@@ -47,7 +47,7 @@ in_use(enum ntp_sel_verdict v)
 /* Drift of the survivors against us, weighted by how well each knows it. */
 static void
 combined_freq(const struct ntp_sync_source *src, size_t n, const enum ntp_sel_verdict *verdicts,
-	      double *ret_freq, double *ret_sd)
+              double *ret_freq, double *ret_sd)
 {
 	double sw = 0.0, sf = 0.0;
 
@@ -65,12 +65,12 @@ combined_freq(const struct ntp_sync_source *src, size_t n, const enum ntp_sel_ve
 
 enum ntp_sel_status
 ntp_sync_update(struct ntp_dsc *dsc, const struct ntp_sync_source *src, size_t n,
-		double max_distance, double now, double freq_now, enum ntp_sel_verdict *verdicts,
-		struct ntp_sync_result *ret)
+                double max_distance, double now, double freq_now, enum ntp_sel_verdict *verdicts,
+                struct ntp_sync_result *ret)
 {
 	struct ntp_sel_params params = {.max_distance = max_distance,
-					.min_survivors = MIN_SURVIVORS,
-					.stratum_weight = STRATUM_WEIGHT};
+	                                .min_survivors = MIN_SURVIVORS,
+	                                .stratum_weight = STRATUM_WEIGHT};
 	struct ntp_sel_source *in = xcalloc(n > 0 ? n : 1, sizeof(*in));
 	const struct ntp_sync_source *peer;
 
@@ -83,11 +83,11 @@ ntp_sync_update(struct ntp_dsc *dsc, const struct ntp_sync_source *src, size_t n
 		return ret->sel.status;
 	peer = &src[ret->sel.system_peer];
 	ret->in = (struct ntp_dsc_input){
-		.now = now,
-		.offset = ret->sel.offset,
-		.offset_sd = peer->est.offset_sd,
-		.interval = ldexp(1.0, peer->poll),
-		.freq_now = freq_now,
+	    .now = now,
+	    .offset = ret->sel.offset,
+	    .offset_sd = peer->est.offset_sd,
+	    .interval = ldexp(1.0, peer->poll),
+	    .freq_now = freq_now,
 	};
 	combined_freq(src, n, verdicts, &ret->in.freq, &ret->in.freq_sd);
 	ntp_dsc_update(dsc, &ret->in, &ret->action);

@@ -21,20 +21,20 @@
 
 /* One source as the client knows it at the moment of the update. */
 struct ntp_sync_source {
-	int have_estimate;             /* est holds the filter's estimate for now */
+	int have_estimate; /* est holds the filter's estimate for now */
 	struct ntp_flt_estimate est;
-	int usable;                    /* answering with usable time, reached recently */
-	int fallback;                  /* W32Time flag 0x2 */
-	uint8_t leap, stratum;         /* the server's, from its last answer */
+	int usable;            /* answering with usable time, reached recently */
+	int fallback;          /* W32Time flag 0x2 */
+	uint8_t leap, stratum; /* the server's, from its last answer */
 	double root_delay, root_dispersion;
-	int poll;                      /* our poll interval to it, log2 s */
+	int poll; /* our poll interval to it, log2 s */
 };
 
 struct ntp_sync_result {
 	struct ntp_sel_result sel;
-	int updated;                   /* selection chose a peer and the discipline decided */
-	struct ntp_dsc_input in;       /* what the discipline was told */
-	struct ntp_dsc_action action;  /* and what it decided */
+	int updated;                  /* selection chose a peer and the discipline decided */
+	struct ntp_dsc_input in;      /* what the discipline was told */
+	struct ntp_dsc_action action; /* and what it decided */
 };
 
 /*
@@ -50,7 +50,7 @@ double ntp_sync_root_distance(const struct ntp_sync_source *s);
  * (s/s). VERDICTS gets one verdict per source. Returns the selection status.
  */
 enum ntp_sel_status ntp_sync_update(struct ntp_dsc *dsc, const struct ntp_sync_source *src,
-				    size_t n, double max_distance, double now, double freq_now,
-				    enum ntp_sel_verdict *verdicts, struct ntp_sync_result *ret);
+                                    size_t n, double max_distance, double now, double freq_now,
+                                    enum ntp_sel_verdict *verdicts, struct ntp_sync_result *ret);
 
 #endif

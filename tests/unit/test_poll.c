@@ -101,8 +101,10 @@ test_lengthens_on_good_predictions(void **state)
 	ntp_poll_init(&p, 4, 6);
 	for (int i = 0; i < 200; i++) {
 		/* Alternating 1 us noise: a line fits, and no sample is a surprise. */
-		struct ntp_flt_sample s = {.time = i * 16.0, .offset = 1e-3 + (i % 2 ? 1e-6 : -1e-6),
-					   .delay = 1e-3, .dispersion = 1e-6};
+		struct ntp_flt_sample s = {.time = i * 16.0,
+		                           .offset = 1e-3 + (i % 2 ? 1e-6 : -1e-6),
+		                           .delay = 1e-3,
+		                           .dispersion = 1e-6};
 
 		ntp_poll_sampled(&p, f, &s, 1e-6);
 		assert_true(ntp_flt_add(f, &s));
@@ -118,10 +120,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_negative_processing_within_precision),
-		cmocka_unit_test(test_no_backoff_before_first_sample),
-		cmocka_unit_test(test_unreachable_after_eight),
-		cmocka_unit_test(test_lengthens_on_good_predictions),
+	    cmocka_unit_test(test_negative_processing_within_precision),
+	    cmocka_unit_test(test_no_backoff_before_first_sample),
+	    cmocka_unit_test(test_unreachable_after_eight),
+	    cmocka_unit_test(test_lengthens_on_good_predictions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

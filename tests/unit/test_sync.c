@@ -16,11 +16,19 @@ static struct ntp_sync_source
 lan_source(double offset)
 {
 	return (struct ntp_sync_source){
-		.have_estimate = 1,
-		.est = {.offset = offset, .offset_sd = 3e-6, .freq = 0.0, .freq_sd = 1e-8,
-			.min_delay = 200e-6, .dispersion = 2e-6, .jitter = 5e-6, .n = 32,
-			.n_window = 32},
-		.usable = 1, .stratum = 1, .poll = 6,
+	    .have_estimate = 1,
+	    .est = {.offset = offset,
+	            .offset_sd = 3e-6,
+	            .freq = 0.0,
+	            .freq_sd = 1e-8,
+	            .min_delay = 200e-6,
+	            .dispersion = 2e-6,
+	            .jitter = 5e-6,
+	            .n = 32,
+	            .n_window = 32},
+	    .usable = 1,
+	    .stratum = 1,
+	    .poll = 6,
 	};
 }
 
@@ -60,7 +68,7 @@ test_no_majority_no_update(void **state)
 	ntp_dsc_default_params(&p);
 	d = ntp_dsc_new(&p, 0.0);
 	assert_int_equal(ntp_sync_update(d, src, 2, 1.5, 100.0, 0.0, v, &r),
-			 NTP_SEL_NO_MAJORITY_FOUND);
+	                 NTP_SEL_NO_MAJORITY_FOUND);
 	assert_false(r.updated);
 	assert_false(ntp_dsc_ever_synchronised(d));
 	ntp_dsc_free(d);
@@ -70,8 +78,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_liar_left_out),
-		cmocka_unit_test(test_no_majority_no_update),
+	    cmocka_unit_test(test_liar_left_out),
+	    cmocka_unit_test(test_no_majority_no_update),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
