@@ -133,8 +133,7 @@ struct scenario {
 	const char *what;
 	struct clock_model clock;
 	struct server_model server[MAX_SERVERS];
-	int n_servers;
-	int healthy; /* bit i: server i is healthy (no unreachable verdict allowed) */
+	int n_servers; /* all of them answer: none may be called unreachable */
 	int min_poll, max_poll;
 	double duration, settle;
 	struct bars bars;
@@ -159,6 +158,10 @@ struct scenario {
 	}
 /* S1's network: 100 us each way plus exponential jitter of mean 100 us. */
 #define LAN_SERVER(...) SERVER(PATH(100e-6, 100e-6), PATH(100e-6, 100e-6), __VA_ARGS__)
+/* S1's run: polls 16-64 s, 20,000 s, statistics after 2,000 s. */
+#define LAN_RUN .min_poll = 4, .max_poll = 6, .duration = 20000, .settle = 2000
+/* A scenario chronyd was not measured in. */
+#define NO_CHRONY .chrony_rms = NAN, .chrony_to_1ms = NAN
 /* S1's clock: 10 ppm fast, 0.01 ppm white noise, 0.1 s off. */
 #define S1_CLOCK .offset = 0.1, .freq = 10e-6, .white = 0.01e-6
 
@@ -169,11 +172,7 @@ static const struct scenario scenarios[] = {
         .clock = {S1_CLOCK},
         .server = {LAN_SERVER()},
         .n_servers = 1,
-        .healthy = 1,
-        .min_poll = 4,
-        .max_poll = 6,
-        .duration = 20000,
-        .settle = 2000,
+        LAN_RUN,
         .bars = {.rms = 8.9e-6, .max = NAN, .to_1ms = 34, .to_100us = 120, .max_steps = 0},
         .chrony_rms = 9.9e-6,
         .chrony_to_1ms = 34,
@@ -184,11 +183,7 @@ static const struct scenario scenarios[] = {
         .clock = {.offset = 0.1, .freq = 100e-6, .walk = 1e-9},
         .server = {SERVER(PATH(1e-3, 1e-3), PATH(1e-3, 1e-3))},
         .n_servers = 1,
-        .healthy = 1,
-        .min_poll = 4,
-        .max_poll = 6,
-        .duration = 20000,
-        .settle = 2000,
+        LAN_RUN,
         .bars = {.rms = 100e-6, .max = NAN, .to_1ms = 69, .to_100us = NAN, .max_steps = 0},
         .chrony_rms = 111e-6,
         .chrony_to_1ms = 69,
@@ -199,7 +194,6 @@ static const struct scenario scenarios[] = {
         .clock = {S1_CLOCK},
         .server = {LAN_SERVER()},
         .n_servers = 1,
-        .healthy = 1,
         .min_poll = 6,
         .max_poll = 10,
         .duration = 100000,
@@ -214,14 +208,12 @@ static const struct scenario scenarios[] = {
         .clock = {S1_CLOCK, .temp_step = 0.05e-6, .temp_period = 28800},
         .server = {LAN_SERVER()},
         .n_servers = 1,
-        .healthy = 1,
         .min_poll = 10,
         .max_poll = 15,
         .duration = 400000,
         .settle = 50000,
         .bars = {.rms = 200e-6, .max = 2e-3, .to_1ms = NAN, .to_100us = NAN, .max_steps = 0},
-        .chrony_rms = NAN,
-        .chrony_to_1ms = NAN,
+        NO_CHRONY,
     },
     {
         .name = "vm-stalls",
@@ -229,14 +221,9 @@ static const struct scenario scenarios[] = {
         .clock = {S1_CLOCK, .stall_prob = 0.05, .stall = 1e-3},
         .server = {LAN_SERVER()},
         .n_servers = 1,
-        .healthy = 1,
-        .min_poll = 4,
-        .max_poll = 6,
-        .duration = 20000,
-        .settle = 2000,
+        LAN_RUN,
         .bars = {.rms = 15e-6, .max = NAN, .to_1ms = 60, .to_100us = NAN, .max_steps = 0},
-        .chrony_rms = NAN,
-        .chrony_to_1ms = NAN,
+        NO_CHRONY,
     },
     {
         .name = "stepped",
@@ -244,14 +231,9 @@ static const struct scenario scenarios[] = {
         .clock = {S1_CLOCK},
         .server = {LAN_SERVER(), LAN_SERVER(.step_at = 5000, .step = 1.0)},
         .n_servers = 2,
-        .healthy = 3,
-        .min_poll = 4,
-        .max_poll = 6,
-        .duration = 20000,
-        .settle = 2000,
+        LAN_RUN,
         .bars = {.rms = 50e-6, .max = 1e-3, .to_1ms = 60, .to_100us = NAN, .max_steps = 0},
-        .chrony_rms = NAN,
-        .chrony_to_1ms = NAN,
+        NO_CHRONY,
     },
     {
         .name = "liar-2ms",
@@ -259,14 +241,9 @@ static const struct scenario scenarios[] = {
         .clock = {S1_CLOCK},
         .server = {LAN_SERVER(), LAN_SERVER(.error = 2e-3), LAN_SERVER()},
         .n_servers = 3,
-        .healthy = 7,
-        .min_poll = 4,
-        .max_poll = 6,
-        .duration = 20000,
-        .settle = 2000,
+        LAN_RUN,
         .bars = {.rms = 200e-6, .max = NAN, .to_1ms = 60, .to_100us = NAN, .max_steps = 0},
-        .chrony_rms = NAN,
-        .chrony_to_1ms = NAN,
+        NO_CHRONY,
     },
     {
         .name = "liar-1ms",
@@ -274,14 +251,9 @@ static const struct scenario scenarios[] = {
         .clock = {S1_CLOCK},
         .server = {LAN_SERVER(), LAN_SERVER(.error = -1e-3), LAN_SERVER()},
         .n_servers = 3,
-        .healthy = 7,
-        .min_poll = 4,
-        .max_poll = 6,
-        .duration = 20000,
-        .settle = 2000,
+        LAN_RUN,
         .bars = {.rms = 100e-6, .max = NAN, .to_1ms = 60, .to_100us = NAN, .max_steps = 0},
-        .chrony_rms = NAN,
-        .chrony_to_1ms = NAN,
+        NO_CHRONY,
     },
     {
         .name = "distances",
@@ -290,14 +262,9 @@ static const struct scenario scenarios[] = {
         .server = {LAN_SERVER(), SERVER(PATH(1e-3, 1e-3), PATH(1e-3, 1e-3)),
                    SERVER(PATH(10e-3, 10e-3), PATH(10e-3, 10e-3))},
         .n_servers = 3,
-        .healthy = 7,
-        .min_poll = 4,
-        .max_poll = 6,
-        .duration = 20000,
-        .settle = 2000,
+        LAN_RUN,
         .bars = {.rms = 20e-6, .max = NAN, .to_1ms = 60, .to_100us = NAN, .max_steps = 0},
-        .chrony_rms = NAN,
-        .chrony_to_1ms = NAN,
+        NO_CHRONY,
     },
     {
         .name = "asymmetry",
@@ -305,14 +272,9 @@ static const struct scenario scenarios[] = {
         .clock = {S1_CLOCK},
         .server = {SERVER(PATH(100e-6, 100e-6), PATH(300e-6, 100e-6))},
         .n_servers = 1,
-        .healthy = 1,
-        .min_poll = 4,
-        .max_poll = 6,
-        .duration = 20000,
-        .settle = 2000,
+        LAN_RUN,
         .bars = {.rms = 115e-6, .max = NAN, .to_1ms = 60, .to_100us = NAN, .max_steps = 0},
-        .chrony_rms = NAN,
-        .chrony_to_1ms = NAN,
+        NO_CHRONY,
     },
     {
         .name = "lossy",
@@ -320,14 +282,9 @@ static const struct scenario scenarios[] = {
         .clock = {S1_CLOCK},
         .server = {SERVER(NPATH(100e-6, 50e-6), NPATH(100e-6, 50e-6), .loss = 0.1)},
         .n_servers = 1,
-        .healthy = 1,
-        .min_poll = 4,
-        .max_poll = 6,
-        .duration = 20000,
-        .settle = 2000,
+        LAN_RUN,
         .bars = {.rms = 20e-6, .max = NAN, .to_1ms = 60, .to_100us = NAN, .max_steps = 0},
-        .chrony_rms = NAN,
-        .chrony_to_1ms = NAN,
+        NO_CHRONY,
     },
 };
 
@@ -471,7 +428,7 @@ send_request(struct world *w, struct server *s)
 	double leave, arrive, t3;
 
 	if (ntp_poll_sent(&s->poll)) {
-		if (!s->unreachable && (w->sc->healthy & (1 << (s - w->srv))))
+		if (!s->unreachable)
 			s->unreachable_verdicts++;
 		s->unreachable = 1;
 	}

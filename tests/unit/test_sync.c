@@ -32,18 +32,24 @@ lan_source(double offset)
 	};
 }
 
+static struct ntp_dsc *
+new_dsc(void)
+{
+	struct ntp_dsc_params p;
+
+	ntp_dsc_default_params(&p);
+	return ntp_dsc_new(&p, 0.0);
+}
+
 static void
 test_liar_left_out(void **state)
 {
 	struct ntp_sync_source src[3] = {lan_source(10e-6), lan_source(-1e-3), lan_source(14e-6)};
 	enum ntp_sel_verdict v[3];
 	struct ntp_sync_result r;
-	struct ntp_dsc_params p;
-	struct ntp_dsc *d;
+	struct ntp_dsc *d = new_dsc();
 
 	(void)state;
-	ntp_dsc_default_params(&p);
-	d = ntp_dsc_new(&p, 0.0);
 	assert_int_equal(ntp_sync_update(d, src, 3, 1.5, 100.0, 0.0, v, &r), NTP_SEL_OK);
 	assert_int_equal(v[1], NTP_SEL_FALSETICKER);
 	assert_true(r.updated);
@@ -61,12 +67,9 @@ test_no_majority_no_update(void **state)
 	struct ntp_sync_source src[2] = {lan_source(0.0), lan_source(1.0)};
 	enum ntp_sel_verdict v[2];
 	struct ntp_sync_result r;
-	struct ntp_dsc_params p;
-	struct ntp_dsc *d;
+	struct ntp_dsc *d = new_dsc();
 
 	(void)state;
-	ntp_dsc_default_params(&p);
-	d = ntp_dsc_new(&p, 0.0);
 	assert_int_equal(ntp_sync_update(d, src, 2, 1.5, 100.0, 0.0, v, &r),
 	                 NTP_SEL_NO_MAJORITY_FOUND);
 	assert_false(r.updated);
