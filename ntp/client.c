@@ -27,6 +27,7 @@
 #include "../common/xmalloc.h"
 #include "client.h"
 #include "io.h"
+#include "sync.h"
 
 /* Noise floor of our own timestamps, seconds (kernel stamps, scheduling). */
 #define TIMESTAMP_NOISE 1e-6
@@ -121,7 +122,7 @@ set_freq(struct ntp_client *c, double freq)
 		log_err("cannot set the clock frequency: %s", strerror(-r));
 		return;
 	}
-	tell_filters(c, when, clk_get_freq(c->clock) * 1e-6 - old, 0.0);
+	tell_filters(c, when, ntp_flt_rate_change(old, clk_get_freq(c->clock) * 1e-6), 0.0);
 }
 
 static void
@@ -311,68 +312,37 @@ update_reference(struct ntp_client *c, const struct ntp_flt_estimate *e,
 
 /* ---- selection and discipline ------------------------------------------------------- */
 
-static int
-source_input(const struct source *s, double now, struct ntp_sel_source *in,
-	     struct ntp_flt_estimate *e)
+/* What the client knows of S at NOW, as the update takes it. */
+static void
+sync_input(const struct source *s, double now, struct ntp_sync_source *ret)
 {
 	const struct ntp_peer_server *srv;
 
-	*in = (struct ntp_sel_source){.fallback = (s->flags & NTP_PEER_FALLBACK_ONLY) != 0};
-	if (s->peer == NULL || !ntp_peer_estimate(s->peer, now, e))
-		return 0;
+	*ret = (struct ntp_sync_source){.fallback = (s->flags & NTP_PEER_FALLBACK_ONLY) != 0};
+	if (s->peer == NULL || !ntp_peer_estimate(s->peer, now, &ret->est))
+		return;
 	srv = ntp_peer_server(s->peer);
-	in->usable = ntp_peer_state(s->peer) == NTP_PEER_OK &&
-		     RECENTLY_REACHED(ntp_peer_reach(s->peer));
-	in->synchronised = srv->leap != NTP_LEAP_UNSYNC && srv->stratum > 0 && srv->stratum < 16;
-	in->stratum = srv->stratum;
-	in->offset = e->offset;
-	in->jitter = e->jitter;
-	/* RFC 5905 root distance: half the delays, all the dispersions, the jitter. */
-	in->root_distance = (srv->root_delay + e->min_delay) / 2.0 + srv->root_dispersion +
-			    e->dispersion + e->jitter;
-	return 1;
+	ret->have_estimate = 1;
+	ret->usable = ntp_peer_state(s->peer) == NTP_PEER_OK &&
+		      RECENTLY_REACHED(ntp_peer_reach(s->peer));
+	ret->leap = srv->leap;
+	ret->stratum = srv->stratum;
+	ret->root_delay = srv->root_delay;
+	ret->root_dispersion = srv->root_dispersion;
+	ret->poll = ntp_peer_poll(s->peer);
 }
 
-/* Drift of the survivors against us, weighted by how well each knows it. */
+/* Apply the discipline's decision in R to the clock. */
 static void
-combined_freq(const struct ntp_client *c, const struct ntp_flt_estimate *est, double *ret_freq,
-	      double *ret_sd)
-{
-	double sw = 0.0, sf = 0.0;
-	size_t i = 0;
-
-	for (const struct source *s = c->sources; s != NULL; s = s->next, i++) {
-		const struct ntp_flt_estimate *e = &est[i];
-
-		if ((s->verdict != NTP_SEL_SELECTED && s->verdict != NTP_SEL_CANDIDATE) ||
-		    !isfinite(e->freq_sd) || e->freq_sd <= 0.0)
-			continue;
-		sw += 1.0 / (e->freq_sd * e->freq_sd);
-		sf += e->freq / (e->freq_sd * e->freq_sd);
-	}
-	*ret_freq = sw > 0.0 ? sf / sw : 0.0;
-	*ret_sd = sw > 0.0 ? sqrt(1.0 / sw) : INFINITY;
-}
-
-static void
-discipline(struct ntp_client *c, const struct ntp_sel_result *r, const struct ntp_flt_estimate *est,
+discipline(struct ntp_client *c, const struct ntp_sync_result *r,
 	   const struct ntp_flt_estimate *peer_est, double now)
 {
-	struct ntp_dsc_input in = {
-		.now = now,
-		.offset = r->offset,
-		.offset_sd = peer_est->offset_sd,
-		.interval = ldexp(1.0, ntp_peer_poll(c->system_peer->peer)),
-		.freq_now = clk_get_freq(c->clock) * 1e-6,
-	};
-	struct ntp_dsc_action a;
+	const struct ntp_dsc_action a = r->action;
 	struct timespec t;
 
-	combined_freq(c, est, &in.freq, &in.freq_sd);
-	ntp_dsc_update(c->dsc, &in, &a);
 	log_debug("update: offset %+.9f sd %.9f, drift %+.4f ppm sd %.4f (n %zu/%zu, jitter %.9f) "
 		  "-> %s, freq %+.4f ppm until +%.3f s",
-		  in.offset, in.offset_sd, in.freq * 1e6, in.freq_sd * 1e6, peer_est->n,
+		  r->in.offset, r->in.offset_sd, r->in.freq * 1e6, r->in.freq_sd * 1e6, peer_est->n,
 		  peer_est->n_window, peer_est->jitter, ntp_dsc_outcome_name(a.outcome),
 		  a.freq * 1e6, a.slew_until - now);
 	c->last_outcome = a.outcome;
@@ -380,7 +350,7 @@ discipline(struct ntp_client *c, const struct ntp_sel_result *r, const struct nt
 		c->refusing = 1;
 		say(c, "refusing to correct the clock by %+.3f s: above max_%s_phase_correction "
 		       "(%.0f s); serving as unsynchronised",
-		    r->offset, a.outcome == NTP_DSC_REFUSED_POS ? "pos" : "neg",
+		    r->sel.offset, a.outcome == NTP_DSC_REFUSED_POS ? "pos" : "neg",
 		    a.outcome == NTP_DSC_REFUSED_POS ? c->opts.discipline.max_pos_correction
 						     : c->opts.discipline.max_neg_correction);
 		ntp_ref_set_none(c->ref);
@@ -392,12 +362,12 @@ discipline(struct ntp_client *c, const struct ntp_sel_result *r, const struct nt
 		step_clock(c, a.step);
 	set_freq(c, a.freq);
 	loop_arm(c->slew_ev, a.slew_until - now);
-	c->last_offset = r->offset;
+	c->last_offset = r->sel.offset;
 	c->last_update = now_seconds(c);
 	c->holdover_expired = 0;
 	loop_arm(c->holdover_ev, c->opts.holdover_period);
 	clk_now(c->clock, &t);
-	update_reference(c, peer_est, r, &t);
+	update_reference(c, peer_est, &r->sel, &t);
 	say(c, "synchronised to %s", c->system_peer->host);
 }
 
@@ -424,35 +394,32 @@ everyone_heard(const struct ntp_client *c, double now)
 static void
 run_selection(struct ntp_client *c)
 {
-	struct ntp_sel_params params = {.max_distance = c->opts.max_distance,
-					.min_survivors = 3, .stratum_weight = 1e-3};
-	struct ntp_sel_source *in;
-	struct ntp_flt_estimate *est;
+	struct ntp_sync_source *in;
 	enum ntp_sel_verdict *verdicts;
-	struct ntp_sel_result r;
+	struct ntp_sync_result r;
 	double now = now_seconds(c);
 	size_t i = 0;
 
 	if (!everyone_heard(c, now))
 		return;
 	in = xcalloc(c->n_sources, sizeof(*in));
-	est = xcalloc(c->n_sources, sizeof(*est));
 	verdicts = xcalloc(c->n_sources, sizeof(*verdicts));
 	for (struct source *s = c->sources; s != NULL; s = s->next, i++) {
-		(void)source_input(s, now, &in[i], &est[i]);
-		s->root_distance = in[i].usable ? in[i].root_distance : NAN;
+		sync_input(s, now, &in[i]);
+		s->root_distance = in[i].usable ? ntp_sync_root_distance(&in[i]) : NAN;
 	}
-	c->sel_status = ntp_select(in, c->n_sources, &params, verdicts, &r);
+	c->sel_status = ntp_sync_update(c->dsc, in, c->n_sources, c->opts.max_distance, now,
+					clk_get_freq(c->clock) * 1e-6, verdicts, &r);
 	i = 0;
 	c->system_peer = NULL;
 	for (struct source *s = c->sources; s != NULL; s = s->next, i++) {
 		s->verdict = verdicts[i];
-		if ((int)i == r.system_peer)
+		if ((int)i == r.sel.system_peer)
 			c->system_peer = s;
 	}
 	c->no_majority = c->sel_status == NTP_SEL_NO_MAJORITY_FOUND;
-	if (c->sel_status == NTP_SEL_OK) {
-		discipline(c, &r, est, &est[r.system_peer], now);
+	if (r.updated) {
+		discipline(c, &r, &in[r.sel.system_peer].est, now);
 	} else if (c->no_majority) {
 		/* Following any of them could be following a liar: serve as
 		 * unsynchronised (or as the local reliable clock) until they agree. */
@@ -462,7 +429,6 @@ run_selection(struct ntp_client *c)
 		refresh_reference(c);
 	}
 	free(in);
-	free(est);
 	free(verdicts);
 }
 

@@ -19,26 +19,14 @@
 #include "../common/xmalloc.h"
 #include "packet.h"
 #include "peer.h"
+#include "poll.h"
 #include "reference.h"
 
-/* Interval between burst requests, at most; shorter when min_poll is. */
-#define BURST_INTERVAL 2.0
-/* Good samples in a row before the poll interval doubles. */
-#define POLL_TARGET 8
 /* A request unanswered this long is given up (and the socket closed). */
-#define MAX_WAIT 4.0
+#define MAX_WAIT NTP_POLL_MAX_WAIT
 /* MS-SNTP under auto: unanswered signed requests before asking plain, and how often to retry. */
 #define AUTH_MISSES 2
 #define AUTH_RETRY 16
-/* The server may take this long between receive and transmit. */
-#define MAX_SERVER_TIME 4.0
-/*
- * Dispersion every sample carries beyond what we can measure (RFC 5905's
- * MINDISP, but 1 ms rather than 10): the path's unknown asymmetry and the
- * server's own tracking error. Without it the correctness intervals of
- * truthful sources a few microseconds apart would not intersect.
- */
-#define MIN_DISPERSION 1e-3
 
 struct ntp_peer {
 	struct event_base *base;
@@ -52,11 +40,7 @@ struct ntp_peer {
 	void *cb_arg;
 
 	enum ntp_peer_state state;
-	int poll;            /* log2 seconds, between min_poll and max_poll */
-	uint8_t reach;
-	unsigned polls;      /* requests sent since start or the last burst */
-	unsigned good_run;   /* samples in a row the filter predicted well */
-	unsigned burst_left;
+	struct ntp_poll sched; /* interval and reachability */
 	struct timespec next_poll; /* monotonic */
 
 	int fd;              /* the outstanding request's socket, or -1 */
@@ -138,11 +122,9 @@ close_request(struct ntp_peer *p)
 static double
 poll_interval(const struct ntp_peer *p)
 {
-	if (p->burst_left > 0)
-		return fmin(BURST_INTERVAL, ldexp(1.0, p->params.min_poll));
-	if (p->params.flags & NTP_PEER_SPECIAL_INTERVAL)
-		return p->params.special_interval;
-	return ldexp(1.0, p->poll);
+	return ntp_poll_interval(&p->sched, (p->params.flags & NTP_PEER_SPECIAL_INTERVAL)
+						    ? p->params.special_interval
+						    : 0.0);
 }
 
 static void
@@ -153,26 +135,11 @@ schedule(struct ntp_peer *p, double seconds)
 	loop_arm(p->poll_ev, seconds);
 }
 
-static void
-set_poll(struct ntp_peer *p, int poll)
-{
-	p->poll = poll < p->params.min_poll   ? p->params.min_poll
-		  : poll > p->params.max_poll ? p->params.max_poll
-					      : poll;
-}
-
 /* After each request: reachability, unreachable back-off. */
 static void
 account_poll(struct ntp_peer *p)
 {
-	p->reach = (uint8_t)(p->reach << 1);
-	p->polls++;
-	if (p->polls >= 4 && (p->reach & 0x0f) == 0 && p->burst_left == 0) {
-		/* Four silent polls in a row: back off instead of insisting. */
-		set_poll(p, p->poll + 1);
-		p->good_run = 0;
-	}
-	if (p->polls >= 8 && p->reach == 0 && p->state != NTP_PEER_DENIED) {
+	if (ntp_poll_sent(&p->sched) && p->state != NTP_PEER_DENIED) {
 		set_error(p, "no valid answer to the last 8 requests");
 		set_state(p, NTP_PEER_UNREACHABLE);
 	}
@@ -292,8 +259,6 @@ on_poll(evutil_socket_t fd, short what, void *arg)
 		return;
 	account_poll(p);
 	send_request(p);
-	if (p->burst_left > 0)
-		p->burst_left--;
 	schedule(p, poll_interval(p));
 }
 
@@ -316,10 +281,8 @@ handle_kod(struct ntp_peer *p, const struct ntp_packet *pkt)
 	if (pkt->refid == ntp_refid_from_string("RATE")) {
 		/* Slow down: at least what the server asks, at least one step. */
 		p->stats.kod_rate++;
-		p->burst_left = 0;
-		set_poll(p, pkt->poll > p->poll ? pkt->poll : p->poll + 1);
-		p->good_run = 0;
-		set_error(p, "KoD RATE: backing off to poll %d", p->poll);
+		ntp_poll_slow_down(&p->sched, pkt->poll);
+		set_error(p, "KoD RATE: backing off to poll %d", p->sched.poll);
 		schedule(p, poll_interval(p));
 	} else if (pkt->refid == ntp_refid_from_string("DENY") ||
 		   pkt->refid == ntp_refid_from_string("RSTR")) {
@@ -339,19 +302,14 @@ static int
 measure(struct ntp_peer *p, const struct ntp_packet *pkt, const struct timespec *t4,
 	struct ntp_flt_sample *ret)
 {
-	double server_time, precision;
+	double server_time;
 
-	ntp_onwire(&p->t1, pkt, t4, &ret->offset, &ret->delay, &server_time);
-	if (server_time < 0.0 || server_time > MAX_SERVER_TIME || ret->delay < -1e-6 ||
-	    ts_diff(t4, &p->t1) > MAX_WAIT) {
+	if (!ntp_poll_sample(&p->t1, pkt, t4, p->params.noise, &server_time, ret)) {
 		p->stats.bad_timestamps++;
-		set_error(p, "bad timestamps (server time %.6f s, delay %.6f s)", server_time,
+		set_error(p, "bad timestamps (server time %.9f s, delay %.6f s)", server_time,
 			  ret->delay);
 		return 0;
 	}
-	precision = ldexp(1.0, pkt->precision) + p->params.noise;
-	ret->delay = fmax(ret->delay, precision);
-	ret->dispersion = precision + MIN_DISPERSION + NTP_PHI * ts_diff(t4, &p->t1);
 	ret->time = epoch_seconds(p, t4);
 	return 1;
 }
@@ -400,31 +358,6 @@ usable(struct ntp_peer *p, const struct ntp_packet *pkt)
 	return 1;
 }
 
-/*
- * Did the filter see this sample coming? Good predictions let the poll
- * interval grow; a badly missed one shortens it.
- */
-static void
-adapt_poll(struct ntp_peer *p, const struct ntp_flt_sample *s)
-{
-	struct ntp_flt_estimate e;
-	double err, tolerance;
-
-	if (!ntp_flt_estimate(p->flt, s->time, &e) || e.n < 4)
-		return;
-	err = fabs(s->offset - e.offset);
-	tolerance = 3.0 * fmax(e.jitter, p->params.noise) + (s->delay - e.min_delay) / 2.0;
-	if (err <= tolerance) {
-		if (++p->good_run >= POLL_TARGET) {
-			set_poll(p, p->poll + 1);
-			p->good_run = 0;
-		}
-	} else if (err > 3.0 * tolerance) {
-		set_poll(p, p->poll - 1);
-		p->good_run = 0;
-	}
-}
-
 static void
 take_sample(struct ntp_peer *p, const struct ntp_packet *pkt, const struct timespec *t4)
 {
@@ -432,7 +365,7 @@ take_sample(struct ntp_peer *p, const struct ntp_packet *pkt, const struct times
 
 	if (!measure(p, pkt, t4, &s))
 		return;
-	p->reach |= 1;
+	ntp_poll_answered(&p->sched);
 	p->stats.valid++;
 	p->server = (struct ntp_peer_server){
 		.leap = pkt->leap, .stratum = pkt->stratum, .poll = pkt->poll,
@@ -445,7 +378,7 @@ take_sample(struct ntp_peer *p, const struct ntp_packet *pkt, const struct times
 	p->last_error[0] = '\0';
 	set_state(p, NTP_PEER_OK);
 	if (!(p->params.flags & NTP_PEER_SPECIAL_INTERVAL))
-		adapt_poll(p, &s);
+		ntp_poll_sampled(&p->sched, p->flt, &s, p->params.noise);
 	if (!ntp_flt_add(p->flt, &s)) {
 		p->stats.spikes++;
 		set_error(p, "spike: offset %+.6f s ignored once", s.offset);
@@ -515,7 +448,7 @@ handle_answer(struct ntp_peer *p, const uint8_t *buf, size_t len, const struct t
 		take_sample(p, &pkt, t4);
 	} else if (p->state != NTP_PEER_DENIED) {
 		/* Answered validly, if uselessly: the server is reachable. */
-		p->reach |= 1;
+		ntp_poll_answered(&p->sched);
 	}
 }
 
@@ -612,7 +545,7 @@ ntp_peer_new(struct event_base *base, struct clk *clock, const struct timespec *
 	p->cb = cb;
 	p->cb_arg = arg;
 	p->fd = -1;
-	p->poll = params->min_poll;
+	ntp_poll_init(&p->sched, params->min_poll, params->max_poll);
 	p->flt = ntp_flt_new(params->noise);
 	p->poll_ev = loop_timer_new(base, on_poll, p);
 	p->expire_ev = loop_timer_new(base, on_expire, p);
@@ -638,7 +571,7 @@ ntp_peer_burst(struct ntp_peer *p)
 {
 	if (p->state == NTP_PEER_DENIED)
 		return;
-	p->burst_left = NTP_PEER_BURST;
+	ntp_poll_burst(&p->sched);
 	schedule(p, 0.0);
 }
 
@@ -659,7 +592,7 @@ void
 ntp_peer_set_params(struct ntp_peer *p, const struct ntp_peer_params *params)
 {
 	p->params = *params;
-	set_poll(p, p->poll);
+	ntp_poll_set_range(&p->sched, params->min_poll, params->max_poll);
 }
 
 enum ntp_peer_state
@@ -679,13 +612,13 @@ ntp_peer_addr(const struct ntp_peer *p, socklen_t *ret_len)
 uint8_t
 ntp_peer_reach(const struct ntp_peer *p)
 {
-	return p->reach;
+	return p->sched.reach;
 }
 
 int
 ntp_peer_poll(const struct ntp_peer *p)
 {
-	return p->poll;
+	return p->sched.poll;
 }
 
 unsigned

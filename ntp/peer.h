@@ -18,13 +18,14 @@
 #include "clock.h"
 #include "filter.h"
 #include "mssntp.h"
+#include "poll.h"
 #include "reference.h"
 
 struct event_base;
 struct ntp_peer;
 
 /* Requests in a burst (start-up and resync), as chrony's iburst. */
-#define NTP_PEER_BURST 4
+#define NTP_PEER_BURST NTP_POLL_BURST
 
 /* W32Time NtpServer flags. */
 #define NTP_PEER_SPECIAL_INTERVAL 0x1 /* poll every special_interval seconds */

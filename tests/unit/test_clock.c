@@ -149,6 +149,35 @@ test_system_clock_read_only(void **state)
 	clk_free(c);
 }
 
+/* The simulator's time base: whatever the test says the time is. */
+static void
+read_base(void *arg, struct timespec *ret)
+{
+	*ret = *(const struct timespec *)arg;
+}
+
+/* A virtual clock on a caller's time base follows it, corrections and steps included. */
+static void
+test_virtual_on_own_base(void **state)
+{
+	struct timespec base = {.tv_sec = 1700000000}, now;
+	struct clk *c = clk_new_virtual_on(read_base, &base, 0.5, 0.0);
+	double err;
+
+	(void)state;
+	clk_now(c, &now);
+	assert_true(fabs(ts_diff(&now, &base) - 0.5) < 1e-9);
+	assert_int_equal(clk_set_freq(c, 1000.0), 0);
+	ts_add(&base, 10.0);
+	assert_int_equal(clk_true_error(c, &err), 0);
+	assert_true(fabs(err - (0.5 + 10.0 * 1e-3)) < 1e-9);
+	assert_int_equal(clk_step(c, -0.5), 0);
+	ts_add(&base, 10.0);
+	assert_int_equal(clk_true_error(c, &err), 0);
+	assert_true(fabs(err - 20.0 * 1e-3) < 1e-9);
+	clk_free(c);
+}
+
 static void
 test_precision(void **state)
 {
@@ -170,6 +199,7 @@ main(void)
 		cmocka_unit_test(test_step),
 		cmocka_unit_test(test_now_matches_kernel_mapping),
 		cmocka_unit_test(test_leap_insert),
+		cmocka_unit_test(test_virtual_on_own_base),
 		cmocka_unit_test(test_system_clock_read_only),
 		cmocka_unit_test(test_precision),
 	};
