@@ -10,10 +10,13 @@
 /* Interval between burst requests, at most; shorter when min_poll is. */
 #define BURST_INTERVAL 2.0
 /*
- * Good samples in a row before the poll interval doubles: twice chrony's
- * polltarget, as every sample until the window is long narrows the estimate.
+ * Good samples in a row before the poll interval doubles: four times
+ * chrony's polltarget. Every sample until the window is long narrows the
+ * estimate; with noisy paths (1 ms of exponential delay) and a wandering
+ * oscillator a poll that lengthens sooner left the worst of five seeds of
+ * the simulator's S2 at 104 us RMS, this one at 88 us.
  */
-#define POLL_TARGET 16
+#define POLL_TARGET 32
 
 static int
 clamp_poll(const struct ntp_poll *p, int poll)
