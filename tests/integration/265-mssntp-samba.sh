@@ -44,8 +44,17 @@ check "a DC from smb.conf alone, before the directory is read ($(role))" \
 	grep -Eq '^(dc|root_pdc)$' <<<"$(role)"
 is_root_pdc() { test "$(role)" = root_pdc; }
 check "the directory read with secrets.keytab: root_pdc" wait_for 30 is_root_pdc
-check "... announced as Samba does (always a time server), serving as the reliable root" \
-	test "$(status_field dc '[j["announce_flags"], j["stratum"]]')" = "[9, 1]"
+check "... announced as Samba does (always a time server): flags $(status_field dc 'j["announce_flags"]')" \
+	test "$(status_field dc 'j["announce_flags"]')" = 9
+# A forest root PDC with no ntp_server is no reference unless told so (issue 10).
+says_no_external() { status_field dc 'j["reason"]' | grep -q 'no external time source'; }
+check "... with no ntp_server, unsynchronised and saying why: $(status_field dc 'j["reason"]')" \
+	says_no_external
+# Here it is the forest's reference: reliable = yes, taken on reload.
+echo "reliable = yes" >>"$T_DIR/dc.conf"
+ctl dc reload >/dev/null
+reliable_root() { test "$(status_field dc '[j["announce_flags"], j["stratum"]]')" = "[13, 1]"; }
+check "... and with reliable = yes the reliable root (flags 0xD, stratum 1)" wait_for 5 reliable_root
 
 client() { netns_exec w1 "$PY" "$CLIENT" --server 10.78.0.1 "$@"; }
 win1() { client --rid "$RID1" --keytab "$D/win1.keytab" --principal 'WIN1$' "$@"; }
