@@ -777,7 +777,14 @@ ntp_client_new(struct event_base *base, struct evdns_base *dns, struct clk *cloc
 	c->holdover_ev = loop_timer_new(base, on_holdover_expired, c);
 	c->drift_ev = loop_event_new(base, -1, EV_PERSIST, on_drift_timer, c);
 	loop_arm(c->drift_ev, floor(fmax(1.0, opts->drift_interval)));
-	int r = clk_set_freq(clock, ntp_dsc_freq(c->dsc) * 1e6);
+	/*
+	 * Only a drift file changes the clock at start: otherwise the kernel's
+	 * frequency is kept as found (a host with no source steers nothing),
+	 * as chronyd does.
+	 */
+	int r = ntp_dsc_freq(c->dsc) * 1e6 != clk_get_freq(clock)
+	            ? clk_set_freq(clock, ntp_dsc_freq(c->dsc) * 1e6)
+	            : 0;
 
 	if (r < 0) {
 		*ret_cause = xasprintf("cannot set the clock frequency: %s", strerror(-r));
