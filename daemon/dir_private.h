@@ -22,6 +22,7 @@ struct dmn_dir {
 	struct event *rediscover_ev, *pdc_ev, *retry_ev;
 	unsigned failures; /* failed full reads in a row */
 	char last_error[400];
+	char incomplete[400]; /* why the last full read stopped short, else "" (a problem) */
 	char *unavailable; /* why discovery cannot run at all, or NULL (see directory.h) */
 	struct dir_pdc_owners *owners; /* who held each PDC role at the last full read */
 };

@@ -55,6 +55,7 @@ dir_raw_free(struct dir_raw *raw)
 	free(raw->errors);
 	free(raw->read_from);
 	free(raw->local_address);
+	free(raw->incomplete);
 	free(raw);
 }
 

@@ -52,6 +52,8 @@ struct dir_raw {
 				caller (the worker never reads the wall clock) */
 	char *local_address; /* our address on that connection ("10.1.0.5", "::1"), for subnets */
 	unsigned round_trips; /* LDAP operations it took (for bench/discovery) */
+	size_t entries, bytes, pages; /* what it took against the limits (struct dir_limits) */
+	char *incomplete;     /* why the read stopped short (a limit, the deadline), or NULL */
 
 	struct dir_entry rootdse;          /* of read_from */
 	struct dir_entry_list crossrefs;   /* objectClass=crossRef under CN=Partitions */

@@ -108,6 +108,7 @@ struct ctx {
 	char *own_nc;          /* our domain's NC DN */
 	int self_read;
 	struct dir_entry_list tcp_ping; /* the rootDSE as the TCP ping returned it */
+	struct dir_budget budget;       /* shared by every connection of this read */
 };
 
 static void __attribute__((format(printf, 2, 3))) error(struct ctx *c, const char *fmt, ...)
@@ -600,7 +601,7 @@ read_nc_heads(struct ctx *c)
 	dir_search_clear(s, nl);
 	free(s);
 	budget_end = dir_now() + FOREIGN_BUDGET * c->timeout;
-	for (size_t i = 0; i < n && !dir_cancelled(c->o->cancel); i++)
+	for (size_t i = 0; i < n && !dir_cancelled(c->o->cancel) && c->budget.exceeded == NULL; i++)
 		if (!holds(c, d[i].nc))
 			read_foreign(c, &d[i], budget_end);
 	free(d);
@@ -762,20 +763,44 @@ read_directory(struct ctx *c)
 	else if (dir_entry_text(&c->raw->rootdse, "defaultNamingContext") != NULL)
 		c->own_nc = xstrdup(dir_entry_text(&c->raw->rootdse, "defaultNamingContext"));
 	read_wave(c);
-	if (!dir_conn_dead(c->conn))
+	if (!dir_conn_dead(c->conn) && c->budget.exceeded == NULL)
 		read_nc_heads(c);
 	if (c->what == DIR_READ_FULL && !c->self_read && c->o->id->account != NULL &&
 	    c->raw->self.n == 0 && !dir_conn_dead(c->conn))
 		error(c, "our computer object (%s) could not be read", c->o->id->account);
 }
 
+/*
+ * A read stopped short by a limit or the deadline is incomplete: say why,
+ * first among the errors, so nobody takes what was read for the whole.
+ */
+static void
+mark_incomplete(struct ctx *c)
+{
+	struct dir_raw *raw = c->raw;
+
+	if (c->budget.exceeded != NULL)
+		raw->incomplete = xstrdup(c->budget.exceeded);
+	else if (dir_deadline_passed() && !(c->o->cancel != NULL && atomic_load(c->o->cancel)))
+		raw->incomplete = xasprintf("discovery took longer than discovery_timeout (%.3g s): "
+		                            "reading stopped, the picture is incomplete",
+		                            c->o->cfg->limits.timeout);
+	else
+		return;
+	raw->errors = xreallocarray(raw->errors, raw->n_errors + 1, sizeof(*raw->errors));
+	memmove(raw->errors + 1, raw->errors, raw->n_errors * sizeof(*raw->errors));
+	raw->errors[0] = xstrdup(raw->incomplete);
+	raw->n_errors++;
+}
+
 struct dir_raw *
 dir_read(const struct dir_read_opts *o, enum dir_read what)
 {
-	struct ctx c = {.o = o, .what = what};
+	struct ctx c = {.o = o, .what = what, .budget = {.lim = o->cfg->limits}};
 	char *cause = NULL;
 
 	c.raw = xcalloc(1, sizeof(*c.raw));
+	dir_set_deadline(o->cfg->limits.timeout > 0 ? dir_now() + o->cfg->limits.timeout : 0);
 	c.timeout = o->cfg->timeout > 0 ? o->cfg->timeout : DEFAULT_TIMEOUT;
 	c.copts = (struct dir_conn_opts){.bind = o->cfg->bind,
 	                                 .bind_dn = o->cfg->bind_dn,
@@ -786,18 +811,25 @@ dir_read(const struct dir_read_opts *o, enum dir_read what)
 	                                 .krb = o->krb,
 	                                 .timeout = c.timeout,
 	                                 .cancel = o->cancel,
-	                                 .round_trips = &c.raw->round_trips};
+	                                 .round_trips = &c.raw->round_trips,
+	                                 .budget = &c.budget};
 	c.res = dir_resolver_new(o->cfg->dns_server, c.timeout, &cause);
 	if (c.res == NULL) {
 		error_cause(&c, NULL, cause);
 	} else {
 		kerberos(&c);
 		read_directory(&c);
-		if (what == DIR_READ_FULL && !dir_cancelled(o->cancel))
+		if (what == DIR_READ_FULL && !dir_cancelled(o->cancel) && c.budget.exceeded == NULL)
 			pings(&c);
 	}
-	if (dir_cancelled(o->cancel))
+	if (o->cancel != NULL && atomic_load(o->cancel))
 		error(&c, "discovery was cancelled");
+	mark_incomplete(&c);
+	c.raw->entries = c.budget.entries;
+	c.raw->bytes = c.budget.bytes;
+	c.raw->pages = c.budget.pages;
+	free(c.budget.exceeded);
+	dir_set_deadline(0);
 	dir_conn_free(c.conn);
 	if (c.o->krb != NULL)
 		dir_krb_set_io(c.o->krb, NULL, c.timeout, NULL);
