@@ -33,7 +33,7 @@ LDLIBS := $(PKG_LIBS) -lm
 SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 # ---- sources ------------------------------------------------------------------
-COMMON_SRCS := common/log.c common/xmalloc.c common/loop.c
+COMMON_SRCS := common/log.c common/xmalloc.c common/loop.c common/strmap.c
 NTP_SRCS := ntp/packet.c ntp/clock.c ntp/reference.c ntp/ratelimit.c ntp/io.c ntp/server.c \
 	ntp/filter.c ntp/select.c ntp/discipline.c ntp/srvspec.c ntp/peer.c ntp/client.c
 DAEMON_SRCS := daemon/config.c daemon/ctl_proto.c daemon/control.c daemon/daemon.c \
