@@ -770,27 +770,17 @@ read_directory(struct ctx *c)
 		error(c, "our computer object (%s) could not be read", c->o->id->account);
 }
 
-/*
- * A read stopped short by a limit or the deadline is incomplete: say why,
- * first among the errors, so nobody takes what was read for the whole.
- */
+/* A read stopped short by a limit or the deadline is incomplete (see dir_raw_set_incomplete). */
 static void
 mark_incomplete(struct ctx *c)
 {
-	struct dir_raw *raw = c->raw;
-
 	if (c->budget.exceeded != NULL)
-		raw->incomplete = xstrdup(c->budget.exceeded);
+		dir_raw_set_incomplete(c->raw, xstrdup(c->budget.exceeded));
 	else if (dir_deadline_passed() && !(c->o->cancel != NULL && atomic_load(c->o->cancel)))
-		raw->incomplete = xasprintf("discovery took longer than discovery_timeout (%.3g s): "
-		                            "reading stopped, the picture is incomplete",
-		                            c->o->cfg->limits.timeout);
-	else
-		return;
-	raw->errors = xreallocarray(raw->errors, raw->n_errors + 1, sizeof(*raw->errors));
-	memmove(raw->errors + 1, raw->errors, raw->n_errors * sizeof(*raw->errors));
-	raw->errors[0] = xstrdup(raw->incomplete);
-	raw->n_errors++;
+		dir_raw_set_incomplete(
+		    c->raw, xasprintf("discovery took longer than discovery_timeout (%.3g s): "
+		                      "reading stopped, the picture is incomplete",
+		                      c->o->cfg->limits.timeout));
 }
 
 struct dir_raw *

@@ -4,14 +4,24 @@
     ntpdelay.py PORT SECONDS [HOST]
 
 One request every 10 ms, each waited for (1 s at most: then it counts as
-lost). Prints "worst=SECONDS answered=N lost=M". Stdlib only; for the
-integration tests and bench/discovery, to show that the NTP loop keeps
-answering while the daemon does other work.
+lost). Prints "worst=SECONDS answered=N lost=M" when SECONDS are over, or
+at SIGTERM (so a caller can stop it when what it measures is done). Stdlib
+only; for the integration tests and bench/discovery, to show that the NTP
+loop keeps answering while the daemon does other work.
 """
+import signal
 import socket
 import struct
 import sys
 import time
+
+
+class Stop(Exception):
+    pass
+
+
+def stop(signum, frame):
+    raise Stop()
 
 
 def main():
@@ -21,18 +31,22 @@ def main():
     s.settimeout(1)
     worst, answered, lost = 0.0, 0, 0
     end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        req = struct.pack(">B", 4 << 3 | 3) + b"\0" * 39 + struct.pack(">d", time.monotonic())
-        t = time.monotonic()
-        s.sendto(req, (host, port))
-        try:
-            s.recv(100)
-            answered += 1
-            worst = max(worst, time.monotonic() - t)
-        except socket.timeout:
-            lost += 1
-        time.sleep(0.01)
-    print("worst=%.6f answered=%d lost=%d" % (worst, answered, lost))
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while time.monotonic() < end:
+            req = struct.pack(">B", 4 << 3 | 3) + b"\0" * 39 + struct.pack(">d", time.monotonic())
+            t = time.monotonic()
+            s.sendto(req, (host, port))
+            try:
+                s.recv(100)
+                answered += 1
+                worst = max(worst, time.monotonic() - t)
+            except socket.timeout:
+                lost += 1
+            time.sleep(0.01)
+    except Stop:
+        pass
+    print("worst=%.6f answered=%d lost=%d" % (worst, answered, lost), flush=True)
 
 
 if __name__ == "__main__":
