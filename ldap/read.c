@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "../common/strmap.h"
 #include "../common/util.h"
 #include "../common/xmalloc.h"
 #include "conn.h"
@@ -109,6 +110,7 @@ struct ctx {
 	int self_read;
 	struct dir_entry_list tcp_ping; /* the rootDSE as the TCP ping returned it */
 	struct dir_budget budget;       /* shared by every connection of this read */
+	struct strmap *servers;         /* raw->servers by normal DN (see server_of()) */
 };
 
 static void __attribute__((format(printf, 2, 3))) error(struct ctx *c, const char *fmt, ...)
@@ -477,6 +479,33 @@ domain_ncs(const struct ctx *c, struct domain_nc **ret)
 	return n;
 }
 
+/*
+ * The server object NTDS Settings NTDS belong to (its parent), or NULL. The
+ * servers are indexed once per read: with thousands of DCs and a domain
+ * per foreign NC, a scan per NTDS Settings would be quadratic.
+ */
+static const struct dir_entry *
+server_of(struct ctx *c, const struct dir_entry *ntds)
+{
+	char *dn = dir_dn_normalise(ntds->dn);
+	const char *parent = dn != NULL ? dir_dn_parent(dn) : NULL;
+	int i;
+
+	if (c->servers == NULL) {
+		c->servers = strmap_new(0);
+		for (size_t j = 0; j < c->raw->servers.n; j++) {
+			char *s = dir_dn_normalise(c->raw->servers.v[j].dn);
+
+			if (s != NULL)
+				(void)strmap_add(c->servers, s, (int)j);
+			free(s);
+		}
+	}
+	i = parent != NULL ? strmap_get(c->servers, parent) : -1;
+	free(dn);
+	return i >= 0 ? &c->raw->servers.v[i] : NULL;
+}
+
 /* A DC of the domain DNS (NC head NC) other than the bound one, from DNS or the configuration. */
 static void
 foreign_candidates(struct ctx *c, const struct domain_nc *d, struct dir_srv_list *ret)
@@ -516,15 +545,12 @@ foreign_candidates(struct ctx *c, const struct domain_nc *d, struct dir_srv_list
 			for (size_t j = 0; a != NULL && j < a->n_vals && !match; j++)
 				match = dir_dn_equal(a->vals[j].data, d->nc);
 		}
-		for (size_t j = 0; match && j < c->raw->servers.n; j++) {
-			const struct dir_entry *srv = &c->raw->servers.v[j];
-			const char *host = dir_entry_text(srv, "dNSHostName");
-			const char *comma = strchr(ntds->dn, ',');
+		const struct dir_entry *srv = match ? server_of(c, ntds) : NULL;
+		const char *host = srv != NULL ? dir_entry_text(srv, "dNSHostName") : NULL;
 
-			if (host != NULL && comma != NULL && dir_dn_equal(comma + 1, srv->dn))
-				dir_srv_list_add(ret, &(struct dir_srv){.target = (char *)host,
-				                                        .port = LDAP_PORT});
-		}
+		if (host != NULL)
+			dir_srv_list_add(ret,
+			                 &(struct dir_srv){.target = (char *)host, .port = LDAP_PORT});
 	}
 }
 
@@ -826,6 +852,7 @@ dir_read(const struct dir_read_opts *o, enum dir_read what)
 	dir_resolver_free(c.res);
 	dir_srv_list_clear(&c.own_dcs);
 	dir_entry_list_clear(&c.tcp_ping);
+	strmap_free(c.servers);
 	free(c.own_nc);
 	return c.raw;
 }

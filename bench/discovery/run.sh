@@ -9,8 +9,10 @@
 # domains, 200 sites) while tests/tools/ntpdelay.py sends it an NTP request
 # every 10 ms: printed are the read and build times the daemon logs and the
 # worst NTP reply delay during two reads, beside the worst with nothing to
-# do. Target: the reads add under 1 ms (the picture is built and freed on the
-# discovery thread). BIG=0 skips this part.
+# do, and the time the loop itself spent taking the new picture (the daemon
+# logs it). Targets: under 1 ms for both (the picture is built and freed on
+# the discovery thread); on a busy shared machine the probe's figure also
+# holds the scheduler's noise. BIG=0 skips this part.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILD:-$top/build}
@@ -114,13 +116,21 @@ line=$(grep 'directory read from' "$w/domtimed.log" | tail -n 1)
 read_s=$(sed -n 's/.* in \([0-9.]*\) s (.*/\1/p' <<<"$line")
 build_s=$(sed -n 's/.*built in \([0-9.]*\) s.*/\1/p' <<<"$line")
 counts=$(sed -n 's/.*: \([0-9]* domain(s), [0-9]* DC(s), [0-9]* site(s), [0-9]* subnet(s)\).*/\1/p' <<<"$line")
+took=$(grep 'the loop took the picture in' "$w/domtimed.log" | tail -n 1 |
+	sed -n 's/.*took the picture in \([0-9.]*\) ms.*/\1/p')
 read -r busy answered lost <<<"$(worst <"$w/probe.out")"
+# As much idle time again, for the noise of a shared machine.
+read -r idle2 _ _ <<<"$("$PY" "$top/tests/tools/ntpdelay.py" "$port" 8 | worst)"
 echo "  picture: $counts"
 printf '  %-48s %10s\n' "read (on the discovery thread)" "$read_s s" \
 	"of which building the picture (same thread)" "$build_s s" \
-	"worst NTP reply delay, idle" "$idle s" \
+	"the loop's time taking the picture and policy" "$took ms" \
+	"worst NTP reply delay, idle (2 s, then 8 s)" "$idle s, $idle2 s" \
 	"worst NTP reply delay, during two reads" "$busy s"
 echo "  NTP requests answered during the reads: $answered, lost: $lost"
-awk -v b="$busy" -v i="$idle" 'BEGIN { d = (b - i) * 1000
+awk -v b="$busy" -v i="$(printf '%s\n%s\n' "$idle" "$idle2" | sort -g | tail -n 1)" \
+	'BEGIN { d = (b - i) * 1000
 	printf "  target: the reads add under 1 ms to the worst reply delay: %+.3f ms (%s)\n",
 		d, d < 1 ? "met" : "NOT met" }'
+awk -v t="$took" 'BEGIN { printf "  target: the loop works under 1 ms on a new picture: %.3f ms (%s)\n",
+	t, t < 1 ? "met" : "NOT met" }'
