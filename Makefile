@@ -51,7 +51,8 @@ DOMTIMECTL_SRCS := daemon/domtimectl.c daemon/stripchart.c daemon/monitor.c daem
 NTP_UNIT_TESTS := packet clock ratelimit server filter select discipline srvspec peer client
 HIERARCHY_UNIT_TESTS := hierarchy w32time hier_forest
 DAEMON_UNIT_TESTS := config ctl_proto
-UNIT_TESTS := $(NTP_UNIT_TESTS) $(HIERARCHY_UNIT_TESTS) $(DAEMON_UNIT_TESTS)
+COMMON_UNIT_TESTS := strmap
+UNIT_TESTS := $(COMMON_UNIT_TESTS) $(NTP_UNIT_TESTS) $(HIERARCHY_UNIT_TESTS) $(DAEMON_UNIT_TESTS)
 FUZZ_TARGETS := packet config ctl_request select forest netlogon
 
 obj = $(patsubst %.c,$(2)/%.o,$(1))
@@ -106,6 +107,10 @@ $(BUILD)/domtimectl: $(call obj,$(DOMTIMECTL_SRCS),$(BUILD)/obj)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # ---- unit tests (cmocka, under ASan+UBSan) -----------------------------------------
+$(addprefix $(BUILD)/asan/test_,$(COMMON_UNIT_TESTS)): $(BUILD)/asan/test_%: \
+	$(BUILD)/asan/tests/unit/test_%.o $(call obj,$(COMMON_SRCS),$(BUILD)/asan)
+	$(CC) $(CFLAGS) $(SANITIZE) -o $@ $^ $(LDLIBS) -lcmocka
+
 $(addprefix $(BUILD)/asan/test_,$(NTP_UNIT_TESTS)): $(BUILD)/asan/test_%: \
 	$(BUILD)/asan/tests/unit/test_%.o $(call obj,$(NTP_LINK_SRCS),$(BUILD)/asan)
 	$(CC) $(CFLAGS) $(SANITIZE) -o $@ $^ $(LDLIBS) -lcmocka
