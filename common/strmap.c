@@ -8,6 +8,7 @@
 #include <sys/random.h>
 
 #include "strmap.h"
+#include "util.h"
 #include "xmalloc.h"
 
 #define MIN_SLOTS 16
@@ -32,7 +33,7 @@ fold(const struct strmap *m, unsigned char c)
 	return m->nocase && c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
 }
 
-/* FNV-1a over the (folded) octets, started from the map's seed, then mixed (splitmix64). */
+/* FNV-1a over the (folded) octets, started from the map's seed, then mixed. */
 static uint64_t
 hash(const struct strmap *m, const char *key)
 {
@@ -40,11 +41,7 @@ hash(const struct strmap *m, const char *key)
 
 	for (const unsigned char *p = (const unsigned char *)key; *p != '\0'; p++)
 		h = (h ^ fold(m, *p)) * 0x100000001b3ULL;
-	h ^= h >> 30;
-	h *= 0xbf58476d1ce4e5b9ULL;
-	h ^= h >> 27;
-	h *= 0x94d049bb133111ebULL;
-	return h ^ (h >> 31);
+	return mix64(h);
 }
 
 static int
