@@ -224,15 +224,15 @@ static const struct key keys[] = {
 	{.name = "ldap_max_entries", .type = T_INT, .offset = OFF(ldap_max_entries), .restart = 1,
 	 .def = "1000000", .min = 1, .max = 2147483647,
 	 .help = "Directory entries one discovery may read (a forest of 5,000 DCs and 20,000 "
-		 "subnets has about 35,000). Past it the read stops as for discovery_timeout."},
+		 "subnets has about 30,000). Past it the read stops as for discovery_timeout."},
 	{.name = "ldap_max_bytes", .type = T_INT, .offset = OFF(ldap_max_bytes), .restart = 1,
-	 .def = "1073741824", .min = 1, .max = 2147483647,
+	 .def = "268435456", .min = 1, .max = 2147483647,
 	 .help = "Octets of DNs, attribute names and values one discovery may read (such a "
-		 "forest has about 15 MB). Past it the read stops as for discovery_timeout."},
+		 "forest has about 8 MB). Past it the read stops as for discovery_timeout."},
 	{.name = "ldap_max_pages", .type = T_INT, .offset = OFF(ldap_max_pages), .restart = 1,
-	 .def = "10000", .min = 1, .max = 2147483647,
-	 .help = "Paged-result pages (of up to 1000 entries) one discovery may ask for. Past it "
-		 "the read stops as for discovery_timeout."},
+	 .def = "2000", .min = 1, .max = 2147483647,
+	 .help = "Paged-result pages (of up to 1000 entries; such a forest takes 30) one "
+		 "discovery may ask for. Past it the read stops as for discovery_timeout."},
 	{.name = "dns_server", .type = T_STRING, .offset = OFF(dns_server), .restart = 1,
 	 .def = "",
 	 .help = "ADDRESS:PORT of the DNS server for DC location and source names. Empty: "
