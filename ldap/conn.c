@@ -633,6 +633,11 @@ search_send(struct dir_conn *c, struct dir_search *s)
 		search_fail(s, xstrdup("the connection failed earlier"));
 		return;
 	}
+	/* Each page is counted before it is asked for. */
+	if (s->paged && budget_take(c->o.budget, 0, 0, 1)) {
+		search_fail(s, xstrdup(c->o.budget->exceeded));
+		return;
+	}
 	if (s->paged) {
 		rc = ldap_create_page_control(c->ld, PAGE_SIZE, s->cookie, 0, &page);
 		if (rc != LDAP_SUCCESS) {
@@ -687,11 +692,7 @@ search_result(struct dir_conn *c, struct dir_search *s, LDAPMessage *m)
 		if (ldap_parse_pageresponse_control(c->ld, pc, &estimate, cookie) != LDAP_SUCCESS) {
 			search_fail(s, xstrdup("malformed paged-results control"));
 		} else if (cookie->bv_len > 0) {
-			/* Each further page is counted before it is asked for. */
-			if (budget_take(c->o.budget, 0, 0, 1))
-				search_fail(s, xstrdup(c->o.budget->exceeded));
-			else
-				search_send(c, s);
+			search_send(c, s);
 		} else {
 			s->done = 1;
 		}

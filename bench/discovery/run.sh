@@ -9,10 +9,11 @@
 # domains, 200 sites) while tests/tools/ntpdelay.py sends it an NTP request
 # every 10 ms: printed are the read and build times the daemon logs and the
 # worst NTP reply delay during two reads, beside the worst with nothing to
-# do, and the time the loop itself spent taking the new picture (the daemon
-# logs it). Targets: under 1 ms for both (the picture is built and freed on
-# the discovery thread); on a busy shared machine the probe's figure also
-# holds the scheduler's noise. BIG=0 skips this part.
+# do and the worst while another process (dirprobe) does the same two reads
+# (the control: slapd and a reader loading a shared machine), and the time
+# the loop itself spent taking the new picture (the daemon logs it).
+# Targets: under 1 ms for both, the probe's against the control (the picture
+# is built and freed on the discovery thread). BIG=0 skips this part.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILD:-$top/build}
@@ -119,18 +120,28 @@ counts=$(sed -n 's/.*: \([0-9]* domain(s), [0-9]* DC(s), [0-9]* site(s), [0-9]* 
 took=$(grep 'the loop took the picture in' "$w/domtimed.log" | tail -n 1 |
 	sed -n 's/.*took the picture in \([0-9.]*\) ms.*/\1/p')
 read -r busy answered lost <<<"$(worst <"$w/probe.out")"
-# As much idle time again, for the noise of a shared machine.
-read -r idle2 _ _ <<<"$("$PY" "$top/tests/tools/ntpdelay.py" "$port" 8 | worst)"
+# The control: the same read done by another process (dirprobe), the daemon
+# idle. What the probe sees then is the machine's load (slapd and a reader
+# busy on a shared CPU), not the daemon's loop.
+"$PY" "$top/tests/tools/ntpdelay.py" "$port" 1000 >"$w/control.out" &
+ppid=$!
+sleep 0.5
+(. "$w/env" && "$dirprobe" --keytab "$KEYTAB_DIR/d49dc02.keytab" --dns-server "127.0.0.1:$DNS_PORT" \
+	--ldap-nocanon yes --timeout 10 --repeat 2 >/dev/null 2>&1)
+sleep 0.5
+kill -TERM $ppid
+wait $ppid
+read -r idle2 _ _ <<<"$(worst <"$w/control.out")"
 echo "  picture: $counts"
 printf '  %-48s %10s\n' "read (on the discovery thread)" "$read_s s" \
 	"of which building the picture (same thread)" "$build_s s" \
 	"the loop's time taking the picture and policy" "$took ms" \
-	"worst NTP reply delay, idle (2 s, then 8 s)" "$idle s, $idle2 s" \
+	"worst NTP reply delay, idle" "$idle s" \
+	"... idle while another process reads it twice" "$idle2 s" \
 	"worst NTP reply delay, during two reads" "$busy s"
 echo "  NTP requests answered during the reads: $answered, lost: $lost"
-awk -v b="$busy" -v i="$(printf '%s\n%s\n' "$idle" "$idle2" | sort -g | tail -n 1)" \
-	'BEGIN { d = (b - i) * 1000
-	printf "  target: the reads add under 1 ms to the worst reply delay: %+.3f ms (%s)\n",
-		d, d < 1 ? "met" : "NOT met" }'
+awk -v b="$busy" -v i="$idle2" 'BEGIN { d = (b - i) * 1000
+	printf "  target: its own reads add under 1 ms to the worst reply delay (against the\n"
+	printf "  same reads by another process): %+.3f ms (%s)\n", d, d < 1 ? "met" : "NOT met" }'
 awk -v t="$took" 'BEGIN { printf "  target: the loop works under 1 ms on a new picture: %.3f ms (%s)\n",
 	t, t < 1 ? "met" : "NOT met" }'

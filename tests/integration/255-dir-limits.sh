@@ -6,7 +6,9 @@
 # discovery_timeout with a clear error and a problem, however long the DC
 # would keep sending, and NTP is answered within 10 ms all along.
 . "$(dirname "$0")/../lib/common.sh"
+. "$TOP/tests/lib/dirprobe.sh"
 need_root
+need_dirprobe
 
 start_world
 ntpdelay() { "$PY" "$TOP/tests/tools/ntpdelay.py" "$@"; }
@@ -28,6 +30,12 @@ check "the partial picture is not used (no picture yet: standalone, no DCs)" tes
 	'["standalone", 0, 1]'
 out=$(ntpdelay "$port" 0.3)
 check "NTP is answered ($out)" grep -q 'answered=[1-9].* lost=0' <<<"$out"
+# The octet cap, on the discovery alone.
+out=$(dirprobe_as member1 --timeout 5 --ldap-max-bytes 2000 2>/dev/null)
+check "ldap_max_bytes stops a read and makes it incomplete" \
+	grep -q '^limits .*incomplete=the directory returned more than ldap_max_bytes (2000) octets' <<<"$out"
+check "... which says so first among its errors" \
+	grep -q '^error: the directory returned more than ldap_max_bytes' <<<"$(grep -m1 '^error: ' <<<"$out")"
 
 # (2) The trickling DC.
 "$PY" "$TOP/tests/tools/slowproxy.py" 0 127.0.0.1 "$LDAP_PORT" 1 >"$T_DIR/proxy.out" 2>&1 &
