@@ -86,8 +86,12 @@ retry_later(struct dmn_dir *dir, const char *error)
 static void
 took_full(struct dmn_dir *dir, struct dir_result *r, double now)
 {
+	snprintf(dir->incomplete, sizeof(dir->incomplete), "%s",
+	         r->incomplete != NULL ? r->incomplete : "");
 	if (r->incomplete != NULL) {
-		snprintf(dir->incomplete, sizeof(dir->incomplete), "%s", r->incomplete);
+		/* The worker built a picture of what it read: it frees it too. */
+		dir_discovery_retire(dir->disc, r->forest);
+		r->forest = NULL;
 		retry_later(dir, log_esc(r->incomplete).s);
 		return;
 	}
@@ -95,7 +99,6 @@ took_full(struct dmn_dir *dir, struct dir_result *r, double now)
 		retry_later(dir, r->error != NULL ? log_esc(r->error).s : "nothing could be read");
 		return;
 	}
-	dir->incomplete[0] = '\0';
 	/* The worker never reads the daemon's clock: the picture is stamped on arrival. */
 	hier_forest_set_read_at(r->forest, now);
 	dir_discovery_retire(dir->disc, dir->forest);
