@@ -25,7 +25,7 @@ worlds=()
 cleanup() {
 	for w in "${worlds[@]}"; do
 		"$top/tests/world/world.sh" stop "$w" >/dev/null 2>&1
-		rm -rf "$w"
+		rm -rf "$w" "$w.log"
 	done
 }
 trap cleanup EXIT
