@@ -34,7 +34,7 @@ LDLIBS := $(PKG_LIBS) -lm
 SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 # ---- sources ------------------------------------------------------------------
-COMMON_SRCS := common/log.c common/xmalloc.c common/loop.c
+COMMON_SRCS := common/log.c common/xmalloc.c common/loop.c common/strmap.c
 NTP_SRCS := ntp/packet.c ntp/clock.c ntp/reference.c ntp/ratelimit.c ntp/io.c ntp/server.c \
 	ntp/poll.c ntp/sync.c \
 	ntp/filter.c ntp/select.c ntp/discipline.c ntp/srvspec.c ntp/peer.c ntp/client.c
@@ -58,7 +58,8 @@ NTP_UNIT_TESTS := packet clock ratelimit server filter select discipline srvspec
 	mssntp poll sync
 HIERARCHY_UNIT_TESTS := hierarchy w32time hier_forest
 DAEMON_UNIT_TESTS := config ctl_proto health
-UNIT_TESTS := $(NTP_UNIT_TESTS) $(HIERARCHY_UNIT_TESTS) $(DAEMON_UNIT_TESTS)
+COMMON_UNIT_TESTS := strmap
+UNIT_TESTS := $(COMMON_UNIT_TESTS) $(NTP_UNIT_TESTS) $(HIERARCHY_UNIT_TESTS) $(DAEMON_UNIT_TESTS)
 FUZZ_TARGETS := packet config ctl_request select forest netlogon
 FUZZ_TARGETS += signd
 
@@ -114,6 +115,10 @@ $(BUILD)/domtimectl: $(call obj,$(DOMTIMECTL_SRCS),$(BUILD)/obj)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # ---- unit tests (cmocka, under ASan+UBSan) -----------------------------------------
+$(addprefix $(BUILD)/asan/test_,$(COMMON_UNIT_TESTS)): $(BUILD)/asan/test_%: \
+	$(BUILD)/asan/tests/unit/test_%.o $(call obj,$(COMMON_SRCS),$(BUILD)/asan)
+	$(CC) $(CFLAGS) $(SANITIZE) -o $@ $^ $(LDLIBS) -lcmocka
+
 $(addprefix $(BUILD)/asan/test_,$(NTP_UNIT_TESTS)): $(BUILD)/asan/test_%: \
 	$(BUILD)/asan/tests/unit/test_%.o $(call obj,$(NTP_LINK_SRCS),$(BUILD)/asan)
 	$(CC) $(CFLAGS) $(SANITIZE) -o $@ $^ $(LDLIBS) -lcmocka

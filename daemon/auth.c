@@ -75,23 +75,18 @@ dmn_auth_free(struct dmn *d)
 }
 
 void
-dmn_auth_self(struct dmn *d, const struct dir_raw *raw)
+dmn_auth_self(struct dmn *d, long rid)
 {
-	uint32_t rid;
-
 	if (d->auth == NULL)
 		return;
-	for (size_t i = 0; i < raw->self.n; i++) {
-		const struct dir_value *sid = dir_entry_value(&raw->self.v[i], "objectSid");
-
-		if (sid != NULL && dir_sid_rid((const uint8_t *)sid->data, sid->len, &rid) == 0) {
-			if (rid != d->auth->key_id)
-				log_info("MS-SNTP: our account's RID is %u", (unsigned)rid);
-			d->auth->key_id = rid;
-			return;
-		}
+	if (rid < 0) {
+		log_warn("MS-SNTP: the directory gave no objectSid for our account: cannot "
+		         "authenticate");
+		return;
 	}
-	log_warn("MS-SNTP: the directory gave no objectSid for our account: cannot authenticate");
+	if ((uint32_t)rid != d->auth->key_id)
+		log_info("MS-SNTP: our account's RID is %ld", rid);
+	d->auth->key_id = (uint32_t)rid;
 }
 
 json_t *

@@ -18,7 +18,7 @@ void dmn_auth_start(struct dmn *d);
 void dmn_auth_free(struct dmn *d);
 
 /* A full read came back: take our account's RID from its objectSid. */
-void dmn_auth_self(struct dmn *d, const struct dir_raw *raw);
+void dmn_auth_self(struct dmn *d, long rid);
 
 /* For status: {"mode", "key": "rc4" | "none", "rid", "verified", "failed"}. */
 json_t *dmn_auth_json(const struct dmn *d);

@@ -267,6 +267,23 @@ static const struct key keys[] = {
 	 .def = "10", .min = 0.1, .max = 600,
 	 .help = "Seconds any one directory, DNS or Kerberos operation may take before the "
 		 "server is skipped."},
+	{.name = "discovery_timeout", .type = T_DOUBLE, .offset = OFF(discovery_timeout),
+	 .restart = 1, .def = "300", .min = 1, .max = 86400,
+	 .help = "Seconds one whole discovery (DNS, Kerberos, every LDAP read, pings) may take. "
+		 "A read still running then stops, is logged and shown as a problem, and its "
+		 "partial picture is not used: the last good one stays."},
+	{.name = "ldap_max_entries", .type = T_INT, .offset = OFF(ldap_max_entries), .restart = 1,
+	 .def = "1000000", .min = 1, .max = 2147483647,
+	 .help = "Directory entries one discovery may read (a forest of 5,000 DCs and 20,000 "
+		 "subnets has about 30,000). Past it the read stops as for discovery_timeout."},
+	{.name = "ldap_max_bytes", .type = T_INT, .offset = OFF(ldap_max_bytes), .restart = 1,
+	 .def = "268435456", .min = 1, .max = 2147483647,
+	 .help = "Octets of DNs, attribute names and values one discovery may read (such a "
+		 "forest has about 8 MB). Past it the read stops as for discovery_timeout."},
+	{.name = "ldap_max_pages", .type = T_INT, .offset = OFF(ldap_max_pages), .restart = 1,
+	 .def = "2000", .min = 1, .max = 2147483647,
+	 .help = "Paged-result pages (of up to 1000 entries; such a forest takes 30) one "
+		 "discovery may ask for. Past it the read stops as for discovery_timeout."},
 	{.name = "dns_server", .type = T_STRING, .offset = OFF(dns_server), .restart = 1,
 	 .def = "",
 	 .help = "ADDRESS:PORT of the DNS server for DC location and source names. Empty: "

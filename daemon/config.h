@@ -73,6 +73,8 @@ struct cfg {
 	int ldap_starttls;
 	char *ldap_tls_ca_file;
 	double ldap_timeout;
+	int ldap_max_entries, ldap_max_bytes, ldap_max_pages;
+	double discovery_timeout;
 	char *dns_server;
 	char *site;
 	double rediscover_interval, pdc_check_interval, rediscover_backoff;

@@ -27,9 +27,8 @@
 
 /* Did any domain's PDC role move since the last full read? Says which. */
 static int
-pdc_moved(const struct dmn_dir *dir, const struct dir_raw *raw)
+pdc_moved(const struct dmn_dir *dir, const struct dir_pdc_owners *now)
 {
-	struct dir_pdc_owners *now = dir_pdc_owners_read(raw);
 	const char *nc, *before, *after;
 	int moved =
 	    dir->owners != NULL && dir_pdc_owners_moved(dir->owners, now, &nc, &before, &after);
@@ -37,25 +36,35 @@ pdc_moved(const struct dmn_dir *dir, const struct dir_raw *raw)
 	if (moved)
 		log_warn("PDC emulator of %s moved: %s -> %s", log_esc(nc).s, log_esc(before).s,
 		         log_esc(after).s);
-	dir_pdc_owners_free(now);
 	return moved;
 }
 
 static void
-log_forest(const struct hier_forest *f)
+log_forest(const struct hier_forest *f, const struct dir_result *r)
 {
 	const struct hier_self *self = hier_forest_self(f);
 	const struct hier_domain *dom = hier_forest_domain(f, (size_t)self->domain);
 	const struct hier_site *site = hier_forest_site(f, (size_t)self->site);
 
-	log_info("directory read from %s: %zu domain(s), %zu DC(s), %zu site(s); this machine: "
-	         "%s, domain %s, site %s (%s)",
+	log_info("directory read from %s: %zu domain(s), %zu DC(s), %zu site(s), %zu subnet(s) "
+	         "in %.3f s (%zu entries, %zu octets, %zu pages; built in %.3f s); this "
+	         "machine: %s, domain %s, site %s (%s)",
 	         log_esc(hier_forest_read_from(f)).s, hier_forest_n_domains(f),
-	         hier_forest_n_dcs(f), hier_forest_n_sites(f), hier_role_name(self->role),
-	         dom != NULL ? log_esc(dom->name).s : "unknown",
+	         hier_forest_n_dcs(f), hier_forest_n_sites(f), hier_forest_n_subnets(f),
+	         r->seconds, r->entries, r->bytes, r->pages, r->build_seconds,
+	         hier_role_name(self->role), dom != NULL ? log_esc(dom->name).s : "unknown",
 	         site != NULL ? log_esc(site->name).s : "unknown", self->site_source);
 	for (size_t i = 0; i < hier_forest_n_problems(f); i++)
 		log_warn("directory problem: %s", hier_forest_problem(f, i));
+}
+
+static double
+clock_now(const struct dmn_dir *dir)
+{
+	struct timespec now;
+
+	clk_now(dir->d->clock, &now);
+	return ts_to_double(&now);
 }
 
 static void
@@ -73,52 +82,61 @@ retry_later(struct dmn_dir *dir, const char *error)
 	loop_arm(dir->retry_ev, delay);
 }
 
-/* A full read came back: a new picture, unless the read failed outright. */
+/*
+ * A full read came back: a new picture, unless the read failed outright or
+ * stopped short at a limit. Either way the last good picture stays: half of
+ * one would pass for the whole.
+ */
 static void
-took_full(struct dmn_dir *dir, struct dir_raw *raw)
+took_full(struct dmn_dir *dir, struct dir_result *r, double now)
 {
-	const struct dir_identity *id = dir_discovery_identity(dir->disc);
-
-	if (raw->read_from == NULL || raw->crossrefs.n == 0) {
-		/* Keep the last good picture: half of one would pass for the whole. */
-		retry_later(dir, raw->n_errors > 0 ? log_esc(raw->errors[0]).s
-		                                   : "nothing could be read");
+	snprintf(dir->incomplete, sizeof(dir->incomplete), "%s",
+	         r->incomplete != NULL ? r->incomplete : "");
+	if (r->incomplete != NULL) {
+		/* The worker built a picture of what it read: it frees it too. */
+		dir_discovery_retire(dir->disc, r->forest);
+		r->forest = NULL;
+		retry_later(dir, log_esc(r->incomplete).s);
 		return;
 	}
-	hier_forest_free(dir->forest);
-	dir->forest = dir_forest_build(raw, id);
+	if (r->forest == NULL) {
+		retry_later(dir, r->error != NULL ? log_esc(r->error).s : "nothing could be read");
+		return;
+	}
+	/* The worker never reads the daemon's clock: the picture is stamped on arrival. */
+	hier_forest_set_read_at(r->forest, now);
+	dir_discovery_retire(dir->disc, dir->forest);
+	dir->forest = r->forest;
+	r->forest = NULL;
 	dir_pdc_owners_free(dir->owners);
-	dir->owners = dir_pdc_owners_read(raw);
-	dmn_auth_self(dir->d, raw);
+	dir->owners = r->owners;
+	r->owners = NULL;
+	dmn_auth_self(dir->d, r->self_rid);
 	dir->failures = 0;
 	dir->last_error[0] = '\0';
-	log_forest(dir->forest);
+	log_forest(dir->forest, r);
 	dmn_apply_policy(dir->d, dir);
-	log_info("time sources: %s", dir->choice.why);
+	log_info("time sources: %s (the loop took the picture in %.3f ms)", dir->choice.why,
+	         1e3 * (clock_now(dir) - now));
 }
 
 static void
-on_discovered(struct dir_raw *raw, void *arg)
+on_discovered(struct dir_result *r, void *arg)
 {
 	struct dmn_dir *dir = arg;
-	enum dir_read what = dir->reading;
-	struct timespec now;
 
-	/* Time comes from the clock backend only: the worker leaves read_at. */
-	clk_now(dir->d->clock, &now);
-	raw->read_at = ts_to_double(&now);
-
-	if (what == DIR_READ_FULL) {
-		clk_monotonic(&now);
-		dir->last_read_seconds = ts_diff(&now, &dir->read_started);
+	if (r->what == DIR_READ_FULL) {
 		dir->reads++;
-		took_full(dir, raw);
-	} else if (raw->read_from == NULL)
+		dir->last_read_seconds = r->seconds;
+		/* Time comes from the clock backend only. */
+		took_full(dir, r, clock_now(dir));
+	}
+	else if (r->read_from == NULL || r->incomplete != NULL)
 		log_warn("PDC check failed: %s",
-		         raw->n_errors > 0 ? log_esc(raw->errors[0]).s : "nothing could be read");
-	else if (pdc_moved(dir, raw))
+		         r->error != NULL ? log_esc(r->error).s : "nothing could be read");
+	else if (pdc_moved(dir, r->owners))
 		dir->full_wanted = 1;
-	dir_raw_free(raw);
+	dir_result_free(r);
 	if (dir->full_wanted) {
 		dir->full_wanted = 0;
 		(void)dmn_dir_rediscover(dir, "a read was asked for during another");
@@ -131,7 +149,6 @@ start_read(struct dmn_dir *dir, enum dir_read what)
 	if (dir->disc == NULL || dir_discovery_start(dir->disc, what) < 0)
 		return -1;
 	dir->reading = what;
-	clk_monotonic(&dir->read_started);
 	return 0;
 }
 
@@ -219,6 +236,10 @@ dmn_dir_new(struct dmn *d, char **ret_cause)
 	    .tls_ca_file = or_null(cfg->ldap_tls_ca_file),
 	    .site = or_null(cfg->site),
 	    .timeout = cfg->ldap_timeout,
+	    .limits = {.max_entries = (size_t)cfg->ldap_max_entries,
+	               .max_bytes = (size_t)cfg->ldap_max_bytes,
+	               .max_pages = (size_t)cfg->ldap_max_pages,
+	               .timeout = cfg->discovery_timeout},
 	    .dns_server = or_null(cfg->dns_server),
 	};
 	char *samba_keytab;
@@ -297,7 +318,7 @@ dmn_dir_free(struct dmn_dir *dir)
 	loop_event_free(&dir->retry_ev);
 	if (dir->disc != NULL)
 		dir_discovery_free(dir->disc);
-	hier_forest_free(dir->forest);
+	hier_forest_free(dir->forest); /* at exit: the loop has no more NTP to answer */
 	hier_choice_clear(&dir->choice);
 	dir_pdc_owners_free(dir->owners);
 	free(dir->unavailable);

@@ -131,12 +131,19 @@ self_json(const struct hier_forest *f)
 	                 hier_role_name(s->role));
 }
 
+/*
+ * The picture's problems; first, when the last read stopped at a limit,
+ * that one (its picture was not used, so it is in no picture).
+ */
 static json_t *
-problems_json(const struct hier_forest *f)
+problems_json(const struct dmn_dir *dir, const struct hier_forest *f)
 {
 	json_t *a = json_array();
 
-	for (size_t i = 0; i < hier_forest_n_problems(f); i++)
+	if (dir->incomplete[0] != '\0')
+		json_array_append_new(
+		    a, json_sprintf("the last directory read was not used: %s", dir->incomplete));
+	for (size_t i = 0; f != NULL && i < hier_forest_n_problems(f); i++)
 		json_array_append_new(a, json_string(hier_forest_problem(f, i)));
 	return a;
 }
@@ -163,17 +170,18 @@ dmn_dir_hierarchy_json(const struct dmn_dir *dir)
 		    "standalone", "domains", "dcs", "read_at", "read_from", "problems", "why",
 		    "not in a domain: no directory to read");
 	if (dir->forest == NULL)
-		return json_pack("{s:{s:n, s:n, s:n, s:n, s:s, s:s}, s:[], s:[], s:n, s:n, s:[], "
+		return json_pack("{s:{s:n, s:n, s:n, s:n, s:s, s:s}, s:[], s:[], s:n, s:n, s:o, "
 		                 "s:o}",
 		                 "self", "name", "fqdn", "domain", "site", "site_source",
 		                 "not read yet", "role", "standalone", "domains", "dcs", "read_at",
-		                 "read_from", "problems", "discovery", discovery_json(dir));
+		                 "read_from", "problems", problems_json(dir, NULL), "discovery",
+		                 discovery_json(dir));
 	f = dir->forest;
 	return json_pack("{s:o, s:o, s:o, s:f, s:o, s:o, s:o, s:o, s:s}", "self", self_json(f),
 	                 "domains", domains_json(f), "dcs", dcs_json(dir), "read_at",
 	                 hier_forest_read_at(f), "read_from",
 	                 name_or_null(hier_forest_read_from(f)), "parent_domain",
-	                 domain_name(f, dir->choice.parent_domain), "problems", problems_json(f),
+	                 domain_name(f, dir->choice.parent_domain), "problems", problems_json(dir, f),
 	                 "discovery", discovery_json(dir), "why", dir->choice.why);
 }
 

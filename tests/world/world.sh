@@ -6,11 +6,13 @@
 # listens beyond 127.0.0.1 (or the --listen address) and nothing outside DIR
 # is written.
 #
-#   world.sh start DIR [--large] [--members N] [--extra-members N]
-#                      [--ticket-lifetime SECS] [--rootdse-dc NAME]
+#   world.sh start DIR [--large | --size DOMAINS,DCS,SITES,SUBNETS] [--members N]
+#                      [--extra-members N] [--ticket-lifetime SECS] [--rootdse-dc NAME]
 #                      [--listen ADDR [--dir-name NAME]] [--std-ports] [--tls]
 #   world.sh stop DIR
 #
+# --size: a generated forest of those counts (forest.py), e.g. bench/discovery's
+# 50,5000,200,20000.
 # --listen ADDR: the three daemons listen on ADDR instead of 127.0.0.1 (run
 # world.sh inside the network namespace that holds ADDR); krb5.conf names
 # the KDC there, DNS A records give each machine its site address, and the
@@ -451,7 +453,7 @@ start_failed() {
 }
 
 start_world() {
-	local large="" members="" extra_members="" rootdse_dc="" std_ports="" t0
+	local large="" d n si su members="" extra_members="" rootdse_dc="" std_ports="" t0
 	TICKET_LIFETIME=36000
 	TLS=""
 	LISTEN=127.0.0.1
@@ -459,6 +461,11 @@ start_world() {
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--large) large=--large ;;
+		--size)
+			[[ $2 =~ ^[0-9]+,[0-9]+,[0-9]+,[0-9]+$ ]] || die "--size wants DOMAINS,DCS,SITES,SUBNETS"
+			IFS=, read -r d n si su <<<"$2"
+			large="--domains $d --dcs $n --sites $si --subnets $su"
+			shift ;;
 		--members) members=$2; shift ;;
 		--extra-members) extra_members=$2; shift ;;
 		--listen) LISTEN=$2; shift ;;
