@@ -124,6 +124,11 @@ static const struct key keys[] = {
 	 .def = "3600", .min = 1, .max = 604800,
 	 .help = "Poll interval in seconds of sources flagged 0x1 (W32Time "
 		 "SpecialPollInterval)."},
+	{.name = "refused_retry", .type = T_DOUBLE, .offset = OFF(refused_retry),
+	 .def = "14400", .min = 1, .max = 604800,
+	 .help = "Seconds before a source that answered with a kiss-o'-death DENY or RSTR (the "
+		 "server refuses us) is asked again; a resync asks it at once, and so does a reload "
+		 "or a rediscovery that offers the source again (at most once a poll interval)."},
 	{.name = "step_threshold", .type = T_DOUBLE, .offset = OFF(step_threshold),
 	 .def = "0.128", .min = 0, .max = 1e9,
 	 .help = "Offsets larger than this many seconds are stepped, smaller ones slewed. The "

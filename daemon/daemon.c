@@ -39,6 +39,7 @@ dmn_client_options(const struct cfg *cfg)
 		.min_poll = cfg->min_poll,
 		.max_poll = cfg->max_poll,
 		.special_poll_interval = cfg->special_poll_interval,
+		.refused_retry = cfg->refused_retry,
 		.max_distance = cfg->max_distance,
 		.holdover_period = cfg->holdover_period,
 		.drift_file = cfg->drift_file[0] != '\0' ? cfg->drift_file : NULL,

@@ -421,8 +421,13 @@ everyone_heard(const struct ntp_client *c, double now)
 	return 1;
 }
 
+/*
+ * Select among the sources' current estimates. NEW_SAMPLE: a sample came in,
+ * so the clock may be steered; otherwise (a source changed state) only the
+ * verdicts are brought up to date, so that no report shows a stale one.
+ */
 static void
-run_selection(struct ntp_client *c)
+run_selection(struct ntp_client *c, int new_sample)
 {
 	struct ntp_sel_params params = {.max_distance = c->opts.max_distance,
 					.min_survivors = 3, .stratum_weight = 1e-3};
@@ -452,7 +457,8 @@ run_selection(struct ntp_client *c)
 	}
 	c->no_majority = c->sel_status == NTP_SEL_NO_MAJORITY_FOUND;
 	if (c->sel_status == NTP_SEL_OK) {
-		discipline(c, &r, est, &est[r.system_peer], now);
+		if (new_sample)
+			discipline(c, &r, est, &est[r.system_peer], now);
 	} else if (c->no_majority) {
 		/* Following any of them could be following a liar: serve as
 		 * unsynchronised (or as the local reliable clock) until they agree. */
@@ -460,6 +466,10 @@ run_selection(struct ntp_client *c)
 		       "sources; following none of them",
 		    ntp_sel_count(verdicts, c->n_sources, NTP_SEL_NO_MAJORITY));
 		refresh_reference(c);
+	} else if (!isnan(c->last_update) && !c->holdover_expired) {
+		say(c, "no usable source left: holding the clock for up to holdover_period "
+		       "(%.0f s)",
+		    c->opts.holdover_period);
 	}
 	free(in);
 	free(est);
@@ -535,7 +545,7 @@ on_peer_sample(struct ntp_peer *p, void *arg)
 	struct source *s = arg;
 
 	(void)p;
-	run_selection(s->c);
+	run_selection(s->c, 1);
 }
 
 static int
@@ -568,6 +578,7 @@ on_peer_state(struct ntp_peer *p, enum ntp_peer_state old, void *arg)
 		loop_arm(s->retry_ev, s->retry_delay);
 		s->retry_delay = fmin(RESOLVE_RETRY_MAX, s->retry_delay * 2.0);
 	}
+	run_selection(c, 0);
 	refresh_reference(c);
 	if (c->hooks.all_unreachable != NULL && c->n_sources > 0 && all_gone(c))
 		c->hooks.all_unreachable(c->hooks.arg);
@@ -585,6 +596,7 @@ peer_params(const struct ntp_client *c, unsigned flags)
 		.min_poll = c->opts.min_poll,
 		.max_poll = c->opts.max_poll,
 		.special_interval = c->opts.special_poll_interval,
+		.refused_retry = c->opts.refused_retry,
 		.flags = flags,
 		.noise = TIMESTAMP_NOISE,
 	};
@@ -681,6 +693,7 @@ ntp_client_add(struct ntp_client *c, const char *host, int port, unsigned flags,
 		if (s->peer != NULL) {
 			params = peer_params(c, flags);
 			ntp_peer_set_params(s->peer, &params);
+			ntp_peer_reoffer(s->peer);
 		}
 		return;
 	}

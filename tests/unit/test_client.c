@@ -65,6 +65,7 @@ setup(void **state)
 	    .min_poll = MIN_POLL,
 	    .max_poll = MAX_POLL,
 	    .special_poll_interval = 1.0,
+	    .refused_retry = 3600.0,
 	    .max_distance = 1.0,
 	    .holdover_period = 60.0,
 	    .drift_interval = 3600.0,
@@ -208,6 +209,18 @@ test_silent_sources_reliable_serves_local(void **state)
 }
 
 static void
+assert_verdicts_not(struct world *w, const char *verdict)
+{
+	for (size_t i = 0; i < ntp_client_n_sources(w->client); i++) {
+		struct ntp_source_report r;
+
+		ntp_client_source_report(w->client, i, &r);
+		assert_string_not_equal(r.verdict, verdict);
+	}
+}
+
+/* Sources that refuse us are gone, until a resync asks them again. */
+static void
 test_refusing_sources_are_gone(void **state)
 {
 	struct world *w = *state;
@@ -220,8 +233,58 @@ test_refusing_sources_are_gone(void **state)
 		ntp_client_source_report(w->client, i, &r);
 		assert_string_equal(r.state, "denied");
 		assert_true(strstr(r.last_error, "DENY") != NULL);
+		assert_true(r.next_poll_in > 3000.0);
 	}
 	assert_int_equal(w->ref.kind, NTP_REF_NONE);
+	set_modes(w, FAKE_NTP_GOOD);
+	ntp_client_resync(w->client);
+	assert_true(reach_state(w, "synchronised"));
+}
+
+static int
+none_selected(void *arg)
+{
+	struct world *w = arg;
+
+	for (size_t i = 0; i < ntp_client_n_sources(w->client); i++) {
+		struct ntp_source_report r;
+
+		ntp_client_source_report(w->client, i, &r);
+		if (strcmp(r.verdict, "selected") == 0 || strcmp(r.verdict, "candidate") == 0)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Synchronised sources that start refusing: the verdicts follow at once (no
+ * refusing source stays selected, the status stops saying synchronised), and
+ * when the sources are offered again (a rediscovery) they are asked again.
+ */
+static void
+test_refusal_updates_verdicts_and_recovers(void **state)
+{
+	struct world *w = *state;
+	struct ntp_client_status st;
+
+	start(w);
+	assert_true(reach_state(w, "synchronised"));
+	set_modes(w, FAKE_NTP_KOD_RSTR);
+	assert_true(fake_ntp_run_until(w->base, all_unreachable, w, PATIENCE));
+	assert_true(none_selected(w));
+	assert_verdicts_not(w, "selected");
+	ntp_client_status(w->client, &st);
+	assert_string_equal(st.state, "holdover");
+	assert_null(st.source);
+	assert_true(strstr(st.message, "no usable source") != NULL);
+	set_modes(w, FAKE_NTP_GOOD);
+	fake_ntp_run_for(w->base, ldexp(1.0, MAX_POLL));
+	for (size_t i = 0; i < ARRAY_LEN(w->servers); i++)
+		ntp_client_add(w->client, "127.0.0.1", fake_ntp_port(w->servers[i]),
+		               NTP_PEER_CLIENT, "manual");
+	assert_true(reach_state(w, "synchronised"));
+	ntp_client_status(w->client, &st);
+	assert_string_equal(st.source, "127.0.0.1");
 }
 
 static void
@@ -304,6 +367,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_silent_sources_reliable_serves_local, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_refusing_sources_are_gone, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refusal_updates_verdicts_and_recovers, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_holdover_expires, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_add_and_remove, setup, teardown),
 	    cmocka_unit_test(test_drift_file),
