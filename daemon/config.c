@@ -160,7 +160,9 @@ static const struct key keys[] = {
 	 .help = "Where time comes from, as W32Time's Type: nt5ds (the domain hierarchy only), "
 		 "ntp (the manual list only), nosync (no synchronisation: serve the clock as it "
 		 "is), allsync (the hierarchy, and the manual list when it gives nothing). auto: "
-		 "nt5ds on a machine joined to a domain, ntp otherwise."},
+		 "nt5ds on a machine joined to a domain, ntp otherwise. A reload applies a "
+		 "change, except one that starts reading the directory (the keytab is read at "
+		 "start only): that one is refused until a restart."},
 	{.name = "announce_flags", .type = T_FLAGS, .offset = OFF(announce_flags),
 	 .def = "auto",
 	 .help = "W32Time AnnounceFlags: 0x1 serve time always (answering as unsynchronised "

@@ -126,9 +126,18 @@ start_read(struct dmn_dir *dir, enum dir_read what)
 	return 0;
 }
 
+/* Does the configured type read the directory (not ntp or nosync)? */
+static int
+type_reads(const struct dmn_dir *dir)
+{
+	return hier_type_reads_directory((enum hier_type)dir->d->cfg->type);
+}
+
 int
 dmn_dir_rediscover(struct dmn_dir *dir, const char *why)
 {
+	if (!type_reads(dir))
+		return -1;
 	if (start_read(dir, DIR_READ_FULL) < 0) {
 		dir->full_wanted = 1;
 		return -1;
@@ -184,6 +193,12 @@ joined(const struct cfg *cfg)
 	return (ktname != NULL && ktname[0] != '\0') || access("/etc/krb5.keytab", R_OK) == 0;
 }
 
+int
+dmn_dir_wanted(const struct cfg *cfg)
+{
+	return joined(cfg) && hier_type_reads_directory((enum hier_type)cfg->type);
+}
+
 static const char *
 or_null(const char *s)
 {
@@ -213,7 +228,7 @@ dmn_dir_new(struct dmn *d, char **ret_cause)
 	struct dmn_dir *dir;
 
 	*ret_cause = NULL;
-	if (!joined(cfg) || !hier_type_reads_directory((enum hier_type)cfg->type))
+	if (!dmn_dir_wanted(cfg))
 		return NULL;
 	/* The keys stay in memory for the daemon's life: keep them out of core files. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
@@ -270,6 +285,15 @@ dmn_dir_reconfigure(struct dmn_dir *dir)
 {
 	if (dir->disc == NULL)
 		return;
+	if (!type_reads(dir)) {
+		/* type = ntp or nosync now: the last picture stays for 'hierarchy', unrefreshed. */
+		event_del(dir->rediscover_ev);
+		event_del(dir->pdc_ev);
+		event_del(dir->retry_ev);
+		log_info("type %s: the directory is no longer read",
+		         hier_type_name((enum hier_type)dir->d->cfg->type));
+		return;
+	}
 	arm_timers(dir);
 	(void)dmn_dir_rediscover(dir, "configuration reloaded");
 }
