@@ -170,22 +170,43 @@ ntp_client_read_drift(const char *path, double *ret_ppm)
 	return 0;
 }
 
+/* Flush the directory holding PATH, so that a rename in it survives a crash. */
+static int
+sync_dir_of(const char *path)
+{
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	int fd, err = 0;
+
+	if (slash == NULL)
+		strcpy(dir, ".");
+	else
+		slash[slash == dir] = '\0'; /* "/drift" lives in "/" */
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0)
+		err = errno;
+	if (fd >= 0)
+		close(fd);
+	free(dir);
+	return -err;
+}
+
 int
 ntp_client_write_drift(const char *path, double ppm)
 {
-	char *tmp = xasprintf("%s.tmp", path);
+	/* A fresh name made with O_EXCL: never a file (or a link) someone put there first. */
+	char *tmp = xasprintf("%s.XXXXXX", path);
 	char line[64];
 	int fd, n, err = 0;
 
 	n = snprintf(line, sizeof(line), "%.6f\n", ppm);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = mkostemp(tmp, O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
 		err = errno;
 		free(tmp);
 		return -err;
 	}
-	/* Write, flush to disk, then rename: a crash leaves the old file or the new one. */
-	if (write(fd, line, (size_t)n) != n || fsync(fd) < 0)
+	/* Write, flush to disk, rename, flush the directory: a crash leaves the old file or the new. */
+	if (fchmod(fd, 0644) < 0 || write(fd, line, (size_t)n) != n || fsync(fd) < 0)
 		err = errno ? errno : EIO;
 	if (close(fd) < 0 && err == 0)
 		err = errno;
@@ -193,6 +214,8 @@ ntp_client_write_drift(const char *path, double ppm)
 		err = errno;
 	if (err != 0)
 		(void)unlink(tmp);
+	else
+		err = -sync_dir_of(path);
 	free(tmp);
 	return -err;
 }

@@ -115,7 +115,10 @@ void ntp_client_status(const struct ntp_client *c, struct ntp_client_status *ret
 
 /* Read a drift file: frequency correction in ppm. 0 or -errno. Exposed for tests. */
 int ntp_client_read_drift(const char *path, double *ret_ppm);
-/* Write it atomically (temporary file, fsync, rename). 0 or -errno. */
+/*
+ * Write it atomically: a fresh temporary beside it (O_EXCL, mode 0644), fsync,
+ * rename, fsync of the directory. 0 or -errno.
+ */
 int ntp_client_write_drift(const char *path, double ppm);
 
 #endif

@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -358,6 +360,57 @@ test_drift_file(void **state)
 	assert_int_equal(ntp_client_read_drift(path, &ppm), -ENOENT);
 }
 
+static int
+count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* The temporary is fresh and private to the writer: a planted link is never followed. */
+static void
+test_drift_file_temporary(void **state)
+{
+	char dir[] = "/tmp/test_client_dir_XXXXXX", path[64], planted[80], victim[80];
+	struct stat st;
+	double ppm = 0.0;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/drift", dir);
+	snprintf(planted, sizeof(planted), "%s.tmp", path);
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	f = fopen(victim, "w");
+	fputs("keep\n", f);
+	fclose(f);
+	assert_int_equal(symlink(victim, planted), 0);
+	assert_int_equal(ntp_client_write_drift(path, 3.5), 0);
+	assert_int_equal(ntp_client_write_drift(path, 4.5), 0);
+	assert_int_equal(ntp_client_read_drift(path, &ppm), 0);
+	assert_true(fabs(ppm - 4.5) < 1e-9);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	f = fopen(victim, "r");
+	assert_non_null(fgets(planted, sizeof(planted), f));
+	fclose(f);
+	assert_string_equal(planted, "keep\n");
+	/* drift, victim and the planted link: no temporary left behind. */
+	assert_int_equal(count_entries(dir), 3);
+	/* A directory that cannot take the temporary: an error, not a crash. */
+	snprintf(path, sizeof(path), "%s/missing/drift", dir);
+	assert_int_equal(ntp_client_write_drift(path, 1.0), -ENOENT);
+	snprintf(path, sizeof(path), "rm -rf %s", dir);
+	assert_int_equal(system(path), 0);
+}
+
 int
 main(void)
 {
@@ -372,6 +425,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_holdover_expires, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_add_and_remove, setup, teardown),
 	    cmocka_unit_test(test_drift_file),
+	    cmocka_unit_test(test_drift_file_temporary),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
