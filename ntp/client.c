@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../common/log.h"
@@ -76,7 +77,7 @@ struct ntp_client {
 	struct source *sources;
 	size_t n_sources;
 	struct ntp_dsc *dsc;
-	struct event *slew_ev, *holdover_ev, *drift_ev;
+	struct event *slew_ev, *holdover_ev, *drift_ev, *leap_ev;
 
 	struct source *system_peer;
 	enum ntp_sel_status sel_status;
@@ -302,23 +303,66 @@ leap_vote(const struct ntp_client *c)
 	return 2 * ins > n ? 1 : 2 * del > n ? -1 : 0;
 }
 
+/*
+ * Leap seconds come at the end of a month's last day (UTC). On any other day
+ * a warning is stale (a server still announcing one just after midnight) and
+ * must not arm the next midnight.
+ */
+static int
+last_day_of_month(const struct timespec *now)
+{
+	time_t tomorrow = now->tv_sec + 86400;
+	struct tm tm;
+
+	return gmtime_r(&tomorrow, &tm) != NULL && tm.tm_mday == 1;
+}
+
+/* Arm the clock for LEAP (-1, 0, +1) at the end of today, and our announcement's end with it. */
+static void
+arm_leap(struct ntp_client *c, int leap, const struct timespec *now)
+{
+	/* An insertion repeats 23:59:59; a deletion skips it, so is over a second sooner. */
+	double until = (double)((now->tv_sec / 86400 + 1) * 86400 - (leap < 0)) -
+		       ts_to_double(now);
+	int err = clk_set_leap(c->clock, leap);
+
+	if (err < 0) {
+		log_err("cannot arm the leap second: %s", strerror(-err));
+		return;
+	}
+	if (leap != 0) {
+		log_warn("leap second announced by the sources: %s at the end of the day",
+			 leap > 0 ? "insert" : "delete");
+		loop_arm(c->leap_ev, until + 0.001);
+	}
+	c->leap = leap;
+}
+
+/* The leap second is behind us: stop announcing it before the next sample comes. */
+static void
+on_leap_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct ntp_client *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->leap == 0)
+		return;
+	log_info("leap second %s at midnight UTC", c->leap > 0 ? "inserted" : "deleted");
+	c->leap = 0;
+	if (c->ref->leap == NTP_LEAP_INSERT || c->ref->leap == NTP_LEAP_DELETE)
+		c->ref->leap = NTP_LEAP_NONE;
+}
+
 static void
 update_reference(struct ntp_client *c, const struct ntp_flt_estimate *e,
 		 const struct ntp_sel_result *r, struct timespec *now)
 {
 	const struct ntp_peer_server *srv = ntp_peer_server(c->system_peer->peer);
-	int leap = leap_vote(c);
+	int leap = last_day_of_month(now) ? leap_vote(c) : 0;
 
-	if (leap != c->leap) {
-		int err = clk_set_leap(c->clock, leap);
-
-		if (err < 0)
-			log_err("cannot arm the leap second: %s", strerror(-err));
-		else if (leap != 0)
-			log_warn("leap second announced by the sources: %s at the end of the day",
-				 leap > 0 ? "insert" : "delete");
-		c->leap = leap;
-	}
+	if (leap != c->leap)
+		arm_leap(c, leap, now);
 	*c->ref = (struct ntp_ref){
 		.kind = NTP_REF_PEER,
 		.leap = leap > 0 ? NTP_LEAP_INSERT : leap < 0 ? NTP_LEAP_DELETE : NTP_LEAP_NONE,
@@ -844,6 +888,7 @@ ntp_client_new(struct event_base *base, struct evdns_base *dns, struct clk *cloc
 	c->dsc = ntp_dsc_new(&opts->discipline, freq);
 	c->slew_ev = loop_timer_new(base, on_slew_done, c);
 	c->holdover_ev = loop_timer_new(base, on_holdover_expired, c);
+	c->leap_ev = loop_timer_new(base, on_leap_done, c);
 	c->drift_ev = loop_event_new(base, -1, EV_PERSIST, on_drift_timer, c);
 	loop_arm(c->drift_ev, floor(fmax(1.0, opts->drift_interval)));
 	int r = clk_set_freq(clock, ntp_dsc_freq(c->dsc) * 1e6);
@@ -870,6 +915,7 @@ ntp_client_free(struct ntp_client *c)
 	}
 	loop_event_free(&c->slew_ev);
 	loop_event_free(&c->holdover_ev);
+	loop_event_free(&c->leap_ev);
 	loop_event_free(&c->drift_ev);
 	ntp_dsc_free(c->dsc);
 	free(c->drift_file);

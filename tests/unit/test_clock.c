@@ -128,6 +128,40 @@ test_leap_insert(void **state)
 	clk_free(c);
 }
 
+/* A deletion skips 23:59:59: the clock jumps from there straight to midnight. */
+static void
+test_leap_delete(void **state)
+{
+	struct timespec now, prev, v;
+	struct clk *c;
+	double err;
+	int jumped = 0;
+
+	(void)state;
+	(void)clock_gettime(CLOCK_REALTIME, &now);
+	/* Start the virtual clock 20 ms before 23:59:59 UTC. */
+	double midnight = (double)((now.tv_sec / 86400 + 1) * 86400);
+	double to_last_second = midnight - 1.0 - ts_to_double(&now);
+
+	c = clk_new_virtual(to_last_second - 0.02, 0.0);
+	assert_int_equal(clk_set_leap(c, -1), 0);
+	clk_now(c, &prev);
+	for (int i = 0; i < 50000000 && !jumped; i++) {
+		clk_now(c, &v);
+		if (ts_diff(&v, &prev) > 0.5) {
+			jumped = 1;
+			/* From just before 23:59:59 to just after midnight. */
+			assert_int_equal(prev.tv_sec, (time_t)midnight - 2);
+			assert_int_equal(v.tv_sec, (time_t)midnight);
+		}
+		prev = v;
+	}
+	assert_true(jumped);
+	assert_int_equal(clk_true_error(c, &err), 0);
+	assert_true(fabs(err - (to_last_second - 0.02 + 1.0)) < 1e-3);
+	clk_free(c);
+}
+
 static void
 test_system_clock_read_only(void **state)
 {
@@ -170,6 +204,7 @@ main(void)
 		cmocka_unit_test(test_step),
 		cmocka_unit_test(test_now_matches_kernel_mapping),
 		cmocka_unit_test(test_leap_insert),
+		cmocka_unit_test(test_leap_delete),
 		cmocka_unit_test(test_system_clock_read_only),
 		cmocka_unit_test(test_precision),
 	};
