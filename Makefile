@@ -75,7 +75,7 @@ NTP_LINK_SRCS := $(COMMON_SRCS) $(NTP_SRCS)
 HIERARCHY_LINK_SRCS := $(COMMON_SRCS) $(HIERARCHY_SRCS)
 
 .PHONY: all check unit layering integration fuzz fuzz-run fuzz-smoke demo bench bench-serve \
-	bench-discovery bench-accuracy man man-check format format-check deps clean \
+	bench-discovery bench-accuracy bench-soak man man-check format format-check deps clean \
 	install uninstall deb
 all: layering $(BUILD)/domtimed $(BUILD)/domtimectl
 
@@ -167,6 +167,9 @@ bench-discovery: deps all ldap-tools
 	bench/discovery/run.sh
 bench-accuracy: deps all $(BUILD)/linkdelay
 	bench/accuracy/run.sh
+# Ten minutes of load and faults, figures against bars (a short run is in make check).
+bench-soak: deps all
+	bench/soak/run.sh
 
 # ---- manual pages ---------------------------------------------------------------------------
 $(BUILD)/cfgdoc: $(BUILD)/obj/man/cfgdoc.o $(call obj,$(LIB_SRCS),$(BUILD)/obj)

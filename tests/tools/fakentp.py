@@ -6,12 +6,14 @@ kiss-o'-death DENY or RSTR (neither chronyd nor domtimed has access control
 that refuses one client), and announce a leap second at a chosen midnight
 (chronyd takes leap seconds from the real date, which is never near one).
 
-  fakentp.py --port P [--offset S] [--leap insert|delete] [--mode-file F]
+  fakentp.py --port P [--addr A] [--offset S] [--offset-file F]
+             [--leap insert|delete] [--mode-file F]
 
 Its time is the kernel's plus S seconds. With --leap it announces the leap
 until the next midnight UTC of its own time and applies it there (an
-insertion repeats 23:59:59, a deletion skips it). The mode, read from F at
-every request (when F exists): good, deny, rstr or silent.
+insertion repeats 23:59:59, a deletion skips it). --offset-file: seconds
+added to that, read at every request (a clock that jumps). The mode, read
+from F at every request (when F exists): good, deny, rstr or silent.
 """
 import argparse
 import socket
@@ -31,12 +33,13 @@ class Clock:
     def __init__(self, offset, leap):
         self.offset = offset
         self.leap = {"insert": 1, "delete": -1}.get(leap, 0)
+        self.jump = 0.0
         start = time.time() + offset
         self.midnight = (int(start) // 86400 + 1) * 86400
 
     def now(self):
         """Our time, and the leap indicator to send with it."""
-        t = time.time() + self.offset
+        t = time.time() + self.offset + self.jump
         if self.leap > 0:
             return (t, 1) if t < self.midnight else (t - 1, 0)
         if self.leap < 0:
@@ -44,12 +47,12 @@ class Clock:
         return t, 0
 
 
-def mode(path):
+def read_file(path, default):
     try:
         with open(path) as f:
-            return f.read().strip() or "good"
+            return f.read().strip() or default
     except (OSError, TypeError):
-        return "good"
+        return default
 
 
 def answer(req, clock, how, t_recv, li_recv):
@@ -69,20 +72,23 @@ def answer(req, clock, how, t_recv, li_recv):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--addr", default="127.0.0.1")
     ap.add_argument("--offset", type=float, default=0.0)
+    ap.add_argument("--offset-file")
     ap.add_argument("--leap", choices=("insert", "delete"))
     ap.add_argument("--mode-file")
     a = ap.parse_args()
     clock = Clock(a.offset, a.leap)
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", a.port))
+    s.bind((a.addr, a.port))
     print("ready", flush=True)
     while True:
         req, peer = s.recvfrom(1024)
+        clock.jump = float(read_file(a.offset_file, "0"))
         t_recv, li = clock.now()
         if len(req) < 48 or req[0] & 7 != 3:
             continue
-        how = mode(a.mode_file)
+        how = read_file(a.mode_file, "good")
         if how == "silent":
             continue
         s.sendto(answer(req, clock, how, t_recv, li), peer)
