@@ -84,6 +84,8 @@ struct ntp_client {
 	double last_offset;      /* combined, at the last update */
 	double last_update;      /* epoch seconds; NAN before the first */
 	int leap;                /* leap second announced to the clock */
+	time_t leap_midnight;    /* the midnight it is armed for */
+	time_t leap_done;        /* the midnight of the last one applied */
 	enum ntp_dsc_outcome last_outcome;
 	int refusing;            /* corrections refused by the phase limits */
 	int no_majority;         /* the sources disagree: following none of them */
@@ -303,18 +305,29 @@ leap_vote(const struct ntp_client *c)
 	return 2 * ins > n ? 1 : 2 * del > n ? -1 : 0;
 }
 
+static time_t
+next_midnight(const struct timespec *now)
+{
+	return (now->tv_sec / 86400 + 1) * 86400;
+}
+
 /*
- * Leap seconds come at the end of a month's last day (UTC). On any other day
- * a warning is stale (a server still announcing one just after midnight) and
- * must not arm the next midnight.
+ * The leap second to arm now: the sources' vote, but only on a month's last
+ * day (UTC), when leap seconds come, and not again once this midnight's is
+ * done. Otherwise a warning is stale: a server still announcing the leap
+ * just after midnight, or in the second an insertion repeats, must not arm
+ * another one.
  */
 static int
-last_day_of_month(const struct timespec *now)
+leap_wanted(const struct ntp_client *c, const struct timespec *now)
 {
 	time_t tomorrow = now->tv_sec + 86400;
 	struct tm tm;
 
-	return gmtime_r(&tomorrow, &tm) != NULL && tm.tm_mday == 1;
+	if (gmtime_r(&tomorrow, &tm) == NULL || tm.tm_mday != 1 ||
+	    next_midnight(now) == c->leap_done)
+		return 0;
+	return leap_vote(c);
 }
 
 /* Arm the clock for LEAP (-1, 0, +1) at the end of today, and our announcement's end with it. */
@@ -322,8 +335,7 @@ static void
 arm_leap(struct ntp_client *c, int leap, const struct timespec *now)
 {
 	/* An insertion repeats 23:59:59; a deletion skips it, so is over a second sooner. */
-	double until = (double)((now->tv_sec / 86400 + 1) * 86400 - (leap < 0)) -
-		       ts_to_double(now);
+	double until = (double)(next_midnight(now) - (leap < 0)) - ts_to_double(now);
 	int err = clk_set_leap(c->clock, leap);
 
 	if (err < 0) {
@@ -336,6 +348,7 @@ arm_leap(struct ntp_client *c, int leap, const struct timespec *now)
 		loop_arm(c->leap_ev, until + 0.001);
 	}
 	c->leap = leap;
+	c->leap_midnight = next_midnight(now);
 }
 
 /* The leap second is behind us: stop announcing it before the next sample comes. */
@@ -350,6 +363,7 @@ on_leap_done(evutil_socket_t fd, short what, void *arg)
 		return;
 	log_info("leap second %s at midnight UTC", c->leap > 0 ? "inserted" : "deleted");
 	c->leap = 0;
+	c->leap_done = c->leap_midnight;
 	if (c->ref->leap == NTP_LEAP_INSERT || c->ref->leap == NTP_LEAP_DELETE)
 		c->ref->leap = NTP_LEAP_NONE;
 }
@@ -359,7 +373,7 @@ update_reference(struct ntp_client *c, const struct ntp_flt_estimate *e,
 		 const struct ntp_sel_result *r, struct timespec *now)
 {
 	const struct ntp_peer_server *srv = ntp_peer_server(c->system_peer->peer);
-	int leap = last_day_of_month(now) ? leap_vote(c) : 0;
+	int leap = leap_wanted(c, now);
 
 	if (leap != c->leap)
 		arm_leap(c, leap, now);

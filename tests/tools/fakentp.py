@@ -10,8 +10,9 @@ that refuses one client), and announce a leap second at a chosen midnight
              [--leap insert|delete] [--mode-file F]
 
 Its time is the kernel's plus S seconds. With --leap it announces the leap
-until the next midnight UTC of its own time and applies it there (an
-insertion repeats 23:59:59, a deletion skips it). --offset-file: seconds
+until the next midnight UTC of its own time (an insertion through the
+repeated 23:59:59) and applies it there (an insertion repeats 23:59:59, a
+deletion skips it). --offset-file: seconds
 added to that, read at every request (a clock that jumps). The mode, read
 from F at every request (when F exists): good, deny, rstr or silent.
 """
@@ -41,7 +42,8 @@ class Clock:
         """Our time, and the leap indicator to send with it."""
         t = time.time() + self.offset + self.jump
         if self.leap > 0:
-            return (t, 1) if t < self.midnight else (t - 1, 0)
+            # Still announced in the repeated second, as some servers do.
+            return (t, 1) if t < self.midnight else (t - 1, 1 if t < self.midnight + 1 else 0)
         if self.leap < 0:
             return (t, 2) if t < self.midnight - 1 else (t + 1, 0)
         return t, 0
