@@ -84,7 +84,7 @@ NTP_LINK_SRCS := $(COMMON_SRCS) $(NTP_SRCS)
 HIERARCHY_LINK_SRCS := $(COMMON_SRCS) $(HIERARCHY_SRCS)
 
 .PHONY: all check unit layering integration fuzz fuzz-run fuzz-smoke demo bench bench-serve \
-	bench-serve-signed bench-discovery bench-accuracy bench-sim sim-check man man-check format format-check deps clean \
+	bench-serve-signed bench-discovery bench-accuracy bench-sim sim-check bench-soak man man-check format format-check deps clean \
 	install uninstall deb
 all: layering $(BUILD)/domtimed $(BUILD)/domtimectl
 
@@ -194,6 +194,9 @@ bench-discovery: deps all ldap-tools
 	bench/discovery/run.sh
 bench-accuracy: deps all $(BUILD)/linkdelay
 	bench/accuracy/run.sh
+# Ten minutes of load and faults, figures against bars (a short run is in make check).
+bench-soak: deps all
+	bench/soak/run.sh
 
 # ---- manual pages ---------------------------------------------------------------------------
 $(BUILD)/cfgdoc: $(BUILD)/obj/man/cfgdoc.o $(call obj,$(LIB_SRCS),$(BUILD)/obj)

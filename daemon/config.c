@@ -150,6 +150,11 @@ static const struct key keys[] = {
 	 .def = "3600", .min = 1, .max = 604800,
 	 .help = "Poll interval in seconds of sources flagged 0x1 (W32Time "
 		 "SpecialPollInterval)."},
+	{.name = "refused_retry", .type = T_DOUBLE, .offset = OFF(refused_retry),
+	 .def = "14400", .min = 1, .max = 604800,
+	 .help = "Seconds before a source that answered with a kiss-o'-death DENY or RSTR (the "
+		 "server refuses us) is asked again; a resync asks it at once, and so does a reload "
+		 "or a rediscovery that offers the source again (at most once a poll interval)."},
 	{.name = "step_threshold", .type = T_DOUBLE, .offset = OFF(step_threshold),
 	 .def = "0.128", .min = 0, .max = 1e9,
 	 .help = "Offsets larger than this many seconds are stepped, smaller ones slewed. The "
@@ -181,7 +186,9 @@ static const struct key keys[] = {
 	 .help = "Where time comes from, as W32Time's Type: nt5ds (the domain hierarchy only), "
 		 "ntp (the manual list only), nosync (no synchronisation: serve the clock as it "
 		 "is), allsync (the hierarchy, and the manual list when it gives nothing). auto: "
-		 "nt5ds on a machine joined to a domain, ntp otherwise."},
+		 "nt5ds on a machine joined to a domain, ntp otherwise. A reload applies a "
+		 "change, except one that starts reading the directory (the keytab is read at "
+		 "start only): that one is refused until a restart."},
 	{.name = "announce_flags", .type = T_FLAGS, .offset = OFF(announce_flags),
 	 .def = "auto",
 	 .help = "W32Time AnnounceFlags: 0x1 serve time always (answering as unsynchronised "

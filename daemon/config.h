@@ -55,6 +55,7 @@ struct cfg {
 	char *ntp_server; /* W32Time syntax, checked by ntp_srvspec_parse */
 	int min_poll, max_poll;
 	double special_poll_interval;
+	double refused_retry;
 	double step_threshold;
 	double max_pos_phase_correction, max_neg_phase_correction;
 	double max_distance;

@@ -13,6 +13,7 @@
 #include "../common/log.h"
 #include "../common/loop.h"
 #include "../common/xmalloc.h"
+#include "../hierarchy/hierarchy.h"
 #include "daemon.h"
 #include "directory.h"
 #include "dmn_private.h"
@@ -45,6 +46,7 @@ dmn_client_options(const struct cfg *cfg)
 		.min_poll = cfg->min_poll,
 		.max_poll = cfg->max_poll,
 		.special_poll_interval = cfg->special_poll_interval,
+		.refused_retry = cfg->refused_retry,
 		.max_distance = cfg->max_distance,
 		.holdover_period = cfg->holdover_period,
 		.drift_file = cfg->drift_file[0] != '\0' ? cfg->drift_file : NULL,
@@ -212,6 +214,16 @@ dmn_reload(struct dmn *d, char **ret_cause)
 				       errs.n, d->config_path, errs.msgs[0]);
 		log_err("reload: %s", *ret_cause);
 		cfg_errors_clear(&errs);
+		cfg_free(next);
+		return -1;
+	}
+	if (d->dir == NULL && dmn_dir_wanted(d, next)) {
+		/* The keytab is read as root, before privileges are dropped: only at start. */
+		*ret_cause = xasprintf("type %s reads the directory, which domtimed opens only at "
+				       "start: restart it to apply this; kept the running "
+				       "configuration",
+				       hier_type_name((enum hier_type)next->type));
+		log_err("reload: %s", *ret_cause);
 		cfg_free(next);
 		return -1;
 	}

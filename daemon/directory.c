@@ -152,9 +152,18 @@ start_read(struct dmn_dir *dir, enum dir_read what)
 	return 0;
 }
 
+/* Does the configured type read the directory (not ntp or nosync)? */
+static int
+type_reads(const struct dmn_dir *dir)
+{
+	return hier_type_reads_directory((enum hier_type)dir->d->cfg->type);
+}
+
 int
 dmn_dir_rediscover(struct dmn_dir *dir, const char *why)
 {
+	if (!type_reads(dir))
+		return -1;
 	if (start_read(dir, DIR_READ_FULL) < 0) {
 		dir->full_wanted = 1;
 		return -1;
@@ -201,15 +210,20 @@ arm_timers(struct dmn_dir *dir)
 
 /* Is this machine in a domain: configured so, a Samba DC, or holding a machine keytab? */
 static int
-joined(const struct dmn *d)
+joined(const struct dmn *d, const struct cfg *cfg)
 {
-	const struct cfg *cfg = d->cfg;
 	const char *ktname = secure_getenv("KRB5_KTNAME");
 
 	if (cfg->domain[0] != '\0' || cfg->ldap_uri.n > 0 || cfg->keytab[0] != '\0' ||
 	    d->samba != NULL)
 		return 1;
 	return (ktname != NULL && ktname[0] != '\0') || access("/etc/krb5.keytab", R_OK) == 0;
+}
+
+int
+dmn_dir_wanted(const struct dmn *d, const struct cfg *cfg)
+{
+	return joined(d, cfg) && hier_type_reads_directory((enum hier_type)cfg->type);
 }
 
 static const char *
@@ -246,7 +260,7 @@ dmn_dir_new(struct dmn *d, char **ret_cause)
 	struct dmn_dir *dir;
 
 	*ret_cause = NULL;
-	if (!joined(d) || !hier_type_reads_directory((enum hier_type)cfg->type))
+	if (!dmn_dir_wanted(d, cfg))
 		return NULL;
 	/* The keys stay in memory for the daemon's life: keep them out of core files. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
@@ -330,6 +344,15 @@ dmn_dir_reconfigure(struct dmn_dir *dir)
 {
 	if (dir->disc == NULL)
 		return;
+	if (!type_reads(dir)) {
+		/* type = ntp or nosync now: the last picture stays for 'hierarchy', unrefreshed. */
+		event_del(dir->rediscover_ev);
+		event_del(dir->pdc_ev);
+		event_del(dir->retry_ev);
+		log_info("type %s: the directory is no longer read",
+		         hier_type_name((enum hier_type)dir->d->cfg->type));
+		return;
+	}
 	arm_timers(dir);
 	(void)dmn_dir_rediscover(dir, "configuration reloaded");
 }

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../common/log.h"
@@ -77,13 +78,15 @@ struct ntp_client {
 	struct source *sources;
 	size_t n_sources;
 	struct ntp_dsc *dsc;
-	struct event *slew_ev, *holdover_ev, *drift_ev;
+	struct event *slew_ev, *holdover_ev, *drift_ev, *leap_ev;
 
 	struct source *system_peer;
 	enum ntp_sel_status sel_status;
 	double last_offset;      /* combined, at the last update */
 	double last_update;      /* epoch seconds; NAN before the first */
 	int leap;                /* leap second announced to the clock */
+	time_t leap_midnight;    /* the midnight it is armed for */
+	time_t leap_done;        /* the midnight of the last one applied */
 	enum ntp_dsc_outcome last_outcome;
 	int refusing;            /* corrections refused by the phase limits */
 	int no_majority;         /* the sources disagree: following none of them */
@@ -171,22 +174,43 @@ ntp_client_read_drift(const char *path, double *ret_ppm)
 	return 0;
 }
 
+/* Flush the directory holding PATH, so that a rename in it survives a crash. */
+static int
+sync_dir_of(const char *path)
+{
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	int fd, err = 0;
+
+	if (slash == NULL)
+		strcpy(dir, ".");
+	else
+		slash[slash == dir] = '\0'; /* "/drift" lives in "/" */
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0)
+		err = errno;
+	if (fd >= 0)
+		close(fd);
+	free(dir);
+	return -err;
+}
+
 int
 ntp_client_write_drift(const char *path, double ppm)
 {
-	char *tmp = xasprintf("%s.tmp", path);
+	/* A fresh name made with O_EXCL: never a file (or a link) someone put there first. */
+	char *tmp = xasprintf("%s.XXXXXX", path);
 	char line[64];
 	int fd, n, err = 0;
 
 	n = snprintf(line, sizeof(line), "%.6f\n", ppm);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = mkostemp(tmp, O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
 		err = errno;
 		free(tmp);
 		return -err;
 	}
-	/* Write, flush to disk, then rename: a crash leaves the old file or the new one. */
-	if (write(fd, line, (size_t)n) != n || fsync(fd) < 0)
+	/* Write, flush to disk, rename, flush the directory: a crash leaves the old file or the new. */
+	if (fchmod(fd, 0644) < 0 || write(fd, line, (size_t)n) != n || fsync(fd) < 0)
 		err = errno ? errno : EIO;
 	if (close(fd) < 0 && err == 0)
 		err = errno;
@@ -194,6 +218,8 @@ ntp_client_write_drift(const char *path, double ppm)
 		err = errno;
 	if (err != 0)
 		(void)unlink(tmp);
+	else
+		err = -sync_dir_of(path);
 	free(tmp);
 	return -err;
 }
@@ -280,23 +306,78 @@ leap_vote(const struct ntp_client *c)
 	return 2 * ins > n ? 1 : 2 * del > n ? -1 : 0;
 }
 
+static time_t
+next_midnight(const struct timespec *now)
+{
+	return (now->tv_sec / 86400 + 1) * 86400;
+}
+
+/*
+ * The leap second to arm now: the sources' vote, but only on a month's last
+ * day (UTC), when leap seconds come, and not again once this midnight's is
+ * done. Otherwise a warning is stale: a server still announcing the leap
+ * just after midnight, or in the second an insertion repeats, must not arm
+ * another one.
+ */
+static int
+leap_wanted(const struct ntp_client *c, const struct timespec *now)
+{
+	time_t tomorrow = now->tv_sec + 86400;
+	struct tm tm;
+
+	if (gmtime_r(&tomorrow, &tm) == NULL || tm.tm_mday != 1 ||
+	    next_midnight(now) == c->leap_done)
+		return 0;
+	return leap_vote(c);
+}
+
+/* Arm the clock for LEAP (-1, 0, +1) at the end of today, and our announcement's end with it. */
+static void
+arm_leap(struct ntp_client *c, int leap, const struct timespec *now)
+{
+	/* An insertion repeats 23:59:59; a deletion skips it, so is over a second sooner. */
+	double until = (double)(next_midnight(now) - (leap < 0)) - ts_to_double(now);
+	int err = clk_set_leap(c->clock, leap);
+
+	if (err < 0) {
+		log_err("cannot arm the leap second: %s", strerror(-err));
+		return;
+	}
+	if (leap != 0) {
+		log_warn("leap second announced by the sources: %s at the end of the day",
+			 leap > 0 ? "insert" : "delete");
+		loop_arm(c->leap_ev, until + 0.001);
+	}
+	c->leap = leap;
+	c->leap_midnight = next_midnight(now);
+}
+
+/* The leap second is behind us: stop announcing it before the next sample comes. */
+static void
+on_leap_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct ntp_client *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->leap == 0)
+		return;
+	log_info("leap second %s at midnight UTC", c->leap > 0 ? "inserted" : "deleted");
+	c->leap = 0;
+	c->leap_done = c->leap_midnight;
+	if (c->ref->leap == NTP_LEAP_INSERT || c->ref->leap == NTP_LEAP_DELETE)
+		c->ref->leap = NTP_LEAP_NONE;
+}
+
 static void
 update_reference(struct ntp_client *c, const struct ntp_flt_estimate *e,
 		 const struct ntp_sel_result *r, struct timespec *now)
 {
 	const struct ntp_peer_server *srv = ntp_peer_server(c->system_peer->peer);
-	int leap = leap_vote(c);
+	int leap = leap_wanted(c, now);
 
-	if (leap != c->leap) {
-		int err = clk_set_leap(c->clock, leap);
-
-		if (err < 0)
-			log_err("cannot arm the leap second: %s", strerror(-err));
-		else if (leap != 0)
-			log_warn("leap second announced by the sources: %s at the end of the day",
-				 leap > 0 ? "insert" : "delete");
-		c->leap = leap;
-	}
+	if (leap != c->leap)
+		arm_leap(c, leap, now);
 	*c->ref = (struct ntp_ref){
 		.kind = NTP_REF_PEER,
 		.leap = leap > 0 ? NTP_LEAP_INSERT : leap < 0 ? NTP_LEAP_DELETE : NTP_LEAP_NONE,
@@ -391,8 +472,13 @@ everyone_heard(const struct ntp_client *c, double now)
 	return 1;
 }
 
+/*
+ * Select among the sources' current estimates. NEW_SAMPLE: a sample came in,
+ * so the clock may be steered; otherwise (a source changed state) only the
+ * verdicts are brought up to date, so that no report shows a stale one.
+ */
 static void
-run_selection(struct ntp_client *c)
+run_selection(struct ntp_client *c, int new_sample)
 {
 	struct ntp_sync_source *in;
 	enum ntp_sel_verdict *verdicts;
@@ -408,7 +494,8 @@ run_selection(struct ntp_client *c)
 		sync_input(s, now, &in[i]);
 		s->root_distance = in[i].usable ? ntp_sync_root_distance(&in[i]) : NAN;
 	}
-	c->sel_status = ntp_sync_update(c->dsc, in, c->n_sources, c->opts.max_distance, now,
+	c->sel_status = ntp_sync_update(new_sample ? c->dsc : NULL, in, c->n_sources,
+					c->opts.max_distance, now,
 					clk_get_freq(c->clock) * 1e-6, verdicts, &r);
 	i = 0;
 	c->system_peer = NULL;
@@ -418,8 +505,10 @@ run_selection(struct ntp_client *c)
 			c->system_peer = s;
 	}
 	c->no_majority = c->sel_status == NTP_SEL_NO_MAJORITY_FOUND;
-	if (r.updated) {
-		discipline(c, &r, &in[r.sel.system_peer].est, now);
+	if (c->sel_status == NTP_SEL_OK) {
+		/* After a state change alone (no new sample) the verdicts are all that changes. */
+		if (r.updated)
+			discipline(c, &r, &in[r.sel.system_peer].est, now);
 	} else if (c->no_majority) {
 		/* Following any of them could be following a liar: serve as
 		 * unsynchronised (or as the local reliable clock) until they agree. */
@@ -427,6 +516,10 @@ run_selection(struct ntp_client *c)
 		       "sources; following none of them",
 		    ntp_sel_count(verdicts, c->n_sources, NTP_SEL_NO_MAJORITY));
 		refresh_reference(c);
+	} else if (!isnan(c->last_update) && !c->holdover_expired) {
+		say(c, "no usable source left: holding the clock for up to holdover_period "
+		       "(%.0f s)",
+		    c->opts.holdover_period);
 	}
 	free(in);
 	free(verdicts);
@@ -501,7 +594,7 @@ on_peer_sample(struct ntp_peer *p, void *arg)
 	struct source *s = arg;
 
 	(void)p;
-	run_selection(s->c);
+	run_selection(s->c, 1);
 }
 
 static int
@@ -534,6 +627,7 @@ on_peer_state(struct ntp_peer *p, enum ntp_peer_state old, void *arg)
 		loop_arm(s->retry_ev, s->retry_delay);
 		s->retry_delay = fmin(RESOLVE_RETRY_MAX, s->retry_delay * 2.0);
 	}
+	run_selection(c, 0);
 	refresh_reference(c);
 	if (c->hooks.all_unreachable != NULL && c->n_sources > 0 && all_gone(c))
 		c->hooks.all_unreachable(c->hooks.arg);
@@ -551,6 +645,7 @@ peer_params(const struct ntp_client *c, unsigned flags)
 		.min_poll = c->opts.min_poll,
 		.max_poll = c->opts.max_poll,
 		.special_interval = c->opts.special_poll_interval,
+		.refused_retry = c->opts.refused_retry,
 		.flags = flags,
 		.noise = TIMESTAMP_NOISE,
 		.auth = (flags & NTP_PEER_MSSNTP) ? c->opts.mssntp : NULL,
@@ -648,6 +743,7 @@ ntp_client_add(struct ntp_client *c, const char *host, int port, unsigned flags,
 		if (s->peer != NULL) {
 			params = peer_params(c, flags);
 			ntp_peer_set_params(s->peer, &params);
+			ntp_peer_reoffer(s->peer);
 		}
 		return;
 	}
@@ -775,6 +871,7 @@ ntp_client_new(struct event_base *base, struct evdns_base *dns, struct clk *cloc
 	c->dsc = ntp_dsc_new(&opts->discipline, freq);
 	c->slew_ev = loop_timer_new(base, on_slew_done, c);
 	c->holdover_ev = loop_timer_new(base, on_holdover_expired, c);
+	c->leap_ev = loop_timer_new(base, on_leap_done, c);
 	c->drift_ev = loop_event_new(base, -1, EV_PERSIST, on_drift_timer, c);
 	loop_arm(c->drift_ev, floor(fmax(1.0, opts->drift_interval)));
 	/*
@@ -808,6 +905,7 @@ ntp_client_free(struct ntp_client *c)
 	}
 	loop_event_free(&c->slew_ev);
 	loop_event_free(&c->holdover_ev);
+	loop_event_free(&c->leap_ev);
 	loop_event_free(&c->drift_ev);
 	ntp_dsc_free(c->dsc);
 	free(c->drift_file);

@@ -27,6 +27,7 @@ struct ntp_client;
 struct ntp_client_options {
 	int min_poll, max_poll;       /* log2 seconds */
 	double special_poll_interval; /* seconds, for sources with flag 0x1 */
+	double refused_retry;         /* seconds before a server that sent KoD DENY/RSTR is asked again */
 	double max_distance;          /* sources whose root distance is larger are not used */
 	struct ntp_dsc_params discipline;
 	double holdover_period;       /* seconds without samples before rediscovery and unsync */
@@ -95,7 +96,10 @@ struct ntp_client *ntp_client_new(struct event_base *base, struct evdns_base *dn
 /* Writes the drift file, stops polling, frees everything. */
 struct ntp_client *ntp_client_free(struct ntp_client *c);
 
-/* Add HOST:PORT with W32Time FLAGS. Adding one already present updates it. */
+/*
+ * Add HOST:PORT with W32Time FLAGS. Adding one already present updates it,
+ * and asks it again if it had refused us (see ntp_peer_reoffer).
+ */
 void ntp_client_add(struct ntp_client *c, const char *host, int port, unsigned flags,
 		    const char *origin);
 /* Remove HOST:PORT; returns 0, or -1 when there is no such source. */
@@ -103,7 +107,7 @@ int ntp_client_remove(struct ntp_client *c, const char *host, int port);
 /* Remove every source added by ORIGIN. */
 void ntp_client_remove_origin(struct ntp_client *c, const char *origin);
 void ntp_client_set_options(struct ntp_client *c, const struct ntp_client_options *opts);
-/* Poll every source now, in a burst (w32tm /resync). */
+/* Poll every source now, in a burst (w32tm /resync), those that refused us too. */
 void ntp_client_resync(struct ntp_client *c);
 
 size_t ntp_client_n_sources(const struct ntp_client *c);
@@ -113,7 +117,10 @@ void ntp_client_status(const struct ntp_client *c, struct ntp_client_status *ret
 
 /* Read a drift file: frequency correction in ppm. 0 or -errno. Exposed for tests. */
 int ntp_client_read_drift(const char *path, double *ret_ppm);
-/* Write it atomically (temporary file, fsync, rename). 0 or -errno. */
+/*
+ * Write it atomically: a fresh temporary beside it (O_EXCL, mode 0644), fsync,
+ * rename, fsync of the directory. 0 or -errno.
+ */
 int ntp_client_write_drift(const char *path, double ppm);
 
 #endif

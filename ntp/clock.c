@@ -219,8 +219,9 @@ virtual_time_at(const struct clk *c, const struct timespec *rt, struct timespec 
 }
 
 /*
- * Apply a pending leap second once the virtual time reaches its midnight:
- * inserting repeats the last second of the day, so the clock goes back one.
+ * Apply a pending leap second once the virtual time reaches leap_at:
+ * inserting repeats the last second of the day, so the clock goes back one
+ * at midnight; deleting skips it, so the clock goes forward one at 23:59:59.
  */
 static void
 virtual_apply_leap(struct clk *c, const struct timespec *rt, struct timespec *now)
@@ -305,8 +306,9 @@ clk_set_leap(struct clk *c, int leap)
 		return system_set_leap(leap);
 	clk_now(c, &now);
 	c->leap = leap;
-	/* Leap seconds happen at the end of a UTC day. */
-	c->leap_at = (now.tv_sec / 86400 + 1) * 86400;
+	/* At the end of the UTC day: an insertion at midnight repeats 23:59:59, a deletion
+	 * skips it, so jumps a second earlier. */
+	c->leap_at = (now.tv_sec / 86400 + 1) * 86400 - (leap < 0);
 	return 0;
 }
 

@@ -42,6 +42,7 @@ struct ntp_peer {
 	enum ntp_peer_state state;
 	struct ntp_poll sched; /* interval and reachability */
 	struct timespec next_poll; /* monotonic */
+	struct timespec refused_at; /* monotonic, of the last KoD DENY or RSTR */
 
 	int fd;              /* the outstanding request's socket, or -1 */
 	uint64_t cookie;     /* its transmit field; 0 once answered */
@@ -255,8 +256,11 @@ on_poll(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (p->state == NTP_PEER_DENIED)
+	if (p->state == NTP_PEER_DENIED) {
+		/* The back-off is over: a refusal is not for ever (access lists change). */
+		ntp_peer_burst(p);
 		return;
+	}
 	account_poll(p);
 	send_request(p);
 	schedule(p, poll_interval(p));
@@ -287,8 +291,11 @@ handle_kod(struct ntp_peer *p, const struct ntp_packet *pkt)
 	} else if (pkt->refid == ntp_refid_from_string("DENY") ||
 		   pkt->refid == ntp_refid_from_string("RSTR")) {
 		p->stats.kod_deny++;
-		set_error(p, "KoD %s: the server refuses us; no longer polled", code);
-		event_del(p->poll_ev);
+		set_error(p, "KoD %s: the server refuses us; asking again in %.0f s or at a resync",
+			  code, p->params.refused_retry);
+		ntp_poll_end_burst(&p->sched);
+		clk_monotonic(&p->refused_at);
+		schedule(p, p->params.refused_retry);
 		set_state(p, NTP_PEER_DENIED);
 	} else {
 		p->stats.unsynchronised++;
@@ -570,9 +577,21 @@ void
 ntp_peer_burst(struct ntp_peer *p)
 {
 	if (p->state == NTP_PEER_DENIED)
-		return;
+		set_state(p, NTP_PEER_STARTING);
 	ntp_poll_burst(&p->sched);
 	schedule(p, 0.0);
+}
+
+void
+ntp_peer_reoffer(struct ntp_peer *p)
+{
+	struct timespec now;
+
+	if (p->state != NTP_PEER_DENIED)
+		return;
+	clk_monotonic(&now);
+	if (ts_diff(&now, &p->refused_at) >= ldexp(1.0, p->sched.poll))
+		ntp_peer_burst(p);
 }
 
 void
@@ -632,8 +651,6 @@ ntp_peer_next_poll_in(const struct ntp_peer *p)
 {
 	struct timespec now;
 
-	if (p->state == NTP_PEER_DENIED)
-		return INFINITY;
 	clk_monotonic(&now);
 	return fmax(0.0, ts_diff(&p->next_poll, &now));
 }

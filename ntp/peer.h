@@ -43,12 +43,13 @@ enum ntp_peer_state {
 	NTP_PEER_UNSYNCHRONISED, /* answering, but leap 3 / stratum 0 or 16 */
 	NTP_PEER_LOOP,           /* synchronised to us */
 	NTP_PEER_UNREACHABLE,    /* no valid answer to the last 8 polls */
-	NTP_PEER_DENIED,         /* sent KoD DENY or RSTR: no longer polled */
+	NTP_PEER_DENIED,         /* sent KoD DENY or RSTR: asked again only after refused_retry */
 };
 
 struct ntp_peer_params {
 	int min_poll, max_poll;  /* log2 seconds */
 	double special_interval; /* seconds, with NTP_PEER_SPECIAL_INTERVAL */
+	double refused_retry;    /* seconds between requests to a server that refused us */
 	unsigned flags;          /* NTP_PEER_* */
 	double noise;            /* timestamp noise floor for the filter, seconds */
 	const struct mssntp_auth *auth; /* NULL: plain NTP; else MS-SNTP (mssntp.h) */
@@ -87,8 +88,14 @@ struct ntp_peer *ntp_peer_new(struct event_base *base, struct clk *clock,
 			      const struct ntp_peer_callbacks *cb, void *arg);
 struct ntp_peer *ntp_peer_free(struct ntp_peer *p);
 
-/* Send a burst of requests now (domtimectl resync). */
+/* Send a burst of requests now (domtimectl resync), even to a server that refused us. */
 void ntp_peer_burst(struct ntp_peer *p);
+/*
+ * The source was offered again (rediscovery, reload): a server that refused
+ * us is asked again at once, unless it refused less than a poll interval ago
+ * (so that a rediscovery the refusal itself set off cannot loop).
+ */
+void ntp_peer_reoffer(struct ntp_peer *p);
 /* Our clock was stepped/re-tuned at WHEN (see ntp_flt_clock_changed). */
 void ntp_peer_clock_changed(struct ntp_peer *p, double when, double dfreq, double step);
 void ntp_peer_set_params(struct ntp_peer *p, const struct ntp_peer_params *params);
@@ -99,7 +106,7 @@ const struct sockaddr *ntp_peer_addr(const struct ntp_peer *p, socklen_t *ret_le
 uint8_t ntp_peer_reach(const struct ntp_peer *p);
 int ntp_peer_poll(const struct ntp_peer *p);
 unsigned ntp_peer_flags(const struct ntp_peer *p);
-/* Seconds until the next request. */
+/* Seconds until the next request (for a refusing server: until it is asked again). */
 double ntp_peer_next_poll_in(const struct ntp_peer *p);
 const struct ntp_peer_server *ntp_peer_server(const struct ntp_peer *p);
 const struct ntp_peer_stats *ntp_peer_stats(const struct ntp_peer *p);

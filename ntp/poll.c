@@ -44,6 +44,12 @@ ntp_poll_burst(struct ntp_poll *p)
 	p->burst_left = NTP_POLL_BURST;
 }
 
+void
+ntp_poll_end_burst(struct ntp_poll *p)
+{
+	p->burst_left = 0;
+}
+
 double
 ntp_poll_interval(const struct ntp_poll *p, double special_interval)
 {

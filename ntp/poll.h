@@ -37,6 +37,8 @@ void ntp_poll_init(struct ntp_poll *p, int min_poll, int max_poll);
 /* New limits; the interval is clamped into them. */
 void ntp_poll_set_range(struct ntp_poll *p, int min_poll, int max_poll);
 void ntp_poll_burst(struct ntp_poll *p);
+/* Drop what is left of a burst (the server refused us). */
+void ntp_poll_end_burst(struct ntp_poll *p);
 /*
  * Seconds to the next request: a burst's short interval, else
  * SPECIAL_INTERVAL when positive (W32Time flag 0x1), else 2^poll.

@@ -79,7 +79,7 @@ ntp_sync_update(struct ntp_dsc *dsc, const struct ntp_sync_source *src, size_t n
 		selection_input(&src[i], &in[i]);
 	ntp_select(in, n, &params, verdicts, &ret->sel);
 	free(in);
-	if (ret->sel.status != NTP_SEL_OK)
+	if (ret->sel.status != NTP_SEL_OK || dsc == NULL)
 		return ret->sel.status;
 	peer = &src[ret->sel.system_peer];
 	ret->in = (struct ntp_dsc_input){

@@ -48,6 +48,8 @@ double ntp_sync_root_distance(const struct ntp_sync_source *s);
  * not used) and, when a system peer is found, ask DSC what to do at NOW
  * (seconds on our clock) given the frequency correction FREQ_NOW in effect
  * (s/s). VERDICTS gets one verdict per source. Returns the selection status.
+ * DSC NULL: select only (bring the verdicts up to date without feeding the
+ * discipline a sample it has already seen).
  */
 enum ntp_sel_status ntp_sync_update(struct ntp_dsc *dsc, const struct ntp_sync_source *src,
                                     size_t n, double max_distance, double now, double freq_now,
