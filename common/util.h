@@ -5,6 +5,7 @@
 #define DOMTIMED_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Elements in the array A (an array, never a pointer). */
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -21,5 +22,16 @@ enum_name(const char *const *names, size_t n, unsigned v)
 }
 
 #define ENUM_NAME(names, v) enum_name((names), ARRAY_LEN(names), (unsigned)(v))
+
+/* splitmix64's finaliser: every bit of X spread over the result; for seeded hash tables. */
+static inline uint64_t
+mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
 
 #endif

@@ -17,6 +17,8 @@
 #include "../ntp/packet.h"
 #include "directory.h"
 #include "dmn_private.h"
+#include "auth.h"
+#include "samba_dc.h"
 #include "health.h"
 #include "metrics.h"
 
@@ -138,6 +140,8 @@ cmd_status(void *ctx, json_t *args, char **ret_error)
 	json_object_set_new(o, "role", json_string(dmn_dir_role_name(d->dir)));
 	json_object_set_new(o, "type", json_string(dmn_type_name(d, d->dir)));
 	json_object_set_new(o, "announce_flags", json_integer(dmn_announce_flags(d, d->dir)));
+	json_object_set_new(o, "mssntp", dmn_auth_json(d));
+	json_object_set_new(o, "mssntp_server", dmn_samba_json(d));
 	json_object_set_new(o, "clock", json_string(clk_kind_name(clk_get_kind(d->clock))));
 	if (clk_true_error(d->clock, &error) == 0)
 		json_object_set_new(o, "clock_error", json_real(error));
@@ -216,6 +220,8 @@ source_json(const struct ntp_source_report *r)
 	json_object_set_new(o, "jitter", real_or_null(r->jitter));
 	json_object_set_new(o, "root_distance", real_or_null(r->root_distance));
 	json_object_set_new(o, "last_error", string_or_null(r->last_error));
+	json_object_set_new(o, "auth", json_string(r->auth));
+	json_object_set_new(o, "auth_reason", string_or_null(r->auth_reason));
 	json_object_set_new(o, "stats", peer_stats(r->stats));
 	return o;
 }
@@ -304,6 +310,19 @@ nts_server_counters(const struct nts_srv *nts)
 }
 
 static json_t *
+mssntp_counters_json(const struct mssntp_counters *m)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "signed",
+			 (json_int_t)m->n_signed, "sign_failed", (json_int_t)m->sign_failed,
+			 "extended_unsupported", (json_int_t)m->extended_unsupported,
+			 "unknown_rid", (json_int_t)m->unknown_rid, "refused",
+			 (json_int_t)m->refused, "signd_down", (json_int_t)m->signd_down,
+			 "queue_full", (json_int_t)m->queue_full, "timed_out",
+			 (json_int_t)m->timed_out, "verified", (json_int_t)m->verified, "bad_mac",
+			 (json_int_t)m->bad_mac, "unsigned", (json_int_t)m->unsigned_reply);
+}
+
+static json_t *
 cmd_counters(void *ctx, json_t *args, char **ret_error)
 {
 	struct dmn *d = ctx;
@@ -311,7 +330,8 @@ cmd_counters(void *ctx, json_t *args, char **ret_error)
 
 	(void)args;
 	(void)ret_error;
-	return json_pack("{s:o, s:o, s:{s:I, s:I}}", "ntp", ntp_counters(d->srv), "nts_server",
+	return json_pack("{s:o, s:o, s:o, s:{s:I, s:I}}", "ntp", ntp_counters(d->srv), "mssntp",
+			 mssntp_counters_json(&ntp_srv_counters(d->srv)->mssntp), "nts_server",
 			 nts_server_counters(d->nts), "control", "requests",
 			 (json_int_t)cc->requests, "rejected", (json_int_t)cc->rejected);
 }

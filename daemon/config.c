@@ -98,6 +98,8 @@ check_http_listen(const char *value, char **cause)
 }
 
 static const char *const clock_choices[] = {[CLK_SYSTEM] = "system", [CLK_VIRTUAL] = "virtual", NULL};
+/* Index = enum cfg_mssntp. */
+static const char *const mssntp_choices[] = {[CFG_MSSNTP_AUTO] = "auto", [CFG_MSSNTP_REQUIRE] = "require", [CFG_MSSNTP_NO] = "no", NULL};
 
 #define OFF(field) offsetof(struct cfg, field)
 
@@ -202,6 +204,11 @@ static const struct key keys[] = {
 	 .def = "3600", .min = 1, .max = 604800,
 	 .help = "Poll interval in seconds of sources flagged 0x1 (W32Time "
 		 "SpecialPollInterval)."},
+	{.name = "refused_retry", .type = T_DOUBLE, .offset = OFF(refused_retry),
+	 .def = "14400", .min = 1, .max = 604800,
+	 .help = "Seconds before a source that answered with a kiss-o'-death DENY or RSTR (the "
+		 "server refuses us) is asked again; a resync asks it at once, and so does a reload "
+		 "or a rediscovery that offers the source again (at most once a poll interval)."},
 	{.name = "step_threshold", .type = T_DOUBLE, .offset = OFF(step_threshold),
 	 .def = "0.128", .min = 0, .max = 1e9,
 	 .help = "Offsets larger than this many seconds are stepped, smaller ones slewed. The "
@@ -233,13 +240,16 @@ static const struct key keys[] = {
 	 .help = "Where time comes from, as W32Time's Type: nt5ds (the domain hierarchy only), "
 		 "ntp (the manual list only), nosync (no synchronisation: serve the clock as it "
 		 "is), allsync (the hierarchy, and the manual list when it gives nothing). auto: "
-		 "nt5ds on a machine joined to a domain, ntp otherwise."},
+		 "nt5ds on a machine joined to a domain, ntp otherwise. A reload applies a "
+		 "change, except one that starts reading the directory (the keytab is read at "
+		 "start only): that one is refused until a restart."},
 	{.name = "announce_flags", .type = T_FLAGS, .offset = OFF(announce_flags),
 	 .def = "auto",
 	 .help = "W32Time AnnounceFlags: 0x1 serve time always (answering as unsynchronised "
 		 "when not), 0x2 serve time only while synchronised, 0x4 always a reliable time "
 		 "source, 0x8 reliable when this is the forest root's PDC emulator. auto: 0xA on "
-		 "domain controllers, 0 on domain members (they do not serve), 0x1 on machines "
+		 "domain controllers, 0x9 on Samba AD DCs (Samba advertises every DC as a time "
+		 "server, so it answers, as unsynchronised when it is), 0 on domain members (they do not serve), 0x1 on machines "
 		 "outside a domain; reliable = yes adds 0x4."},
 	{.name = "cross_site_sync", .type = T_ENUM, .offset = OFF(cross_site_sync),
 	 .def = "pdc_only", .choices = hier_cross_site_names,
@@ -258,6 +268,30 @@ static const struct key keys[] = {
 	{.name = "keytab", .type = T_PATH, .offset = OFF(keytab), .restart = 1, .def = "",
 	 .help = "Keytab holding the machine account's keys, read into memory at start (so "
 		 "the daemon can run unprivileged). Empty: KRB5_KTNAME, else /etc/krb5.keytab."},
+	{.name = "samba_conf", .type = T_PATH, .offset = OFF(samba_conf), .restart = 1,
+	 .def = "/etc/samba/smb.conf",
+	 .help = "Samba's configuration. When it says server role = active directory domain "
+		 "controller, this machine is a DC of its realm with no further configuration: "
+		 "the directory is read with the DC's own keys (<private dir>/secrets.keytab, "
+		 "unless keytab says otherwise) and MS-SNTP requests of Windows clients are "
+		 "answered with replies signed by Samba's ntp_signd. Empty: never look."},
+	{.name = "ntp_signd_socket_dir", .type = T_PATH, .offset = OFF(ntp_signd_socket_dir),
+	 .restart = 1, .def = "",
+	 .help = "Directory of Samba's ntp_signd socket, through which MS-SNTP replies are "
+		 "signed. Empty: smb.conf's ntp signd socket directory, else Samba's compiled-in "
+		 "default (samba -b), on a Samba AD DC only. The daemon's user needs to reach it: "
+		 "Samba makes it mode 0750, so chgrp it to the daemon's group."},
+	{.name = "mssntp", .type = T_ENUM, .offset = OFF(mssntp), .restart = 1, .def = "auto",
+	 .choices = mssntp_choices,
+	 .help = "MS-SNTP towards the DCs of this machine's own domain that the hierarchy "
+		 "chose: requests carry the RID of its account and answers are checked with "
+		 "its NT hash (the keytab's arcfour-hmac key, current and previous kvno, read "
+		 "at start). auto: authenticate when the key is there, use an answer that "
+		 "fails the check with the reason in peers, and ask a DC that leaves two signed "
+		 "requests in a row unanswered with plain NTP (signed again every 16th time); require: refuse time from the "
+		 "hierarchy that is not authenticated (manual ntp_server entries are never "
+		 "affected); no: plain NTP. DCs of a parent domain are asked with plain NTP: "
+		 "their answers need the interdomain trust key, which a host does not have."},
 	{.name = "principal", .type = T_STRING, .offset = OFF(principal), .restart = 1,
 	 .def = "",
 	 .help = "Kerberos principal to bind as. Empty: the keytab's HOST$@REALM."},
@@ -294,6 +328,23 @@ static const struct key keys[] = {
 	 .def = "10", .min = 0.1, .max = 600,
 	 .help = "Seconds any one directory, DNS or Kerberos operation may take before the "
 		 "server is skipped."},
+	{.name = "discovery_timeout", .type = T_DOUBLE, .offset = OFF(discovery_timeout),
+	 .restart = 1, .def = "300", .min = 1, .max = 86400,
+	 .help = "Seconds one whole discovery (DNS, Kerberos, every LDAP read, pings) may take. "
+		 "A read still running then stops, is logged and shown as a problem, and its "
+		 "partial picture is not used: the last good one stays."},
+	{.name = "ldap_max_entries", .type = T_INT, .offset = OFF(ldap_max_entries), .restart = 1,
+	 .def = "1000000", .min = 1, .max = 2147483647,
+	 .help = "Directory entries one discovery may read (a forest of 5,000 DCs and 20,000 "
+		 "subnets has about 30,000). Past it the read stops as for discovery_timeout."},
+	{.name = "ldap_max_bytes", .type = T_INT, .offset = OFF(ldap_max_bytes), .restart = 1,
+	 .def = "268435456", .min = 1, .max = 2147483647,
+	 .help = "Octets of DNs, attribute names and values one discovery may read (such a "
+		 "forest has about 8 MB). Past it the read stops as for discovery_timeout."},
+	{.name = "ldap_max_pages", .type = T_INT, .offset = OFF(ldap_max_pages), .restart = 1,
+	 .def = "2000", .min = 1, .max = 2147483647,
+	 .help = "Paged-result pages (of up to 1000 entries; such a forest takes 30) one "
+		 "discovery may ask for. Past it the read stops as for discovery_timeout."},
 	{.name = "dns_server", .type = T_STRING, .offset = OFF(dns_server), .restart = 1,
 	 .def = "",
 	 .help = "ADDRESS:PORT of the DNS server for DC location and source names. Empty: "

@@ -39,6 +39,8 @@ struct cfg_strings {
 	size_t n;
 };
 
+enum cfg_mssntp { CFG_MSSNTP_AUTO, CFG_MSSNTP_REQUIRE, CFG_MSSNTP_NO };
+
 struct cfg {
 	struct cfg_addrs listen;
 	char *control_socket;
@@ -58,6 +60,7 @@ struct cfg {
 	char *nts_cookie_key_file;
 	int min_poll, max_poll;
 	double special_poll_interval;
+	double refused_retry;
 	double step_threshold;
 	double max_pos_phase_correction, max_neg_phase_correction;
 	double max_distance;
@@ -67,6 +70,8 @@ struct cfg {
 	int cross_site_sync; /* enum hier_cross_site */
 	int hierarchy_sources;
 	char *domain, *realm, *keytab, *principal;
+	char *samba_conf, *ntp_signd_socket_dir;
+	int mssntp; /* enum cfg_mssntp */
 	struct cfg_strings ldap_uri;
 	int ldap_bind; /* enum dir_bind */
 	char *ldap_bind_dn, *ldap_bind_password_file;
@@ -74,6 +79,8 @@ struct cfg {
 	int ldap_starttls;
 	char *ldap_tls_ca_file;
 	double ldap_timeout;
+	int ldap_max_entries, ldap_max_bytes, ldap_max_pages;
+	double discovery_timeout;
 	char *dns_server;
 	char *site;
 	double rediscover_interval, pdc_check_interval, rediscover_backoff;

@@ -14,11 +14,14 @@
 #include "../common/log.h"
 #include "../common/loop.h"
 #include "../common/xmalloc.h"
+#include "../hierarchy/hierarchy.h"
 #include "../ntp/keys.h"
 #include "../ntp/nts_server.h"
 #include "daemon.h"
 #include "directory.h"
 #include "dmn_private.h"
+#include "auth.h"
+#include "samba_dc.h"
 #include "metrics.h"
 
 /* Seconds between looks for state changes to log and tell systemd (watch.c). */
@@ -46,6 +49,7 @@ dmn_client_options(const struct cfg *cfg)
 		.min_poll = cfg->min_poll,
 		.max_poll = cfg->max_poll,
 		.special_poll_interval = cfg->special_poll_interval,
+		.refused_retry = cfg->refused_retry,
 		.max_distance = cfg->max_distance,
 		.holdover_period = cfg->holdover_period,
 		.drift_file = cfg->drift_file[0] != '\0' ? cfg->drift_file : NULL,
@@ -250,6 +254,16 @@ dmn_reload(struct dmn *d, char **ret_cause)
 		cfg_free(next);
 		return -1;
 	}
+	if (d->dir == NULL && dmn_dir_wanted(d, next)) {
+		/* The keytab is read as root, before privileges are dropped: only at start. */
+		*ret_cause = xasprintf("type %s reads the directory, which domtimed opens only at "
+				       "start: restart it to apply this; kept the running "
+				       "configuration",
+				       hier_type_name((enum hier_type)next->type));
+		log_err("reload: %s", *ret_cause);
+		cfg_free(next);
+		return -1;
+	}
 	cfg_diff(d->cfg, next, note_change, NULL);
 	/*
 	 * Every module copied what it needs at start, so swapping the whole
@@ -370,8 +384,12 @@ dmn_new(struct cfg *cfg, const char *config_path, int optional, char **ret_cause
 		return dmn_free(d);
 	opts.nts = d->nts;
 	d->srv = ntp_srv_new(d->base, d->clock, &d->ref, &opts);
-	if (open_listeners(d, ret_cause) < 0 || make_directory(d, ret_cause) < 0)
+	if (open_listeners(d, ret_cause) < 0)
 		return dmn_free(d);
+	dmn_samba_start(d);
+	if (make_directory(d, ret_cause) < 0)
+		return dmn_free(d);
+	dmn_auth_start(d);
 	if (make_socket_dir(cfg->control_socket, ret_cause) < 0)
 		return dmn_free(d);
 	commands = dmn_commands(&n_commands);
@@ -427,6 +445,8 @@ dmn_free(struct dmn *d)
 	metrics_http_free(d->metrics);
 	ctl_free(d->ctl);
 	dmn_dir_free(d->dir);
+	dmn_samba_free(d);
+	dmn_auth_free(d);
 	ntp_srv_free(d->srv);
 	ntp_client_free(d->client);
 	ntp_keys_free(d->keys);

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+struct cfg;
 struct dmn;
 struct dmn_dir;
 
@@ -22,6 +23,11 @@ struct dmn_dir;
  * directory is then unavailable (below) and the daemon runs on without it.
  */
 struct dmn_dir *dmn_dir_new(struct dmn *d, char **ret_cause);
+/*
+ * Would dmn_dir_new() set up discovery with CFG (joined: configured so, a
+ * Samba DC, or holding a machine keytab; and a type that reads it)?
+ */
+int dmn_dir_wanted(const struct dmn *d, const struct cfg *cfg);
 /* Arm the periodic reads and start the first one (DIR may be NULL). */
 void dmn_dir_start(struct dmn_dir *dir);
 void dmn_dir_free(struct dmn_dir *dir);
@@ -34,9 +40,12 @@ void dmn_dir_free(struct dmn_dir *dir);
  */
 const char *dmn_dir_unavailable(const struct dmn_dir *dir);
 
-/* Read the forest again now (logged with WHY); 0, or -1 when a read is running. */
+/*
+ * Read the forest again now (logged with WHY); 0, or -1 when a read is
+ * running (it is then read again after it) or the type no longer reads it.
+ */
 int dmn_dir_rediscover(struct dmn_dir *dir, const char *why);
-/* The configuration changed: re-arm timers, rediscover. */
+/* The configuration changed: re-arm timers and rediscover, or stop reading (type ntp, nosync). */
 void dmn_dir_reconfigure(struct dmn_dir *dir);
 
 /*
@@ -49,6 +58,8 @@ void dmn_apply_policy(struct dmn *d, struct dmn_dir *dir);
 /* For domtimectl: the forest (hierarchy) and the candidates (source --explain). */
 json_t *dmn_dir_hierarchy_json(const struct dmn_dir *dir);
 json_t *dmn_dir_explain_json(const struct dmn *d, const struct dmn_dir *dir);
+/* Who discovery says we are; NULL without a directory. */
+const struct dir_identity *dmn_dir_identity(const struct dmn_dir *dir);
 /* This machine's role and the effective type, announce flags (for status). */
 const char *dmn_dir_role_name(const struct dmn_dir *dir);
 const char *dmn_type_name(const struct dmn *d, const struct dmn_dir *dir);

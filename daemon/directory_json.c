@@ -67,6 +67,38 @@ domains_json(const struct hier_forest *f)
 	return a;
 }
 
+/* The NTP client's report on the source HOST; 0 when it does not follow it. */
+static int
+report_of(const struct dmn *d, const char *host, struct ntp_source_report *ret)
+{
+	for (size_t i = 0; i < ntp_client_n_sources(d->client); i++) {
+		ntp_client_source_report(d->client, i, ret);
+		if (strcasecmp(ret->host, host) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* The NTP client's word on a source it follows: selected, falseticker, ... */
+static const char *
+verdict_of(const struct dmn *d, const char *host)
+{
+	struct ntp_source_report r;
+
+	if (!report_of(d, host, &r))
+		return "not followed";
+	return strcmp(r.state, "ok") == 0 ? r.verdict : r.state;
+}
+
+/* How the DC's last answer was authenticated (mssntp, none); null when not followed. */
+static json_t *
+auth_of(const struct dmn *d, const char *host)
+{
+	struct ntp_source_report r;
+
+	return report_of(d, host, &r) ? json_string(r.auth) : json_null();
+}
+
 static json_t *
 dcs_json(const struct dmn_dir *dir)
 {
@@ -82,6 +114,7 @@ dcs_json(const struct dmn_dir *dir)
 
 		json_object_set_new(o, "ping_flags",
 		                    dc->ping_answered ? json_integer(dc->ping_flags) : json_null());
+		json_object_set_new(o, "auth", auth_of(dir->d, dc->host));
 		json_array_append_new(a, o);
 	}
 	return a;
@@ -98,12 +131,19 @@ self_json(const struct hier_forest *f)
 	                 hier_role_name(s->role));
 }
 
+/*
+ * The picture's problems; first, when the last read stopped at a limit,
+ * that one (its picture was not used, so it is in no picture).
+ */
 static json_t *
-problems_json(const struct hier_forest *f)
+problems_json(const struct dmn_dir *dir, const struct hier_forest *f)
 {
 	json_t *a = json_array();
 
-	for (size_t i = 0; i < hier_forest_n_problems(f); i++)
+	if (dir->incomplete[0] != '\0')
+		json_array_append_new(
+		    a, json_sprintf("the last directory read was not used: %s", dir->incomplete));
+	for (size_t i = 0; f != NULL && i < hier_forest_n_problems(f); i++)
 		json_array_append_new(a, json_string(hier_forest_problem(f, i)));
 	return a;
 }
@@ -130,32 +170,19 @@ dmn_dir_hierarchy_json(const struct dmn_dir *dir)
 		    "standalone", "domains", "dcs", "read_at", "read_from", "problems", "why",
 		    "not in a domain: no directory to read");
 	if (dir->forest == NULL)
-		return json_pack("{s:{s:n, s:n, s:n, s:n, s:s, s:s}, s:[], s:[], s:n, s:n, s:[], "
+		return json_pack("{s:{s:n, s:n, s:n, s:n, s:s, s:s}, s:[], s:[], s:n, s:n, s:o, "
 		                 "s:o}",
 		                 "self", "name", "fqdn", "domain", "site", "site_source",
 		                 "not read yet", "role", "standalone", "domains", "dcs", "read_at",
-		                 "read_from", "problems", "discovery", discovery_json(dir));
+		                 "read_from", "problems", problems_json(dir, NULL), "discovery",
+		                 discovery_json(dir));
 	f = dir->forest;
 	return json_pack("{s:o, s:o, s:o, s:f, s:o, s:o, s:o, s:o, s:s}", "self", self_json(f),
 	                 "domains", domains_json(f), "dcs", dcs_json(dir), "read_at",
 	                 hier_forest_read_at(f), "read_from",
 	                 name_or_null(hier_forest_read_from(f)), "parent_domain",
-	                 domain_name(f, dir->choice.parent_domain), "problems", problems_json(f),
+	                 domain_name(f, dir->choice.parent_domain), "problems", problems_json(dir, f),
 	                 "discovery", discovery_json(dir), "why", dir->choice.why);
-}
-
-/* The NTP client's word on a source it follows: selected, falseticker, ... */
-static const char *
-verdict_of(const struct dmn *d, const char *host)
-{
-	for (size_t i = 0; i < ntp_client_n_sources(d->client); i++) {
-		struct ntp_source_report r;
-
-		ntp_client_source_report(d->client, i, &r);
-		if (strcasecmp(r.host, host) == 0)
-			return strcmp(r.state, "ok") == 0 ? r.verdict : r.state;
-	}
-	return "not followed";
 }
 
 static json_t *

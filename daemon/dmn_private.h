@@ -19,6 +19,7 @@ struct event;
 struct event_base;
 struct evdns_base;
 struct dmn_dir;
+struct samba_dc;
 struct metrics_http;
 
 /* What the state was at the last look (watch.c), to log and notify changes once. */
@@ -44,6 +45,8 @@ struct dmn {
 	struct ntp_keys *keys; /* key_file, NULL when none (read at start only) */
 	struct nts_srv *nts;   /* NTS server, NULL unless nts_server_cert is set */
 	struct dmn_dir *dir; /* NULL outside a domain */
+	struct samba_dc *samba; /* this machine is a Samba AD DC (samba_dc.c); else NULL */
+	struct mssntp_auth *auth; /* MS-SNTP as a client (auth.c); NULL: mssntp = no */
 	struct ctl *ctl;
 	struct metrics_http *metrics; /* NULL unless metrics_listen is set */
 	struct event *sig_term, *sig_int, *sig_hup, *watchdog, *watch_ev;

@@ -248,6 +248,23 @@ leap_text(int leap)
 	return leap >= 0 && leap <= 3 ? text[leap] : "?";
 }
 
+/* MS-SNTP as a client (M) and as a DC signing for Windows clients (SRV). */
+static void
+print_mssntp(const json_t *m, const json_t *srv)
+{
+	if (json_is_object(m))
+		printf("MS-SNTP: %s, key %s, %lld verified, %lld failed\n", str(m, "mode", "?"),
+		       str(m, "key", "?"), (long long)json_integer_value(json_object_get(m, "verified")),
+		       (long long)json_integer_value(json_object_get(m, "failed")));
+	if (!json_is_string(json_object_get(srv, "signd_socket")))
+		return;
+	printf("MS-SNTP Signing: %s (%s)\n", str(srv, "signd_socket", "?"),
+	       json_is_true(json_object_get(srv, "signd_connected")) ? "connected"
+								       : "not connected");
+	if (json_is_string(json_object_get(srv, "signd_problem")))
+		printf("MS-SNTP Problem: %s\n", str(srv, "signd_problem", ""));
+}
+
 static void
 print_status(const json_t *s)
 {
@@ -276,6 +293,7 @@ print_status(const json_t *s)
 	printf("State: %s\n", str(s, "state", "?"));
 	if (json_is_string(json_object_get(s, "reason")))
 		printf("Reason: %s\n", str(s, "reason", ""));
+	print_mssntp(json_object_get(s, "mssntp"), json_object_get(s, "mssntp_server"));
 	printf("Clock: %s", str(s, "clock", "?"));
 	if (json_is_number(json_object_get(s, "clock_error")))
 		printf(" (true error %+.9fs)", num(s, "clock_error"));
@@ -344,6 +362,8 @@ print_auth(const json_t *p)
 		       (long long)json_integer_value(json_object_get(nts, "ke_failed")),
 		       (long long)json_integer_value(json_object_get(nts, "naks")),
 		       str(nts, "error", "none"));
+	if (json_is_string(json_object_get(p, "auth_reason")))
+		printf(" (%s)", str(p, "auth_reason", ""));
 	printf("\n");
 }
 

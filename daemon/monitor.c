@@ -22,6 +22,7 @@
 struct target {
 	const char *host;
 	int pdc;
+	const char *auth; /* the daemon's last answer from it: mssntp, none; NULL: not followed */
 };
 
 static void
@@ -33,10 +34,11 @@ print_row(const struct target *t, const struct probe_result *r, int json, json_t
 		ntp_refid_format(r->reply.refid, r->reply.stratum, refid, sizeof(refid));
 	if (json) {
 		json_array_append_new(
-			out, r->ok ? json_pack("{s:s, s:b, s:f, s:f, s:i, s:i, s:s}", "host", t->host,
-					       "pdc", t->pdc, "offset", r->offset, "delay", r->delay,
-					       "stratum", r->reply.stratum, "leap", r->reply.leap,
-					       "refid", refid)
+			out, r->ok ? json_pack("{s:s, s:b, s:f, s:f, s:i, s:i, s:s, s:o}", "host",
+					       t->host, "pdc", t->pdc, "offset", r->offset, "delay",
+					       r->delay, "stratum", r->reply.stratum, "leap",
+					       r->reply.leap, "refid", refid, "auth",
+					       t->auth != NULL ? json_string(t->auth) : json_null())
 				   : json_pack("{s:s, s:b, s:s}", "host", t->host, "pdc", t->pdc,
 					       "error", r->error));
 		return;
@@ -47,6 +49,9 @@ print_row(const struct target *t, const struct probe_result *r, int json, json_t
 		return;
 	}
 	printf("    NTP: %+.7fs offset from this machine, delay %.7fs\n", r->offset, r->delay);
+	if (t->auth != NULL)
+		printf("        Signed: %s (the daemon's last answer from it)\n",
+		       strcmp(t->auth, "mssntp") == 0 ? "yes, MS-SNTP" : "no");
 	printf("        RefID: %s\n        Stratum: %d%s\n", refid, r->reply.stratum,
 	       r->reply.leap == NTP_LEAP_UNSYNC ? " (unsynchronised)" : "");
 }
@@ -119,6 +124,7 @@ targets_of(const json_t *h, const char *domain, struct target *v, size_t max)
 			v[n++] = (struct target){
 				.host = json_string_value(json_object_get(dc, "host")),
 				.pdc = json_is_true(json_object_get(dc, "pdc")),
+				.auth = json_string_value(json_object_get(dc, "auth")),
 			};
 	}
 	return n;

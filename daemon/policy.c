@@ -27,16 +27,26 @@ effective_type(const struct dmn *d, const struct dmn_dir *dir)
 static enum hier_membership
 membership(const struct dmn_dir *dir)
 {
-	if (dir == NULL)
+	/*
+	 * Without keys the directory will not be read before a restart: until
+	 * then the machine serves (as unsynchronised while it is) like one
+	 * outside a domain, rather than waiting for a role it cannot learn.
+	 */
+	if (dir == NULL || dmn_dir_unavailable(dir) != NULL)
 		return HIER_NO_DOMAIN;
+	if (dir->d->samba != NULL)
+		return HIER_SAMBA_DC;
 	return dir->forest == NULL ? HIER_DOMAIN_UNREAD : HIER_DOMAIN_READ;
 }
 
 static enum hier_role
 role(const struct dmn_dir *dir)
 {
-	if (dir == NULL || dir->forest == NULL)
+	if (dir == NULL)
 		return HIER_ROLE_STANDALONE;
+	/* smb.conf said so before the directory could. */
+	if (dir->forest == NULL)
+		return dir->d->samba != NULL ? HIER_ROLE_DC : HIER_ROLE_STANDALONE;
 	return hier_forest_self(dir->forest)->role;
 }
 
@@ -125,7 +135,12 @@ set_hierarchy(struct dmn *d, const struct dmn_dir *dir, int use)
 			continue;
 		strcpy(v[n].host, dc->host);
 		v[n].port = 123;
+		/* Our own domain's DCs hold our key; a parent domain's need the trust's. */
 		v[n].flags = NTP_PEER_CLIENT;
+		if (d->auth != NULL)
+			v[n].flags |= dc->domain == hier_forest_self(dir->forest)->domain
+			                  ? NTP_PEER_MSSNTP
+			                  : NTP_PEER_OTHER_DOMAIN;
 		n++;
 	}
 	set_sources(d, ORIGIN_HIERARCHY, v, n);
@@ -170,6 +185,7 @@ dmn_apply_policy(struct dmn *d, struct dmn_dir *dir)
 	struct ntp_srv_options sopts = dmn_server_options(d->cfg);
 	enum hier_use use;
 
+	copts.mssntp = d->auth;
 	copts.keys = sopts.keys = d->keys;
 	sopts.nts = d->nts;
 	copts.nts_ca_file = d->cfg->nts_ca_file;

@@ -245,6 +245,12 @@ hier_forest_read_from(const struct hier_forest *f)
 	return f->read_from;
 }
 
+void
+hier_forest_set_read_at(struct hier_forest *f, double read_at)
+{
+	f->read_at = read_at;
+}
+
 double
 hier_forest_read_at(const struct hier_forest *f)
 {

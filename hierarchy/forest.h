@@ -135,6 +135,8 @@ void hier_forest_add_subnet(struct hier_forest *f, const struct hier_subnet *s);
 void hier_forest_set_self(struct hier_forest *f, const struct hier_self *s);
 void hier_forest_set_root(struct hier_forest *f, int root);
 void hier_forest_set_source_dc(struct hier_forest *f, int dc);
+/* When the picture was read, stamped by its receiver before anyone else sees it. */
+void hier_forest_set_read_at(struct hier_forest *f, double read_at);
 /* A copy of PROBLEM: printable ASCII, untrusted parts escaped as log_esc() does. */
 void hier_forest_add_problem(struct hier_forest *f, const char *problem);
 

@@ -69,6 +69,9 @@ hier_announce_flags(int configured, int reliable, enum hier_membership m, enum h
 	if (configured < 0) {
 		if (m == HIER_NO_DOMAIN)
 			flags = HIER_ANNOUNCE_TIMESERV;
+		else if (m == HIER_SAMBA_DC)
+			/* Samba advertises every DC as a time server: it answers, in sync or not. */
+			flags = HIER_ANNOUNCE_TIMESERV | HIER_ANNOUNCE_AUTO_RELIABLE;
 		else if (m == HIER_DOMAIN_UNREAD || hier_role_is_dc(role))
 			flags = HIER_ANNOUNCE_AUTO_TIMESERV | HIER_ANNOUNCE_AUTO_RELIABLE;
 		else

@@ -91,6 +91,7 @@ enum hier_membership {
 	HIER_NO_DOMAIN,     /* not in a domain: no directory to read */
 	HIER_DOMAIN_UNREAD, /* in a domain whose picture has not been read yet */
 	HIER_DOMAIN_READ,   /* the picture says which role it has */
+	HIER_SAMBA_DC,      /* a Samba AD DC (its smb.conf says so), read or not */
 };
 
 /*

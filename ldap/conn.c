@@ -449,6 +449,10 @@ bind_simple(struct dir_conn *c, char **ret_cause)
 	char *cause;
 	int rc, msgid, r;
 
+	if (c->tls == NULL)
+		log_warn("directory: simple bind to %s without TLS: the password crosses the network "
+		         "in clear (set ldap_starttls = yes or use an ldaps:// ldap_uri)",
+		         log_esc(c->uri).s);
 	rc = ldap_sasl_bind(c->ld, c->o.bind_dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, &msgid);
 	if (rc != LDAP_SUCCESS) {
 		*ret_cause = bind_failure(c, "simple", ldap_cause(c, rc));
@@ -554,27 +558,63 @@ dir_conn_dead(const struct dir_conn *c)
 
 /* ---- searching -------------------------------------------------------------------- */
 
-static void
+/* Append M's entry to OUT; the octets it holds (DN, attribute names, values). */
+static size_t
 entry_append(LDAP *ld, LDAPMessage *m, struct dir_entry_list *out)
 {
 	struct dir_entry e = {0};
 	BerElement *ber = NULL;
 	char *dn = ldap_get_dn(ld, m), *a;
+	size_t bytes;
 
 	e.dn = xstrdup(dn != NULL ? dn : "");
+	bytes = strlen(e.dn);
 	ldap_memfree(dn);
 	for (a = ldap_first_attribute(ld, m, &ber); a != NULL;
 	     a = ldap_next_attribute(ld, m, ber)) {
 		struct berval **vals = ldap_get_values_len(ld, m, a);
 
-		for (size_t i = 0; vals != NULL && vals[i] != NULL; i++)
+		bytes += strlen(a);
+		for (size_t i = 0; vals != NULL && vals[i] != NULL; i++) {
 			dir_entry_add_value(&e, a, vals[i]->bv_val, vals[i]->bv_len);
+			bytes += vals[i]->bv_len;
+		}
 		ldap_value_free_len(vals);
 		ldap_memfree(a);
 	}
 	ber_free(ber, 0);
 	out->v = xreallocarray(out->v, out->n + 1, sizeof(*out->v));
 	out->v[out->n++] = e;
+	return bytes;
+}
+
+/*
+ * Count one entry of BYTES octets (or one page) against B; the sentence of
+ * the first limit it passes stays in b->exceeded. Whether B is exhausted.
+ */
+static int
+budget_take(struct dir_budget *b, size_t entries, size_t bytes, size_t pages)
+{
+	if (b == NULL)
+		return 0;
+	b->entries += entries;
+	b->bytes += bytes;
+	b->pages += pages;
+	if (b->exceeded != NULL)
+		return 1;
+	if (b->lim.max_entries > 0 && b->entries > b->lim.max_entries)
+		b->exceeded = xasprintf("the directory returned more than ldap_max_entries (%zu) "
+		                        "entries: reading stopped, the picture is incomplete",
+		                        b->lim.max_entries);
+	else if (b->lim.max_bytes > 0 && b->bytes > b->lim.max_bytes)
+		b->exceeded = xasprintf("the directory returned more than ldap_max_bytes (%zu) "
+		                        "octets: reading stopped, the picture is incomplete",
+		                        b->lim.max_bytes);
+	else if (b->lim.max_pages > 0 && b->pages > b->lim.max_pages)
+		b->exceeded = xasprintf("the directory returned more than ldap_max_pages (%zu) "
+		                        "result pages: reading stopped, the picture is incomplete",
+		                        b->lim.max_pages);
+	return b->exceeded != NULL;
 }
 
 static void
@@ -595,6 +635,11 @@ search_send(struct dir_conn *c, struct dir_search *s)
 
 	if (c->dead) {
 		search_fail(s, xstrdup("the connection failed earlier"));
+		return;
+	}
+	/* Each page is counted before it is asked for. */
+	if (s->paged && budget_take(c->o.budget, 0, 0, 1)) {
+		search_fail(s, xstrdup(c->o.budget->exceeded));
 		return;
 	}
 	if (s->paged) {
@@ -725,6 +770,20 @@ expire(struct dir_conn *c, struct dir_search *s, size_t n, int r)
 		c->dead = 1;
 }
 
+/* The budget is spent: abandon every search not done, and send nothing more. */
+static void
+stop_all(struct dir_conn *c, struct dir_search *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (s[i].done)
+			continue;
+		if (running(&s[i]))
+			(void)ldap_abandon_ext(c->ld, s[i].msgid, NULL, NULL);
+		search_fail(&s[i], xstrdup(c->o.budget->exceeded));
+	}
+	c->dead = 1;
+}
+
 size_t
 dir_conn_search(struct dir_conn *c, struct dir_search *s, size_t n)
 {
@@ -751,9 +810,15 @@ dir_conn_search(struct dir_conn *c, struct dir_search *s, size_t n)
 		}
 		t = by_msgid(s, n, ldap_msgid(m));
 		if (t != NULL) {
-			t->deadline = dir_now() + c->o.timeout; /* progress */
-			if (r == LDAP_RES_SEARCH_ENTRY)
-				entry_append(c->ld, m, t->out);
+			/*
+			 * Progress: the per-operation timeout starts again. A DC
+			 * that trickles is bounded by the discovery's one deadline
+			 * (dir_cancelled()) and the budget, not by this.
+			 */
+			t->deadline = dir_now() + c->o.timeout;
+			if (r == LDAP_RES_SEARCH_ENTRY &&
+			    budget_take(c->o.budget, 1, entry_append(c->ld, m, t->out), 0))
+				stop_all(c, s, n);
 			else if (r == LDAP_RES_SEARCH_RESULT)
 				search_result(c, t, m);
 			/* LDAP_RES_SEARCH_REFERENCE: other naming contexts, not chased. */

@@ -22,6 +22,13 @@
 struct dir_krb;
 struct dir_resolver;
 
+/* What the connections of one read took so far, against LIM (see struct dir_limits). */
+struct dir_budget {
+	struct dir_limits lim;
+	size_t entries, bytes, pages;
+	char *exceeded; /* the first limit reached, a sentence (then every search stops) */
+};
+
 struct dir_conn_opts {
 	enum dir_bind bind;
 	const char *bind_dn, *password; /* DIR_BIND_SIMPLE */
@@ -32,6 +39,7 @@ struct dir_conn_opts {
 	double timeout;          /* per connect, bind step and search page */
 	const atomic_int *cancel;
 	unsigned *round_trips;
+	struct dir_budget *budget; /* shared by the read's connections; NULL: no limits */
 };
 
 struct dir_conn;
@@ -58,7 +66,7 @@ struct dir_search {
 	int scope; /* LDAP_SCOPE_BASE, _ONELEVEL, _SUBTREE */
 	const char *filter;
 	const char *const *attrs;   /* NULL-terminated; NULL: all user attributes */
-	int paged;                  /* RFC 2696 pages of 1000 */
+	int paged;                  /* RFC 2696 pages of 1000, each counted against the budget */
 	struct dir_entry_list *out; /* entries are appended here */
 
 	char *error;     /* set when the search failed (allocated sentence) */

@@ -33,7 +33,9 @@
 #include "../common/ts.h"
 #include "../common/xmalloc.h"
 #include "discovery.h"
+#include "forest.h"
 #include "net.h"
+#include "ntkey.h"
 #include "identity.h"
 #include "krb.h"
 #include "read.h"
@@ -59,6 +61,8 @@ struct shared {
 	int exited;
 	atomic_int stop;
 	int fd; /* the worker's end of the socketpair */
+	struct hier_forest **retired; /* pictures the loop no longer uses, for the worker to free */
+	size_t n_retired;
 
 	struct dir_config cfg; /* deep copy */
 	char **uris;
@@ -73,7 +77,7 @@ struct dir_discovery {
 	struct event_base *base;
 	struct event *ev;
 	int fd; /* the loop's end */
-	void (*done)(struct dir_raw *raw, void *arg);
+	void (*done)(struct dir_result *r, void *arg);
 	void *arg;
 	int busy;
 	pthread_t thread;
@@ -169,6 +173,9 @@ shared_unref(struct shared *sh)
 	dir_identity_clear(&sh->id);
 	dir_identity_origin_clear(&sh->origin);
 	free(sh->learnt_site);
+	for (size_t i = 0; i < sh->n_retired; i++)
+		hier_forest_free(sh->retired[i]);
+	free(sh->retired);
 	free_config(sh);
 	pthread_cond_destroy(&sh->cv);
 	pthread_mutex_destroy(&sh->mu);
@@ -192,6 +199,87 @@ learn_site(struct shared *sh, const struct dir_raw *raw)
 	}
 }
 
+void
+dir_result_free(struct dir_result *r)
+{
+	if (r == NULL)
+		return;
+	free(r->read_from);
+	free(r->error);
+	free(r->incomplete);
+	dir_pdc_owners_free(r->owners);
+	hier_forest_free(r->forest);
+	dir_raw_free(r->raw);
+	free(r);
+}
+
+/* The RID in our computer object's objectSid (MS-SNTP's key id), or -1. */
+static long
+self_rid(const struct dir_raw *raw)
+{
+	uint32_t rid;
+
+	for (size_t i = 0; i < raw->self.n; i++) {
+		const struct dir_value *sid = dir_entry_value(&raw->self.v[i], "objectSid");
+
+		if (sid != NULL && dir_sid_rid((const uint8_t *)sid->data, sid->len, &rid) == 0)
+			return (long)rid;
+	}
+	return -1;
+}
+
+/*
+ * What the loop needs of RAW (freed here): the picture, built here so that
+ * its cost, however large the forest, is the worker's; the PDC owners; and
+ * a few words and figures.
+ */
+static struct dir_result *
+make_result(struct shared *sh, enum dir_read what, struct dir_raw *raw, double started)
+{
+	struct dir_result *r = xcalloc(1, sizeof(*r));
+	double t;
+
+	r->what = what;
+	r->read_from = raw->read_from != NULL ? xstrdup(raw->read_from) : NULL;
+	r->read_forest = raw->read_from != NULL && raw->crossrefs.n > 0;
+	r->error = raw->n_errors > 0 ? xstrdup(raw->errors[0]) : NULL;
+	r->incomplete = raw->incomplete != NULL ? xstrdup(raw->incomplete) : NULL;
+	r->round_trips = raw->round_trips;
+	r->entries = raw->entries;
+	r->bytes = raw->bytes;
+	r->pages = raw->pages;
+	t = dir_now();
+	r->owners = dir_pdc_owners_read(raw);
+	r->self_rid = self_rid(raw);
+	if (what == DIR_READ_FULL && r->read_forest)
+		r->forest = dir_forest_build(raw, &sh->id);
+	if (sh->cfg.keep_raw)
+		r->raw = raw;
+	else
+		dir_raw_free(raw);
+	r->build_seconds = dir_now() - t;
+	r->seconds = dir_now() - started;
+	return r;
+}
+
+/* Free the pictures the loop retired (they are not used any more). */
+static void
+free_retired(struct shared *sh)
+{
+	struct hier_forest **v;
+	size_t n;
+
+	pthread_mutex_lock(&sh->mu);
+	v = sh->retired;
+	n = sh->n_retired;
+	sh->retired = NULL;
+	sh->n_retired = 0;
+	pthread_mutex_unlock(&sh->mu);
+	for (size_t i = 0; i < n; i++)
+		hier_forest_free(v[i]);
+	free(v);
+}
+
 static void *
 worker(void *arg)
 {
@@ -199,17 +287,24 @@ worker(void *arg)
 
 	for (;;) {
 		struct dir_read_opts o;
-		struct dir_raw *raw;
+		struct dir_result *r;
 		enum dir_read what;
+		double started;
 
 		pthread_mutex_lock(&sh->mu);
-		while (!sh->have_request && !atomic_load(&sh->stop))
+		while (!sh->have_request && !atomic_load(&sh->stop) && sh->n_retired == 0)
 			pthread_cond_wait(&sh->cv, &sh->mu);
 		what = sh->request;
+		if (!sh->have_request && !atomic_load(&sh->stop)) {
+			pthread_mutex_unlock(&sh->mu);
+			free_retired(sh);
+			continue;
+		}
 		sh->have_request = 0;
 		pthread_mutex_unlock(&sh->mu);
 		if (atomic_load(&sh->stop))
 			break;
+		free_retired(sh);
 		o = (struct dir_read_opts){.cfg = &sh->cfg,
 		                           .id = &sh->id,
 		                           .site =
@@ -217,20 +312,25 @@ worker(void *arg)
 		                           .krb = sh->krb,
 		                           .password = sh->password,
 		                           .cancel = &sh->stop};
-		raw = dir_read(&o, what);
-		if (sh->id.site == NULL)
-			learn_site(sh, raw);
+		started = dir_now();
+		{
+			struct dir_raw *raw = dir_read(&o, what);
+
+			if (sh->id.site == NULL)
+				learn_site(sh, raw);
+			r = make_result(sh, what, raw, started);
+		}
 		/*
-		 * The loop owns RAW once it is sent. Sending under the mutex, and
+		 * The loop owns R once it is sent. Sending under the mutex, and
 		 * not at all once stop is set, means a loop that sets stop and
 		 * then drains the channel finds every result that was sent.
 		 */
 		pthread_mutex_lock(&sh->mu);
 		if (atomic_load(&sh->stop) ||
-		    send(sh->fd, &raw, sizeof(raw), MSG_NOSIGNAL | MSG_DONTWAIT) !=
-		        (ssize_t)sizeof(raw)) {
-			dir_raw_free(raw);
-			raw = NULL;
+		    send(sh->fd, &r, sizeof(r), MSG_NOSIGNAL | MSG_DONTWAIT) !=
+		        (ssize_t)sizeof(r)) {
+			dir_result_free(r);
+			r = NULL;
 		}
 		pthread_mutex_unlock(&sh->mu);
 	}
@@ -248,12 +348,12 @@ static void
 on_result(evutil_socket_t fd, short what, void *arg)
 {
 	struct dir_discovery *d = arg;
-	struct dir_raw *raw = NULL;
+	struct dir_result *r = NULL;
 	ssize_t n;
 
 	(void)what;
-	n = recv(fd, &raw, sizeof(raw), MSG_DONTWAIT);
-	if (n != (ssize_t)sizeof(raw)) {
+	n = recv(fd, &r, sizeof(r), MSG_DONTWAIT);
+	if (n != (ssize_t)sizeof(r)) {
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
 		log_err("discovery: lost the worker's result channel: %s",
@@ -263,7 +363,7 @@ on_result(evutil_socket_t fd, short what, void *arg)
 	}
 	d->busy = 0;
 	/* One result per callback: DONE may free D. */
-	d->done(raw, d->arg);
+	d->done(r, d->arg);
 }
 
 static int
@@ -361,7 +461,7 @@ start_thread(struct dir_discovery *d, char **ret_cause)
 
 struct dir_discovery *
 dir_discovery_new(struct event_base *base, const struct dir_config *cfg,
-                  void (*done)(struct dir_raw *raw, void *arg), void *arg, char **ret_cause)
+                  void (*done)(struct dir_result *r, void *arg), void *arg, char **ret_cause)
 {
 	struct dir_discovery *d = xcalloc(1, sizeof(*d));
 	int sv[2];
@@ -427,11 +527,11 @@ dir_discovery_free(struct dir_discovery *d)
 			    d->thread); /* it frees the shared block when it ends */
 	}
 	if (d->fd >= 0) {
-		struct dir_raw *raw;
+		struct dir_result *r;
 
 		/* Results sent but not yet delivered (see worker()). */
-		while (recv(d->fd, &raw, sizeof(raw), MSG_DONTWAIT) == (ssize_t)sizeof(raw))
-			dir_raw_free(raw);
+		while (recv(d->fd, &r, sizeof(r), MSG_DONTWAIT) == (ssize_t)sizeof(r))
+			dir_result_free(r);
 		close(d->fd);
 	}
 	shared_unref(d->sh);
@@ -470,4 +570,18 @@ int
 dir_discovery_busy(const struct dir_discovery *d)
 {
 	return d->busy;
+}
+
+void
+dir_discovery_retire(struct dir_discovery *d, struct hier_forest *f)
+{
+	struct shared *sh = d->sh;
+
+	if (f == NULL)
+		return;
+	pthread_mutex_lock(&sh->mu);
+	sh->retired = xreallocarray(sh->retired, sh->n_retired + 1, sizeof(*sh->retired));
+	sh->retired[sh->n_retired++] = f;
+	pthread_cond_signal(&sh->cv);
+	pthread_mutex_unlock(&sh->mu);
 }

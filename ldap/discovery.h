@@ -37,6 +37,18 @@ enum dir_tls {
 	DIR_TLS_LDAPS,
 };
 
+/*
+ * What one discovery may take, over all its connections: entries, octets
+ * (DNs, attribute names and values) and result pages read, and seconds
+ * from start to end. A read that reaches one stops there, says so in its
+ * errors and is incomplete (struct dir_result): a hostile or broken DC can
+ * neither exhaust memory nor keep discovery busy past its deadline.
+ */
+struct dir_limits {
+	size_t max_entries, max_bytes, max_pages;
+	double timeout;
+};
+
 struct dir_config {
 	const char *domain, *realm;   /* NULL: detect (keytab, krb5.conf, sssd.conf, smb.conf) */
 	const char *keytab;           /* NULL: KRB5_KTNAME or /etc/krb5.keytab */
@@ -49,6 +61,7 @@ struct dir_config {
 	const char *tls_ca_file;      /* PEM CAs to trust; NULL: libldap's (ldap.conf TLS_CACERT) */
 	const char *site;             /* configured site, or NULL */
 	double timeout;               /* seconds, per network operation */
+	struct dir_limits limits;     /* zero fields: no limit */
 	/*
 	 * Added by the discovery worker (both optional, zero = default):
 	 * DNS_SERVER "IPv4ADDR[:PORT]" asks only that server for SRV and
@@ -58,6 +71,7 @@ struct dir_config {
 	 */
 	const char *dns_server;
 	unsigned ping_port;
+	int keep_raw; /* hand what was read to the loop too (struct dir_result): tools only */
 };
 
 enum dir_read {
@@ -66,10 +80,35 @@ enum dir_read {
 };
 
 struct dir_discovery;
+struct dir_pdc_owners;
+struct hier_forest;
+
+/*
+ * What one read gives the loop. Everything in it was made on the worker
+ * thread: the loop does no work in proportion to the forest's size, and
+ * frees the old picture through dir_discovery_retire().
+ */
+struct dir_result {
+	enum dir_read what;
+	char *read_from;              /* URI of the server bound to, or NULL: nothing read */
+	int read_forest;              /* the crossRefs were read: the picture is worth building */
+	char *error;                  /* the first thing that went wrong, or NULL */
+	char *incomplete;             /* why the read stopped short (a limit), or NULL */
+	struct dir_pdc_owners *owners; /* who holds each PDC role, as this read says */
+	struct hier_forest *forest;   /* DIR_READ_FULL with read_forest: the picture, else NULL */
+	unsigned round_trips;
+	size_t entries, bytes, pages; /* what the read took, against the limits */
+	double seconds;               /* how long the read took (monotonic) */
+	double build_seconds;         /* of that, building the picture */
+	struct dir_raw *raw;          /* what was read, with cfg->keep_raw; else NULL */
+	long self_rid;                /* our account's RID (objectSid), -1 when not read */
+};
+/* Free R and what it still owns; NULL is fine. */
+void dir_result_free(struct dir_result *r);
 
 /*
  * A discovery worker for CFG (copied). DONE runs on BASE's loop with each
- * result, which it owns (free with dir_raw_free); DONE may free the
+ * result, which it owns (free with dir_result_free); DONE may free the
  * discovery. Who we are, and where each value came from, is logged here
  * once (info). NULL with *RET_CAUSE on failure (e.g. the keytab cannot be
  * read: it is read into memory here, as root; so is a bind password file).
@@ -77,7 +116,7 @@ struct dir_discovery;
  * so a daemon can read its secrets here, then drop root, then start.
  */
 struct dir_discovery *dir_discovery_new(struct event_base *base, const struct dir_config *cfg,
-					void (*done)(struct dir_raw *raw, void *arg), void *arg,
+					void (*done)(struct dir_result *r, void *arg), void *arg,
 					char **ret_cause);
 /* Stops the worker (waiting at most one timeout) and frees everything. */
 void dir_discovery_free(struct dir_discovery *d);
@@ -91,5 +130,10 @@ const struct dir_identity *dir_discovery_identity(const struct dir_discovery *d)
  */
 int dir_discovery_start(struct dir_discovery *d, enum dir_read what);
 int dir_discovery_busy(const struct dir_discovery *d);
+/*
+ * Hand F (a picture no longer used; NULL is fine) to the worker to free:
+ * freeing tens of thousands of entries is work the loop must not do.
+ */
+void dir_discovery_retire(struct dir_discovery *d, struct hier_forest *f);
 
 #endif

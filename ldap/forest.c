@@ -27,6 +27,7 @@
 #include "../common/util.h"
 #include "../common/ascii.h"
 #include "../common/log.h"
+#include "../common/strmap.h"
 #include "../common/xmalloc.h"
 #include "../hierarchy/forest.h"
 #include "dn.h"
@@ -82,6 +83,14 @@ struct draft {
 	struct hier_subnet *subnets;
 	size_t n_subnets;
 	struct hier_self self;
+	/*
+	 * Indices of the entries above by key (see reindex()): a forest of
+	 * thousands of DCs and tens of thousands of subnets builds in time
+	 * proportional to its size, not its square.
+	 */
+	struct strmap *domain_dn, *domain_name, *domain_crossref;
+	struct strmap *site_dn, *site_name;
+	struct strmap *dc_host, *dc_ntds, *dc_account;
 };
 
 /* What a build reads and what it keeps between steps. */
@@ -91,6 +100,7 @@ struct build {
 	struct draft *f;
 	struct hier_forest *out; /* the picture: problems, root, source DC, and every string */
 	const char **ntds;       /* normal DNs of raw->ntds (NULL where rejected) */
+	struct strmap *ntds_dn, *ntds_parent; /* raw->ntds by normal DN, by parent's (first) */
 };
 
 /* ---- small helpers ----------------------------------------------------- */
@@ -117,76 +127,112 @@ problem(struct build *b, const char *fmt, ...)
 }
 
 /*
- * Index of the first of the N elements of SIZE octets at BASE whose string
- * at OFFSET equals KEY under CMP, or -1. The lookups below are linear: a
- * forest has tens of domains and at most thousands of DCs, and a build runs
- * once per rediscovery.
+ * Index the N elements of SIZE octets at BASE by their string at OFFSET
+ * (NULL ones left out; of equal keys the first counts) into *MAP, made anew.
  */
-static int
-find(const void *base, size_t n, size_t size, size_t offset, const char *key,
-     int (*cmp)(const char *, const char *))
+static void
+reindex(struct strmap **map, int nocase, const void *base, size_t n, size_t size, size_t offset)
 {
+	strmap_free(*map);
+	*map = strmap_new(nocase);
 	for (size_t i = 0; i < n; i++) {
 		const char *s = *(const char *const *)((const char *)base + i * size + offset);
 
-		if (s != NULL && cmp(s, key) == 0)
-			return (int)i;
+		if (s != NULL)
+			(void)strmap_add(*map, s, (int)i);
 	}
-	return -1;
 }
 
+static void
+index_domains(struct draft *f)
+{
+	reindex(&f->domain_dn, 0, f->domains, f->n_domains, sizeof(*f->domains),
+		offsetof(struct domain, pub.dn));
+	reindex(&f->domain_name, 1, f->domains, f->n_domains, sizeof(*f->domains),
+		offsetof(struct domain, pub.name));
+	reindex(&f->domain_crossref, 0, f->domains, f->n_domains, sizeof(*f->domains),
+		offsetof(struct domain, crossref));
+}
+
+static void
+index_sites(struct draft *f)
+{
+	reindex(&f->site_dn, 0, f->sites, f->n_sites, sizeof(*f->sites),
+		offsetof(struct hier_site, dn));
+	reindex(&f->site_name, 1, f->sites, f->n_sites, sizeof(*f->sites),
+		offsetof(struct hier_site, name));
+}
+
+static void
+index_dcs(struct draft *f)
+{
+	reindex(&f->dc_host, 1, f->dcs, f->n_dcs, sizeof(*f->dcs), offsetof(struct dc, pub.host));
+	reindex(&f->dc_ntds, 0, f->dcs, f->n_dcs, sizeof(*f->dcs), offsetof(struct dc, ntds));
+	reindex(&f->dc_account, 0, f->dcs, f->n_dcs, sizeof(*f->dcs), offsetof(struct dc, account));
+}
+
+static void
+draft_clear(struct draft *f)
+{
+	struct strmap *maps[] = {f->domain_dn, f->domain_name, f->domain_crossref,
+				 f->site_dn,   f->site_name,   f->dc_host,
+				 f->dc_ntds,   f->dc_account};
+
+	for (size_t i = 0; i < ARRAY_LEN(maps); i++)
+		strmap_free(maps[i]);
+	free(f->domains);
+	free(f->dcs);
+	free(f->sites);
+	free(f->subnets);
+}
+
+/* Lookups: the index of the entry with that key, or -1. Names compare case-insensitively. */
 static int
 domain_by_dn(const struct draft *f, const char *dn)
 {
-	return find(f->domains, f->n_domains, sizeof(*f->domains), offsetof(struct domain, pub.dn),
-		    dn, strcmp);
+	return strmap_get(f->domain_dn, dn);
 }
 
 static int
 domain_by_crossref(const struct draft *f, const char *dn)
 {
-	return find(f->domains, f->n_domains, sizeof(*f->domains),
-		    offsetof(struct domain, crossref), dn, strcmp);
+	return strmap_get(f->domain_crossref, dn);
 }
 
 static int
 domain_by_name(const struct draft *f, const char *name)
 {
-	return find(f->domains, f->n_domains, sizeof(*f->domains),
-		    offsetof(struct domain, pub.name), name, strcasecmp);
+	return strmap_get(f->domain_name, name);
 }
 
 static int
 site_by_dn(const struct draft *f, const char *dn)
 {
-	return find(f->sites, f->n_sites, sizeof(*f->sites), offsetof(struct hier_site, dn), dn,
-		    strcmp);
+	return strmap_get(f->site_dn, dn);
 }
 
 static int
 site_by_name(const struct draft *f, const char *name)
 {
-	return find(f->sites, f->n_sites, sizeof(*f->sites), offsetof(struct hier_site, name), name,
-		    strcasecmp);
+	return strmap_get(f->site_name, name);
 }
 
 static int
 dc_by_host(const struct draft *f, const char *host)
 {
-	return find(f->dcs, f->n_dcs, sizeof(*f->dcs), offsetof(struct dc, pub.host), host,
-		    strcasecmp);
+	return strmap_get(f->dc_host, host);
 }
 
 static int
 dc_by_ntds(const struct draft *f, const char *dn)
 {
-	return find(f->dcs, f->n_dcs, sizeof(*f->dcs), offsetof(struct dc, ntds), dn, strcmp);
+	return strmap_get(f->dc_ntds, dn);
 }
 
 static int
 dc_by_account(const struct draft *f, const char *dn)
 {
-	return find(f->dcs, f->n_dcs, sizeof(*f->dcs), offsetof(struct dc, account), dn, strcmp);
+	return strmap_get(f->dc_account, dn);
 }
 
 /* ---- reading values ---------------------------------------------------- */
@@ -406,6 +452,8 @@ read_domain(struct build *b, const struct dir_entry *e)
 			ESC(d.pub.name), ESC(d.pub.dn));
 		return;
 	}
+	(void)strmap_add(f->domain_dn, d.pub.dn, (int)f->n_domains);
+	(void)strmap_add(f->domain_name, d.pub.name, (int)f->n_domains);
 	f->domains[f->n_domains++] = d;
 }
 
@@ -577,9 +625,11 @@ read_domains(struct build *b)
 	struct draft *f = b->f;
 
 	f->domains = xcalloc(l->n, sizeof(*f->domains));
+	index_domains(f);
 	for (size_t i = 0; i < l->n; i++)
 		read_domain(b, &l->v[i]);
 	qsort(f->domains, f->n_domains, sizeof(*f->domains), by_domain_name);
+	index_domains(f);
 	link_domains(b);
 	mark_root(b);
 	break_cycles(b);
@@ -606,6 +656,8 @@ read_site(struct build *b, const struct dir_entry *e)
 		problem(b, "%s: a second site named %s, ignored", ESC(where(e)), ESC(s.name));
 		return;
 	}
+	(void)strmap_add(f->site_dn, s.dn, (int)f->n_sites);
+	(void)strmap_add(f->site_name, s.name, (int)f->n_sites);
 	f->sites[f->n_sites++] = s;
 }
 
@@ -623,9 +675,11 @@ read_sites(struct build *b)
 	struct draft *f = b->f;
 
 	f->sites = xcalloc(l->n, sizeof(*f->sites));
+	index_sites(f);
 	for (size_t i = 0; i < l->n; i++)
 		read_site(b, &l->v[i]);
 	qsort(f->sites, f->n_sites, sizeof(*f->sites), by_site_name);
+	index_sites(f);
 }
 
 /* ---- step 3: DCs ------------------------------------------------------- */
@@ -634,15 +688,28 @@ read_sites(struct build *b)
 static const struct dir_entry *
 ntds_of(const struct build *b, const char *server, const char **ret_dn)
 {
+	int i = strmap_get(b->ntds_parent, server);
+
+	if (i < 0)
+		return NULL;
+	*ret_dn = b->ntds[i];
+	return &b->raw->ntds.v[i];
+}
+
+/* Index raw->ntds (their normal DNs in b->ntds) by DN and by parent DN. */
+static void
+index_ntds(struct build *b)
+{
+	b->ntds_dn = strmap_new(0);
+	b->ntds_parent = strmap_new(0);
 	for (size_t i = 0; i < b->raw->ntds.n; i++) {
 		const char *parent = b->ntds[i] != NULL ? dir_dn_parent(b->ntds[i]) : NULL;
 
-		if (parent != NULL && strcmp(parent, server) == 0) {
-			*ret_dn = b->ntds[i];
-			return &b->raw->ntds.v[i];
-		}
+		if (b->ntds[i] != NULL)
+			(void)strmap_add(b->ntds_dn, b->ntds[i], (int)i);
+		if (parent != NULL)
+			(void)strmap_add(b->ntds_parent, parent, (int)i);
 	}
-	return NULL;
 }
 
 /* The site whose Servers container holds server object SERVER: CN=x,CN=Servers,CN=<site>,... */
@@ -745,6 +812,7 @@ read_dc(struct build *b, const struct dir_entry *e)
 		f->dcs[other].duplicate = 1;
 		return;
 	}
+	(void)strmap_add(f->dc_host, dc.pub.host, (int)f->n_dcs);
 	f->dcs[f->n_dcs++] = dc;
 }
 
@@ -777,7 +845,9 @@ read_dcs(struct build *b)
 	size_t kept = 0;
 
 	b->ntds = entry_dns(b, &b->raw->ntds);
+	index_ntds(b);
 	f->dcs = xcalloc(l->n, sizeof(*f->dcs));
+	index_dcs(f);
 	for (size_t i = 0; i < l->n; i++)
 		read_dc(b, &l->v[i]);
 	for (size_t i = 0; i < f->n_dcs; i++)
@@ -785,6 +855,7 @@ read_dcs(struct build *b)
 			f->dcs[kept++] = f->dcs[i];
 	f->n_dcs = kept;
 	qsort(f->dcs, f->n_dcs, sizeof(*f->dcs), by_dc_host);
+	index_dcs(f);
 	find_source_dc(b);
 }
 
@@ -794,10 +865,7 @@ read_dcs(struct build *b)
 static int
 ntds_exists(const struct build *b, const char *dn)
 {
-	for (size_t i = 0; i < b->raw->ntds.n; i++)
-		if (b->ntds[i] != NULL && strcmp(b->ntds[i], dn) == 0)
-			return 1;
-	return 0;
+	return strmap_get(b->ntds_dn, dn) >= 0;
 }
 
 /*
@@ -847,19 +915,20 @@ find_pdcs(struct build *b)
 {
 	const struct dir_entry_list *l = &b->raw->nc_heads;
 	const char **heads = entry_dns(b, l);
+	struct strmap *by_dn = NULL;
 	struct draft *f = b->f;
 
+	reindex(&by_dn, 0, heads, l->n, sizeof(*heads), 0);
 	for (size_t i = 0; i < f->n_domains; i++) {
-		size_t j = 0;
+		int j = strmap_get(by_dn, f->domains[i].pub.dn);
 
-		while (j < l->n && (heads[j] == NULL || strcmp(heads[j], f->domains[i].pub.dn) != 0))
-			j++;
-		if (j < l->n)
+		if (j >= 0)
 			set_pdc(b, i, &l->v[j]);
 		else
 			problem(b, "domain %s: its naming context %s was not read: its PDC is unknown",
 				ESC(f->domains[i].pub.name), ESC(f->domains[i].pub.dn));
 	}
+	strmap_free(by_dn);
 	free(heads);
 }
 
@@ -930,21 +999,26 @@ parse_prefix(const char *text, struct hier_subnet *s)
 	return memcmp(masked, s->addr, address_len(s->family)) == 0;
 }
 
-static int
-same_subnet(const struct hier_subnet *a, const struct hier_subnet *b)
+/* S as a key that is equal for equal prefixes: "family/address octets in hex/prefix". */
+static void
+subnet_key(const struct hier_subnet *s, char *buf, size_t len)
 {
-	return a->family == b->family && a->prefix == b->prefix &&
-	       memcmp(a->addr, b->addr, sizeof(a->addr)) == 0;
+	int n = snprintf(buf, len, "%d/", s->family);
+
+	for (size_t i = 0; i < sizeof(s->addr) && n > 0 && (size_t)n < len; i++)
+		n += snprintf(buf + n, len - (size_t)n, "%02x", s->addr[i]);
+	if (n > 0 && (size_t)n < len)
+		(void)snprintf(buf + n, len - (size_t)n, "/%u", s->prefix);
 }
 
 /* A subnet from E: its name is the prefix, siteObject its site. */
 static void
-read_subnet(struct build *b, const struct dir_entry *e)
+read_subnet(struct build *b, const struct dir_entry *e, struct strmap *seen)
 {
 	struct draft *f = b->f;
 	struct hier_subnet s = {.site = -1};
 	const char *site;
-	char *name;
+	char *name, key[64];
 
 	if (entry_dn(b, e) == NULL)
 		return;
@@ -957,11 +1031,10 @@ read_subnet(struct build *b, const struct dir_entry *e)
 	s.text = hier_forest_keep(b->out, name);
 	if ((site = dn_attr(b, e, "siteObject", 0)) != NULL && (s.site = site_by_dn(f, site)) < 0)
 		problem(b, "subnet %s: siteObject %s names no site", ESC(s.text), ESC(site));
-	for (size_t i = 0; i < f->n_subnets; i++) {
-		if (same_subnet(&f->subnets[i], &s)) {
-			problem(b, "%s: a second subnet %s, ignored", ESC(where(e)), ESC(s.text));
-			return;
-		}
+	subnet_key(&s, key, sizeof(key));
+	if (strmap_add(seen, key, (int)f->n_subnets) != (int)f->n_subnets) {
+		problem(b, "%s: a second subnet %s, ignored", ESC(where(e)), ESC(s.text));
+		return;
 	}
 	f->subnets[f->n_subnets++] = s;
 }
@@ -985,10 +1058,12 @@ read_subnets(struct build *b)
 {
 	const struct dir_entry_list *l = &b->raw->subnets;
 	struct draft *f = b->f;
+	struct strmap *seen = strmap_new(0);
 
 	f->subnets = xcalloc(l->n, sizeof(*f->subnets));
 	for (size_t i = 0; i < l->n; i++)
-		read_subnet(b, &l->v[i]);
+		read_subnet(b, &l->v[i], seen);
+	strmap_free(seen);
 	qsort(f->subnets, f->n_subnets, sizeof(*f->subnets), by_subnet);
 }
 
@@ -1320,10 +1395,9 @@ dir_forest_build(const struct dir_raw *raw, const struct dir_identity *id)
 	find_self(&b);
 	publish(&f, b.out);
 	free(b.ntds);
-	free(f.domains);
-	free(f.dcs);
-	free(f.sites);
-	free(f.subnets);
+	strmap_free(b.ntds_dn);
+	strmap_free(b.ntds_parent);
+	draft_clear(&f);
 	return b.out;
 }
 

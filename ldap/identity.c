@@ -242,43 +242,53 @@ dir_sssd_conf_parse(const char *text, char **ret_domain, char **ret_realm)
 
 /* ---- smb.conf ------------------------------------------------------------------ */
 
-struct smb_state {
-	char *realm, *netbios;
+struct smb_get {
+	const char *param; /* squashed */
+	char *value;
 };
 
 static void
-smb_line(const char *section, char *key, char *value, void *arg)
+smb_get_line(const char *section, char *key, char *value, void *arg)
 {
-	struct smb_state *s = arg;
+	struct smb_get *g = arg;
 
 	if (strcasecmp(section, "global") != 0)
 		return;
 	squash(key);
-	if (strcmp(key, "realm") == 0) {
-		free(s->realm);
-		s->realm = xstrdup(value);
-	} else if (strcmp(key, "netbiosname") == 0) {
-		free(s->netbios);
-		s->netbios = xstrdup(value);
+	if (strcmp(key, g->param) == 0) {
+		free(g->value);
+		g->value = xstrdup(value);
 	}
+}
+
+char *
+dir_smb_conf_get(const char *text, const char *param)
+{
+	char *squashed = xstrdup(param);
+	struct smb_get g = {.param = squashed};
+
+	squash(squashed);
+	ini_each(text, smb_get_line, &g);
+	free(squashed);
+	return g.value;
 }
 
 int
 dir_smb_conf_parse(const char *text, char **ret_realm, char **ret_netbios)
 {
-	struct smb_state s = {0};
+	char *realm = dir_smb_conf_get(text, "realm");
+	char *netbios = dir_smb_conf_get(text, "netbios name");
 	int r = -1;
 
-	ini_each(text, smb_line, &s);
-	if (s.realm != NULL && name_ok(s.realm)) {
-		*ret_realm = cased(s.realm, strlen(s.realm), 1);
+	if (realm != NULL && name_ok(realm)) {
+		*ret_realm = cased(realm, strlen(realm), 1);
 		*ret_netbios = NULL;
-		if (s.netbios != NULL && name_ok(s.netbios) && strchr(s.netbios, '.') == NULL)
-			*ret_netbios = cased(s.netbios, strlen(s.netbios), 1);
+		if (netbios != NULL && name_ok(netbios) && strchr(netbios, '.') == NULL)
+			*ret_netbios = cased(netbios, strlen(netbios), 1);
 		r = 0;
 	}
-	free(s.realm);
-	free(s.netbios);
+	free(realm);
+	free(netbios);
 	return r;
 }
 
@@ -395,9 +405,8 @@ dir_identity_decide(const struct dir_identity_facts *f, struct dir_identity *ret
 
 /* ---- reading the system ------------------------------------------------------- */
 
-/* The whole of PATH, or NULL (missing, unreadable, too large: no facts from it). */
-static char *
-slurp(const char *path)
+char *
+dir_slurp(const char *path)
 {
 	FILE *fp = fopen(path, "re");
 	char *buf;
@@ -448,13 +457,13 @@ dir_identity_detect(const struct dir_identity_facts *given, struct dir_identity 
 	char host[256];
 
 	f.krb5_realm = krealm;
-	if ((text = slurp(DIR_SSSD_CONF)) != NULL &&
+	if ((text = dir_slurp(DIR_SSSD_CONF)) != NULL &&
 	    dir_sssd_conf_parse(text, &sdom, &srealm) == 0) {
 		f.sssd_domain = sdom;
 		f.sssd_realm = srealm;
 	}
 	free(text);
-	if ((text = slurp(DIR_SMB_CONF)) != NULL &&
+	if ((text = dir_slurp(DIR_SMB_CONF)) != NULL &&
 	    dir_smb_conf_parse(text, &smbrealm, &smbnb) == 0) {
 		f.smb_realm = smbrealm;
 		f.smb_netbios = smbnb;

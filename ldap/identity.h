@@ -50,6 +50,15 @@ int dir_sssd_conf_parse(const char *text, char **ret_domain, char **ret_realm);
  */
 int dir_smb_conf_parse(const char *text, char **ret_realm, char **ret_netbios);
 
+/*
+ * smb.conf: the [global] value of PARAM (names compared as Samba does), the
+ * last one when repeated; allocated, or NULL when it is not set.
+ */
+char *dir_smb_conf_get(const char *text, const char *param);
+
+/* The whole of a configuration file at PATH, or NULL (missing, unreadable, over 1 MiB). */
+char *dir_slurp(const char *path);
+
 /* Pure: the identity from FACTS, with where each value came from. */
 void dir_identity_decide(const struct dir_identity_facts *f, struct dir_identity *ret,
                          struct dir_identity_origin *ret_origin);

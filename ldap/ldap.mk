@@ -24,8 +24,12 @@ LDAP_LIBS := $(shell pkg-config --libs $(LDAP_PKGS) 2>/dev/null) -lresolv -lpthr
 
 LDAP_SRCS := ldap/raw.c ldap/net.c ldap/locate.c ldap/identity.c ldap/kdc.c ldap/krb.c ldap/conn.c \
 	ldap/ping.c ldap/netlogon.c ldap/read.c ldap/discovery.c ldap/dn.c ldap/forest.c
+# Samba AD DC detection (smb.conf, samba -b) and the ntp_signd socket check.
+LDAP_SRCS += ldap/samba.c
+# Our MS-SNTP identity: RC4 keys from the keytab, the RID from objectSid.
+LDAP_SRCS += ldap/ntkey.c
 # test_forest and test_netlogon belong to forest.c and netlogon.c (other authors).
-LDAP_UNIT_TESTS := identity locate ping forest netlogon
+LDAP_UNIT_TESTS := identity locate ping forest netlogon samba
 # What the module and its tools link: the module, the common code and the forest model.
 LDAP_STANDALONE_SRCS := $(COMMON_SRCS) hierarchy/forest.c $(LDAP_SRCS)
 

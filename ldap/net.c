@@ -23,10 +23,29 @@ dir_now(void)
 	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
+/*
+ * The deadline of the discovery this thread runs (see dir_set_deadline()).
+ * Thread-local, because the worker is the only thread that waits here and
+ * every wait already asks dir_cancelled(): no signature has to carry it.
+ */
+static _Thread_local double thread_deadline;
+
+void
+dir_set_deadline(double deadline)
+{
+	thread_deadline = deadline;
+}
+
+int
+dir_deadline_passed(void)
+{
+	return thread_deadline > 0 && dir_now() >= thread_deadline;
+}
+
 int
 dir_cancelled(const atomic_int *cancel)
 {
-	return cancel != NULL && atomic_load(cancel) != 0;
+	return (cancel != NULL && atomic_load(cancel) != 0) || dir_deadline_passed();
 }
 
 int
@@ -182,7 +201,8 @@ dir_net_error(int err)
 	case -ETIMEDOUT:
 		return "timed out";
 	case -ECANCELED:
-		return "cancelled (shutting down)";
+		return dir_deadline_passed() ? "stopped: discovery_timeout passed"
+		                             : "cancelled (shutting down)";
 	case -EPIPE:
 		return "connection closed by the peer";
 	default:

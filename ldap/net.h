@@ -18,8 +18,17 @@
 
 /* Monotonic time in seconds. */
 double dir_now(void);
-/* Whether the worker was asked to stop; CANCEL may be NULL. */
+/*
+ * Whether the worker was asked to stop (CANCEL, which may be NULL, is set)
+ * or the calling thread's discovery deadline passed: every wait below ends
+ * then, so one deadline bounds a whole discovery however slowly a server
+ * trickles its answers.
+ */
 int dir_cancelled(const atomic_int *cancel);
+/* Set the calling thread's discovery deadline (monotonic seconds; 0: none). */
+void dir_set_deadline(double deadline);
+/* Whether the calling thread's discovery deadline is set and passed. */
+int dir_deadline_passed(void);
 
 /*
  * Wait until FD is ready for EVENTS (POLLIN/POLLOUT). Returns 0, -ETIMEDOUT

@@ -55,6 +55,7 @@ dir_raw_free(struct dir_raw *raw)
 	free(raw->errors);
 	free(raw->read_from);
 	free(raw->local_address);
+	free(raw->incomplete);
 	free(raw);
 }
 
@@ -130,4 +131,15 @@ dir_errors_add(char ***errors, size_t *n, char *s)
 {
 	*errors = xreallocarray(*errors, *n + 1, sizeof(**errors));
 	(*errors)[(*n)++] = s;
+}
+
+void
+dir_raw_set_incomplete(struct dir_raw *raw, char *why)
+{
+	free(raw->incomplete);
+	raw->incomplete = xstrdup(why);
+	raw->errors = xreallocarray(raw->errors, raw->n_errors + 1, sizeof(*raw->errors));
+	memmove(raw->errors + 1, raw->errors, raw->n_errors * sizeof(*raw->errors));
+	raw->errors[0] = why;
+	raw->n_errors++;
 }

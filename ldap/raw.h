@@ -52,6 +52,8 @@ struct dir_raw {
 				caller (the worker never reads the wall clock) */
 	char *local_address; /* our address on that connection ("10.1.0.5", "::1"), for subnets */
 	unsigned round_trips; /* LDAP operations it took (for bench/discovery) */
+	size_t entries, bytes, pages; /* what it took against the limits (struct dir_limits) */
+	char *incomplete;     /* why the read stopped short (a limit, the deadline), or NULL */
 
 	struct dir_entry rootdse;          /* of read_from */
 	struct dir_entry_list crossrefs;   /* objectClass=crossRef under CN=Partitions */
@@ -105,6 +107,12 @@ const struct dir_attr *dir_entry_attr(const struct dir_entry *e, const char *nam
 const char *dir_entry_text(const struct dir_entry *e, const char *name);
 /* Whether NAME in E has the value S exactly, case-insensitively (as objectClass lists classes). */
 int dir_entry_has_value(const struct dir_entry *e, const char *name, const char *s);
+/*
+ * RAW stopped short for the reason WHY (taken over: a sentence): it is
+ * incomplete, and WHY becomes its first error, so nobody takes what was read
+ * for the whole.
+ */
+void dir_raw_set_incomplete(struct dir_raw *raw, char *why);
 /* Append the sentence S (taken over) to the N errors at *ERRORS (raw->errors and the like). */
 void dir_errors_add(char ***errors, size_t *n, char *s);
 /* Append a copy of the LEN octets at VALUE to attribute NAME of E (created if new). */

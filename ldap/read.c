@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "../common/strmap.h"
 #include "../common/util.h"
 #include "../common/xmalloc.h"
 #include "conn.h"
@@ -108,6 +109,8 @@ struct ctx {
 	char *own_nc;          /* our domain's NC DN */
 	int self_read;
 	struct dir_entry_list tcp_ping; /* the rootDSE as the TCP ping returned it */
+	struct dir_budget budget;       /* shared by every connection of this read */
+	struct strmap *servers;         /* raw->servers by normal DN (see server_of()) */
 };
 
 static void __attribute__((format(printf, 2, 3))) error(struct ctx *c, const char *fmt, ...)
@@ -476,6 +479,33 @@ domain_ncs(const struct ctx *c, struct domain_nc **ret)
 	return n;
 }
 
+/*
+ * The server object NTDS Settings NTDS belong to (its parent), or NULL. The
+ * servers are indexed once per read: with thousands of DCs and a domain
+ * per foreign NC, a scan per NTDS Settings would be quadratic.
+ */
+static const struct dir_entry *
+server_of(struct ctx *c, const struct dir_entry *ntds)
+{
+	char *dn = dir_dn_normalise(ntds->dn);
+	const char *parent = dn != NULL ? dir_dn_parent(dn) : NULL;
+	int i;
+
+	if (c->servers == NULL) {
+		c->servers = strmap_new(0);
+		for (size_t j = 0; j < c->raw->servers.n; j++) {
+			char *s = dir_dn_normalise(c->raw->servers.v[j].dn);
+
+			if (s != NULL)
+				(void)strmap_add(c->servers, s, (int)j);
+			free(s);
+		}
+	}
+	i = parent != NULL ? strmap_get(c->servers, parent) : -1;
+	free(dn);
+	return i >= 0 ? &c->raw->servers.v[i] : NULL;
+}
+
 /* A DC of the domain DNS (NC head NC) other than the bound one, from DNS or the configuration. */
 static void
 foreign_candidates(struct ctx *c, const struct domain_nc *d, struct dir_srv_list *ret)
@@ -515,15 +545,12 @@ foreign_candidates(struct ctx *c, const struct domain_nc *d, struct dir_srv_list
 			for (size_t j = 0; a != NULL && j < a->n_vals && !match; j++)
 				match = dir_dn_equal(a->vals[j].data, d->nc);
 		}
-		for (size_t j = 0; match && j < c->raw->servers.n; j++) {
-			const struct dir_entry *srv = &c->raw->servers.v[j];
-			const char *host = dir_entry_text(srv, "dNSHostName");
-			const char *comma = strchr(ntds->dn, ',');
+		const struct dir_entry *srv = match ? server_of(c, ntds) : NULL;
+		const char *host = srv != NULL ? dir_entry_text(srv, "dNSHostName") : NULL;
 
-			if (host != NULL && comma != NULL && dir_dn_equal(comma + 1, srv->dn))
-				dir_srv_list_add(ret, &(struct dir_srv){.target = (char *)host,
-				                                        .port = LDAP_PORT});
-		}
+		if (host != NULL)
+			dir_srv_list_add(ret,
+			                 &(struct dir_srv){.target = (char *)host, .port = LDAP_PORT});
 	}
 }
 
@@ -600,7 +627,7 @@ read_nc_heads(struct ctx *c)
 	dir_search_clear(s, nl);
 	free(s);
 	budget_end = dir_now() + FOREIGN_BUDGET * c->timeout;
-	for (size_t i = 0; i < n && !dir_cancelled(c->o->cancel); i++)
+	for (size_t i = 0; i < n && !dir_cancelled(c->o->cancel) && c->budget.exceeded == NULL; i++)
 		if (!holds(c, d[i].nc))
 			read_foreign(c, &d[i], budget_end);
 	free(d);
@@ -762,20 +789,34 @@ read_directory(struct ctx *c)
 	else if (dir_entry_text(&c->raw->rootdse, "defaultNamingContext") != NULL)
 		c->own_nc = xstrdup(dir_entry_text(&c->raw->rootdse, "defaultNamingContext"));
 	read_wave(c);
-	if (!dir_conn_dead(c->conn))
+	if (!dir_conn_dead(c->conn) && c->budget.exceeded == NULL)
 		read_nc_heads(c);
 	if (c->what == DIR_READ_FULL && !c->self_read && c->o->id->account != NULL &&
 	    c->raw->self.n == 0 && !dir_conn_dead(c->conn))
 		error(c, "our computer object (%s) could not be read", c->o->id->account);
 }
 
+/* A read stopped short by a limit or the deadline is incomplete (see dir_raw_set_incomplete). */
+static void
+mark_incomplete(struct ctx *c)
+{
+	if (c->budget.exceeded != NULL)
+		dir_raw_set_incomplete(c->raw, xstrdup(c->budget.exceeded));
+	else if (dir_deadline_passed() && !(c->o->cancel != NULL && atomic_load(c->o->cancel)))
+		dir_raw_set_incomplete(
+		    c->raw, xasprintf("discovery took longer than discovery_timeout (%.3g s): "
+		                      "reading stopped, the picture is incomplete",
+		                      c->o->cfg->limits.timeout));
+}
+
 struct dir_raw *
 dir_read(const struct dir_read_opts *o, enum dir_read what)
 {
-	struct ctx c = {.o = o, .what = what};
+	struct ctx c = {.o = o, .what = what, .budget = {.lim = o->cfg->limits}};
 	char *cause = NULL;
 
 	c.raw = xcalloc(1, sizeof(*c.raw));
+	dir_set_deadline(o->cfg->limits.timeout > 0 ? dir_now() + o->cfg->limits.timeout : 0);
 	c.timeout = o->cfg->timeout > 0 ? o->cfg->timeout : DEFAULT_TIMEOUT;
 	c.copts = (struct dir_conn_opts){.bind = o->cfg->bind,
 	                                 .bind_dn = o->cfg->bind_dn,
@@ -786,24 +827,32 @@ dir_read(const struct dir_read_opts *o, enum dir_read what)
 	                                 .krb = o->krb,
 	                                 .timeout = c.timeout,
 	                                 .cancel = o->cancel,
-	                                 .round_trips = &c.raw->round_trips};
+	                                 .round_trips = &c.raw->round_trips,
+	                                 .budget = &c.budget};
 	c.res = dir_resolver_new(o->cfg->dns_server, c.timeout, &cause);
 	if (c.res == NULL) {
 		error_cause(&c, NULL, cause);
 	} else {
 		kerberos(&c);
 		read_directory(&c);
-		if (what == DIR_READ_FULL && !dir_cancelled(o->cancel))
+		if (what == DIR_READ_FULL && !dir_cancelled(o->cancel) && c.budget.exceeded == NULL)
 			pings(&c);
 	}
-	if (dir_cancelled(o->cancel))
+	if (o->cancel != NULL && atomic_load(o->cancel))
 		error(&c, "discovery was cancelled");
+	mark_incomplete(&c);
+	c.raw->entries = c.budget.entries;
+	c.raw->bytes = c.budget.bytes;
+	c.raw->pages = c.budget.pages;
+	free(c.budget.exceeded);
+	dir_set_deadline(0);
 	dir_conn_free(c.conn);
 	if (c.o->krb != NULL)
 		dir_krb_set_io(c.o->krb, NULL, c.timeout, NULL);
 	dir_resolver_free(c.res);
 	dir_srv_list_clear(&c.own_dcs);
 	dir_entry_list_clear(&c.tcp_ping);
+	strmap_free(c.servers);
 	free(c.own_nc);
 	return c.raw;
 }

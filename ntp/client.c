@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../common/log.h"
@@ -28,6 +29,7 @@
 #include "client.h"
 #include "io.h"
 #include "nts.h"
+#include "sync.h"
 
 /* Noise floor of our own timestamps, seconds (kernel stamps, scheduling). */
 #define TIMESTAMP_NOISE 1e-6
@@ -79,13 +81,15 @@ struct ntp_client {
 	struct source *sources;
 	size_t n_sources;
 	struct ntp_dsc *dsc;
-	struct event *slew_ev, *holdover_ev, *drift_ev;
+	struct event *slew_ev, *holdover_ev, *drift_ev, *leap_ev;
 
 	struct source *system_peer;
 	enum ntp_sel_status sel_status;
 	double last_offset;      /* combined, at the last update */
 	double last_update;      /* epoch seconds; NAN before the first */
 	int leap;                /* leap second announced to the clock */
+	time_t leap_midnight;    /* the midnight it is armed for */
+	time_t leap_done;        /* the midnight of the last one applied */
 	enum ntp_dsc_outcome last_outcome;
 	int refusing;            /* corrections refused by the phase limits */
 	int no_majority;         /* the sources disagree: following none of them */
@@ -124,7 +128,7 @@ set_freq(struct ntp_client *c, double freq)
 		log_err("cannot set the clock frequency: %s", strerror(-r));
 		return;
 	}
-	tell_filters(c, when, clk_get_freq(c->clock) * 1e-6 - old, 0.0);
+	tell_filters(c, when, ntp_flt_rate_change(old, clk_get_freq(c->clock) * 1e-6), 0.0);
 }
 
 static void
@@ -173,22 +177,43 @@ ntp_client_read_drift(const char *path, double *ret_ppm)
 	return 0;
 }
 
+/* Flush the directory holding PATH, so that a rename in it survives a crash. */
+static int
+sync_dir_of(const char *path)
+{
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	int fd, err = 0;
+
+	if (slash == NULL)
+		strcpy(dir, ".");
+	else
+		slash[slash == dir] = '\0'; /* "/drift" lives in "/" */
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0)
+		err = errno;
+	if (fd >= 0)
+		close(fd);
+	free(dir);
+	return -err;
+}
+
 int
 ntp_client_write_drift(const char *path, double ppm)
 {
-	char *tmp = xasprintf("%s.tmp", path);
+	/* A fresh name made with O_EXCL: never a file (or a link) someone put there first. */
+	char *tmp = xasprintf("%s.XXXXXX", path);
 	char line[64];
 	int fd, n, err = 0;
 
 	n = snprintf(line, sizeof(line), "%.6f\n", ppm);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = mkostemp(tmp, O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
 		err = errno;
 		free(tmp);
 		return -err;
 	}
-	/* Write, flush to disk, then rename: a crash leaves the old file or the new one. */
-	if (write(fd, line, (size_t)n) != n || fsync(fd) < 0)
+	/* Write, flush to disk, rename, flush the directory: a crash leaves the old file or the new. */
+	if (fchmod(fd, 0644) < 0 || write(fd, line, (size_t)n) != n || fsync(fd) < 0)
 		err = errno ? errno : EIO;
 	if (close(fd) < 0 && err == 0)
 		err = errno;
@@ -196,6 +221,8 @@ ntp_client_write_drift(const char *path, double ppm)
 		err = errno;
 	if (err != 0)
 		(void)unlink(tmp);
+	else
+		err = -sync_dir_of(path);
 	free(tmp);
 	return -err;
 }
@@ -282,23 +309,78 @@ leap_vote(const struct ntp_client *c)
 	return 2 * ins > n ? 1 : 2 * del > n ? -1 : 0;
 }
 
+static time_t
+next_midnight(const struct timespec *now)
+{
+	return (now->tv_sec / 86400 + 1) * 86400;
+}
+
+/*
+ * The leap second to arm now: the sources' vote, but only on a month's last
+ * day (UTC), when leap seconds come, and not again once this midnight's is
+ * done. Otherwise a warning is stale: a server still announcing the leap
+ * just after midnight, or in the second an insertion repeats, must not arm
+ * another one.
+ */
+static int
+leap_wanted(const struct ntp_client *c, const struct timespec *now)
+{
+	time_t tomorrow = now->tv_sec + 86400;
+	struct tm tm;
+
+	if (gmtime_r(&tomorrow, &tm) == NULL || tm.tm_mday != 1 ||
+	    next_midnight(now) == c->leap_done)
+		return 0;
+	return leap_vote(c);
+}
+
+/* Arm the clock for LEAP (-1, 0, +1) at the end of today, and our announcement's end with it. */
+static void
+arm_leap(struct ntp_client *c, int leap, const struct timespec *now)
+{
+	/* An insertion repeats 23:59:59; a deletion skips it, so is over a second sooner. */
+	double until = (double)(next_midnight(now) - (leap < 0)) - ts_to_double(now);
+	int err = clk_set_leap(c->clock, leap);
+
+	if (err < 0) {
+		log_err("cannot arm the leap second: %s", strerror(-err));
+		return;
+	}
+	if (leap != 0) {
+		log_warn("leap second announced by the sources: %s at the end of the day",
+			 leap > 0 ? "insert" : "delete");
+		loop_arm(c->leap_ev, until + 0.001);
+	}
+	c->leap = leap;
+	c->leap_midnight = next_midnight(now);
+}
+
+/* The leap second is behind us: stop announcing it before the next sample comes. */
+static void
+on_leap_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct ntp_client *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->leap == 0)
+		return;
+	log_info("leap second %s at midnight UTC", c->leap > 0 ? "inserted" : "deleted");
+	c->leap = 0;
+	c->leap_done = c->leap_midnight;
+	if (c->ref->leap == NTP_LEAP_INSERT || c->ref->leap == NTP_LEAP_DELETE)
+		c->ref->leap = NTP_LEAP_NONE;
+}
+
 static void
 update_reference(struct ntp_client *c, const struct ntp_flt_estimate *e,
 		 const struct ntp_sel_result *r, struct timespec *now)
 {
 	const struct ntp_peer_server *srv = ntp_peer_server(c->system_peer->peer);
-	int leap = leap_vote(c);
+	int leap = leap_wanted(c, now);
 
-	if (leap != c->leap) {
-		int err = clk_set_leap(c->clock, leap);
-
-		if (err < 0)
-			log_err("cannot arm the leap second: %s", strerror(-err));
-		else if (leap != 0)
-			log_warn("leap second announced by the sources: %s at the end of the day",
-				 leap > 0 ? "insert" : "delete");
-		c->leap = leap;
-	}
+	if (leap != c->leap)
+		arm_leap(c, leap, now);
 	*c->ref = (struct ntp_ref){
 		.kind = NTP_REF_PEER,
 		.leap = leap > 0 ? NTP_LEAP_INSERT : leap < 0 ? NTP_LEAP_DELETE : NTP_LEAP_NONE,
@@ -314,68 +396,37 @@ update_reference(struct ntp_client *c, const struct ntp_flt_estimate *e,
 
 /* ---- selection and discipline ------------------------------------------------------- */
 
-static int
-source_input(const struct source *s, double now, struct ntp_sel_source *in,
-	     struct ntp_flt_estimate *e)
+/* What the client knows of S at NOW, as the update takes it. */
+static void
+sync_input(const struct source *s, double now, struct ntp_sync_source *ret)
 {
 	const struct ntp_peer_server *srv;
 
-	*in = (struct ntp_sel_source){.fallback = (s->flags & NTP_PEER_FALLBACK_ONLY) != 0};
-	if (s->peer == NULL || !ntp_peer_estimate(s->peer, now, e))
-		return 0;
+	*ret = (struct ntp_sync_source){.fallback = (s->flags & NTP_PEER_FALLBACK_ONLY) != 0};
+	if (s->peer == NULL || !ntp_peer_estimate(s->peer, now, &ret->est))
+		return;
 	srv = ntp_peer_server(s->peer);
-	in->usable = ntp_peer_state(s->peer) == NTP_PEER_OK &&
-		     RECENTLY_REACHED(ntp_peer_reach(s->peer));
-	in->synchronised = srv->leap != NTP_LEAP_UNSYNC && srv->stratum > 0 && srv->stratum < 16;
-	in->stratum = srv->stratum;
-	in->offset = e->offset;
-	in->jitter = e->jitter;
-	/* RFC 5905 root distance: half the delays, all the dispersions, the jitter. */
-	in->root_distance = (srv->root_delay + e->min_delay) / 2.0 + srv->root_dispersion +
-			    e->dispersion + e->jitter;
-	return 1;
+	ret->have_estimate = 1;
+	ret->usable = ntp_peer_state(s->peer) == NTP_PEER_OK &&
+		      RECENTLY_REACHED(ntp_peer_reach(s->peer));
+	ret->leap = srv->leap;
+	ret->stratum = srv->stratum;
+	ret->root_delay = srv->root_delay;
+	ret->root_dispersion = srv->root_dispersion;
+	ret->poll = ntp_peer_poll(s->peer);
 }
 
-/* Drift of the survivors against us, weighted by how well each knows it. */
+/* Apply the discipline's decision in R to the clock. */
 static void
-combined_freq(const struct ntp_client *c, const struct ntp_flt_estimate *est, double *ret_freq,
-	      double *ret_sd)
-{
-	double sw = 0.0, sf = 0.0;
-	size_t i = 0;
-
-	for (const struct source *s = c->sources; s != NULL; s = s->next, i++) {
-		const struct ntp_flt_estimate *e = &est[i];
-
-		if ((s->verdict != NTP_SEL_SELECTED && s->verdict != NTP_SEL_CANDIDATE) ||
-		    !isfinite(e->freq_sd) || e->freq_sd <= 0.0)
-			continue;
-		sw += 1.0 / (e->freq_sd * e->freq_sd);
-		sf += e->freq / (e->freq_sd * e->freq_sd);
-	}
-	*ret_freq = sw > 0.0 ? sf / sw : 0.0;
-	*ret_sd = sw > 0.0 ? sqrt(1.0 / sw) : INFINITY;
-}
-
-static void
-discipline(struct ntp_client *c, const struct ntp_sel_result *r, const struct ntp_flt_estimate *est,
+discipline(struct ntp_client *c, const struct ntp_sync_result *r,
 	   const struct ntp_flt_estimate *peer_est, double now)
 {
-	struct ntp_dsc_input in = {
-		.now = now,
-		.offset = r->offset,
-		.offset_sd = peer_est->offset_sd,
-		.interval = ldexp(1.0, ntp_peer_poll(c->system_peer->peer)),
-		.freq_now = clk_get_freq(c->clock) * 1e-6,
-	};
-	struct ntp_dsc_action a;
+	const struct ntp_dsc_action a = r->action;
 	struct timespec t;
 
-	combined_freq(c, est, &in.freq, &in.freq_sd);
-	ntp_dsc_update(c->dsc, &in, &a);
 	log_debug("update: offset %+.9f sd %.9f, drift %+.4f ppm sd %.4f (n %zu/%zu, jitter %.9f) "
 		  "-> %s, freq %+.4f ppm until +%.3f s",
-		  in.offset, in.offset_sd, in.freq * 1e6, in.freq_sd * 1e6, peer_est->n,
+		  r->in.offset, r->in.offset_sd, r->in.freq * 1e6, r->in.freq_sd * 1e6, peer_est->n,
 		  peer_est->n_window, peer_est->jitter, ntp_dsc_outcome_name(a.outcome),
 		  a.freq * 1e6, a.slew_until - now);
 	c->last_outcome = a.outcome;
@@ -383,7 +434,7 @@ discipline(struct ntp_client *c, const struct ntp_sel_result *r, const struct nt
 		c->refusing = 1;
 		say(c, "refusing to correct the clock by %+.3f s: above max_%s_phase_correction "
 		       "(%.0f s); serving as unsynchronised",
-		    r->offset, a.outcome == NTP_DSC_REFUSED_POS ? "pos" : "neg",
+		    r->sel.offset, a.outcome == NTP_DSC_REFUSED_POS ? "pos" : "neg",
 		    a.outcome == NTP_DSC_REFUSED_POS ? c->opts.discipline.max_pos_correction
 						     : c->opts.discipline.max_neg_correction);
 		ntp_ref_set_none(c->ref);
@@ -395,12 +446,12 @@ discipline(struct ntp_client *c, const struct ntp_sel_result *r, const struct nt
 		step_clock(c, a.step);
 	set_freq(c, a.freq);
 	loop_arm(c->slew_ev, a.slew_until - now);
-	c->last_offset = r->offset;
+	c->last_offset = r->sel.offset;
 	c->last_update = now_seconds(c);
 	c->holdover_expired = 0;
 	loop_arm(c->holdover_ev, c->opts.holdover_period);
 	clk_now(c->clock, &t);
-	update_reference(c, peer_est, r, &t);
+	update_reference(c, peer_est, &r->sel, &t);
 	say(c, "synchronised to %s", c->system_peer->host);
 }
 
@@ -424,38 +475,43 @@ everyone_heard(const struct ntp_client *c, double now)
 	return 1;
 }
 
+/*
+ * Select among the sources' current estimates. NEW_SAMPLE: a sample came in,
+ * so the clock may be steered; otherwise (a source changed state) only the
+ * verdicts are brought up to date, so that no report shows a stale one.
+ */
 static void
-run_selection(struct ntp_client *c)
+run_selection(struct ntp_client *c, int new_sample)
 {
-	struct ntp_sel_params params = {.max_distance = c->opts.max_distance,
-					.min_survivors = 3, .stratum_weight = 1e-3};
-	struct ntp_sel_source *in;
-	struct ntp_flt_estimate *est;
+	struct ntp_sync_source *in;
 	enum ntp_sel_verdict *verdicts;
-	struct ntp_sel_result r;
+	struct ntp_sync_result r;
 	double now = now_seconds(c);
 	size_t i = 0;
 
 	if (!everyone_heard(c, now))
 		return;
 	in = xcalloc(c->n_sources, sizeof(*in));
-	est = xcalloc(c->n_sources, sizeof(*est));
 	verdicts = xcalloc(c->n_sources, sizeof(*verdicts));
 	for (struct source *s = c->sources; s != NULL; s = s->next, i++) {
-		(void)source_input(s, now, &in[i], &est[i]);
-		s->root_distance = in[i].usable ? in[i].root_distance : NAN;
+		sync_input(s, now, &in[i]);
+		s->root_distance = in[i].usable ? ntp_sync_root_distance(&in[i]) : NAN;
 	}
-	c->sel_status = ntp_select(in, c->n_sources, &params, verdicts, &r);
+	c->sel_status = ntp_sync_update(new_sample ? c->dsc : NULL, in, c->n_sources,
+					c->opts.max_distance, now,
+					clk_get_freq(c->clock) * 1e-6, verdicts, &r);
 	i = 0;
 	c->system_peer = NULL;
 	for (struct source *s = c->sources; s != NULL; s = s->next, i++) {
 		s->verdict = verdicts[i];
-		if ((int)i == r.system_peer)
+		if ((int)i == r.sel.system_peer)
 			c->system_peer = s;
 	}
 	c->no_majority = c->sel_status == NTP_SEL_NO_MAJORITY_FOUND;
 	if (c->sel_status == NTP_SEL_OK) {
-		discipline(c, &r, est, &est[r.system_peer], now);
+		/* After a state change alone (no new sample) the verdicts are all that changes. */
+		if (r.updated)
+			discipline(c, &r, &in[r.sel.system_peer].est, now);
 	} else if (c->no_majority) {
 		/* Following any of them could be following a liar: serve as
 		 * unsynchronised (or as the local reliable clock) until they agree. */
@@ -463,9 +519,12 @@ run_selection(struct ntp_client *c)
 		       "sources; following none of them",
 		    ntp_sel_count(verdicts, c->n_sources, NTP_SEL_NO_MAJORITY));
 		refresh_reference(c);
+	} else if (!isnan(c->last_update) && !c->holdover_expired) {
+		say(c, "no usable source left: holding the clock for up to holdover_period "
+		       "(%.0f s)",
+		    c->opts.holdover_period);
 	}
 	free(in);
-	free(est);
 	free(verdicts);
 }
 
@@ -538,7 +597,7 @@ on_peer_sample(struct ntp_peer *p, void *arg)
 	struct source *s = arg;
 
 	(void)p;
-	run_selection(s->c);
+	run_selection(s->c, 1);
 }
 
 static int
@@ -571,6 +630,7 @@ on_peer_state(struct ntp_peer *p, enum ntp_peer_state old, void *arg)
 		loop_arm(s->retry_ev, s->retry_delay);
 		s->retry_delay = fmin(RESOLVE_RETRY_MAX, s->retry_delay * 2.0);
 	}
+	run_selection(c, 0);
 	refresh_reference(c);
 	if (c->hooks.all_unreachable != NULL && c->n_sources > 0 && all_gone(c))
 		c->hooks.all_unreachable(c->hooks.arg);
@@ -588,11 +648,13 @@ peer_params(const struct ntp_client *c, const struct source *s)
 		.min_poll = c->opts.min_poll,
 		.max_poll = c->opts.max_poll,
 		.special_interval = c->opts.special_poll_interval,
+		.refused_retry = c->opts.refused_retry,
 		.flags = s->flags,
 		.noise = TIMESTAMP_NOISE,
 		.key_id = s->key_id,
 		.key = s->key_id != 0 ? ntp_keys_find(c->opts.keys, s->key_id) : NULL,
 		.nts = s->nts,
+		.auth = (s->flags & NTP_PEER_MSSNTP) ? c->opts.mssntp : NULL,
 	};
 }
 
@@ -706,6 +768,7 @@ ntp_client_add(struct ntp_client *c, const char *host, int port, unsigned flags,
 		if (s->peer != NULL) {
 			params = peer_params(c, s);
 			ntp_peer_set_params(s->peer, &params);
+			ntp_peer_reoffer(s->peer);
 		}
 		return;
 	}
@@ -840,9 +903,17 @@ ntp_client_new(struct event_base *base, struct evdns_base *dns, struct clk *cloc
 	c->dsc = ntp_dsc_new(&opts->discipline, freq);
 	c->slew_ev = loop_timer_new(base, on_slew_done, c);
 	c->holdover_ev = loop_timer_new(base, on_holdover_expired, c);
+	c->leap_ev = loop_timer_new(base, on_leap_done, c);
 	c->drift_ev = loop_event_new(base, -1, EV_PERSIST, on_drift_timer, c);
 	loop_arm(c->drift_ev, floor(fmax(1.0, opts->drift_interval)));
-	int r = clk_set_freq(clock, ntp_dsc_freq(c->dsc) * 1e6);
+	/*
+	 * Only a drift file changes the clock at start: otherwise the kernel's
+	 * frequency is kept as found (a host with no source steers nothing),
+	 * as chronyd does.
+	 */
+	int r = ntp_dsc_freq(c->dsc) * 1e6 != clk_get_freq(clock)
+	            ? clk_set_freq(clock, ntp_dsc_freq(c->dsc) * 1e6)
+	            : 0;
 
 	if (r < 0) {
 		*ret_cause = xasprintf("cannot set the clock frequency: %s", strerror(-r));
@@ -866,6 +937,7 @@ ntp_client_free(struct ntp_client *c)
 	}
 	loop_event_free(&c->slew_ev);
 	loop_event_free(&c->holdover_ev);
+	loop_event_free(&c->leap_ev);
 	loop_event_free(&c->drift_ev);
 	ntp_dsc_free(c->dsc);
 	free(c->drift_file);
@@ -911,6 +983,7 @@ ntp_client_source_report(const struct ntp_client *c, size_t i, struct ntp_source
 		.verdict = ntp_sel_verdict_name(s->verdict), .stratum = -1,
 		.jitter = NAN, .root_distance = s->root_distance,
 		.offset = NAN, .delay = NAN, .next_poll_in = NAN,
+		.auth_reason = "",
 	};
 	if (s->peer == NULL) {
 		ret->state = s->resolve_error[0] ? "resolve-failed" : "resolving";
@@ -926,6 +999,11 @@ ntp_client_source_report(const struct ntp_client *c, size_t i, struct ntp_source
 	ret->next_poll_in = ntp_peer_next_poll_in(s->peer);
 	ret->last_error = ntp_peer_last_error(s->peer);
 	ret->stats = ntp_peer_stats(s->peer);
+	/* NTS and keys are configured per source; MS-SNTP is what the DC's answers showed. */
+	if (s->nts == NULL && s->key_id == 0) {
+		ret->auth = ntp_peer_auth(s->peer);
+		ret->auth_reason = ntp_peer_auth_reason(s->peer);
+	}
 	if (ntp_peer_last_sample(s->peer, &last)) {
 		ret->have_sample = 1;
 		ret->offset = last.offset;

@@ -28,6 +28,7 @@ struct ntp_client;
 struct ntp_client_options {
 	int min_poll, max_poll;       /* log2 seconds */
 	double special_poll_interval; /* seconds, for sources with flag 0x1 */
+	double refused_retry;         /* seconds before a server that sent KoD DENY/RSTR is asked again */
 	double max_distance;          /* sources whose root distance is larger are not used */
 	struct ntp_dsc_params discipline;
 	double holdover_period;       /* seconds without samples before rediscovery and unsync */
@@ -38,6 +39,7 @@ struct ntp_client_options {
 	const struct ntp_keys *keys;  /* key_file (borrowed, outlives the client); NULL: none */
 	const char *nts_ca_file;      /* NTS-KE trust anchors, read as NTS sources are added; NULL:
 					 the system store (borrowed until the next set_options) */
+	const struct mssntp_auth *mssntp; /* for sources flagged NTP_PEER_MSSNTP; NULL: none */
 };
 
 struct ntp_client_hooks {
@@ -53,7 +55,7 @@ struct ntp_source_report {
 	int port;
 	unsigned flags;
 	uint32_t key_id;            /* RFC 8573 key, 0 for none */
-	const char *auth;           /* "nts", "symmetric", "none" */
+	const char *auth;              /* "nts", "symmetric", "mssntp", "none" */
 	const struct nts_session *nts; /* NTS state, NULL unless auth is nts */
 	const char *origin;         /* who added it: "manual", "hierarchy" ... */
 	const char *state;          /* "resolving", "resolve-failed", or the peer state */
@@ -69,6 +71,7 @@ struct ntp_source_report {
 	double jitter;              /* filter's, or NAN */
 	double root_distance;       /* as selection saw it, or NAN */
 	const char *last_error;
+	const char *auth_reason;            /* why not mssntp when asked (ntp_peer_auth_reason) */
 	const struct ntp_peer_stats *stats; /* NULL before resolution */
 };
 
@@ -104,7 +107,8 @@ struct ntp_client *ntp_client_free(struct ntp_client *c);
  * Add HOST:PORT with W32Time FLAGS, authenticated with KEY_ID of the key
  * file (0: not), or with NTS when NTS_PORT is not 0: the key exchange with
  * HOST:NTS_PORT then names the NTP server and port. Adding one already
- * present updates its flags and key.
+ * present updates its flags and key,
+ * and asks it again if it had refused us (see ntp_peer_reoffer).
  */
 void ntp_client_add(struct ntp_client *c, const char *host, int port, unsigned flags,
 		    uint32_t key_id, int nts_port, const char *origin);
@@ -113,7 +117,7 @@ int ntp_client_remove(struct ntp_client *c, const char *host, int port);
 /* Remove every source added by ORIGIN. */
 void ntp_client_remove_origin(struct ntp_client *c, const char *origin);
 void ntp_client_set_options(struct ntp_client *c, const struct ntp_client_options *opts);
-/* Poll every source now, in a burst (w32tm /resync). */
+/* Poll every source now, in a burst (w32tm /resync), those that refused us too. */
 void ntp_client_resync(struct ntp_client *c);
 
 size_t ntp_client_n_sources(const struct ntp_client *c);
@@ -123,7 +127,10 @@ void ntp_client_status(const struct ntp_client *c, struct ntp_client_status *ret
 
 /* Read a drift file: frequency correction in ppm. 0 or -errno. Exposed for tests. */
 int ntp_client_read_drift(const char *path, double *ret_ppm);
-/* Write it atomically (temporary file, fsync, rename). 0 or -errno. */
+/*
+ * Write it atomically: a fresh temporary beside it (O_EXCL, mode 0644), fsync,
+ * rename, fsync of the directory. 0 or -errno.
+ */
 int ntp_client_write_drift(const char *path, double ppm);
 
 #endif

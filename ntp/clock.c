@@ -29,6 +29,8 @@ struct clk {
 	double freq_error_ppm; /* intrinsic error, never corrected by itself */
 	int leap;              /* pending leap second: -1, 0, +1 */
 	time_t leap_at;        /* virtual time (midnight UTC) when it takes effect */
+	clk_base_fn base_fn;   /* what virtual time counts from; NULL: CLOCK_REALTIME */
+	void *base_arg;
 };
 
 struct clk *
@@ -160,16 +162,34 @@ system_set_sync_status(int synchronised, double est_error, double max_error)
 
 /* ---- virtual --------------------------------------------------------- */
 
+/* The time base a virtual clock counts from. */
+static void
+read_base(const struct clk *c, struct timespec *ret)
+{
+	if (c->base_fn != NULL)
+		c->base_fn(c->base_arg, ret);
+	else
+		read_realtime(ret);
+}
+
 struct clk *
-clk_new_virtual(double offset, double freq_error_ppm)
+clk_new_virtual_on(clk_base_fn read, void *arg, double offset, double freq_error_ppm)
 {
 	struct clk *c = xcalloc(1, sizeof(*c));
 
 	c->kind = CLK_VIRTUAL;
 	c->freq_error_ppm = freq_error_ppm;
 	c->base_offset = offset;
-	read_realtime(&c->base_rt);
+	c->base_fn = read;
+	c->base_arg = arg;
+	read_base(c, &c->base_rt);
 	return c;
+}
+
+struct clk *
+clk_new_virtual(double offset, double freq_error_ppm)
+{
+	return clk_new_virtual_on(NULL, NULL, offset, freq_error_ppm);
 }
 
 /* Virtual time minus kernel time at kernel time RT. */
@@ -186,7 +206,7 @@ virtual_rebase(struct clk *c)
 {
 	struct timespec rt;
 
-	read_realtime(&rt);
+	read_base(c, &rt);
 	c->base_offset = virtual_offset_at(c, &rt);
 	c->base_rt = rt;
 }
@@ -199,8 +219,9 @@ virtual_time_at(const struct clk *c, const struct timespec *rt, struct timespec 
 }
 
 /*
- * Apply a pending leap second once the virtual time reaches its midnight:
- * inserting repeats the last second of the day, so the clock goes back one.
+ * Apply a pending leap second once the virtual time reaches leap_at:
+ * inserting repeats the last second of the day, so the clock goes back one
+ * at midnight; deleting skips it, so the clock goes forward one at 23:59:59.
  */
 static void
 virtual_apply_leap(struct clk *c, const struct timespec *rt, struct timespec *now)
@@ -218,11 +239,11 @@ clk_now(struct clk *c, struct timespec *ret)
 {
 	struct timespec rt;
 
-	read_realtime(&rt);
 	if (c->kind == CLK_SYSTEM) {
-		*ret = rt;
+		read_realtime(ret);
 		return;
 	}
+	read_base(c, &rt);
 	virtual_time_at(c, &rt, ret);
 	virtual_apply_leap(c, &rt, ret);
 }
@@ -285,8 +306,9 @@ clk_set_leap(struct clk *c, int leap)
 		return system_set_leap(leap);
 	clk_now(c, &now);
 	c->leap = leap;
-	/* Leap seconds happen at the end of a UTC day. */
-	c->leap_at = (now.tv_sec / 86400 + 1) * 86400;
+	/* At the end of the UTC day: an insertion at midnight repeats 23:59:59, a deletion
+	 * skips it, so jumps a second earlier. */
+	c->leap_at = (now.tv_sec / 86400 + 1) * 86400 - (leap < 0);
 	return 0;
 }
 
@@ -305,7 +327,7 @@ clk_true_error(struct clk *c, double *ret)
 
 	if (c->kind != CLK_VIRTUAL)
 		return -ENOTSUP;
-	read_realtime(&rt);
+	read_base(c, &rt);
 	virtual_time_at(c, &rt, &now);
 	*ret = ts_diff(&now, &rt);
 	return 0;

@@ -37,6 +37,14 @@ int clk_new_system(struct clk **ret);
  * runs FREQ_ERROR_PPM fast (negative: slow) before any correction.
  */
 struct clk *clk_new_virtual(double offset, double freq_error_ppm);
+/*
+ * The same virtual clock on another time base: READ(ARG, ret) gives the time
+ * it counts from instead of CLOCK_REALTIME (the simulator's oscillator).
+ * Kernel timestamps and clk_true_error() are then on that base too.
+ */
+typedef void (*clk_base_fn)(void *arg, struct timespec *ret);
+struct clk *clk_new_virtual_on(clk_base_fn read, void *arg, double offset,
+			       double freq_error_ppm);
 /* Free C (NULL is fine); returns NULL. */
 struct clk *clk_free(struct clk *c);
 

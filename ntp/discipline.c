@@ -25,7 +25,7 @@ ntp_dsc_default_params(struct ntp_dsc_params *ret)
 		.max_neg_correction = 172800.0,
 		.max_freq = 500e-6,
 		.max_slew = 83333e-6 - 500e-6,
-		.corr_intervals = 3.0,
+		.corr_ratio = 3.0,
 	};
 }
 
@@ -120,6 +120,24 @@ step_due(struct ntp_dsc *d, double now)
 	return now - d->stepout_since >= d->p.stepout;
 }
 
+/*
+ * How long to slew PHASE away: as chrony does, in a time inversely
+ * proportional to the offset, corr_ratio * sd * interval / 2 / |phase|. An
+ * offset far above its noise (start-up, a step in the sources) goes at the
+ * largest rate allowed, within seconds; one at the noise level is spread
+ * over several update intervals, so the noise is not copied into the clock.
+ */
+static double
+slew_time(const struct ntp_dsc *d, double phase, const struct ntp_dsc_input *in)
+{
+	double sd = fmax(in->offset_sd, 1e-9), interval = fmax(in->interval, 1e-3);
+	double tau = d->p.corr_ratio * 0.5 * sd * interval / fmax(fabs(phase), 1e-12);
+
+	/* Not faster than the slew limit, not slower than the ratio of intervals. */
+	return fmax(fabs(phase) / d->p.max_slew,
+		    fmin(tau, d->p.corr_ratio * interval));
+}
+
 void
 ntp_dsc_update(struct ntp_dsc *d, const struct ntp_dsc_input *in, struct ntp_dsc_action *ret)
 {
@@ -150,9 +168,12 @@ ntp_dsc_update(struct ntp_dsc *d, const struct ntp_dsc_input *in, struct ntp_dsc
 		d->stepout_since = NAN;
 	}
 	d->synchronised = 1;
-	phase = shrink(in->offset, in->offset_sd);
-	/* Slew over a few update intervals, longer if the rate limit demands. */
-	tau = fmax(d->p.corr_intervals * fmax(in->interval, 1e-3), fabs(phase) / d->p.max_slew);
+	/*
+	 * The offset is a regression's estimate, not one noisy sample: the best
+	 * guess of our error, corrected in full. Its noise sets how fast.
+	 */
+	phase = in->offset;
+	tau = slew_time(d, phase, in);
 	ret->freq = d->freq + phase / tau;
 	ret->slew_until = in->now + tau;
 }

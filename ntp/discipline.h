@@ -6,13 +6,14 @@
  * timescale across every correction), and selection combines them. So the
  * discipline needs no loop filter of its own to *find* the frequency, as an
  * RFC 5905 PLL/FLL does over many poll intervals: it corrects the frequency
- * by the measured drift at once, and slews the phase error away by running
- * the clock fast or slow for a few update intervals. Both corrections are
- * shrunk by how certain they are (x * x^2 / (x^2 + sd^2)): a drift or
- * offset well above its standard error is corrected in full, one lost in the
- * noise hardly at all, so the clock is quick when far off and quiet when
- * close. bench/accuracy measures it against chronyd (whose design is similar
- * in spirit: regression, immediate frequency correction).
+ * by the measured drift at once, shrunk by how certain it is (x * x^2 /
+ * (x^2 + sd^2): a drift well above its standard error in full, one lost in
+ * the noise hardly at all), and slews the phase error away separately, as
+ * chrony does, in a time inversely proportional to the offset: an offset far
+ * above its noise at the highest rate, one at the noise level over a few
+ * update intervals. The clock is quick when far off and quiet when close.
+ * The closed-loop simulator (tests/sim, make bench-sim) measures it against
+ * chronyd's figures in the same loop.
  *
  * Steps happen only above step_threshold: at once while the clock has never
  * been synchronised, and otherwise only if the offset stays above the
@@ -33,7 +34,8 @@ struct ntp_dsc_params {
 	double max_neg_correction; /* largest backward correction accepted, seconds */
 	double max_freq;       /* limit of the frequency correction, s/s */
 	double max_slew;       /* limit of the extra rate used to slew phase, s/s */
-	double corr_intervals; /* phase errors are slewed over this many update intervals */
+	double corr_ratio;     /* slew time per update interval for an offset at its noise level
+				  (chrony's corrtimeratio); larger offsets go faster */
 };
 
 /* Defaults: see the config help and domtimed.conf(5) for the reasons. */

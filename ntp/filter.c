@@ -14,8 +14,26 @@
 #define MIN_FIT 3
 /* Fewest samples the runs test may cut the window down to. */
 #define MIN_WINDOW 6
+/*
+ * How fast a source's newest sample ages, s/s: chrony's maxclockerror (1
+ * ppm), not RFC 5905's PHI of 15 ppm. The regression already carries the
+ * frequency's own uncertainty; this is the wander beyond it. At PHI a source
+ * polled every 64 s would claim a millisecond more error than it has just
+ * before each poll, enough to let a liar that far off into the majority.
+ */
+#define AGEING 1e-6
 /* A sample this many combined standard errors off the line is a spike. */
 #define SPIKE_SIGMAS 6.0
+/* Halves of the window whose slopes differ by this many standard errors: the frequency moved. */
+#define SLOPE_SIGMAS 3.0
+/*
+ * The variance floor every sample has is the square of the excess delay of
+ * the window's third-best sample: the best one's own excess over the true
+ * minimum is unknown, and the gap to the next ones is what it is likely to
+ * be. (The lower quartile, used before, gave every sample of an exponential
+ * delay distribution nearly the same weight and threw the best ones away.)
+ */
+#define FLOOR_RANK 2
 
 struct ntp_flt {
 	struct ntp_flt_sample s[NTP_FLT_MAX_SAMPLES]; /* ring, oldest at head */
@@ -96,15 +114,15 @@ struct weighting {
 static struct weighting
 weighting(const struct ntp_flt *f, size_t first)
 {
-	double excess[NTP_FLT_MAX_SAMPLES], quartile;
+	double excess[NTP_FLT_MAX_SAMPLES], least;
 	struct weighting w = {.dmin = min_delay(f, first)};
 	size_t n = 0;
 
 	for (size_t i = first; i < f->n; i++)
 		excess[n++] = at(f, i)->delay - w.dmin;
 	qsort(excess, n, sizeof(excess[0]), cmp_double);
-	quartile = excess[n / 4];
-	w.floor2 = f->noise * f->noise + quartile * quartile;
+	least = excess[FLOOR_RANK < n ? FLOOR_RANK : n - 1];
+	w.floor2 = f->noise * f->noise + least * least;
 	return w;
 }
 
@@ -117,15 +135,15 @@ weight(const struct weighting *w, const struct ntp_flt_sample *s)
 	return 1.0 / (w->floor2 + excess * excess / 12.0);
 }
 
-/* Weighted least squares of offset on time over samples FIRST..n-1. */
+/* Weighted least squares of offset on time over samples FIRST..END-1. */
 static void
-fit_line(const struct ntp_flt *f, size_t first, struct fit *ret)
+fit_line_range(const struct ntp_flt *f, size_t first, size_t end, struct fit *ret)
 {
 	struct weighting wt = weighting(f, first);
 	double sw = 0, st = 0, so = 0, stt = 0, sto = 0, soo = 0;
-	size_t n = f->n - first;
+	size_t n = end - first;
 
-	for (size_t i = first; i < f->n; i++) {
+	for (size_t i = first; i < end; i++) {
 		const struct ntp_flt_sample *s = at(f, i);
 		double w = weight(&wt, s);
 
@@ -136,7 +154,7 @@ fit_line(const struct ntp_flt *f, size_t first, struct fit *ret)
 	ret->t0 = st / sw;
 	ret->a = so / sw;
 	/* Centre on the mean time so the sums below stay well conditioned. */
-	for (size_t i = first; i < f->n; i++) {
+	for (size_t i = first; i < end; i++) {
 		const struct ntp_flt_sample *s = at(f, i);
 		double w = weight(&wt, s), dt = s->time - ret->t0, d0 = s->offset - ret->a;
 
@@ -151,6 +169,13 @@ fit_line(const struct ntp_flt *f, size_t first, struct fit *ret)
 	ret->s2 = n > 2 ? fmax(0.0, soo - ret->b * sto) / (double)(n - 2) : 1.0 / sw;
 	ret->var_a = ret->s2 / sw;
 	ret->var_b = stt > 0.0 ? ret->s2 / stt : INFINITY;
+}
+
+/* Weighted least squares of offset on time over samples FIRST..n-1. */
+static void
+fit_line(const struct ntp_flt *f, size_t first, struct fit *ret)
+{
+	fit_line_range(f, first, f->n, ret);
 }
 
 /*
@@ -206,13 +231,47 @@ small_sample_factor(size_t df)
 	return 1.0 + 1.25 / (double)df; /* close to the quantile beyond 20 */
 }
 
-/* The fit over the longest recent stretch of samples that a line explains. */
+/*
+ * Has the frequency moved within the window? The slopes of its older and
+ * newer halves are compared: a clock whose frequency wanders (a random walk,
+ * a temperature change) bends the line slowly, which the runs test, counting
+ * only the signs of residuals that the delay noise dominates, misses for
+ * hours, while two slopes each averaged over half the window show it.
+ */
+static int
+slopes_differ(const struct ntp_flt *f, size_t first, size_t mid, const struct fit *newer)
+{
+	struct fit older;
+	double wo, wn, d;
+
+	fit_line_range(f, first, mid, &older);
+	wo = small_sample_factor(older.n - 2);
+	wn = small_sample_factor(newer->n - 2);
+	d = newer->b - older.b;
+	return d * d > SLOPE_SIGMAS * SLOPE_SIGMAS * (wo * wo * older.var_b + wn * wn * newer->var_b);
+}
+
+/*
+ * The fit over the longest recent stretch of samples that a line explains:
+ * halved while its halves disagree on the frequency, then trimmed from the
+ * oldest end while the runs test sees a trend.
+ */
 static size_t
 best_fit(const struct ntp_flt *f, struct fit *ret)
 {
 	size_t first = 0;
 
 	fit_line(f, first, ret);
+	while (f->n - first >= 2 * MIN_WINDOW) {
+		struct fit newer;
+		size_t mid = first + (f->n - first) / 2;
+
+		fit_line(f, mid, &newer);
+		if (!slopes_differ(f, first, mid, &newer))
+			break;
+		first = mid;
+		*ret = newer;
+	}
 	while (f->n - first > MIN_WINDOW && !runs_ok(f, first, ret)) {
 		/* Drop the oldest quarter and try again. */
 		first += (f->n - first + 3) / 4;
@@ -235,7 +294,7 @@ ntp_flt_estimate(const struct ntp_flt *f, double now, struct ntp_flt_estimate *r
 	last = at(f, f->n - 1);
 	*ret = (struct ntp_flt_estimate){
 		.min_delay = min_delay(f, 0),
-		.dispersion = last->dispersion + NTP_PHI * fmax(0.0, now - last->time),
+		.dispersion = last->dispersion + AGEING * fmax(0.0, now - last->time),
 		.last_time = last->time,
 		.n_window = f->n,
 	};
@@ -299,6 +358,12 @@ ntp_flt_add(struct ntp_flt *f, const struct ntp_flt_sample *s)
 	f->s[(f->head + f->n) % NTP_FLT_MAX_SAMPLES] = *s;
 	f->n++;
 	return 1;
+}
+
+double
+ntp_flt_rate_change(double old_freq, double new_freq)
+{
+	return (new_freq - old_freq) / (1.0 + old_freq);
 }
 
 void

@@ -9,20 +9,21 @@
  * needs to correct the frequency. Each sample is weighted by how much its
  * delay exceeds the window's minimum: a sample that spent E seconds queued
  * can be off by up to E/2, uniformly, so its variance is about E^2/12. On top
- * of that comes a floor: the timestamping noise, and the lower quartile of
- * the excess delays (the window's minimum is itself only one draw of the
- * jitter, so samples near it are not perfect either). On a link where
- * queueing is the exception the low-delay samples dominate; on one with even
- * jitter every sample counts about the same, which is what that jitter
- * deserves.
+ * of that comes a floor: the timestamping noise, and the excess delay of the
+ * window's third-best sample (the window's minimum is itself only one draw
+ * of the jitter, so samples near it are not perfect either). The few samples
+ * that crossed an empty path carry most of the weight, which is what they
+ * deserve: with exponential queueing they are worth dozens of the others.
  *
  * The window holds up to 256 samples: the offset's standard error at the
  * newest end of a line fitted to n samples falls as 2/sqrt(n), so a long
  * window is what turns milliseconds of jitter into tens of microseconds.
  *
- * When the residuals show a trend the straight line cannot explain (a runs
- * test on their signs), the oldest samples are dropped: the window shrinks
- * after a frequency change and grows back while the line fits.
+ * The window is cut when a line no longer explains it: halved while the
+ * slopes of its older and newer halves differ (the frequency moved: a random
+ * walk, a temperature change), then trimmed from the oldest end while the
+ * residuals show a trend (a runs test on their signs). It grows back while
+ * the line fits.
  *
  * Pure: times are seconds on our clock since an epoch the caller chooses;
  * when the caller steps or re-tunes the clock it says so, and stored samples
@@ -72,9 +73,17 @@ int ntp_flt_add(struct ntp_flt *f, const struct ntp_flt_sample *s);
 
 /*
  * Our clock was steered at time WHEN: stepped by STEP seconds (forward
- * positive) and/or its rate changed by DFREQ (s/s, positive: faster).
+ * positive) and/or its rate changed by DFREQ seconds per second of our
+ * clock's time (positive: faster); see ntp_flt_rate_change.
  */
 void ntp_flt_clock_changed(struct ntp_flt *f, double when, double dfreq, double step);
+/*
+ * The DFREQ of a frequency correction going from OLD_FREQ to NEW_FREQ
+ * (s/s): the correction applies to the oscillator's time, of which one of
+ * our clock's seconds held 1 / (1 + OLD_FREQ) before. The difference is
+ * 8 % while a large phase error is slewed at the highest rate.
+ */
+double ntp_flt_rate_change(double old_freq, double new_freq);
 
 /* Estimate for time NOW. Returns 0 when the window is empty (nothing to say). */
 int ntp_flt_estimate(const struct ntp_flt *f, double now, struct ntp_flt_estimate *ret);

@@ -21,23 +21,14 @@
 #include "nts.h"
 #include "packet.h"
 #include "peer.h"
+#include "poll.h"
 #include "reference.h"
 
-/* Interval between burst requests, at most; shorter when min_poll is. */
-#define BURST_INTERVAL 2.0
-/* Good samples in a row before the poll interval doubles. */
-#define POLL_TARGET 8
 /* A request unanswered this long is given up (and the socket closed). */
-#define MAX_WAIT 4.0
-/* The server may take this long between receive and transmit. */
-#define MAX_SERVER_TIME 4.0
-/*
- * Dispersion every sample carries beyond what we can measure (RFC 5905's
- * MINDISP, but 1 ms rather than 10): the path's unknown asymmetry and the
- * server's own tracking error. Without it the correctness intervals of
- * truthful sources a few microseconds apart would not intersect.
- */
-#define MIN_DISPERSION 1e-3
+#define MAX_WAIT NTP_POLL_MAX_WAIT
+/* MS-SNTP under auto: unanswered signed requests before asking plain, and how often to retry. */
+#define AUTH_MISSES 2
+#define AUTH_RETRY 16
 
 struct ntp_peer {
 	struct event_base *base;
@@ -51,12 +42,9 @@ struct ntp_peer {
 	void *cb_arg;
 
 	enum ntp_peer_state state;
-	int poll;            /* log2 seconds, between min_poll and max_poll */
-	uint8_t reach;
-	unsigned polls;      /* requests sent since start or the last burst */
-	unsigned good_run;   /* samples in a row the filter predicted well */
-	unsigned burst_left;
+	struct ntp_poll sched; /* interval and reachability */
 	struct timespec next_poll; /* monotonic */
+	struct timespec refused_at; /* monotonic, of the last KoD DENY or RSTR */
 
 	int fd;              /* the outstanding request's socket, or -1 */
 	uint64_t cookie;     /* its transmit field; 0 once answered */
@@ -71,6 +59,9 @@ struct ntp_peer {
 	struct ntp_peer_server server;
 	struct ntp_peer_stats stats;
 	char last_error[160];
+	enum mssntp_verdict auth; /* of the last answer, when params.auth */
+	int req_signed, req_answered; /* the last request: MS-SNTP? answered? */
+	unsigned signed_misses;        /* signed requests unanswered in a row */
 };
 
 static const char *const state_names[] = {
@@ -134,11 +125,9 @@ close_request(struct ntp_peer *p)
 static double
 poll_interval(const struct ntp_peer *p)
 {
-	if (p->burst_left > 0)
-		return fmin(BURST_INTERVAL, ldexp(1.0, p->params.min_poll));
-	if (p->params.flags & NTP_PEER_SPECIAL_INTERVAL)
-		return p->params.special_interval;
-	return ldexp(1.0, p->poll);
+	return ntp_poll_interval(&p->sched, (p->params.flags & NTP_PEER_SPECIAL_INTERVAL)
+						    ? p->params.special_interval
+						    : 0.0);
 }
 
 static void
@@ -149,26 +138,11 @@ schedule(struct ntp_peer *p, double seconds)
 	loop_arm(p->poll_ev, seconds);
 }
 
-static void
-set_poll(struct ntp_peer *p, int poll)
-{
-	p->poll = poll < p->params.min_poll   ? p->params.min_poll
-		  : poll > p->params.max_poll ? p->params.max_poll
-					      : poll;
-}
-
 /* After each request: reachability, unreachable back-off. */
 static void
 account_poll(struct ntp_peer *p)
 {
-	p->reach = (uint8_t)(p->reach << 1);
-	p->polls++;
-	if (p->polls >= 4 && (p->reach & 0x0f) == 0 && p->burst_left == 0) {
-		/* Four silent polls in a row: back off instead of insisting. */
-		set_poll(p, p->poll + 1);
-		p->good_run = 0;
-	}
-	if (p->polls >= 8 && p->reach == 0 && p->state != NTP_PEER_DENIED) {
+	if (ntp_poll_sent(&p->sched) && p->state != NTP_PEER_DENIED) {
 		set_error(p, "no valid answer to the last 8 requests");
 		set_state(p, NTP_PEER_UNREACHABLE);
 	}
@@ -238,6 +212,22 @@ sign_request(struct ntp_peer *p, uint8_t *buf, size_t size)
 	return len;
 }
 
+/*
+ * Sign this request? Always when we can under require; under auto, stop
+ * after AUTH_MISSES signed requests went unanswered in a row (a DC that
+ * cannot sign drops them: better plain time than none) and try again every
+ * AUTH_RETRY-th request.
+ */
+static int
+want_signed(const struct ntp_peer *p)
+{
+	const struct mssntp_auth *a = p->params.auth;
+
+	if (a == NULL || !mssntp_can_sign(a))
+		return 0;
+	return a->require || p->signed_misses < AUTH_MISSES || p->stats.sent % AUTH_RETRY == 0;
+}
+
 static void
 send_request(struct ntp_peer *p)
 {
@@ -251,6 +241,13 @@ send_request(struct ntp_peer *p)
 	size_t len;
 	int fd;
 
+	if (p->req_signed && !p->req_answered)
+		p->signed_misses++;
+	p->req_signed = want_signed(p);
+	p->req_answered = 0;
+	/* Windows DCs and chrony take MS-SNTP requests in version 3 only. */
+	if (p->req_signed)
+		req.version = 3;
 	close_request(p);
 	fd = open_socket(p);
 	if (fd < 0) {
@@ -264,7 +261,8 @@ send_request(struct ntp_peer *p)
 	while (p->cookie == 0);
 	req.transmit = p->cookie;
 	ntp_encode(&req, buf);
-	len = sign_request(p, buf, sizeof(buf));
+	len = p->req_signed ? mssntp_make_request(p->params.auth, buf)
+	                     : sign_request(p, buf, sizeof(buf));
 	if (len == 0) {
 		close_request(p);
 		return;
@@ -292,12 +290,13 @@ on_poll(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (p->state == NTP_PEER_DENIED)
+	if (p->state == NTP_PEER_DENIED) {
+		/* The back-off is over: a refusal is not for ever (access lists change). */
+		ntp_peer_burst(p);
 		return;
+	}
 	account_poll(p);
 	send_request(p);
-	if (p->burst_left > 0)
-		p->burst_left--;
 	schedule(p, poll_interval(p));
 }
 
@@ -320,16 +319,17 @@ handle_kod(struct ntp_peer *p, const struct ntp_packet *pkt)
 	if (pkt->refid == ntp_refid_from_string("RATE")) {
 		/* Slow down: at least what the server asks, at least one step. */
 		p->stats.kod_rate++;
-		p->burst_left = 0;
-		set_poll(p, pkt->poll > p->poll ? pkt->poll : p->poll + 1);
-		p->good_run = 0;
-		set_error(p, "KoD RATE: backing off to poll %d", p->poll);
+		ntp_poll_slow_down(&p->sched, pkt->poll);
+		set_error(p, "KoD RATE: backing off to poll %d", p->sched.poll);
 		schedule(p, poll_interval(p));
 	} else if (pkt->refid == ntp_refid_from_string("DENY") ||
 		   pkt->refid == ntp_refid_from_string("RSTR")) {
 		p->stats.kod_deny++;
-		set_error(p, "KoD %s: the server refuses us; no longer polled", code);
-		event_del(p->poll_ev);
+		set_error(p, "KoD %s: the server refuses us; asking again in %.0f s or at a resync",
+			  code, p->params.refused_retry);
+		ntp_poll_end_burst(&p->sched);
+		clk_monotonic(&p->refused_at);
+		schedule(p, p->params.refused_retry);
 		set_state(p, NTP_PEER_DENIED);
 	} else {
 		p->stats.unsynchronised++;
@@ -343,19 +343,14 @@ static int
 measure(struct ntp_peer *p, const struct ntp_packet *pkt, const struct timespec *t4,
 	struct ntp_flt_sample *ret)
 {
-	double server_time, precision;
+	double server_time;
 
-	ntp_onwire(&p->t1, pkt, t4, &ret->offset, &ret->delay, &server_time);
-	if (server_time < 0.0 || server_time > MAX_SERVER_TIME || ret->delay < -1e-6 ||
-	    ts_diff(t4, &p->t1) > MAX_WAIT) {
+	if (!ntp_poll_sample(&p->t1, pkt, t4, p->params.noise, &server_time, ret)) {
 		p->stats.bad_timestamps++;
-		set_error(p, "bad timestamps (server time %.6f s, delay %.6f s)", server_time,
+		set_error(p, "bad timestamps (server time %.9f s, delay %.6f s)", server_time,
 			  ret->delay);
 		return 0;
 	}
-	precision = ldexp(1.0, pkt->precision) + p->params.noise;
-	ret->delay = fmax(ret->delay, precision);
-	ret->dispersion = precision + MIN_DISPERSION + NTP_PHI * ts_diff(t4, &p->t1);
 	ret->time = epoch_seconds(p, t4);
 	return 1;
 }
@@ -404,31 +399,6 @@ usable(struct ntp_peer *p, const struct ntp_packet *pkt)
 	return 1;
 }
 
-/*
- * Did the filter see this sample coming? Good predictions let the poll
- * interval grow; a badly missed one shortens it.
- */
-static void
-adapt_poll(struct ntp_peer *p, const struct ntp_flt_sample *s)
-{
-	struct ntp_flt_estimate e;
-	double err, tolerance;
-
-	if (!ntp_flt_estimate(p->flt, s->time, &e) || e.n < 4)
-		return;
-	err = fabs(s->offset - e.offset);
-	tolerance = 3.0 * fmax(e.jitter, p->params.noise) + (s->delay - e.min_delay) / 2.0;
-	if (err <= tolerance) {
-		if (++p->good_run >= POLL_TARGET) {
-			set_poll(p, p->poll + 1);
-			p->good_run = 0;
-		}
-	} else if (err > 3.0 * tolerance) {
-		set_poll(p, p->poll - 1);
-		p->good_run = 0;
-	}
-}
-
 static void
 take_sample(struct ntp_peer *p, const struct ntp_packet *pkt, const struct timespec *t4)
 {
@@ -436,7 +406,7 @@ take_sample(struct ntp_peer *p, const struct ntp_packet *pkt, const struct times
 
 	if (!measure(p, pkt, t4, &s))
 		return;
-	p->reach |= 1;
+	ntp_poll_answered(&p->sched);
 	p->stats.valid++;
 	p->server = (struct ntp_peer_server){
 		.leap = pkt->leap, .stratum = pkt->stratum, .poll = pkt->poll,
@@ -449,7 +419,7 @@ take_sample(struct ntp_peer *p, const struct ntp_packet *pkt, const struct times
 	p->last_error[0] = '\0';
 	set_state(p, NTP_PEER_OK);
 	if (!(p->params.flags & NTP_PEER_SPECIAL_INTERVAL))
-		adapt_poll(p, &s);
+		ntp_poll_sampled(&p->sched, p->flt, &s, p->params.noise);
 	if (!ntp_flt_add(p->flt, &s)) {
 		p->stats.spikes++;
 		set_error(p, "spike: offset %+.6f s ignored once", s.offset);
@@ -499,6 +469,31 @@ authentic(struct ntp_peer *p, const uint8_t *buf, size_t len, const struct ntp_t
 	return 0;
 }
 
+/*
+ * MS-SNTP: may the answer be used? Under mssntp = require only a verified
+ * one; under auto any, with the reason it is not authenticated shown.
+ */
+static int
+authenticated(struct ntp_peer *p, const uint8_t *buf, size_t len)
+{
+	const struct mssntp_auth *a = p->params.auth;
+
+	if (a == NULL)
+		return 1;
+	p->req_answered = 1;
+	if (!p->req_signed)
+		p->auth = mssntp_can_sign(a) ? MSSNTP_SILENT : MSSNTP_NO_KEY;
+	else
+		p->auth = mssntp_check(a, buf, len);
+	if (p->auth == MSSNTP_VERIFIED)
+		p->signed_misses = 0;
+	if (p->auth == MSSNTP_VERIFIED || !a->require)
+		return 1;
+	p->stats.bogus++;
+	set_error(p, "refused (mssntp = require): %s", mssntp_verdict_reason(p->auth));
+	return 0;
+}
+
 static void
 handle_answer(struct ntp_peer *p, const uint8_t *buf, size_t len, const struct timespec *t4)
 {
@@ -529,12 +524,15 @@ handle_answer(struct ntp_peer *p, const uint8_t *buf, size_t len, const struct t
 		set_error(p, "bogus answer: origin does not match our request");
 		return;
 	}
+	/* Checked before the cookie is spent, so a forgery cannot starve the real answer. */
+	if (!authenticated(p, buf, len))
+		return;
 	p->cookie = 0;
 	if (usable(p, &pkt)) {
 		take_sample(p, &pkt, t4);
 	} else if (p->state != NTP_PEER_DENIED) {
 		/* Answered validly, if uselessly: the server is reachable. */
-		p->reach |= 1;
+		ntp_poll_answered(&p->sched);
 	}
 }
 
@@ -631,7 +629,7 @@ ntp_peer_new(struct event_base *base, struct clk *clock, const struct timespec *
 	p->cb = cb;
 	p->cb_arg = arg;
 	p->fd = -1;
-	p->poll = params->min_poll;
+	ntp_poll_init(&p->sched, params->min_poll, params->max_poll);
 	p->flt = ntp_flt_new(params->noise);
 	p->poll_ev = loop_timer_new(base, on_poll, p);
 	p->expire_ev = loop_timer_new(base, on_expire, p);
@@ -656,9 +654,21 @@ void
 ntp_peer_burst(struct ntp_peer *p)
 {
 	if (p->state == NTP_PEER_DENIED)
-		return;
-	p->burst_left = NTP_PEER_BURST;
+		set_state(p, NTP_PEER_STARTING);
+	ntp_poll_burst(&p->sched);
 	schedule(p, 0.0);
+}
+
+void
+ntp_peer_reoffer(struct ntp_peer *p)
+{
+	struct timespec now;
+
+	if (p->state != NTP_PEER_DENIED)
+		return;
+	clk_monotonic(&now);
+	if (ts_diff(&now, &p->refused_at) >= ldexp(1.0, p->sched.poll))
+		ntp_peer_burst(p);
 }
 
 void
@@ -678,7 +688,7 @@ void
 ntp_peer_set_params(struct ntp_peer *p, const struct ntp_peer_params *params)
 {
 	p->params = *params;
-	set_poll(p, p->poll);
+	ntp_poll_set_range(&p->sched, params->min_poll, params->max_poll);
 }
 
 enum ntp_peer_state
@@ -698,13 +708,13 @@ ntp_peer_addr(const struct ntp_peer *p, socklen_t *ret_len)
 uint8_t
 ntp_peer_reach(const struct ntp_peer *p)
 {
-	return p->reach;
+	return p->sched.reach;
 }
 
 int
 ntp_peer_poll(const struct ntp_peer *p)
 {
-	return p->poll;
+	return p->sched.poll;
 }
 
 unsigned
@@ -718,8 +728,6 @@ ntp_peer_next_poll_in(const struct ntp_peer *p)
 {
 	struct timespec now;
 
-	if (p->state == NTP_PEER_DENIED)
-		return INFINITY;
 	clk_monotonic(&now);
 	return fmax(0.0, ts_diff(&p->next_poll, &now));
 }
@@ -734,6 +742,21 @@ const struct ntp_peer_stats *
 ntp_peer_stats(const struct ntp_peer *p)
 {
 	return &p->stats;
+}
+
+const char *
+ntp_peer_auth(const struct ntp_peer *p)
+{
+	return p->params.auth != NULL && p->auth == MSSNTP_VERIFIED ? "mssntp" : "none";
+}
+
+const char *
+ntp_peer_auth_reason(const struct ntp_peer *p)
+{
+	if (p->params.flags & NTP_PEER_OTHER_DOMAIN)
+		return "a DC of another domain: MS-SNTP would need the interdomain trust key, "
+		       "which this host does not hold: plain NTP";
+	return p->params.auth != NULL ? mssntp_verdict_reason(p->auth) : "";
 }
 
 const char *

@@ -18,6 +18,8 @@
 #include "clock.h"
 #include "filter.h"
 #include "keys.h"
+#include "mssntp.h"
+#include "poll.h"
 #include "reference.h"
 
 struct event_base;
@@ -25,13 +27,17 @@ struct nts_session;
 struct ntp_peer;
 
 /* Requests in a burst (start-up and resync), as chrony's iburst. */
-#define NTP_PEER_BURST 4
+#define NTP_PEER_BURST NTP_POLL_BURST
 
 /* W32Time NtpServer flags. */
 #define NTP_PEER_SPECIAL_INTERVAL 0x1 /* poll every special_interval seconds */
 #define NTP_PEER_FALLBACK_ONLY 0x2    /* use only when every other source fails */
 #define NTP_PEER_SYMMETRIC 0x4        /* ask in symmetric active mode (1) */
 #define NTP_PEER_CLIENT 0x8           /* ask in client mode (3), the default */
+/* Not W32Time flags: a DC of our own domain, asked with MS-SNTP when we can; */
+#define NTP_PEER_MSSNTP 0x100
+/* a DC of another domain, asked plainly: MS-SNTP would need the trust's key. */
+#define NTP_PEER_OTHER_DOMAIN 0x200
 
 enum ntp_peer_state {
 	NTP_PEER_STARTING,       /* no answer yet */
@@ -39,12 +45,13 @@ enum ntp_peer_state {
 	NTP_PEER_UNSYNCHRONISED, /* answering, but leap 3 / stratum 0 or 16 */
 	NTP_PEER_LOOP,           /* synchronised to us */
 	NTP_PEER_UNREACHABLE,    /* no valid answer to the last 8 polls */
-	NTP_PEER_DENIED,         /* sent KoD DENY or RSTR: no longer polled */
+	NTP_PEER_DENIED,         /* sent KoD DENY or RSTR: asked again only after refused_retry */
 };
 
 struct ntp_peer_params {
 	int min_poll, max_poll;  /* log2 seconds */
 	double special_interval; /* seconds, with NTP_PEER_SPECIAL_INTERVAL */
+	double refused_retry;    /* seconds between requests to a server that refused us */
 	unsigned flags;          /* NTP_PEER_* */
 	double noise;            /* timestamp noise floor for the filter, seconds */
 	/*
@@ -56,6 +63,7 @@ struct ntp_peer_params {
 	const struct ntp_key *key;
 	/* NTS (RFC 8915) instead: requests and answers go through this session (borrowed). */
 	struct nts_session *nts;
+	const struct mssntp_auth *auth; /* NULL: plain NTP; else MS-SNTP (mssntp.h) */
 };
 
 /* What the server said about itself in its last valid answer. */
@@ -92,8 +100,14 @@ struct ntp_peer *ntp_peer_new(struct event_base *base, struct clk *clock,
 			      const struct ntp_peer_callbacks *cb, void *arg);
 struct ntp_peer *ntp_peer_free(struct ntp_peer *p);
 
-/* Send a burst of requests now (domtimectl resync). */
+/* Send a burst of requests now (domtimectl resync), even to a server that refused us. */
 void ntp_peer_burst(struct ntp_peer *p);
+/*
+ * The source was offered again (rediscovery, reload): a server that refused
+ * us is asked again at once, unless it refused less than a poll interval ago
+ * (so that a rediscovery the refusal itself set off cannot loop).
+ */
+void ntp_peer_reoffer(struct ntp_peer *p);
 /* Our clock was stepped/re-tuned at WHEN (see ntp_flt_clock_changed). */
 void ntp_peer_clock_changed(struct ntp_peer *p, double when, double dfreq, double step);
 void ntp_peer_set_params(struct ntp_peer *p, const struct ntp_peer_params *params);
@@ -104,10 +118,14 @@ const struct sockaddr *ntp_peer_addr(const struct ntp_peer *p, socklen_t *ret_le
 uint8_t ntp_peer_reach(const struct ntp_peer *p);
 int ntp_peer_poll(const struct ntp_peer *p);
 unsigned ntp_peer_flags(const struct ntp_peer *p);
-/* Seconds until the next request. */
+/* Seconds until the next request (for a refusing server: until it is asked again). */
 double ntp_peer_next_poll_in(const struct ntp_peer *p);
 const struct ntp_peer_server *ntp_peer_server(const struct ntp_peer *p);
 const struct ntp_peer_stats *ntp_peer_stats(const struct ntp_peer *p);
+/* "mssntp" when the last answer was authenticated, else "none". */
+const char *ntp_peer_auth(const struct ntp_peer *p);
+/* Why the last answer was not authenticated while we asked it to be; "" otherwise. */
+const char *ntp_peer_auth_reason(const struct ntp_peer *p);
 /* Why the last answer was not used; "" when it was. */
 const char *ntp_peer_last_error(const struct ntp_peer *p);
 /* The filter's estimate for NOW (epoch seconds); 0 if it has none. */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/util.h"
 #include "../common/xmalloc.h"
 #include "ratelimit.h"
 
@@ -159,17 +160,6 @@ client_key(const struct ntp_rl *rl, const struct sockaddr *sa, uint8_t key[16])
 	return 0;
 }
 
-/* splitmix64's finaliser over the seeded key: cheap and well mixed. */
-static uint64_t
-mix(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
 static size_t
 hash_key(const struct ntp_rl *rl, const uint8_t key[16])
 {
@@ -177,7 +167,8 @@ hash_key(const struct ntp_rl *rl, const uint8_t key[16])
 
 	memcpy(&a, key, 8);
 	memcpy(&b, key + 8, 8);
-	return (size_t)mix(mix(a ^ rl->seed) ^ b);
+	/* splitmix64's finaliser over the seeded key: cheap and well mixed. */
+	return (size_t)mix64(mix64(a ^ rl->seed) ^ b);
 }
 
 /*

@@ -173,39 +173,25 @@ span_covered(const struct ntp_sel_source *src, size_t n, const enum ntp_sel_verd
 	return low <= high;
 }
 
-/* Offsets of the sources in the running that lie outside [LOW, HIGH]. */
-static size_t
-offsets_outside(const struct ntp_sel_source *src, size_t n, const enum ntp_sel_verdict *verdicts,
-		double low, double high)
-{
-	size_t count = 0;
-
-	for (size_t i = 0; i < n; i++)
-		if (verdicts[i] == NTP_SEL_CANDIDATE && !within(src[i].offset, low, high))
-			count++;
-	return count;
-}
-
 /*
- * Step 2, RFC 5905 section 11.2.1: allow f = 0, 1, ... of the M sources to
- * be falsetickers while the other M - f are still more than half, and stop
- * at the first f whose span (see span_covered) leaves out at most f
- * offsets. The offset test, the interval midpoints of the RFC's code
- * skeleton (appendix A.5.5.1), is what sets it apart from Marzullo's
- * algorithm: the intervals of a majority must not merely meet, their best
- * estimates must lie where they meet. Two slips of that skeleton are not
- * copied: it measures the count of open intervals against the 3m
- * endpoints less the midpoints passed instead of m - f sources (RFC 1305
- * and ntpd use m - f), and it wants high > low, where closed intervals
- * make one shared point enough.
+ * Step 2, RFC 5905 section 11.2.1 as Marzullo's algorithm (and chrony):
+ * allow f = 0, 1, ... of the M sources to be falsetickers while the other
+ * M - f are still more than half, and stop at the first f for which some
+ * point lies inside M - f intervals (see span_covered). The RFC's code
+ * skeleton (appendix A.5.5.1) also wants the majority's offsets, the
+ * interval midpoints, inside the span; that test is not made. With root
+ * distances that are real (no 1 ms floor), one source known to a few
+ * microseconds shrinks the span to its own interval, and truthful sources
+ * known less well then fail the test though their intervals hold the true
+ * time: honest servers would be declared without a majority. Intervals are
+ * closed, so one shared point is enough, where the skeleton wants high > low.
  */
 static int
 intersect(const struct ntp_sel_source *src, size_t n, const enum ntp_sel_verdict *verdicts,
 	  size_t m, double *ret_low, double *ret_high)
 {
 	for (size_t f = 0; 2 * f < m; f++)
-		if (span_covered(src, n, verdicts, m - f, ret_low, ret_high) &&
-		    offsets_outside(src, n, verdicts, *ret_low, *ret_high) <= f)
+		if (span_covered(src, n, verdicts, m - f, ret_low, ret_high))
 			return 1;
 	return 0;
 }

@@ -109,13 +109,13 @@ struct ntp_sel_result {
  * there are none, the fit fallback sources. Fit fallback sources left out
  * are FALLBACK, whatever becomes of the others.
  *
- * The intersection is RFC 5905's, Marzullo's algorithm plus a test on the
- * offsets themselves (the intervals' midpoints): with f of the m sources
- * allowed to be falsetickers (2f < m), it runs from the lowest to the
- * highest point inside at least m - f intervals and must not leave out
- * more than f offsets. Intervals are closed: touching at one point is
- * intersecting. Two sources, for instance, agree exactly when each one's
- * offset lies inside the other's interval.
+ * The intersection is Marzullo's algorithm, as chrony's: with f of the m
+ * sources allowed to be falsetickers (2f < m), it runs from the lowest to
+ * the highest point inside at least m - f intervals, for the smallest such
+ * f. RFC 5905's further test on the offsets (the intervals' midpoints) is
+ * not made: see select.c. Intervals are closed: touching at one point is
+ * intersecting. Two sources, for instance, agree exactly when their
+ * intervals meet.
  */
 enum ntp_sel_status ntp_select(const struct ntp_sel_source *src, size_t n,
 			       const struct ntp_sel_params *params, enum ntp_sel_verdict *verdicts,

@@ -6,6 +6,10 @@
  * one per datagram is where the time goes. Each batch's transmit timestamps
  * are read once, just before the send call; with one request in flight (the
  * case where accuracy matters) that is as late as it can be.
+ *
+ * MS-SNTP requests on a DC take another path: their answer, dated ahead by
+ * the time a signature takes, goes to ntp_signd and is sent on its own when
+ * the signed packet comes back, so plain answers never wait for Samba.
  */
 #include <errno.h>
 #include <event2/event.h>
@@ -24,6 +28,7 @@
 #include "io.h"
 #include "ratelimit.h"
 #include "server.h"
+#include "signd.h"
 
 /* Batches handled per readiness event before other events get a turn. */
 #define MAX_BATCHES_PER_EVENT 16
@@ -45,6 +50,9 @@ struct ntp_srv {
 	struct listener *listeners;
 	struct ntp_io_batch *rx, *tx;
 	struct ntp_srv_counters counters;
+	struct ntp_signd *signd;     /* NULL unless this DC signs MS-SNTP replies */
+	struct ntp_io_batch *signed_tx; /* one signed reply at a time */
+	int extended_logged;
 };
 
 static const char *const drop_names[NTP_DROP_N] = {
@@ -261,14 +269,85 @@ keyed_request(const struct ntp_srv *srv, const struct ntp_io_msg *m, struct ntp_
 }
 
 /*
+ * An authenticated request reached a DC: is it one ntp_signd can sign? The
+ * extended form is counted and explained once: Samba signs only MD5.
+ */
+static enum mssntp_form
+signable(struct ntp_srv *srv, const struct ntp_io_msg *m)
+{
+	enum mssntp_form form = mssntp_form_of(m->buf, m->len);
+	char who[INET6_ADDRSTRLEN + 8];
+
+	if (form != MSSNTP_EXTENDED)
+		return form;
+	srv->counters.mssntp.extended_unsupported++;
+	if (!srv->extended_logged) {
+		ntp_io_format_addr((const struct sockaddr *)&m->peer, who, sizeof(who));
+		log_warn("MS-SNTP: %s sent an extended (120-octet, HMAC-SHA512) request, which "
+			 "Samba's ntp_signd cannot sign (it signs only the 68-octet MD5 form), so "
+			 "it gets no answer. Windows sends that form when the DC's functional "
+			 "level is 2012 or higher: keep the Samba DCs at 2008 R2 (Samba's "
+			 "default), or point such clients at a Windows DC. Counted in "
+			 "mssntp.extended_unsupported; logged once.",
+			 who);
+		srv->extended_logged = 1;
+	}
+	return form;
+}
+
+/*
+ * Hand the answer REPLY to M over for signing, dated ahead by the time a
+ * signature takes now: the packet leaves that much later than it is made,
+ * and its transmit timestamp is only honest if it says when it leaves.
+ */
+static void
+submit_for_signing(struct ntp_srv *srv, int fd, const struct ntp_io_msg *m,
+		   struct ntp_packet *reply)
+{
+	struct ntp_signd_dest dest = {
+		.fd = fd, .peer = m->peer, .peer_len = m->peer_len, .local = m->local};
+	uint8_t header[NTP_HEADER_LEN];
+	struct timespec tx;
+
+	clk_now(srv->clock, &tx);
+	ts_add(&tx, ntp_signd_latency(srv->signd));
+	reply->transmit = ntp_ts_from_timespec(&tx);
+	ntp_encode(reply, header);
+	(void)ntp_signd_submit(srv->signd, m->buf + NTP_HEADER_LEN, header, &dest);
+}
+
+/* ntp_signd signed an answer: send it as it is. */
+static void
+send_signed(void *arg, const struct ntp_signd_dest *dest, const uint8_t packet[MSSNTP_AUTH_LEN])
+{
+	struct ntp_srv *srv = arg;
+	struct ntp_io_msg *t = ntp_io_batch_msg(srv->signed_tx, 0);
+	int sent;
+
+	memcpy(t->buf, packet, MSSNTP_AUTH_LEN);
+	t->len = MSSNTP_AUTH_LEN;
+	t->peer = dest->peer;
+	t->peer_len = dest->peer_len;
+	t->local = dest->local;
+	sent = ntp_io_send_batch(dest->fd, srv->signed_tx, 1);
+	if (sent == 1) {
+		srv->counters.answered++;
+	} else {
+		srv->counters.send_errors++;
+		log_debug("send: %s", strerror(sent < 0 ? -sent : EAGAIN));
+	}
+}
+
+/*
  * Turn received message M into an answer in T. Returns 1 when T should be
  * sent (its transmit timestamp still to be stamped).
  */
 static int
-handle_request(struct ntp_srv *srv, const struct ntp_io_msg *m, struct ntp_io_msg *t,
+handle_request(struct ntp_srv *srv, int fd, const struct ntp_io_msg *m, struct ntp_io_msg *t,
 	       struct ntp_packet *reply, struct reply_auth *a)
 {
 	struct ntp_srv_counters *c = &srv->counters;
+	enum mssntp_form form = MSSNTP_NOT;
 	struct ntp_packet req;
 	enum ntp_srv_drop drop;
 	enum ntp_rl_verdict verdict;
@@ -285,9 +364,21 @@ handle_request(struct ntp_srv *srv, const struct ntp_io_msg *m, struct ntp_io_ms
 		return 0;
 	}
 	memset(a, 0, sizeof(*a));
-	if ((!ntp_srv_accept(m->buf, m->len, &req, &drop) &&
-	     (drop != NTP_DROP_AUTHENTICATED || !keyed_request(srv, m, &req, &a->key, &drop))) ||
-	    !nts_request(srv, m, &req, a, reply, &drop)) {
+	if (!ntp_srv_accept(m->buf, m->len, &req, &drop)) {
+		/*
+		 * AUTHENTICATED comes after the decode and the mode checks: REQ is
+		 * filled. On a DC an MS-SNTP request (its checksum all zeros) is
+		 * signed by ntp_signd; any other MAC is a symmetric key's.
+		 */
+		if (drop == NTP_DROP_AUTHENTICATED && srv->signd != NULL)
+			form = signable(srv, m);
+		if (form != MSSNTP_AUTH &&
+		    (drop != NTP_DROP_AUTHENTICATED || !keyed_request(srv, m, &req, &a->key, &drop))) {
+			c->dropped[drop]++;
+			return 0;
+		}
+	}
+	if (form != MSSNTP_AUTH && !nts_request(srv, m, &req, a, reply, &drop)) {
 		c->dropped[drop]++;
 		return 0;
 	}
@@ -307,7 +398,9 @@ handle_request(struct ntp_srv *srv, const struct ntp_io_msg *m, struct ntp_io_ms
 	verdict = rate_verdict(srv, &m->peer);
 	if (verdict != NTP_RL_PASS)
 		c->rate_limited++;
-	if (verdict == NTP_RL_DROP) {
+	/* A KoD would be an unsigned answer to a signed request: drop it instead. */
+	if (verdict == NTP_RL_DROP ||
+	    (verdict == NTP_RL_LEAK && srv->opts.ratelimit_kod && form == MSSNTP_AUTH)) {
 		c->dropped[NTP_DROP_RATE_LIMITED]++;
 		return 0;
 	}
@@ -318,6 +411,10 @@ handle_request(struct ntp_srv *srv, const struct ntp_io_msg *m, struct ntp_io_ms
 		c->kod_rate++;
 	} else {
 		ntp_srv_reply(&req, &rx, srv->ref, srv->precision, reply);
+	}
+	if (form == MSSNTP_AUTH) {
+		submit_for_signing(srv, fd, m, reply);
+		return 0;
 	}
 	t->peer = m->peer;
 	t->peer_len = m->peer_len;
@@ -383,7 +480,7 @@ on_readable(evutil_socket_t fd, short what, void *arg)
 			return;
 		srv->counters.received += (uint64_t)n;
 		for (int i = 0; i < n; i++)
-			n_out += (size_t)handle_request(srv, ntp_io_batch_msg(srv->rx, (size_t)i),
+			n_out += (size_t)handle_request(srv, fd, ntp_io_batch_msg(srv->rx, (size_t)i),
 							ntp_io_batch_msg(srv->tx, n_out),
 							&replies[n_out], &auth[n_out]);
 		if (n_out > 0)
@@ -487,11 +584,36 @@ ntp_srv_free(struct ntp_srv *srv)
 		close(l->fd);
 		free(l);
 	}
+	ntp_signd_free(srv->signd);
+	ntp_io_batch_free(srv->signed_tx);
 	ntp_rl_free(srv->rl);
 	ntp_io_batch_free(srv->rx);
 	ntp_io_batch_free(srv->tx);
 	free(srv);
 	return NULL;
+}
+
+void
+ntp_srv_enable_mssntp(struct ntp_srv *srv, const char *signd_socket)
+{
+	if (srv->signd != NULL)
+		return;
+	srv->signed_tx = ntp_io_batch_new();
+	srv->signd = ntp_signd_new(srv->base, signd_socket, send_signed, srv,
+				   &srv->counters.mssntp);
+	log_info("MS-SNTP: signing replies to Windows clients through %s", signd_socket);
+}
+
+struct mssntp_counters *
+ntp_srv_mssntp(struct ntp_srv *srv)
+{
+	return &srv->counters.mssntp;
+}
+
+int
+ntp_srv_signd_connected(const struct ntp_srv *srv)
+{
+	return srv->signd != NULL ? ntp_signd_connected(srv->signd) : -1;
 }
 
 const struct ntp_srv_counters *

@@ -28,6 +28,7 @@
 #include "clock.h"
 #include "keys.h"
 #include "nts_server.h"
+#include "mssntp.h"
 #include "ratelimit.h"
 #include "reference.h"
 
@@ -67,6 +68,7 @@ struct ntp_srv_counters {
 	uint64_t no_kernel_timestamp; /* receive time read after the fact */
 	uint64_t receive_errors;
 	uint64_t send_errors;
+	struct mssntp_counters mssntp;
 };
 
 /* When to answer (W32Time AnnounceFlags 0x1 / 0x2 / neither). */
@@ -97,6 +99,17 @@ struct ntp_srv *ntp_srv_free(struct ntp_srv *srv);
 /* Listen on ADDR. Returns 0 or -errno with an allocated *RET_CAUSE. */
 int ntp_srv_listen(struct ntp_srv *srv, const struct sockaddr *addr, socklen_t len,
 		   char **ret_cause);
+
+/*
+ * This machine is a DC: sign MS-SNTP replies through Samba's ntp_signd at
+ * SIGND_SOCKET (see signd.h). Without this, authenticated requests are
+ * dropped unanswered, as MS-SNTP wants of a server that is not a DC.
+ */
+void ntp_srv_enable_mssntp(struct ntp_srv *srv, const char *signd_socket);
+/* The MS-SNTP counters, which the client side (mssntp.h) counts into too. */
+struct mssntp_counters *ntp_srv_mssntp(struct ntp_srv *srv);
+/* 1 connected to ntp_signd, 0 not, -1 not signing at all. */
+int ntp_srv_signd_connected(const struct ntp_srv *srv);
 
 /*
  * Replace the options. The client table and what it remembers are kept

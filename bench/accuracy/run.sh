@@ -432,6 +432,9 @@ def us(x):
 
 print()
 print("bench/accuracy: domtimed and chronyd -x as clients of one chronyd -x server")
+print("a real-network check of offset ESTIMATES: chronyd -x steers no clock, so its figure")
+print("is its estimate's error, not how well it keeps time; closed-loop figures, both")
+print("daemons steering a clock: make bench-sim (tests/sim)")
 print("poll 2^%d s for both; %d s settle (excluded) + %d s measured per phase; "
       "run time %s s" % (poll, settle, measure, run_time))
 print("domtimed: %s" % build)

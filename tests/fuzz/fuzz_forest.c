@@ -20,7 +20,9 @@
  * Checked: every index in range or -1, no domain its own ancestor, PDCs
  * and roles consistent, documented strings there, problems printable; the
  * same input gives the same picture; and each DN read normalises to a
- * fixed point equal to itself.
+ * fixed point equal to itself. Then the read is cut where a limit
+ * (ldap_max_entries) chosen by the input would have stopped it: that
+ * picture holds as well, and says first that it is incomplete.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -355,6 +357,59 @@ check_dns(const struct dir_entry_list *l)
 		check_dn(l->v[i].dn);
 }
 
+/* The lists in the order discovery reads them (crossRefs, CN=Sites, ourselves, NC heads). */
+static size_t
+read_order(struct dir_raw *raw, struct dir_entry_list **ret)
+{
+	struct dir_entry_list *lists[] = {&raw->crossrefs, &raw->sites, &raw->servers, &raw->ntds,
+					  &raw->subnets,   &raw->self,  &raw->nc_heads};
+
+	memcpy(ret, lists, sizeof(lists));
+	return sizeof(lists) / sizeof(lists[0]);
+}
+
+/* Keep the first KEEP entries of RAW in read order, as a read stopped by a cap would. */
+static void
+cut(struct dir_raw *raw, size_t keep)
+{
+	struct dir_entry_list *lists[8];
+	size_t n = read_order(raw, lists), cap = keep;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t k = keep < lists[i]->n ? keep : lists[i]->n;
+
+		for (size_t j = k; j < lists[i]->n; j++)
+			dir_entry_clear(&lists[i]->v[j]);
+		lists[i]->n = k;
+		keep -= k;
+	}
+	dir_raw_set_incomplete(raw, xasprintf("the directory returned more than ldap_max_entries "
+					      "(%zu) entries: reading stopped",
+					      cap));
+}
+
+static void
+check_cut(struct dir_raw *raw, const struct dir_identity *id, size_t size)
+{
+	struct dir_entry_list *lists[8];
+	size_t n = read_order(raw, lists), total = 0;
+	struct hier_forest *f;
+
+	for (size_t i = 0; i < n; i++)
+		total += lists[i]->n;
+	cut(raw, size % (total + 1));
+	f = dir_forest_build(raw, id);
+	check_domains(f);
+	check_dcs(f);
+	check_sites(f);
+	check_self(f);
+	check_problems(f);
+	if (hier_forest_n_problems(f) == 0 ||
+	    strncmp(hier_forest_problem(f, 0), "the directory returned more than", 32) != 0)
+		abort();
+	hier_forest_free(f);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -389,6 +444,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_dns(&raw->crossrefs);
 	check_dns(&raw->servers);
 	check_dns(&raw->ntds);
+	check_cut(raw, &id, size);
 	free(first);
 	free(again);
 	hier_forest_free(f);

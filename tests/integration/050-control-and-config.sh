@@ -84,6 +84,20 @@ check "SIGHUP reloads too" wait_for 5 bash -c \
 	"[ \"\$('$DOMTIMECTL' -s '$T_DIR/srv.sock' status --json | '$PY' -c 'import json,sys; print(json.load(sys.stdin)[\"synchronized\"])')\" = True ]"
 check "the daemon is still alive" alive "$PID_srv"
 
+# type on reload: applied, except a change to a type that reads the directory
+# when the daemon started without it (the keytab is read only at start).
+write_domtimed_conf typ "listen = 127.0.0.1:$(free_udp_port)" "reliable = yes" "type = ntp" \
+	"domain = example.test" "keytab = $T_DIR/none.keytab"
+start_domtimed typ
+typ() { ctl typ status --json | json 'j["type"]'; }
+sed -i 's/^type = ntp/type = nt5ds/' "$T_DIR/typ.conf"
+out=$(ctl typ reload 2>&1)
+check "type ntp -> nt5ds is refused on reload, saying why ($out)" grep -q "restart" <<<"$out"
+check "and the running type stays ($(typ))" test "$(typ)" = ntp
+sed -i 's/^type = nt5ds/type = nosync/' "$T_DIR/typ.conf"
+check "type ntp -> nosync is applied on reload" ctl typ reload
+check "status says nosync ($(typ))" test "$(typ)" = nosync
+
 # Privileges: with user set, the daemon runs as that user; with the virtual
 # clock it keeps no capability at all.
 write_domtimed_conf drop "listen = 127.0.0.1:$(free_udp_port)" "reliable = yes" "user = nobody"

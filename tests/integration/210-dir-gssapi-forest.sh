@@ -101,8 +101,10 @@ check "childdc2 is now the child PDC, childdc1 a DC" \
 # are) and anonymous.
 out=$("$DIRPROBE" --ldap-bind simple --ldap-bind-dn "$ADMIN_DN" \
 	--ldap-bind-password-file "$ADMIN_PW_FILE" --keytab "$KEYTAB_DIR/member1.keytab" \
-	--dns-server "127.0.0.1:$DNS_PORT" --timeout 5 2>/dev/null)
+	--dns-server "127.0.0.1:$DNS_PORT" --timeout 5 2>"$T_DIR/simple.err")
 check "a simple bind reads the forest" grep -q "errors=0 $full" <<<"$out"
+check "... warning that the password went in clear" \
+	grep -q "simple bind to .* without TLS" "$T_DIR/simple.err"
 out=$("$DIRPROBE" --ldap-bind anonymous --domain forest.test --dns-server "127.0.0.1:$DNS_PORT" \
 	--timeout 5 2>/dev/null)
 check "an anonymous read gets the rootDSE and says what it could not read" \

@@ -40,4 +40,13 @@ for m in rootdc01 "$deep"; do
 	check "$m: $rt round trips (at most 64: pages and domains, not DCs)" test "$rt" -le 64
 	check "$m: read in under 5 s" fcheck "$(field elapsed <<<"$res") < 5"
 done
+# The crossRefs and our object take a page each, CN=Sites 5 of 1,000 entries:
+# ldap_max_pages = 5 stops the read before CN=Sites' fourth.
+out=$(dirprobe_as rootdc01 --timeout 10 --ldap-max-pages 5 2>/dev/null)
+check "ldap_max_pages stops a paged read: $(grep '^limits ' <<<"$out")" \
+	grep -q '^limits .*incomplete=the directory returned more than ldap_max_pages (5)' <<<"$out"
+check "... after 3,000 of the entries under CN=Sites" \
+	grep -q '^result .* sites=[0-9]* servers=[0-9]* ntds=[0-9]* subnets=[0-9]*' <<<"$out"
+n=$(grep '^result ' <<<"$out" | sed 's/.* sites=\([0-9]*\) servers=\([0-9]*\) ntds=\([0-9]*\) subnets=\([0-9]*\).*/\1+\2+\3+\4/' | bc)
+check "... ($n read: 3 pages of 1,000)" test "$n" -eq 3000
 t_done

@@ -11,52 +11,19 @@
 . "$TOP/tests/lib/dirprobe.sh"
 need_root
 need_dirprobe
-command -v samba >/dev/null && command -v samba-tool >/dev/null &&
-	[ -d /usr/share/samba/setup ] ||
-	skip "no Samba AD DC (apt-get install samba samba-ad-dc samba-ad-provision winbind)"
 . "$TOP/tests/lib/netns.sh"
+. "$TOP/tests/lib/samba.sh"
+samba_dc_need
 
 netns_init sdc
 netns_switch
 netns_host dc1 10.77.0.1/24
 netns_host m1 10.77.0.2/24
-D=$NETNS_DIR/dc1
-mkdir -p "$D/run"
-: >"$D/empty.conf"
-
-# -s an empty file: samba-tool would otherwise copy shares from /etc/samba/smb.conf.
-start=$SECONDS
-if ! netns_exec dc1 samba-tool domain provision -s "$D/empty.conf" --use-rfc2307 \
-	--server-role=dc --dns-backend=SAMBA_INTERNAL --realm=SAMBA.TEST --domain=SAMBA \
-	--host-name=dc1 --host-ip=10.77.0.1 --adminpass='Adm1n-Pass-xyz' --targetdir="$D" \
-	--option="interfaces = 10.77.0.1" --option="bind interfaces only = yes" \
-	--option="log file = $D/log.%m" --option="pid directory = $D/run" \
-	--option="ntp signd socket directory = $D/ntp_signd" \
-	--option="winbindd socket directory = $D/run/winbindd" \
-	--option="ldap server require strong auth = allow_sasl_over_tls" \
-	>"$T_DIR/provision.log" 2>&1; then
-	fail "samba-tool domain provision failed"
-	tail -n 20 "$T_DIR/provision.log"
-	exit 1
-fi
-echo "   provisioned in $((SECONDS - start)) s"
-# The generated config forwards DNS to the DC itself (copied from resolv.conf).
-sed -i '/dns forwarder/d' "$D/etc/smb.conf"
-netns_etc dc1 /run/samba "$D/run"
-netns_bg dc1 samba -F --debug-stdout -s "$D/etc/smb.conf" >"$T_DIR/samba.log" 2>&1
-SAMBA=$NETNS_LAST_PID
-ldap_up() { netns_exec m1 ldapsearch -x -H ldap://10.77.0.1 -s base -b "" dnsHostName; }
-wait_for 60 ldap_up || { fail "Samba's LDAP did not come up"; tail -n 20 "$T_DIR/samba.log"; exit 1; }
-echo "   Samba answers LDAP $((SECONDS - start)) s after the start of provisioning"
+samba_dc_start dc1 10.77.0.1
+D=$SAMBA_D
 
 # A member account, its keytab from Samba, and a krb5.conf for the client.
-{
-	netns_exec dc1 samba-tool computer create M1 --prepare-oldjoin -s "$D/etc/smb.conf" &&
-		netns_exec dc1 samba-tool user setpassword 'M1$' --newpassword='M1-Pass-0123456789x' \
-			-s "$D/etc/smb.conf" &&
-		netns_exec dc1 samba-tool domain exportkeytab "$D/m1.keytab" --principal='M1$' \
-			-s "$D/etc/smb.conf"
-} >"$T_DIR/member.log" 2>&1 || { fail "cannot make the member account"; cat "$T_DIR/member.log"; exit 1; }
+samba_computer dc1 M1
 cat >"$D/krb5.conf" <<EOF
 [libdefaults]
  default_realm = SAMBA.TEST
@@ -131,9 +98,6 @@ check "LDAP ping over TCP answered: $ping" grep -q 'answered=1' <<<"$ping"
 flags=$(field flags <<<" $ping")
 check "... with the same flags ($flags)" flags_ok "${flags:-0}"
 
-# Stop Samba here and give its ~60 processes (which its master stops) time
-# to go, before the namespace cleanup looks for leftovers.
-kill "$SAMBA"
-dc_empty() { [ -z "$(ip netns pids "$(netns_ns dc1)" 2>/dev/null)" ]; }
-wait_for 20 dc_empty || echo "   (Samba processes still running after 20 s)"
+# Stop Samba here, before the namespace cleanup looks for leftovers.
+samba_dc_stop dc1
 t_done

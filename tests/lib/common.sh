@@ -183,6 +183,23 @@ start_chronyd() {
 		{ fail "chronyd $name did not start"; exit 1; }
 }
 
+# start_fakentp NAME [FAKENTP.PY OPTIONS...]: the scripted server of
+# tests/tools/fakentp.py on 127.0.0.1:$PORT_NAME; its mode (good, deny, rstr,
+# silent) is what $T_DIR/NAME.mode says at each request.
+start_fakentp() {
+	local name=$1
+	shift
+	local port
+	port=$(free_udp_port)
+	eval "PORT_$name=$port"
+	echo good >"$T_DIR/$name.mode"
+	"$PY" "$TOP/tests/tools/fakentp.py" --port "$port" --mode-file "$T_DIR/$name.mode" "$@" \
+		>"$T_DIR/$name.log" 2>&1 &
+	T_PIDS+=("$!")
+	eval "PID_$name=$!"
+	wait_for 10 grep -q ready "$T_DIR/$name.log" || { fail "fakentp $name did not start"; exit 1; }
+}
+
 # chronyd NAME is synchronised (its tracking leap status is not "Not synchronised").
 chronyd_synced() {
 	chronyc -h "$T_DIR/$1.chrony.sock" -n -c tracking 2>/dev/null | grep -q ',Normal$'

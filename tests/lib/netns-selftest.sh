@@ -216,7 +216,10 @@ ping_stats a b 200 0.01
 check "5+-1: no loss" "$LOSS == 0"
 check "5+-1: min RTT >= 8 ms" "$MIN >= 7.95"
 check "5+-1: avg RTT 9.6..10.8 ms" "$AVG >= 9.6 && $AVG <= 10.8"
-check "5+-1: mdev 0.4..1.5 ms (sum of two uniforms: 0.82)" "$MDEV >= 0.4 && $MDEV <= 1.5"
+# The upper bar is loose: ping's mdev is a standard deviation, so one late
+# wake-up on a busy machine inflates it; the one-way percentiles below are
+# the tight check of the spread.
+check "5+-1: mdev 0.4..2.5 ms (sum of two uniforms: 0.82)" "$MDEV >= 0.4 && $MDEV <= 2.5"
 ping_stats a b 50 0.01 -6
 check "5+-1 IPv6: no loss, min >= 8 ms, avg 9.4..11 ms" \
 	"$LOSS == 0 && $MIN >= 7.95 && $AVG >= 9.4 && $AVG <= 11"

@@ -9,11 +9,13 @@
  * realm, keytab, principal, ldap_uri (repeatable), ldap_bind
  * (gssapi|simple|anonymous), ldap_bind_dn, ldap_bind_password_file,
  * ldap_nocanon (yes|no), ldap_starttls (yes|no), ldap_tls_ca_file, site,
- * timeout, dns_server, ping_port.
+ * timeout, dns_server, ping_port, ldap_max_entries, ldap_max_bytes,
+ * ldap_max_pages, discovery_timeout.
  *
  * Each run prints a "result" line of KEY=VALUE fields (run, elapsed,
  * round_trips, errors and the count of each list), then "error:" lines,
- * "rootdse:" lines, "ping:" lines, and with --forest the picture's "forest"
+ * "rootdse:" lines, "ping:" lines, a "limits" line (what the read took
+ * against the limits, and why it is incomplete), and with --forest the picture's "forest"
  * line and its "problem:" lines. --repeat N runs N discoveries one after
  * another in this one process, --interval S apart (from the end of one to
  * the start of the next). Exit status: 0 when no run had an error, 1 when
@@ -61,6 +63,8 @@ usage(void)
 	        "                [--ldap-nocanon yes|no] [--ldap-starttls yes|no]\n"
 	        "                [--ldap-tls-ca-file F] [--site S] [--timeout SECONDS]\n"
 	        "                [--dns-server ADDR[:PORT]] [--ping-port PORT]\n"
+	        "                [--ldap-max-entries N] [--ldap-max-bytes N] [--ldap-max-pages N]\n"
+	        "                [--discovery-timeout SECONDS]\n"
 	        "                [--repeat N] [--interval SECONDS] [--pdc-only] [--forest]\n"
 	        "                [--dump] [--debug] [--abandon-after SECONDS]\n");
 	exit(2);
@@ -137,10 +141,12 @@ print_lists(const struct probe *p, const struct dir_raw *raw)
 			dump_entry(lists[i].name, &lists[i].l->v[j]);
 }
 
+/* The picture the worker built, or for a read that built none, one built here. */
 static void
-print_forest(const struct probe *p, const struct dir_raw *raw)
+print_forest(const struct probe *p, const struct dir_result *r)
 {
-	struct hier_forest *f = dir_forest_build(raw, dir_discovery_identity(p->d));
+	struct hier_forest *f = r->forest != NULL ? r->forest
+	                                          : dir_forest_build(r->raw, dir_discovery_identity(p->d));
 	const struct hier_self *self = hier_forest_self(f);
 	int pdcs = 0;
 
@@ -155,7 +161,8 @@ print_forest(const struct probe *p, const struct dir_raw *raw)
 	       self->site_source != NULL ? self->site_source : "-");
 	for (size_t i = 0; i < hier_forest_n_problems(f); i++)
 		printf("problem: %s\n", hier_forest_problem(f, i));
-	hier_forest_free(f);
+	if (f != r->forest)
+		hier_forest_free(f);
 }
 
 static void
@@ -195,16 +202,19 @@ on_abandon(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-on_done(struct dir_raw *raw, void *arg)
+on_done(struct dir_result *r, void *arg)
 {
 	struct probe *p = arg;
 
-	print_lists(p, raw);
+	print_lists(p, r->raw);
+	printf("limits entries=%zu bytes=%zu pages=%zu build=%.3f incomplete=%s\n", r->entries,
+	       r->bytes, r->pages, r->build_seconds,
+	       r->incomplete != NULL ? log_esc(r->incomplete).s : "-");
 	if (p->forest)
-		print_forest(p, raw);
+		print_forest(p, r);
 	fflush(stdout);
-	p->any_errors |= raw->n_errors > 0;
-	dir_raw_free(raw);
+	p->any_errors |= r->raw->n_errors > 0;
+	dir_result_free(r);
 	if (p->run >= p->repeat) {
 		event_base_loopexit(p->base, NULL);
 	} else {
@@ -296,6 +306,14 @@ option(struct probe *p, struct dir_config *cfg, const char **uris, size_t *n_uri
 		cfg->timeout = number(value, 0.01, 3600);
 	else if (strcmp(key, "dns-server") == 0)
 		cfg->dns_server = value;
+	else if (strcmp(key, "ldap-max-entries") == 0)
+		cfg->limits.max_entries = (size_t)number(value, 1, 1e12);
+	else if (strcmp(key, "ldap-max-bytes") == 0)
+		cfg->limits.max_bytes = (size_t)number(value, 1, 1e12);
+	else if (strcmp(key, "ldap-max-pages") == 0)
+		cfg->limits.max_pages = (size_t)number(value, 1, 1e12);
+	else if (strcmp(key, "discovery-timeout") == 0)
+		cfg->limits.timeout = number(value, 0.01, 86400);
 	else if (strcmp(key, "ping-port") == 0)
 		cfg->ping_port = (unsigned)number(value, 1, 65535);
 	else if (strcmp(key, "abandon-after") == 0)
@@ -345,7 +363,8 @@ main(int argc, char **argv)
 {
 	struct probe p = {.what = DIR_READ_FULL, .repeat = 1, .interval = 1};
 	const char *uris[MAX_URIS + 1];
-	struct dir_config cfg = {.bind = DIR_BIND_GSSAPI, .timeout = 5, .ldap_uris = uris};
+	struct dir_config cfg = {
+	    .bind = DIR_BIND_GSSAPI, .timeout = 5, .ldap_uris = uris, .keep_raw = 1};
 	char *cause = NULL;
 
 	log_open("dirprobe", 1, LOG_LVL_INFO);

@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -65,6 +67,7 @@ setup(void **state)
 	    .min_poll = MIN_POLL,
 	    .max_poll = MAX_POLL,
 	    .special_poll_interval = 1.0,
+	    .refused_retry = 3600.0,
 	    .max_distance = 1.0,
 	    .holdover_period = 60.0,
 	    .drift_interval = 3600.0,
@@ -208,6 +211,18 @@ test_silent_sources_reliable_serves_local(void **state)
 }
 
 static void
+assert_verdicts_not(struct world *w, const char *verdict)
+{
+	for (size_t i = 0; i < ntp_client_n_sources(w->client); i++) {
+		struct ntp_source_report r;
+
+		ntp_client_source_report(w->client, i, &r);
+		assert_string_not_equal(r.verdict, verdict);
+	}
+}
+
+/* Sources that refuse us are gone, until a resync asks them again. */
+static void
 test_refusing_sources_are_gone(void **state)
 {
 	struct world *w = *state;
@@ -220,8 +235,58 @@ test_refusing_sources_are_gone(void **state)
 		ntp_client_source_report(w->client, i, &r);
 		assert_string_equal(r.state, "denied");
 		assert_true(strstr(r.last_error, "DENY") != NULL);
+		assert_true(r.next_poll_in > 3000.0);
 	}
 	assert_int_equal(w->ref.kind, NTP_REF_NONE);
+	set_modes(w, FAKE_NTP_GOOD);
+	ntp_client_resync(w->client);
+	assert_true(reach_state(w, "synchronised"));
+}
+
+static int
+none_selected(void *arg)
+{
+	struct world *w = arg;
+
+	for (size_t i = 0; i < ntp_client_n_sources(w->client); i++) {
+		struct ntp_source_report r;
+
+		ntp_client_source_report(w->client, i, &r);
+		if (strcmp(r.verdict, "selected") == 0 || strcmp(r.verdict, "candidate") == 0)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Synchronised sources that start refusing: the verdicts follow at once (no
+ * refusing source stays selected, the status stops saying synchronised), and
+ * when the sources are offered again (a rediscovery) they are asked again.
+ */
+static void
+test_refusal_updates_verdicts_and_recovers(void **state)
+{
+	struct world *w = *state;
+	struct ntp_client_status st;
+
+	start(w);
+	assert_true(reach_state(w, "synchronised"));
+	set_modes(w, FAKE_NTP_KOD_RSTR);
+	assert_true(fake_ntp_run_until(w->base, all_unreachable, w, PATIENCE));
+	assert_true(none_selected(w));
+	assert_verdicts_not(w, "selected");
+	ntp_client_status(w->client, &st);
+	assert_string_equal(st.state, "holdover");
+	assert_null(st.source);
+	assert_true(strstr(st.message, "no usable source") != NULL);
+	set_modes(w, FAKE_NTP_GOOD);
+	fake_ntp_run_for(w->base, ldexp(1.0, MAX_POLL));
+	for (size_t i = 0; i < ARRAY_LEN(w->servers); i++)
+		ntp_client_add(w->client, "127.0.0.1", fake_ntp_port(w->servers[i]),
+		               NTP_PEER_CLIENT, 0, 0, "manual");
+	assert_true(reach_state(w, "synchronised"));
+	ntp_client_status(w->client, &st);
+	assert_string_equal(st.source, "127.0.0.1");
 }
 
 static void
@@ -295,6 +360,57 @@ test_drift_file(void **state)
 	assert_int_equal(ntp_client_read_drift(path, &ppm), -ENOENT);
 }
 
+static int
+count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* The temporary is fresh and private to the writer: a planted link is never followed. */
+static void
+test_drift_file_temporary(void **state)
+{
+	char dir[] = "/tmp/test_client_dir_XXXXXX", path[64], planted[80], victim[80];
+	struct stat st;
+	double ppm = 0.0;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/drift", dir);
+	snprintf(planted, sizeof(planted), "%s.tmp", path);
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	f = fopen(victim, "w");
+	fputs("keep\n", f);
+	fclose(f);
+	assert_int_equal(symlink(victim, planted), 0);
+	assert_int_equal(ntp_client_write_drift(path, 3.5), 0);
+	assert_int_equal(ntp_client_write_drift(path, 4.5), 0);
+	assert_int_equal(ntp_client_read_drift(path, &ppm), 0);
+	assert_true(fabs(ppm - 4.5) < 1e-9);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	f = fopen(victim, "r");
+	assert_non_null(fgets(planted, sizeof(planted), f));
+	fclose(f);
+	assert_string_equal(planted, "keep\n");
+	/* drift, victim and the planted link: no temporary left behind. */
+	assert_int_equal(count_entries(dir), 3);
+	/* A directory that cannot take the temporary: an error, not a crash. */
+	snprintf(path, sizeof(path), "%s/missing/drift", dir);
+	assert_int_equal(ntp_client_write_drift(path, 1.0), -ENOENT);
+	snprintf(path, sizeof(path), "rm -rf %s", dir);
+	assert_int_equal(system(path), 0);
+}
+
 int
 main(void)
 {
@@ -304,9 +420,12 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_silent_sources_reliable_serves_local, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_refusing_sources_are_gone, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refusal_updates_verdicts_and_recovers, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_holdover_expires, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_add_and_remove, setup, teardown),
 	    cmocka_unit_test(test_drift_file),
+	    cmocka_unit_test(test_drift_file_temporary),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -98,34 +98,65 @@ test_now_matches_kernel_mapping(void **state)
 	clk_free(c);
 }
 
-/* Busy-read the clock (no sleeping) until it crosses the midnight leap. */
+struct leap_run {
+	struct timespec before, after; /* readings either side of the jump */
+	time_t midnight;
+	double offset, err;            /* the clock's initial offset, its true error after */
+};
+
+/*
+ * A virtual clock started 20 ms before LEAP's moment (midnight UTC for an
+ * insertion, 23:59:59 for a deletion), busy-read (no sleeping) until it jumps.
+ */
+static void
+cross_leap(int leap, struct leap_run *r)
+{
+	struct timespec now, v = {0};
+	struct clk *c;
+	int jumped = 0;
+
+	(void)clock_gettime(CLOCK_REALTIME, &now);
+	r->midnight = (now.tv_sec / 86400 + 1) * 86400;
+	r->offset = (double)(r->midnight - (leap < 0)) - ts_to_double(&now) - 0.02;
+	c = clk_new_virtual(r->offset, 0.0);
+	assert_int_equal(clk_set_leap(c, leap), 0);
+	clk_now(c, &r->before);
+	for (int i = 0; i < 50000000 && !jumped; i++) {
+		clk_now(c, &v);
+		jumped = fabs(ts_diff(&v, &r->before)) > 0.5;
+		if (!jumped)
+			r->before = v;
+	}
+	r->after = v;
+	assert_true(jumped);
+	assert_int_equal(clk_true_error(c, &r->err), 0);
+	clk_free(c);
+}
+
+/* An insertion repeats 23:59:59: at midnight the clock goes back a second. */
 static void
 test_leap_insert(void **state)
 {
-	struct timespec now, prev, v;
-	struct clk *c;
-	double err;
-	int went_back = 0;
+	struct leap_run r;
 
 	(void)state;
-	(void)clock_gettime(CLOCK_REALTIME, &now);
-	/* Start the virtual clock 20 ms before a UTC midnight. */
-	double to_midnight = (double)((now.tv_sec / 86400 + 1) * 86400) - ts_to_double(&now);
+	cross_leap(1, &r);
+	assert_true(ts_diff(&r.after, &r.before) < -0.5);
+	assert_int_equal(r.after.tv_sec, r.midnight - 1);
+	assert_true(fabs(r.err - (r.offset - 1.0)) < 1e-3);
+}
 
-	c = clk_new_virtual(to_midnight - 0.02, 0.0);
-	assert_int_equal(clk_set_leap(c, 1), 0);
-	clk_now(c, &prev);
-	for (int i = 0; i < 50000000 && !went_back; i++) {
-		clk_now(c, &v);
-		if (ts_diff(&v, &prev) < -0.5)
-			went_back = 1;
-		prev = v;
-	}
-	assert_true(went_back);
-	/* The clock repeated a second: it is now one second further behind. */
-	assert_int_equal(clk_true_error(c, &err), 0);
-	assert_true(fabs(err - (to_midnight - 0.02 - 1.0)) < 1e-3);
-	clk_free(c);
+/* A deletion skips 23:59:59: the clock jumps from there straight to midnight. */
+static void
+test_leap_delete(void **state)
+{
+	struct leap_run r;
+
+	(void)state;
+	cross_leap(-1, &r);
+	assert_int_equal(r.before.tv_sec, r.midnight - 2);
+	assert_int_equal(r.after.tv_sec, r.midnight);
+	assert_true(fabs(r.err - (r.offset + 1.0)) < 1e-3);
 }
 
 static void
@@ -146,6 +177,35 @@ test_system_clock_read_only(void **state)
 	assert_true(fabs(ts_diff(&b, &a)) < 0.1);
 	clk_from_kernel(c, &b, &a);
 	assert_true(ts_diff(&a, &b) == 0.0);
+	clk_free(c);
+}
+
+/* The simulator's time base: whatever the test says the time is. */
+static void
+read_base(void *arg, struct timespec *ret)
+{
+	*ret = *(const struct timespec *)arg;
+}
+
+/* A virtual clock on a caller's time base follows it, corrections and steps included. */
+static void
+test_virtual_on_own_base(void **state)
+{
+	struct timespec base = {.tv_sec = 1700000000}, now;
+	struct clk *c = clk_new_virtual_on(read_base, &base, 0.5, 0.0);
+	double err;
+
+	(void)state;
+	clk_now(c, &now);
+	assert_true(fabs(ts_diff(&now, &base) - 0.5) < 1e-9);
+	assert_int_equal(clk_set_freq(c, 1000.0), 0);
+	ts_add(&base, 10.0);
+	assert_int_equal(clk_true_error(c, &err), 0);
+	assert_true(fabs(err - (0.5 + 10.0 * 1e-3)) < 1e-9);
+	assert_int_equal(clk_step(c, -0.5), 0);
+	ts_add(&base, 10.0);
+	assert_int_equal(clk_true_error(c, &err), 0);
+	assert_true(fabs(err - 20.0 * 1e-3) < 1e-9);
 	clk_free(c);
 }
 
@@ -170,6 +230,8 @@ main(void)
 		cmocka_unit_test(test_step),
 		cmocka_unit_test(test_now_matches_kernel_mapping),
 		cmocka_unit_test(test_leap_insert),
+		cmocka_unit_test(test_virtual_on_own_base),
+		cmocka_unit_test(test_leap_delete),
 		cmocka_unit_test(test_system_clock_read_only),
 		cmocka_unit_test(test_precision),
 	};

@@ -156,6 +156,45 @@ test_window_is_bounded(void **state)
 	ntp_flt_free(f);
 }
 
+/*
+ * The frequency moved by 0.1 ppm two hours ago, little against the noise of
+ * exponential queueing: the window is cut to the samples after the change,
+ * and the estimate follows the new line.
+ */
+static void
+test_window_follows_frequency_change(void **state)
+{
+	struct ntp_flt *f = ntp_flt_new(1e-6);
+	struct ntp_flt_estimate e;
+	const double dfreq = 0.1e-6;
+	uint64_t rng = 7;
+	double truth = 0.0;
+
+	(void)state;
+	for (int i = 0; i < 256; i++) {
+		if (i >= 144)
+			truth += dfreq * 64.0;
+		/* Queueing of mean 1 ms moves the offset by up to half of it. */
+		double excess = -1e-3 * log(1.0 - uniform(&rng));
+
+		add(f, i * 64.0, truth + (uniform(&rng) - 0.5) * excess, 2e-3 + excess);
+	}
+	assert_true(ntp_flt_estimate(f, 255 * 64.0, &e));
+	assert_true(e.n < e.n_window);
+	assert_true(fabs(e.offset - truth) < 30e-6);
+	assert_true(fabs(e.freq - dfreq) < 0.5 * dfreq);
+	ntp_flt_free(f);
+}
+
+/* A rate change counts per second of our clock, which ran at 1 + old. */
+static void
+test_rate_change(void **state)
+{
+	(void)state;
+	assert_true(fabs(ntp_flt_rate_change(0.0, 1e-3) - 1e-3) < 1e-15);
+	assert_true(fabs(ntp_flt_rate_change(-0.08, 0.0) - 0.08 / 0.92) < 1e-12);
+}
+
 int
 main(void)
 {
@@ -163,6 +202,8 @@ main(void)
 		cmocka_unit_test(test_empty_and_few),   cmocka_unit_test(test_recovers_line),
 		cmocka_unit_test(test_weights_low_delay), cmocka_unit_test(test_spike_once),
 		cmocka_unit_test(test_clock_changes),   cmocka_unit_test(test_window_is_bounded),
+		cmocka_unit_test(test_window_follows_frequency_change),
+		cmocka_unit_test(test_rate_change),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

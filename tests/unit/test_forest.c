@@ -1339,13 +1339,17 @@ test_duplicates_kept_once(void **state)
 	add(&x.raw->sites, "cn=hq," SITES, NULL);
 	add(&x.raw->subnets, "CN=10.1.0.0/16,CN=Subnets," SITES, "siteObject", "CN=Branch," SITES,
 	    NULL);
+	/* The same prefix in two spellings is one subnet. */
+	add(&x.raw->subnets, "CN=fd00::/64,CN=Subnets," SITES, NULL);
+	add(&x.raw->subnets, "CN=FD00:0:0::/64,CN=Subnets," SITES, NULL);
 	f = rebuild(&x);
 	assert_said(f, "a second crossRef for domain child.forest.test");
 	assert_said(f, "a second site named hq");
 	assert_said(f, "a second subnet 10.1.0.0/16");
+	assert_said(f, "a second subnet FD00:0:0::/64");
 	assert_int_equal(hier_forest_n_domains(f), 2);
 	assert_int_equal(hier_forest_n_sites(f), 2);
-	assert_int_equal(hier_forest_n_subnets(f), 3);
+	assert_int_equal(hier_forest_n_subnets(f), 4);
 	assert_int_equal(hier_forest_self(f)->site, site(f, "HQ"));
 	teardown(&x);
 }

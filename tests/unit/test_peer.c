@@ -1,7 +1,8 @@
 /*
  * test_peer.c - one upstream source, driven through a real libevent base
  * against a scripted server on loopback (tests/support/fake_ntp): state
- * changes, reachability, kiss-o'-death handling and the poll back-off.
+ * changes, reachability, kiss-o'-death handling (and recovery from a
+ * refusal) and the poll back-off.
  * Polls are made a few milliseconds apart (negative poll exponents), so a
  * test sees dozens of polls in well under a second of wall-clock time.
  */
@@ -88,17 +89,39 @@ teardown(void **state)
 	return 0;
 }
 
-/* Start polling the fake server (a burst at once). */
+/* Start polling the fake server (a burst at once) with PARAMS. */
 static void
-start(struct world *w)
+start_with(struct world *w, const struct ntp_peer_params *params)
 {
-	struct ntp_peer_params params = {
-	    .min_poll = MIN_POLL, .max_poll = MAX_POLL, .flags = NTP_PEER_CLIENT, .noise = 1e-6};
 	socklen_t len;
 	const struct sockaddr *addr = fake_ntp_addr(w->server, &len);
 
 	w->peer =
-	    ntp_peer_new(w->base, w->clock, &w->epoch, &w->self, addr, len, &params, &callbacks, w);
+	    ntp_peer_new(w->base, w->clock, &w->epoch, &w->self, addr, len, params, &callbacks, w);
+}
+
+static void
+start(struct world *w)
+{
+	struct ntp_peer_params params = {.min_poll = MIN_POLL, .max_poll = MAX_POLL,
+					 .refused_retry = 3600.0, .flags = NTP_PEER_CLIENT,
+					 .noise = 1e-6};
+
+	start_with(w, &params);
+}
+
+/* Refusals are tested at a poll of half a second: long enough to see a re-offer held back. */
+#define REFUSED_POLL (-1)
+
+static void
+start_refused(struct world *w, enum fake_ntp_mode kod, double retry)
+{
+	struct ntp_peer_params params = {.min_poll = REFUSED_POLL, .max_poll = REFUSED_POLL,
+					 .refused_retry = retry, .flags = NTP_PEER_CLIENT,
+					 .noise = 1e-6};
+
+	fake_ntp_set_mode(w->server, kod);
+	start_with(w, &params);
 }
 
 static struct world *wait_world;
@@ -169,8 +192,11 @@ test_silence_makes_unreachable(void **state)
 	/* Not for one lost burst: only after a run of unanswered polls. */
 	assert_true(w->sent_at_change > NTP_PEER_BURST);
 	assert_true(strstr(ntp_peer_last_error(w->peer), "no valid answer") != NULL);
-	/* Silence backs the poll off instead of insisting at the minimum. */
-	assert_true(ntp_peer_poll(w->peer) > MIN_POLL);
+	/*
+	 * Before its first good sample a server is not backed off: a start-up
+	 * whose first polls are lost must not wait for ever (issue 14).
+	 */
+	assert_int_equal(ntp_peer_poll(w->peer), MIN_POLL);
 	assert_int_equal(ntp_peer_stats(w->peer)->valid, 0);
 	assert_int_equal(w->samples, 0);
 }
@@ -221,26 +247,80 @@ test_kod_rate_backs_off(void **state)
 	assert_int_equal(ntp_peer_stats(w->peer)->kod_deny, 0);
 }
 
-/* DENY and RSTR: the server refuses us; polling stops for good. */
+/*
+ * DENY and RSTR: the server refuses us. It is not asked again before
+ * refused_retry, nor by a re-offer within a poll interval of the refusal;
+ * a resync asks it at once.
+ */
 static void
 refused(struct world *w, enum fake_ntp_mode kod, const char *code)
 {
 	unsigned requests;
 
-	fake_ntp_set_mode(w->server, kod);
-	start(w);
+	start_refused(w, kod, 3600.0);
 	assert_true(reach_state(w, NTP_PEER_DENIED));
 	assert_int_equal(w->last_old, NTP_PEER_STARTING);
 	assert_int_equal(ntp_peer_stats(w->peer)->kod_deny, 1);
 	assert_true(strstr(ntp_peer_last_error(w->peer), code) != NULL);
-	assert_true(isinf(ntp_peer_next_poll_in(w->peer)));
+	assert_true(ntp_peer_next_poll_in(w->peer) > 3000.0);
 	requests = fake_ntp_requests(w->server);
-	ntp_peer_burst(w->peer); /* a resync does not wake it either */
 	fake_ntp_set_mode(w->server, FAKE_NTP_GOOD);
-	fake_ntp_run_for(w->base, 0.3);
+	ntp_peer_reoffer(w->peer); /* the refusal is fresh: held back */
+	fake_ntp_run_for(w->base, 0.2);
 	assert_int_equal(fake_ntp_requests(w->server), requests);
 	assert_int_equal(ntp_peer_state(w->peer), NTP_PEER_DENIED);
 	assert_int_equal(w->samples, 0);
+	ntp_peer_burst(w->peer);
+	assert_true(reach_state(w, NTP_PEER_OK));
+	assert_int_equal(w->last_old, NTP_PEER_STARTING);
+	assert_true(w->samples > 0);
+	assert_true(ntp_peer_next_poll_in(w->peer) <= 1.0);
+}
+
+/* After refused_retry the server is asked again, and taken back when it answers. */
+static void
+test_refusal_retried_after_backoff(void **state)
+{
+	struct world *w = *state;
+	unsigned requests;
+
+	start_refused(w, FAKE_NTP_KOD_DENY, 0.4);
+	assert_true(reach_state(w, NTP_PEER_DENIED));
+	requests = fake_ntp_requests(w->server);
+	fake_ntp_set_mode(w->server, FAKE_NTP_GOOD);
+	fake_ntp_run_for(w->base, 0.2);
+	assert_int_equal(fake_ntp_requests(w->server), requests);
+	assert_true(reach_state(w, NTP_PEER_OK));
+	assert_int_equal(ntp_peer_stats(w->peer)->kod_deny, 1);
+}
+
+/* A server that keeps refusing is asked once per refused_retry, not in bursts. */
+static void
+test_refusal_repeated(void **state)
+{
+	struct world *w = *state;
+
+	start_refused(w, FAKE_NTP_KOD_RSTR, 0.2);
+	fake_ntp_run_for(w->base, 1.1);
+	assert_int_equal(ntp_peer_state(w->peer), NTP_PEER_DENIED);
+	/* One at start, then one about every 0.2 s: never the four of a burst each time. */
+	assert_true(fake_ntp_requests(w->server) >= 3);
+	assert_true(fake_ntp_requests(w->server) <= 7);
+	assert_int_equal(ntp_peer_stats(w->peer)->kod_deny, fake_ntp_requests(w->server));
+}
+
+/* Offered again (rediscovery, reload) a poll interval after the refusal: asked at once. */
+static void
+test_refusal_reoffered(void **state)
+{
+	struct world *w = *state;
+
+	start_refused(w, FAKE_NTP_KOD_DENY, 3600.0);
+	assert_true(reach_state(w, NTP_PEER_DENIED));
+	fake_ntp_set_mode(w->server, FAKE_NTP_GOOD);
+	fake_ntp_run_for(w->base, ldexp(1.0, REFUSED_POLL) + 0.05);
+	ntp_peer_reoffer(w->peer);
+	assert_true(reach_state(w, NTP_PEER_OK));
 }
 
 static void
@@ -280,7 +360,9 @@ test_bogus_answers_ignored(void **state)
 	assert_true(reach_requests(w, NTP_PEER_BURST));
 	fake_ntp_run_for(w->base, 0.05);
 	assert_true(ntp_peer_stats(w->peer)->bogus > 0);
-	assert_int_equal(ntp_peer_state(w->peer), NTP_PEER_STARTING);
+	/* Never taken as an answer: still starting, or unreachable once enough polls went by. */
+	assert_true(ntp_peer_state(w->peer) == NTP_PEER_STARTING ||
+	            ntp_peer_state(w->peer) == NTP_PEER_UNREACHABLE);
 	assert_int_equal(ntp_peer_reach(w->peer), 0);
 	assert_int_equal(w->samples, 0);
 	assert_true(strstr(ntp_peer_last_error(w->peer), "bogus") != NULL);
@@ -309,6 +391,9 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_kod_rate_backs_off, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_kod_deny, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_kod_rstr, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refusal_retried_after_backoff, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refusal_repeated, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refusal_reoffered, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unsynchronised_server, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bogus_answers_ignored, setup, teardown),
 	    cmocka_unit_test(test_state_names),

@@ -30,6 +30,9 @@ test_announce_default(void **state)
 	/* Members (and machines the directory does not know) do not serve. */
 	assert_int_equal(hier_announce_flags(-1, 0, HIER_DOMAIN_READ, HIER_ROLE_MEMBER), 0);
 	assert_int_equal(hier_announce_flags(-1, 0, HIER_DOMAIN_READ, HIER_ROLE_STANDALONE), 0);
+	/* A Samba AD DC answers always, as Samba advertises it (0x9), whatever its role. */
+	assert_int_equal(hier_announce_flags(-1, 0, HIER_SAMBA_DC, HIER_ROLE_STANDALONE), 0x9);
+	assert_int_equal(hier_announce_flags(-1, 0, HIER_SAMBA_DC, HIER_ROLE_ROOT_PDC), 0x9);
 }
 
 static void
