@@ -46,14 +46,14 @@ struct cfg {
 	char *control_socket;
 	unsigned control_socket_mode;
 	char *metrics_listen; /* "" when off */
-	int clock; /* enum clk_kind */
+	int clock;            /* enum clk_kind */
 	double clock_offset;
 	double clock_freq_ppm;
 	int reliable;
 	int local_stratum;
 	char *drift_file;
-	char *ntp_server; /* W32Time syntax, checked by ntp_srvspec_parse */
-	char *key_file;   /* RFC 8573 keys, "" when none; checked by ntp_keys_load */
+	char *ntp_server;  /* W32Time syntax, checked by ntp_srvspec_parse */
+	char *key_file;    /* RFC 8573 keys, "" when none; checked by ntp_keys_load */
 	char *nts_ca_file; /* NTS-KE trust anchors, "" for the system store */
 	char *nts_server_cert, *nts_server_key; /* "" : no NTS server */
 	int nts_server_port;
@@ -65,8 +65,8 @@ struct cfg {
 	double max_pos_phase_correction, max_neg_phase_correction;
 	double max_distance;
 	double holdover_period;
-	int type;           /* enum hier_type (HIER_AUTO when not configured) */
-	int announce_flags; /* -1 auto, else W32Time AnnounceFlags */
+	int type;            /* enum hier_type (HIER_AUTO when not configured) */
+	int announce_flags;  /* -1 auto, else W32Time AnnounceFlags */
 	int cross_site_sync; /* enum hier_cross_site */
 	int hierarchy_sources;
 	char *domain, *realm, *keytab, *principal;
@@ -108,8 +108,7 @@ struct cfg *cfg_new_default(void);
  * Parse LEN bytes of TEXT read from NAME. Always returns a configuration
  * (defaults where the text says nothing); problems are appended to ERRS.
  */
-struct cfg *cfg_parse_text(const char *name, const char *text, size_t len,
-			   struct cfg_errors *errs);
+struct cfg *cfg_parse_text(const char *name, const char *text, size_t len, struct cfg_errors *errs);
 /* Read and parse PATH; an unreadable file is one more error. */
 struct cfg *cfg_parse_file(const char *path, struct cfg_errors *errs);
 /*
@@ -127,7 +126,7 @@ void cfg_errors_clear(struct cfg_errors *errs);
  * whether the running daemon can apply it or needs a restart.
  */
 void cfg_diff(const struct cfg *old, const struct cfg *new,
-	      void (*changed)(const char *key, int needs_restart, void *arg), void *arg);
+              void (*changed)(const char *key, int needs_restart, void *arg), void *arg);
 
 /* Write the effective configuration, one "key = value" per line, to OUT. */
 void cfg_print(const struct cfg *cfg, FILE *out);

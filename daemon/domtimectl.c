@@ -254,13 +254,14 @@ print_mssntp(const json_t *m, const json_t *srv)
 {
 	if (json_is_object(m))
 		printf("MS-SNTP: %s, key %s, %lld verified, %lld failed\n", str(m, "mode", "?"),
-		       str(m, "key", "?"), (long long)json_integer_value(json_object_get(m, "verified")),
+		       str(m, "key", "?"),
+		       (long long)json_integer_value(json_object_get(m, "verified")),
 		       (long long)json_integer_value(json_object_get(m, "failed")));
 	if (!json_is_string(json_object_get(srv, "signd_socket")))
 		return;
 	printf("MS-SNTP Signing: %s (%s)\n", str(srv, "signd_socket", "?"),
 	       json_is_true(json_object_get(srv, "signd_connected")) ? "connected"
-								       : "not connected");
+	                                                             : "not connected");
 	if (json_is_string(json_object_get(srv, "signd_problem")))
 		printf("MS-SNTP Problem: %s\n", str(srv, "signd_problem", ""));
 }
@@ -355,13 +356,15 @@ print_auth(const json_t *p)
 	if (json_is_integer(json_object_get(p, "key_id")))
 		printf(" (key %lld)", (long long)json_integer_value(json_object_get(p, "key_id")));
 	if (json_is_object(nts))
-		printf(" (%s, %lld cookies, %lld key exchanges, %lld failed, %lld NAKs; last error: "
-		       "%s)",
-		       str(nts, "state", "?"), (long long)json_integer_value(json_object_get(nts, "cookies")),
-		       (long long)json_integer_value(json_object_get(nts, "ke_ok")),
-		       (long long)json_integer_value(json_object_get(nts, "ke_failed")),
-		       (long long)json_integer_value(json_object_get(nts, "naks")),
-		       str(nts, "error", "none"));
+		printf(
+		    " (%s, %lld cookies, %lld key exchanges, %lld failed, %lld NAKs; last error: "
+		    "%s)",
+		    str(nts, "state", "?"),
+		    (long long)json_integer_value(json_object_get(nts, "cookies")),
+		    (long long)json_integer_value(json_object_get(nts, "ke_ok")),
+		    (long long)json_integer_value(json_object_get(nts, "ke_failed")),
+		    (long long)json_integer_value(json_object_get(nts, "naks")),
+		    str(nts, "error", "none"));
 	if (json_is_string(json_object_get(p, "auth_reason")))
 		printf(" (%s)", str(p, "auth_reason", ""));
 	printf("\n");
@@ -852,7 +855,6 @@ static const struct command commands[] = {
      .help = "Measure a server directly, as w32tm /stripchart (no daemon needed).",
      .run = run_stripchart},
 };
-
 
 static const char *
 synopsis(const struct command *c)

@@ -170,7 +170,8 @@ render_server(FILE *f, const struct dmn *d)
 		counter(f, "domtimed_nts_ke_failed_total",
 		        "NTS key exchanges that failed (TLS, ALPN, bad request, time limit).",
 		        n->ke_failed);
-		counter(f, "domtimed_nts_requests_total", "NTP requests with NTS fields.", n->requests);
+		counter(f, "domtimed_nts_requests_total", "NTP requests with NTS fields.",
+		        n->requests);
 		counter(f, "domtimed_nts_naks_total", "KoD NTSN sent (cookies we could not open).",
 		        n->naks);
 	}

@@ -101,7 +101,7 @@ set_sources(struct dmn *d, const char *origin, const struct ntp_srvspec *v, size
 	}
 	for (size_t j = 0; j < n; j++)
 		ntp_client_add(d->client, v[j].host, v[j].port, v[j].flags, v[j].key_id,
-			       v[j].nts_port, origin);
+		               v[j].nts_port, origin);
 }
 
 static void

@@ -77,7 +77,8 @@ struct ntp_peer_server {
 struct ntp_peer_stats {
 	uint64_t sent, valid, spikes;
 	uint64_t malformed, bogus, unsynchronised, bad_timestamps, loops, kod_rate, kod_deny;
-	uint64_t bad_mac; /* keyed or NTS source: answers with a missing or wrong MAC/authenticator */
+	uint64_t
+	    bad_mac; /* keyed or NTS source: answers with a missing or wrong MAC/authenticator */
 };
 
 struct ntp_peer_callbacks {
@@ -94,10 +95,10 @@ struct ntp_peer_callbacks {
  * starts with a burst at once.
  */
 struct ntp_peer *ntp_peer_new(struct event_base *base, struct clk *clock,
-			      const struct timespec *epoch, const struct ntp_ref *self,
-			      const struct sockaddr *addr,
-			      socklen_t addr_len, const struct ntp_peer_params *params,
-			      const struct ntp_peer_callbacks *cb, void *arg);
+                              const struct timespec *epoch, const struct ntp_ref *self,
+                              const struct sockaddr *addr, socklen_t addr_len,
+                              const struct ntp_peer_params *params,
+                              const struct ntp_peer_callbacks *cb, void *arg);
 struct ntp_peer *ntp_peer_free(struct ntp_peer *p);
 
 /* Send a burst of requests now (domtimectl resync), even to a server that refused us. */

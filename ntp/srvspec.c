@@ -135,10 +135,11 @@ ntp_srvspec_parse(const char *text, struct ntp_srvspec **ret, char **ret_cause)
 
 		v = xreallocarray(v, (size_t)n + 1, sizeof(*v));
 		if (parse_entry(tok, &v[n]) < 0) {
-			*ret_cause = xasprintf("bad server '%s': expected HOST[:PORT][,0xFLAGS[,key=ID]] or "
-					       "HOST[,0xFLAGS,nts[=PORT]] (flags 0x1-0xf, key "
-					       "1-4294967295), IPv6 in brackets",
-					       log_esc(orig).s);
+			*ret_cause =
+			    xasprintf("bad server '%s': expected HOST[:PORT][,0xFLAGS[,key=ID]] or "
+			              "HOST[,0xFLAGS,nts[=PORT]] (flags 0x1-0xf, key "
+			              "1-4294967295), IPv6 in brackets",
+			              log_esc(orig).s);
 			free(orig);
 			free(copy);
 			free(v);

@@ -105,7 +105,7 @@ start(struct world *w)
 	assert_non_null(w->client);
 	for (size_t i = 0; i < ARRAY_LEN(w->servers); i++)
 		ntp_client_add(w->client, "127.0.0.1", fake_ntp_port(w->servers[i]),
-			       NTP_PEER_CLIENT, 0, 0, "manual");
+		               NTP_PEER_CLIENT, 0, 0, "manual");
 }
 
 static void
