@@ -19,11 +19,8 @@
 #include "util.h"
 
 const char *const log_level_names[] = {
-	[LOG_LVL_ERROR] = "error",
-	[LOG_LVL_WARNING] = "warning",
-	[LOG_LVL_INFO] = "info",
-	[LOG_LVL_DEBUG] = "debug",
-	[LOG_LVL_DEBUG + 1] = NULL,
+    [LOG_LVL_ERROR] = "error", [LOG_LVL_WARNING] = "warning", [LOG_LVL_INFO] = "info",
+    [LOG_LVL_DEBUG] = "debug", [LOG_LVL_DEBUG + 1] = NULL,
 };
 
 static const int syslog_prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
@@ -100,7 +97,7 @@ stderr_line(enum log_level level, const char *line)
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
 	fprintf(stderr, "%s.%03ldZ %s[%s]: %s\n", stamp, ts.tv_nsec / 1000000, logger.ident,
-		log_level_name(level), line);
+	        log_level_name(level), line);
 }
 
 /* An event to the journal with its message ID; 0, or < 0 when it would not take it. */
@@ -108,7 +105,7 @@ static int
 journal_line(enum log_level level, const char *msgid, const char *line)
 {
 	return sd_journal_send("MESSAGE=%s", line, "MESSAGE_ID=%s", msgid, "PRIORITY=%d",
-			       syslog_prio[level], "SYSLOG_IDENTIFIER=%s", logger.ident, NULL);
+	                       syslog_prio[level], "SYSLOG_IDENTIFIER=%s", logger.ident, NULL);
 }
 
 static void __attribute__((format(printf, 3, 0)))

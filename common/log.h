@@ -2,9 +2,9 @@
  * log.h - one small logging API for every module.
  *
  * Lines go to stderr (foreground, -d; each starts with the time) or syslog;
- * events (log_event) go to the journal with a message ID when it is there. Library-like code (packet
- * decoding, selection, hierarchy rules) logs at most at debug level; the
- * daemon logs once where it handles an error.
+ * events (log_event) go to the journal with a message ID when it is there. Library-like code
+ * (packet decoding, selection, hierarchy rules) logs at most at debug level; the daemon logs once
+ * where it handles an error.
  *
  * Strings that come from the network, the directory or the configuration are
  * untrusted: pass them through log_esc() so a hostile value cannot forge log
@@ -40,7 +40,7 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
  * that never change meaning (journalctl MESSAGE_ID=...).
  */
 void log_event(enum log_level level, const char *msgid, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* Log at error level and exit(1); fatal() appends strerror(errno). */
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));

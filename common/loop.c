@@ -16,12 +16,12 @@ loop_tv(double seconds)
 		seconds = 0;
 	whole = floor(seconds);
 	return (struct timeval){.tv_sec = (time_t)whole,
-				.tv_usec = (suseconds_t)((seconds - whole) * 1e6)};
+	                        .tv_usec = (suseconds_t)((seconds - whole) * 1e6)};
 }
 
 struct event *
 loop_event_new(struct event_base *base, evutil_socket_t fd, short what, event_callback_fn cb,
-	       void *arg)
+               void *arg)
 {
 	struct event *ev = event_new(base, fd, what, cb, arg);
 

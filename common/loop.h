@@ -23,7 +23,7 @@
 struct timeval loop_tv(double seconds);
 
 struct event *loop_event_new(struct event_base *base, evutil_socket_t fd, short what,
-			     event_callback_fn cb, void *arg);
+                             event_callback_fn cb, void *arg);
 struct event *loop_timer_new(struct event_base *base, event_callback_fn cb, void *arg);
 /* (Re)arm EV to fire in SECONDS; for EV_PERSIST events, every SECONDS. */
 void loop_arm(struct event *ev, double seconds);

@@ -73,20 +73,20 @@ dmn_reason(const struct dmn *d, char *buf, size_t size)
 	if (d->dir != NULL)
 		dmn_dir_health(d->dir, &dh);
 	f = (struct health_facts){
-		.synchronised = ntp_ref_synchronised(&d->ref),
-		.serving_local = d->ref.kind == NTP_REF_LOCAL,
-		.client_state = cs.state,
-		.client_message = cs.message,
-		.n_sources = cs.n_sources,
-		.n_silent = silent_sources(d->client),
-		.manual_configured = d->cfg->ntp_server[0] != '\0',
-		.root_pdc = strcmp(dmn_dir_role_name(d->dir), "root_pdc") == 0,
-		.in_domain = d->dir != NULL,
-		.dir_setup_error = dmn_dir_unavailable(d->dir),
-		.have_forest = dh.have_forest,
-		.dir_failures = dh.failures,
-		.dir_error = dh.last_error,
-		.dir_why = dh.why,
+	    .synchronised = ntp_ref_synchronised(&d->ref),
+	    .serving_local = d->ref.kind == NTP_REF_LOCAL,
+	    .client_state = cs.state,
+	    .client_message = cs.message,
+	    .n_sources = cs.n_sources,
+	    .n_silent = silent_sources(d->client),
+	    .manual_configured = d->cfg->ntp_server[0] != '\0',
+	    .root_pdc = strcmp(dmn_dir_role_name(d->dir), "root_pdc") == 0,
+	    .in_domain = d->dir != NULL,
+	    .dir_setup_error = dmn_dir_unavailable(d->dir),
+	    .have_forest = dh.have_forest,
+	    .dir_failures = dh.failures,
+	    .dir_error = dh.last_error,
+	    .dir_why = dh.why,
 	};
 	return health_reason(&f, buf, size);
 }
@@ -120,13 +120,14 @@ cmd_status(void *ctx, json_t *args, char **ret_error)
 	json_object_set_new(o, "leap", json_integer(fields.leap));
 	json_object_set_new(o, "stratum", json_integer(fields.stratum));
 	json_object_set_new(o, "refid", json_string(refid));
-	json_object_set_new(o, "source", ref->kind == NTP_REF_LOCAL ? json_string("local clock")
-								     : string_or_null(cs.source));
+	json_object_set_new(o, "source",
+	                    ref->kind == NTP_REF_LOCAL ? json_string("local clock")
+	                                               : string_or_null(cs.source));
 	json_object_set_new(o, "source_address", string_or_null(cs.source_address));
 	json_object_set_new(o, "offset", real_or_null(cs.offset));
 	json_object_set_new(o, "root_delay", json_real(ntp_short_to_double(fields.root_delay)));
 	json_object_set_new(o, "root_dispersion",
-			    json_real(ntp_short_to_double(fields.root_dispersion)));
+	                    json_real(ntp_short_to_double(fields.root_dispersion)));
 	json_object_set_new(o, "reference_time", reference_time(fields.reference, &now));
 	json_object_set_new(o, "last_sync", real_or_null(cs.last_sync));
 	json_object_set_new(o, "poll", json_integer(cs.poll));
@@ -165,14 +166,13 @@ peer_stats(const struct ntp_peer_stats *st)
 {
 	if (st == NULL)
 		return json_null();
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-			 "sent", (json_int_t)st->sent, "valid", (json_int_t)st->valid,
-			 "spikes", (json_int_t)st->spikes, "malformed", (json_int_t)st->malformed,
-			 "bogus", (json_int_t)st->bogus,
-			 "unsynchronised", (json_int_t)st->unsynchronised,
-			 "bad_timestamps", (json_int_t)st->bad_timestamps,
-			 "loops", (json_int_t)st->loops, "kod_rate", (json_int_t)st->kod_rate,
-			 "kod_deny", (json_int_t)st->kod_deny);
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "sent",
+	                 (json_int_t)st->sent, "valid", (json_int_t)st->valid, "spikes",
+	                 (json_int_t)st->spikes, "malformed", (json_int_t)st->malformed, "bogus",
+	                 (json_int_t)st->bogus, "unsynchronised", (json_int_t)st->unsynchronised,
+	                 "bad_timestamps", (json_int_t)st->bad_timestamps, "loops",
+	                 (json_int_t)st->loops, "kod_rate", (json_int_t)st->kod_rate, "kod_deny",
+	                 (json_int_t)st->kod_deny);
 }
 
 static json_t *
@@ -233,11 +233,11 @@ cmd_source(void *ctx, json_t *args, char **ret_error)
 		return dmn_dir_explain_json(d, d->dir);
 	ntp_client_status(d->client, &cs);
 	if (d->ref.kind == NTP_REF_LOCAL)
-		return json_pack("{s:s, s:n, s:s, s:b}", "source", "local clock", "address", "state",
-				 cs.state, "synchronized", 1);
+		return json_pack("{s:s, s:n, s:s, s:b}", "source", "local clock", "address",
+		                 "state", cs.state, "synchronized", 1);
 	return json_pack("{s:o, s:o, s:s, s:b}", "source", string_or_null(cs.source), "address",
-			 string_or_null(cs.source_address), "state", cs.state, "synchronized",
-			 ntp_ref_synchronised(&d->ref));
+	                 string_or_null(cs.source_address), "state", cs.state, "synchronized",
+	                 ntp_ref_synchronised(&d->ref));
 }
 
 static json_t *
@@ -259,33 +259,31 @@ ntp_counters(const struct ntp_srv *srv)
 	uint64_t total = 0;
 
 	for (int i = 0; i < NTP_DROP_N; i++) {
-		json_object_set_new(dropped, ntp_srv_drop_name(i), json_integer((json_int_t)c->dropped[i]));
+		json_object_set_new(dropped, ntp_srv_drop_name(i),
+		                    json_integer((json_int_t)c->dropped[i]));
 		total += c->dropped[i];
 	}
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I}",
-			 "received", (json_int_t)c->received,
-			 "answered", (json_int_t)c->answered,
-			 "kod_rate", (json_int_t)c->kod_rate,
-			 "rate_limited", (json_int_t)c->rate_limited,
-			 "dropped_total", (json_int_t)total,
-			 "dropped", dropped,
-			 "no_kernel_timestamp", (json_int_t)c->no_kernel_timestamp,
-			 "receive_errors", (json_int_t)c->receive_errors,
-			 "send_errors", (json_int_t)c->send_errors,
-			 "client_table_bytes", (json_int_t)ntp_srv_client_table_memory(srv));
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I}", "received",
+	                 (json_int_t)c->received, "answered", (json_int_t)c->answered, "kod_rate",
+	                 (json_int_t)c->kod_rate, "rate_limited", (json_int_t)c->rate_limited,
+	                 "dropped_total", (json_int_t)total, "dropped", dropped,
+	                 "no_kernel_timestamp", (json_int_t)c->no_kernel_timestamp,
+	                 "receive_errors", (json_int_t)c->receive_errors, "send_errors",
+	                 (json_int_t)c->send_errors, "client_table_bytes",
+	                 (json_int_t)ntp_srv_client_table_memory(srv));
 }
 
 static json_t *
 mssntp_counters_json(const struct mssntp_counters *m)
 {
 	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "signed",
-			 (json_int_t)m->n_signed, "sign_failed", (json_int_t)m->sign_failed,
-			 "extended_unsupported", (json_int_t)m->extended_unsupported,
-			 "unknown_rid", (json_int_t)m->unknown_rid, "refused",
-			 (json_int_t)m->refused, "signd_down", (json_int_t)m->signd_down,
-			 "queue_full", (json_int_t)m->queue_full, "timed_out",
-			 (json_int_t)m->timed_out, "verified", (json_int_t)m->verified, "bad_mac",
-			 (json_int_t)m->bad_mac, "unsigned", (json_int_t)m->unsigned_reply);
+	                 (json_int_t)m->n_signed, "sign_failed", (json_int_t)m->sign_failed,
+	                 "extended_unsupported", (json_int_t)m->extended_unsupported, "unknown_rid",
+	                 (json_int_t)m->unknown_rid, "refused", (json_int_t)m->refused,
+	                 "signd_down", (json_int_t)m->signd_down, "queue_full",
+	                 (json_int_t)m->queue_full, "timed_out", (json_int_t)m->timed_out,
+	                 "verified", (json_int_t)m->verified, "bad_mac", (json_int_t)m->bad_mac,
+	                 "unsigned", (json_int_t)m->unsigned_reply);
 }
 
 static json_t *
@@ -297,9 +295,9 @@ cmd_counters(void *ctx, json_t *args, char **ret_error)
 	(void)args;
 	(void)ret_error;
 	return json_pack("{s:o, s:o, s:{s:I, s:I}}", "ntp", ntp_counters(d->srv), "mssntp",
-			 mssntp_counters_json(&ntp_srv_counters(d->srv)->mssntp), "control",
-			 "requests", (json_int_t)cc->requests, "rejected",
-			 (json_int_t)cc->rejected);
+	                 mssntp_counters_json(&ntp_srv_counters(d->srv)->mssntp), "control",
+	                 "requests", (json_int_t)cc->requests, "rejected",
+	                 (json_int_t)cc->rejected);
 }
 
 static json_t *
@@ -351,24 +349,24 @@ cmd_rediscover(void *ctx, json_t *args, char **ret_error)
 	}
 	if (dmn_dir_unavailable(d->dir) != NULL) {
 		*ret_error = xasprintf("directory discovery cannot run: %s; restart domtimed "
-				       "once this is fixed",
-				       dmn_dir_unavailable(d->dir));
+		                       "once this is fixed",
+		                       dmn_dir_unavailable(d->dir));
 		return NULL;
 	}
 	return json_pack("{s:b}", "started",
-			 dmn_dir_rediscover(d->dir, "domtimectl rediscover") == 0);
+	                 dmn_dir_rediscover(d->dir, "domtimectl rediscover") == 0);
 }
 
 static const struct ctl_command commands[] = {
-	{.name = "status", .run = cmd_status},
-	{.name = "counters", .run = cmd_counters},
-	{.name = "metrics", .run = cmd_metrics},
-	{.name = "peers", .run = cmd_peers},
-	{.name = "source", .run = cmd_source},
-	{.name = "hierarchy", .run = cmd_hierarchy},
-	{.name = "resync", .privileged = 1, .run = cmd_resync},
-	{.name = "rediscover", .privileged = 1, .run = cmd_rediscover},
-	{.name = "reload", .privileged = 1, .run = cmd_reload},
+    {.name = "status", .run = cmd_status},
+    {.name = "counters", .run = cmd_counters},
+    {.name = "metrics", .run = cmd_metrics},
+    {.name = "peers", .run = cmd_peers},
+    {.name = "source", .run = cmd_source},
+    {.name = "hierarchy", .run = cmd_hierarchy},
+    {.name = "resync", .privileged = 1, .run = cmd_resync},
+    {.name = "rediscover", .privileged = 1, .run = cmd_rediscover},
+    {.name = "reload", .privileged = 1, .run = cmd_reload},
 };
 
 const struct ctl_command *

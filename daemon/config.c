@@ -30,9 +30,9 @@ enum type {
 	T_INT,
 	T_DOUBLE,
 	T_STRING,
-	T_PATH,   /* absolute path */
-	T_ENUM,   /* one of CHOICES; stored as its index */
-	T_MODE,   /* octal file mode */
+	T_PATH,    /* absolute path */
+	T_ENUM,    /* one of CHOICES; stored as its index */
+	T_MODE,    /* octal file mode */
 	T_LISTEN,  /* repeatable address:port */
 	T_STRINGS, /* repeatable string */
 	T_FLAGS,   /* "auto" (stored as -1) or a number 0-15, hexadecimal with 0x */
@@ -72,295 +72,515 @@ check_http_listen(const char *value, char **cause)
 		return 0;
 	if (evutil_parse_sockaddr_port(value, (struct sockaddr *)&ss, &len) < 0 ||
 	    (ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
-				     : ((struct sockaddr_in6 *)&ss)->sin6_port) == 0) {
+	                             : ((struct sockaddr_in6 *)&ss)->sin6_port) == 0) {
 		*cause = xasprintf("'%s' is not ADDRESS:PORT or [IPV6]:PORT", value);
 		return -1;
 	}
 	return 0;
 }
 
-static const char *const clock_choices[] = {[CLK_SYSTEM] = "system", [CLK_VIRTUAL] = "virtual", NULL};
+static const char *const clock_choices[] = {
+    [CLK_SYSTEM] = "system", [CLK_VIRTUAL] = "virtual", NULL};
 /* Index = enum cfg_mssntp. */
-static const char *const mssntp_choices[] = {[CFG_MSSNTP_AUTO] = "auto", [CFG_MSSNTP_REQUIRE] = "require", [CFG_MSSNTP_NO] = "no", NULL};
+static const char *const mssntp_choices[] = {
+    [CFG_MSSNTP_AUTO] = "auto", [CFG_MSSNTP_REQUIRE] = "require", [CFG_MSSNTP_NO] = "no", NULL};
 
 #define OFF(field) offsetof(struct cfg, field)
 
 static const struct key keys[] = {
-	{.name = "listen", .type = T_LISTEN, .offset = OFF(listen), .restart = 1,
-	 .def = "0.0.0.0:123 [::]:123",
-	 .help = "Address and UDP port to serve NTP on, as ADDRESS:PORT or [IPV6]:PORT (port 123 "
-		 "when omitted). Repeat the key, or give several separated by spaces, to listen "
-		 "on more addresses. A wildcard address answers from the address each request "
-		 "was sent to."},
-	{.name = "control_socket", .type = T_PATH, .offset = OFF(control_socket), .restart = 1,
-	 .def = "/run/domtimed/domtimed.sock",
-	 .help = "Unix socket where domtimectl talks to the daemon."},
-	{.name = "control_socket_mode", .type = T_MODE, .offset = OFF(control_socket_mode),
-	 .restart = 1, .def = "0660",
-	 .help = "Permissions of the control socket, which belongs to root and the primary "
-		 "group of the daemon's user (see user: group domtimed by default). Everyone "
-		 "who can connect may use the read-only commands (status, counters); commands "
-		 "that change anything are for root only, checked with the peer's credentials. "
-		 "0666 opens the read-only commands to every local user."},
-	{.name = "metrics_listen", .type = T_STRING, .offset = OFF(metrics_listen), .restart = 1,
-	 .def = "", .check = check_http_listen,
-	 .help = "ADDRESS:PORT or [IPV6]:PORT where Prometheus may scrape /metrics over HTTP "
-		 "(what domtimectl metrics prints). Empty: off. Anyone who can reach it reads "
-		 "the counters, so keep it on loopback or a management network."},
-	{.name = "clock", .type = T_ENUM, .offset = OFF(clock), .restart = 1, .def = "system",
-	 .choices = clock_choices,
-	 .help = "Which clock to keep: system (the kernel clock, needs CAP_SYS_TIME) or virtual "
-		 "(a clock inside the daemon that starts clock_offset seconds off and runs "
-		 "clock_freq_ppm fast; the real clock is never touched). Tests and demos use "
-		 "virtual."},
-	{.name = "clock_offset", .type = T_DOUBLE, .offset = OFF(clock_offset), .restart = 1,
-	 .def = "0", .min = -1e9, .max = 1e9,
-	 .help = "Virtual clock only: its initial error in seconds (positive: ahead of the "
-		 "kernel clock)."},
-	{.name = "clock_freq_ppm", .type = T_DOUBLE, .offset = OFF(clock_freq_ppm), .restart = 1,
-	 .def = "0", .min = -CLK_MAX_FREQ_PPM, .max = CLK_MAX_FREQ_PPM,
-	 .help = "Virtual clock only: its frequency error in ppm (positive: runs fast)."},
-	{.name = "reliable", .type = T_BOOL, .offset = OFF(reliable), .def = "no",
-	 .help = "This machine is a reliable time source (W32Time AnnounceFlags 5): with no "
-		 "upstream it serves its own clock as synchronised at local_stratum, refid "
-		 "LOCL."},
-	{.name = "local_stratum", .type = T_INT, .offset = OFF(local_stratum), .def = "1",
-	 .min = 1, .max = 15,
-	 .help = "Stratum announced when serving the local clock as a reliable source."},
-	{.name = "drift_file", .type = T_PATH, .offset = OFF(drift_file), .restart = 1,
-	 .def = "/var/lib/domtimed/drift",
-	 .help = "Where the clock's frequency correction is kept across restarts (read at start, "
-		 "written atomically every hour while synchronised and at exit), so a restarted "
-		 "daemon converges at once. Empty: none."},
-	{.name = "ntp_server", .type = T_STRING, .offset = OFF(ntp_server), .def = "",
-	 .check = check_servers,
-	 .help = "Manual list of NTP servers in W32Time NtpServer syntax: HOST[:PORT][,0xFLAGS] "
-		 "separated by spaces, IPv6 addresses in brackets. Flags: 0x1 poll every "
-		 "special_poll_interval seconds, 0x2 use only as a fallback when every other "
-		 "source fails, 0x4 symmetric active mode, 0x8 client mode (the default)."},
-	{.name = "min_poll", .type = T_INT, .offset = OFF(min_poll), .def = "6", .min = -4,
-	 .max = 17,
-	 .help = "Shortest poll interval, as log2 seconds (W32Time MinPollInterval): 6 is 64 s, "
-		 "-4 a sixteenth of a second (tests only; never poll public servers below 6)."},
-	{.name = "max_poll", .type = T_INT, .offset = OFF(max_poll), .def = "10", .min = -4,
-	 .max = 17,
-	 .help = "Longest poll interval, as log2 seconds (W32Time MaxPollInterval). The interval "
-		 "grows from min_poll while a source's samples are predictable."},
-	{.name = "special_poll_interval", .type = T_DOUBLE, .offset = OFF(special_poll_interval),
-	 .def = "3600", .min = 1, .max = 604800,
-	 .help = "Poll interval in seconds of sources flagged 0x1 (W32Time "
-		 "SpecialPollInterval)."},
-	{.name = "refused_retry", .type = T_DOUBLE, .offset = OFF(refused_retry),
-	 .def = "14400", .min = 1, .max = 604800,
-	 .help = "Seconds before a source that answered with a kiss-o'-death DENY or RSTR (the "
-		 "server refuses us) is asked again; a resync asks it at once, and so does a reload "
-		 "or a rediscovery that offers the source again (at most once a poll interval)."},
-	{.name = "step_threshold", .type = T_DOUBLE, .offset = OFF(step_threshold),
-	 .def = "0.128", .min = 0, .max = 1e9,
-	 .help = "Offsets larger than this many seconds are stepped, smaller ones slewed. The "
-		 "default is RFC 5905's: below it slewing is quick and invisible, above it a "
-		 "step is quicker and honest. A clock that is already synchronised steps only "
-		 "if the offset stays above the threshold for 300 s, so one bad answer cannot "
-		 "step it. 0: never step."},
-	{.name = "max_pos_phase_correction", .type = T_DOUBLE,
-	 .offset = OFF(max_pos_phase_correction), .def = "172800", .min = 0.001, .max = 4294967295.0,
-	 .help = "Largest correction forward, in seconds (W32Time MaxPosPhaseCorrection). A "
-		 "larger offset is refused with a log line and the daemon serves as "
-		 "unsynchronised rather than jump. 4294967295: no limit."},
-	{.name = "max_neg_phase_correction", .type = T_DOUBLE,
-	 .offset = OFF(max_neg_phase_correction), .def = "172800", .min = 0.001, .max = 4294967295.0,
-	 .help = "Largest correction backward, in seconds (W32Time MaxNegPhaseCorrection)."},
-	{.name = "max_distance", .type = T_DOUBLE, .offset = OFF(max_distance), .def = "3",
-	 .min = 0.001, .max = 16,
-	 .help = "Sources whose root distance (half the round trip to the primary reference "
-		 "plus all dispersion) exceeds this many seconds are not used, and 'domtimectl "
-		 "peers' says so. Windows servers often advertise a large root dispersion: raise "
-		 "it (up to 16) to use them."},
-	{.name = "holdover_period", .type = T_DOUBLE, .offset = OFF(holdover_period),
-	 .def = "7800", .min = 1, .max = 1e7,
-	 .help = "Seconds without a usable sample after which the clock is declared "
-		 "free-running (served as unsynchronised, or as the local reliable source) and "
-		 "the sources are looked for again (W32Time ClockHoldoverPeriod)."},
-	{.name = "type", .type = T_ENUM, .offset = OFF(type), .def = "auto",
-	 .choices = hier_type_names,
-	 .help = "Where time comes from, as W32Time's Type: nt5ds (the domain hierarchy only), "
-		 "ntp (the manual list only), nosync (no synchronisation: serve the clock as it "
-		 "is), allsync (the hierarchy, and the manual list when it gives nothing). auto: "
-		 "nt5ds on a machine joined to a domain, ntp otherwise. A reload applies a "
-		 "change, except one that starts reading the directory (the keytab is read at "
-		 "start only): that one is refused until a restart."},
-	{.name = "announce_flags", .type = T_FLAGS, .offset = OFF(announce_flags),
-	 .def = "auto",
-	 .help = "W32Time AnnounceFlags: 0x1 serve time always (answering as unsynchronised "
-		 "when not), 0x2 serve time only while synchronised, 0x4 always a reliable time "
-		 "source, 0x8 reliable when this is the forest root's PDC emulator. auto: 0xA on "
-		 "domain controllers, 0x9 on Samba AD DCs (Samba advertises every DC as a time "
-		 "server, so it answers, as unsynchronised when it is), 0 on domain members (they do not serve), 0x1 on machines "
-		 "outside a domain; reliable = yes adds 0x4."},
-	{.name = "cross_site_sync", .type = T_ENUM, .offset = OFF(cross_site_sync),
-	 .def = "pdc_only", .choices = hier_cross_site_names,
-	 .help = "W32Time CrossSiteSyncFlags: which time sources outside this machine's site "
-		 "the hierarchy may pick: none, only the domain's PDC emulator (pdc_only), or "
-		 "any (all)."},
-	{.name = "hierarchy_sources", .type = T_INT, .offset = OFF(hierarchy_sources),
-	 .def = "3", .min = 1, .max = 16,
-	 .help = "How many of the best domain time sources to follow at once. W32Time follows "
-		 "one; following a few lets NTP selection out-vote a wrong one."},
-	{.name = "domain", .type = T_STRING, .offset = OFF(domain), .restart = 1, .def = "",
-	 .help = "DNS name of this machine's domain. Empty: detect it (the keytab's machine "
-		 "principal, krb5.conf, sssd.conf, smb.conf)."},
-	{.name = "realm", .type = T_STRING, .offset = OFF(realm), .restart = 1, .def = "",
-	 .help = "Kerberos realm. Empty: detect it, or the domain upper-cased."},
-	{.name = "keytab", .type = T_PATH, .offset = OFF(keytab), .restart = 1, .def = "",
-	 .help = "Keytab holding the machine account's keys, read into memory at start (so "
-		 "the daemon can run unprivileged). Empty: KRB5_KTNAME, else /etc/krb5.keytab."},
-	{.name = "samba_conf", .type = T_PATH, .offset = OFF(samba_conf), .restart = 1,
-	 .def = "/etc/samba/smb.conf",
-	 .help = "Samba's configuration. When it says server role = active directory domain "
-		 "controller, this machine is a DC of its realm with no further configuration: "
-		 "the directory is read with the DC's own keys (<private dir>/secrets.keytab, "
-		 "unless keytab says otherwise) and MS-SNTP requests of Windows clients are "
-		 "answered with replies signed by Samba's ntp_signd. Empty: never look."},
-	{.name = "ntp_signd_socket_dir", .type = T_PATH, .offset = OFF(ntp_signd_socket_dir),
-	 .restart = 1, .def = "",
-	 .help = "Directory of Samba's ntp_signd socket, through which MS-SNTP replies are "
-		 "signed. Empty: smb.conf's ntp signd socket directory, else Samba's compiled-in "
-		 "default (samba -b), on a Samba AD DC only. The daemon's user needs to reach it: "
-		 "Samba makes it mode 0750, so chgrp it to the daemon's group."},
-	{.name = "mssntp", .type = T_ENUM, .offset = OFF(mssntp), .restart = 1, .def = "auto",
-	 .choices = mssntp_choices,
-	 .help = "MS-SNTP towards the DCs of this machine's own domain that the hierarchy "
-		 "chose: requests carry the RID of its account and answers are checked with "
-		 "its NT hash (the keytab's arcfour-hmac key, current and previous kvno, read "
-		 "at start). auto: authenticate when the key is there, use an answer that "
-		 "fails the check with the reason in peers, and ask a DC that leaves two signed "
-		 "requests in a row unanswered with plain NTP (signed again every 16th time); require: refuse time from the "
-		 "hierarchy that is not authenticated (manual ntp_server entries are never "
-		 "affected); no: plain NTP. DCs of a parent domain are asked with plain NTP: "
-		 "their answers need the interdomain trust key, which a host does not have."},
-	{.name = "principal", .type = T_STRING, .offset = OFF(principal), .restart = 1,
-	 .def = "",
-	 .help = "Kerberos principal to bind as. Empty: the keytab's HOST$@REALM."},
-	{.name = "ldap_uri", .type = T_STRINGS, .offset = OFF(ldap_uri), .restart = 1,
-	 .def = "",
-	 .help = "Directory servers to read the forest from (ldap://, ldaps://; repeatable). "
-		 "Empty: the domain's DCs from DNS SRV records, this machine's site first."},
-	{.name = "ldap_bind", .type = T_ENUM, .offset = OFF(ldap_bind), .restart = 1,
-	 .def = "gssapi", .choices = dir_bind_names,
-	 .help = "How to bind: gssapi (SASL GSSAPI from the keytab, integrity protected, as "
-		 "AD requires), simple (ldap_bind_dn and ldap_bind_password_file: for tests and "
-		 "odd directories only) or anonymous."},
-	{.name = "ldap_bind_dn", .type = T_STRING, .offset = OFF(ldap_bind_dn), .restart = 1,
-	 .def = "", .help = "With ldap_bind = simple: the DN to bind as."},
-	{.name = "ldap_bind_password_file", .type = T_PATH,
-	 .offset = OFF(ldap_bind_password_file), .restart = 1, .def = "",
-	 .help = "With ldap_bind = simple: a file holding the password (never the password "
-		 "itself in this file)."},
-	{.name = "ldap_nocanon", .type = T_BOOL, .offset = OFF(ldap_nocanon), .restart = 1,
-	 .def = "yes",
-	 .help = "Ask Kerberos for the LDAP server's ticket under the name as written, without "
-		 "canonicalising it through (reverse) DNS first (LDAP_OPT_X_SASL_NOCANON), as "
-		 "sssd does for AD: canonicalisation breaks with split DNS and on loopback."},
-	{.name = "ldap_starttls", .type = T_BOOL, .offset = OFF(ldap_starttls), .restart = 1,
-	 .def = "no",
-	 .help = "Upgrade every ldap:// connection with StartTLS (an ldaps:// URI is always "
-		 "TLS). The server's certificate must carry its DNS name and chain to a CA in "
-		 "ldap_tls_ca_file. Off by default: GSSAPI already signs and seals the traffic."},
-	{.name = "ldap_tls_ca_file", .type = T_PATH, .offset = OFF(ldap_tls_ca_file),
-	 .restart = 1, .def = "",
-	 .help = "PEM file of the CAs trusted for LDAPS and StartTLS, read at each connection "
-		 "(so readable by the daemon's user). Empty: ldap.conf's TLS_CACERT."},
-	{.name = "ldap_timeout", .type = T_DOUBLE, .offset = OFF(ldap_timeout), .restart = 1,
-	 .def = "10", .min = 0.1, .max = 600,
-	 .help = "Seconds any one directory, DNS or Kerberos operation may take before the "
-		 "server is skipped."},
-	{.name = "discovery_timeout", .type = T_DOUBLE, .offset = OFF(discovery_timeout),
-	 .restart = 1, .def = "300", .min = 1, .max = 86400,
-	 .help = "Seconds one whole discovery (DNS, Kerberos, every LDAP read, pings) may take. "
-		 "A read still running then stops, is logged and shown as a problem, and its "
-		 "partial picture is not used: the last good one stays."},
-	{.name = "ldap_max_entries", .type = T_INT, .offset = OFF(ldap_max_entries), .restart = 1,
-	 .def = "1000000", .min = 1, .max = 2147483647,
-	 .help = "Directory entries one discovery may read (a forest of 5,000 DCs and 20,000 "
-		 "subnets has about 30,000). Past it the read stops as for discovery_timeout."},
-	{.name = "ldap_max_bytes", .type = T_INT, .offset = OFF(ldap_max_bytes), .restart = 1,
-	 .def = "268435456", .min = 1, .max = 2147483647,
-	 .help = "Octets of DNs, attribute names and values one discovery may read (such a "
-		 "forest has about 8 MB). Past it the read stops as for discovery_timeout."},
-	{.name = "ldap_max_pages", .type = T_INT, .offset = OFF(ldap_max_pages), .restart = 1,
-	 .def = "2000", .min = 1, .max = 2147483647,
-	 .help = "Paged-result pages (of up to 1000 entries; such a forest takes 30) one "
-		 "discovery may ask for. Past it the read stops as for discovery_timeout."},
-	{.name = "dns_server", .type = T_STRING, .offset = OFF(dns_server), .restart = 1,
-	 .def = "",
-	 .help = "ADDRESS:PORT of the DNS server for DC location and source names. Empty: "
-		 "/etc/resolv.conf."},
-	{.name = "site", .type = T_STRING, .offset = OFF(site), .def = "",
-	 .help = "This machine's AD site. Empty: from its server object (a DC), or the "
-		 "subnet that matches the address it reaches the directory from."},
-	{.name = "rediscover_interval", .type = T_DOUBLE, .offset = OFF(rediscover_interval),
-	 .def = "3600", .min = 1, .max = 1e7,
-	 .help = "Seconds between reading the forest again, to notice new and removed DCs."},
-	{.name = "pdc_check_interval", .type = T_DOUBLE, .offset = OFF(pdc_check_interval),
-	 .def = "300", .min = 0.1, .max = 1e7,
-	 .help = "Seconds between cheap checks of each domain's PDC emulator role "
-		 "(fSMORoleOwner); a transfer triggers rediscovery at once."},
-	{.name = "rediscover_backoff", .type = T_DOUBLE, .offset = OFF(rediscover_backoff),
-	 .def = "900", .min = 0.1, .max = 1e7,
-	 .help = "After a failed discovery, retry after this many seconds, doubling at each "
-		 "further failure up to 7 times (W32Time: 15 minutes)."},
-	{.name = "log_level", .type = T_ENUM, .offset = OFF(log_level), .def = "info",
-	 .choices = log_level_names,
-	 .help = "Least severe messages logged: error, warning, info or debug."},
-	{.name = "user", .type = T_STRING, .offset = OFF(user), .restart = 1, .def = "",
-	 .help = "After opening sockets and reading secrets as root, and before starting "
-		 "any thread or reading any packet, switch to this user keeping only the "
-		 "capability to steer the clock (CAP_SYS_TIME; none with clock = virtual). "
-		 "Empty: domtimed when the daemon starts as root and that user exists (the "
-		 "package creates it), else stay as started."},
-	{.name = "ratelimit", .type = T_BOOL, .offset = OFF(ratelimit), .def = "no",
-	 .help = "Limit how often each client is answered. Off by default, as in chrony; turn it "
-		 "on for servers reachable from untrusted networks. Requests over the limit are "
-		 "dropped, except one in 2^ratelimit_leak, so the server sheds load instead of "
-		 "answering floods. What the table remembers survives reloads and directory "
-		 "reads."},
-	{.name = "ratelimit_interval", .type = T_INT, .offset = OFF(ratelimit_interval),
-	 .def = "3", .min = -4, .max = 12,
-	 .help = "With ratelimit: the average interval a client must keep between requests, as "
-		 "log2 seconds (3: one request per 8 s)."},
-	{.name = "ratelimit_burst", .type = T_INT, .offset = OFF(ratelimit_burst), .def = "8",
-	 .min = 1, .max = 255,
-	 .help = "With ratelimit: how many requests a client may send at once before the "
-		 "interval applies."},
-	{.name = "ratelimit_leak", .type = T_INT, .offset = OFF(ratelimit_leak), .def = "2",
-	 .min = 1, .max = 8,
-	 .help = "With ratelimit: of the requests over the limit, answer one in 2^N (the first, "
-		 "then every 2^N-th) and drop the rest; as chrony's leak, 2 answers one in four. "
-		 "The answers keep a client whose address a flood forges from being silenced, and "
-		 "tell a real client to slow down."},
-	{.name = "ratelimit_kod", .type = T_BOOL, .offset = OFF(ratelimit_kod), .def = "yes",
-	 .help = "With ratelimit: the limited requests that are answered (see ratelimit_leak) "
-		 "get a Kiss-o'-Death RATE packet (never longer than the request), so "
-		 "well-behaved clients slow down. No: they get the time, as chrony's leak does."},
-	{.name = "ratelimit_ipv4_prefix", .type = T_INT, .offset = OFF(ratelimit_ipv4_prefix),
-	 .def = "32", .min = 8, .max = 32,
-	 .help = "With ratelimit: IPv4 clients whose addresses share this many leading bits are "
-		 "limited as one client (32: each address)."},
-	{.name = "ratelimit_ipv6_prefix", .type = T_INT, .offset = OFF(ratelimit_ipv6_prefix),
-	 .def = "64", .min = 16, .max = 128,
-	 .help = "With ratelimit: IPv6 clients whose addresses share this many leading bits are "
-		 "limited as one client. 64, because one host commonly holds a whole /64 and "
-		 "could otherwise take 2^64 fresh identities."},
-	{.name = "client_table_size", .type = T_INT, .offset = OFF(client_table_size),
-	 .def = "16384", .min = 8, .max = 16777216,
-	 .help = "With ratelimit: how many clients are remembered (rounded up to a power of two, "
-		 "32 bytes each), taken in full at start: memory stays fixed however many clients "
-		 "appear. An "
-		 "address hashes to a set of 8 records; a newcomer to a full set replaces the "
-		 "least recently seen client that never came back after a pause, and only "
-		 "when there is none the least recently seen of the others, so a flood of "
-		 "forged sources cannot cheaply push out clients that keep returning. "
-		 "Changing the size or a prefix on reload empties the table."},
+    {.name = "listen",
+     .type = T_LISTEN,
+     .offset = OFF(listen),
+     .restart = 1,
+     .def = "0.0.0.0:123 [::]:123",
+     .help = "Address and UDP port to serve NTP on, as ADDRESS:PORT or [IPV6]:PORT (port 123 "
+             "when omitted). Repeat the key, or give several separated by spaces, to listen "
+             "on more addresses. A wildcard address answers from the address each request "
+             "was sent to."},
+    {.name = "control_socket",
+     .type = T_PATH,
+     .offset = OFF(control_socket),
+     .restart = 1,
+     .def = "/run/domtimed/domtimed.sock",
+     .help = "Unix socket where domtimectl talks to the daemon."},
+    {.name = "control_socket_mode",
+     .type = T_MODE,
+     .offset = OFF(control_socket_mode),
+     .restart = 1,
+     .def = "0660",
+     .help = "Permissions of the control socket, which belongs to root and the primary "
+             "group of the daemon's user (see user: group domtimed by default). Everyone "
+             "who can connect may use the read-only commands (status, counters); commands "
+             "that change anything are for root only, checked with the peer's credentials. "
+             "0666 opens the read-only commands to every local user."},
+    {.name = "metrics_listen",
+     .type = T_STRING,
+     .offset = OFF(metrics_listen),
+     .restart = 1,
+     .def = "",
+     .check = check_http_listen,
+     .help = "ADDRESS:PORT or [IPV6]:PORT where Prometheus may scrape /metrics over HTTP "
+             "(what domtimectl metrics prints). Empty: off. Anyone who can reach it reads "
+             "the counters, so keep it on loopback or a management network."},
+    {.name = "clock",
+     .type = T_ENUM,
+     .offset = OFF(clock),
+     .restart = 1,
+     .def = "system",
+     .choices = clock_choices,
+     .help = "Which clock to keep: system (the kernel clock, needs CAP_SYS_TIME) or virtual "
+             "(a clock inside the daemon that starts clock_offset seconds off and runs "
+             "clock_freq_ppm fast; the real clock is never touched). Tests and demos use "
+             "virtual."},
+    {.name = "clock_offset",
+     .type = T_DOUBLE,
+     .offset = OFF(clock_offset),
+     .restart = 1,
+     .def = "0",
+     .min = -1e9,
+     .max = 1e9,
+     .help = "Virtual clock only: its initial error in seconds (positive: ahead of the "
+             "kernel clock)."},
+    {.name = "clock_freq_ppm",
+     .type = T_DOUBLE,
+     .offset = OFF(clock_freq_ppm),
+     .restart = 1,
+     .def = "0",
+     .min = -CLK_MAX_FREQ_PPM,
+     .max = CLK_MAX_FREQ_PPM,
+     .help = "Virtual clock only: its frequency error in ppm (positive: runs fast)."},
+    {.name = "reliable",
+     .type = T_BOOL,
+     .offset = OFF(reliable),
+     .def = "no",
+     .help = "This machine is a reliable time source (W32Time AnnounceFlags 5): with no "
+             "upstream it serves its own clock as synchronised at local_stratum, refid "
+             "LOCL."},
+    {.name = "local_stratum",
+     .type = T_INT,
+     .offset = OFF(local_stratum),
+     .def = "1",
+     .min = 1,
+     .max = 15,
+     .help = "Stratum announced when serving the local clock as a reliable source."},
+    {.name = "drift_file",
+     .type = T_PATH,
+     .offset = OFF(drift_file),
+     .restart = 1,
+     .def = "/var/lib/domtimed/drift",
+     .help = "Where the clock's frequency correction is kept across restarts (read at start, "
+             "written atomically every hour while synchronised and at exit), so a restarted "
+             "daemon converges at once. Empty: none."},
+    {.name = "ntp_server",
+     .type = T_STRING,
+     .offset = OFF(ntp_server),
+     .def = "",
+     .check = check_servers,
+     .help = "Manual list of NTP servers in W32Time NtpServer syntax: HOST[:PORT][,0xFLAGS] "
+             "separated by spaces, IPv6 addresses in brackets. Flags: 0x1 poll every "
+             "special_poll_interval seconds, 0x2 use only as a fallback when every other "
+             "source fails, 0x4 symmetric active mode, 0x8 client mode (the default)."},
+    {.name = "min_poll",
+     .type = T_INT,
+     .offset = OFF(min_poll),
+     .def = "6",
+     .min = -4,
+     .max = 17,
+     .help = "Shortest poll interval, as log2 seconds (W32Time MinPollInterval): 6 is 64 s, "
+             "-4 a sixteenth of a second (tests only; never poll public servers below 6)."},
+    {.name = "max_poll",
+     .type = T_INT,
+     .offset = OFF(max_poll),
+     .def = "10",
+     .min = -4,
+     .max = 17,
+     .help = "Longest poll interval, as log2 seconds (W32Time MaxPollInterval). The interval "
+             "grows from min_poll while a source's samples are predictable."},
+    {.name = "special_poll_interval",
+     .type = T_DOUBLE,
+     .offset = OFF(special_poll_interval),
+     .def = "3600",
+     .min = 1,
+     .max = 604800,
+     .help = "Poll interval in seconds of sources flagged 0x1 (W32Time "
+             "SpecialPollInterval)."},
+    {.name = "refused_retry",
+     .type = T_DOUBLE,
+     .offset = OFF(refused_retry),
+     .def = "14400",
+     .min = 1,
+     .max = 604800,
+     .help = "Seconds before a source that answered with a kiss-o'-death DENY or RSTR (the "
+             "server refuses us) is asked again; a resync asks it at once, and so does a reload "
+             "or a rediscovery that offers the source again (at most once a poll interval)."},
+    {.name = "step_threshold",
+     .type = T_DOUBLE,
+     .offset = OFF(step_threshold),
+     .def = "0.128",
+     .min = 0,
+     .max = 1e9,
+     .help = "Offsets larger than this many seconds are stepped, smaller ones slewed. The "
+             "default is RFC 5905's: below it slewing is quick and invisible, above it a "
+             "step is quicker and honest. A clock that is already synchronised steps only "
+             "if the offset stays above the threshold for 300 s, so one bad answer cannot "
+             "step it. 0: never step."},
+    {.name = "max_pos_phase_correction",
+     .type = T_DOUBLE,
+     .offset = OFF(max_pos_phase_correction),
+     .def = "172800",
+     .min = 0.001,
+     .max = 4294967295.0,
+     .help = "Largest correction forward, in seconds (W32Time MaxPosPhaseCorrection). A "
+             "larger offset is refused with a log line and the daemon serves as "
+             "unsynchronised rather than jump. 4294967295: no limit."},
+    {.name = "max_neg_phase_correction",
+     .type = T_DOUBLE,
+     .offset = OFF(max_neg_phase_correction),
+     .def = "172800",
+     .min = 0.001,
+     .max = 4294967295.0,
+     .help = "Largest correction backward, in seconds (W32Time MaxNegPhaseCorrection)."},
+    {.name = "max_distance",
+     .type = T_DOUBLE,
+     .offset = OFF(max_distance),
+     .def = "3",
+     .min = 0.001,
+     .max = 16,
+     .help = "Sources whose root distance (half the round trip to the primary reference "
+             "plus all dispersion) exceeds this many seconds are not used, and 'domtimectl "
+             "peers' says so. Windows servers often advertise a large root dispersion: raise "
+             "it (up to 16) to use them."},
+    {.name = "holdover_period",
+     .type = T_DOUBLE,
+     .offset = OFF(holdover_period),
+     .def = "7800",
+     .min = 1,
+     .max = 1e7,
+     .help = "Seconds without a usable sample after which the clock is declared "
+             "free-running (served as unsynchronised, or as the local reliable source) and "
+             "the sources are looked for again (W32Time ClockHoldoverPeriod)."},
+    {.name = "type",
+     .type = T_ENUM,
+     .offset = OFF(type),
+     .def = "auto",
+     .choices = hier_type_names,
+     .help = "Where time comes from, as W32Time's Type: nt5ds (the domain hierarchy only), "
+             "ntp (the manual list only), nosync (no synchronisation: serve the clock as it "
+             "is), allsync (the hierarchy, and the manual list when it gives nothing). auto: "
+             "nt5ds on a machine joined to a domain, ntp otherwise. A reload applies a "
+             "change, except one that starts reading the directory (the keytab is read at "
+             "start only): that one is refused until a restart."},
+    {.name = "announce_flags",
+     .type = T_FLAGS,
+     .offset = OFF(announce_flags),
+     .def = "auto",
+     .help = "W32Time AnnounceFlags: 0x1 serve time always (answering as unsynchronised "
+             "when not), 0x2 serve time only while synchronised, 0x4 always a reliable time "
+             "source, 0x8 reliable when this is the forest root's PDC emulator. auto: 0xA on "
+             "domain controllers, 0x9 on Samba AD DCs (Samba advertises every DC as a time "
+             "server, so it answers, as unsynchronised when it is), 0 on domain members (they do "
+             "not serve), 0x1 on machines "
+             "outside a domain; reliable = yes adds 0x4."},
+    {.name = "cross_site_sync",
+     .type = T_ENUM,
+     .offset = OFF(cross_site_sync),
+     .def = "pdc_only",
+     .choices = hier_cross_site_names,
+     .help = "W32Time CrossSiteSyncFlags: which time sources outside this machine's site "
+             "the hierarchy may pick: none, only the domain's PDC emulator (pdc_only), or "
+             "any (all)."},
+    {.name = "hierarchy_sources",
+     .type = T_INT,
+     .offset = OFF(hierarchy_sources),
+     .def = "3",
+     .min = 1,
+     .max = 16,
+     .help = "How many of the best domain time sources to follow at once. W32Time follows "
+             "one; following a few lets NTP selection out-vote a wrong one."},
+    {.name = "domain",
+     .type = T_STRING,
+     .offset = OFF(domain),
+     .restart = 1,
+     .def = "",
+     .help = "DNS name of this machine's domain. Empty: detect it (the keytab's machine "
+             "principal, krb5.conf, sssd.conf, smb.conf)."},
+    {.name = "realm",
+     .type = T_STRING,
+     .offset = OFF(realm),
+     .restart = 1,
+     .def = "",
+     .help = "Kerberos realm. Empty: detect it, or the domain upper-cased."},
+    {.name = "keytab",
+     .type = T_PATH,
+     .offset = OFF(keytab),
+     .restart = 1,
+     .def = "",
+     .help = "Keytab holding the machine account's keys, read into memory at start (so "
+             "the daemon can run unprivileged). Empty: KRB5_KTNAME, else /etc/krb5.keytab."},
+    {.name = "samba_conf",
+     .type = T_PATH,
+     .offset = OFF(samba_conf),
+     .restart = 1,
+     .def = "/etc/samba/smb.conf",
+     .help = "Samba's configuration. When it says server role = active directory domain "
+             "controller, this machine is a DC of its realm with no further configuration: "
+             "the directory is read with the DC's own keys (<private dir>/secrets.keytab, "
+             "unless keytab says otherwise) and MS-SNTP requests of Windows clients are "
+             "answered with replies signed by Samba's ntp_signd. Empty: never look."},
+    {.name = "ntp_signd_socket_dir",
+     .type = T_PATH,
+     .offset = OFF(ntp_signd_socket_dir),
+     .restart = 1,
+     .def = "",
+     .help = "Directory of Samba's ntp_signd socket, through which MS-SNTP replies are "
+             "signed. Empty: smb.conf's ntp signd socket directory, else Samba's compiled-in "
+             "default (samba -b), on a Samba AD DC only. The daemon's user needs to reach it: "
+             "Samba makes it mode 0750, so chgrp it to the daemon's group."},
+    {.name = "mssntp",
+     .type = T_ENUM,
+     .offset = OFF(mssntp),
+     .restart = 1,
+     .def = "auto",
+     .choices = mssntp_choices,
+     .help = "MS-SNTP towards the DCs of this machine's own domain that the hierarchy "
+             "chose: requests carry the RID of its account and answers are checked with "
+             "its NT hash (the keytab's arcfour-hmac key, current and previous kvno, read "
+             "at start). auto: authenticate when the key is there, use an answer that "
+             "fails the check with the reason in peers, and ask a DC that leaves two signed "
+             "requests in a row unanswered with plain NTP (signed again every 16th time); require: "
+             "refuse time from the "
+             "hierarchy that is not authenticated (manual ntp_server entries are never "
+             "affected); no: plain NTP. DCs of a parent domain are asked with plain NTP: "
+             "their answers need the interdomain trust key, which a host does not have."},
+    {.name = "principal",
+     .type = T_STRING,
+     .offset = OFF(principal),
+     .restart = 1,
+     .def = "",
+     .help = "Kerberos principal to bind as. Empty: the keytab's HOST$@REALM."},
+    {.name = "ldap_uri",
+     .type = T_STRINGS,
+     .offset = OFF(ldap_uri),
+     .restart = 1,
+     .def = "",
+     .help = "Directory servers to read the forest from (ldap://, ldaps://; repeatable). "
+             "Empty: the domain's DCs from DNS SRV records, this machine's site first."},
+    {.name = "ldap_bind",
+     .type = T_ENUM,
+     .offset = OFF(ldap_bind),
+     .restart = 1,
+     .def = "gssapi",
+     .choices = dir_bind_names,
+     .help = "How to bind: gssapi (SASL GSSAPI from the keytab, integrity protected, as "
+             "AD requires), simple (ldap_bind_dn and ldap_bind_password_file: for tests and "
+             "odd directories only) or anonymous."},
+    {.name = "ldap_bind_dn",
+     .type = T_STRING,
+     .offset = OFF(ldap_bind_dn),
+     .restart = 1,
+     .def = "",
+     .help = "With ldap_bind = simple: the DN to bind as."},
+    {.name = "ldap_bind_password_file",
+     .type = T_PATH,
+     .offset = OFF(ldap_bind_password_file),
+     .restart = 1,
+     .def = "",
+     .help = "With ldap_bind = simple: a file holding the password (never the password "
+             "itself in this file)."},
+    {.name = "ldap_nocanon",
+     .type = T_BOOL,
+     .offset = OFF(ldap_nocanon),
+     .restart = 1,
+     .def = "yes",
+     .help = "Ask Kerberos for the LDAP server's ticket under the name as written, without "
+             "canonicalising it through (reverse) DNS first (LDAP_OPT_X_SASL_NOCANON), as "
+             "sssd does for AD: canonicalisation breaks with split DNS and on loopback."},
+    {.name = "ldap_starttls",
+     .type = T_BOOL,
+     .offset = OFF(ldap_starttls),
+     .restart = 1,
+     .def = "no",
+     .help = "Upgrade every ldap:// connection with StartTLS (an ldaps:// URI is always "
+             "TLS). The server's certificate must carry its DNS name and chain to a CA in "
+             "ldap_tls_ca_file. Off by default: GSSAPI already signs and seals the traffic."},
+    {.name = "ldap_tls_ca_file",
+     .type = T_PATH,
+     .offset = OFF(ldap_tls_ca_file),
+     .restart = 1,
+     .def = "",
+     .help = "PEM file of the CAs trusted for LDAPS and StartTLS, read at each connection "
+             "(so readable by the daemon's user). Empty: ldap.conf's TLS_CACERT."},
+    {.name = "ldap_timeout",
+     .type = T_DOUBLE,
+     .offset = OFF(ldap_timeout),
+     .restart = 1,
+     .def = "10",
+     .min = 0.1,
+     .max = 600,
+     .help = "Seconds any one directory, DNS or Kerberos operation may take before the "
+             "server is skipped."},
+    {.name = "discovery_timeout",
+     .type = T_DOUBLE,
+     .offset = OFF(discovery_timeout),
+     .restart = 1,
+     .def = "300",
+     .min = 1,
+     .max = 86400,
+     .help = "Seconds one whole discovery (DNS, Kerberos, every LDAP read, pings) may take. "
+             "A read still running then stops, is logged and shown as a problem, and its "
+             "partial picture is not used: the last good one stays."},
+    {.name = "ldap_max_entries",
+     .type = T_INT,
+     .offset = OFF(ldap_max_entries),
+     .restart = 1,
+     .def = "1000000",
+     .min = 1,
+     .max = 2147483647,
+     .help = "Directory entries one discovery may read (a forest of 5,000 DCs and 20,000 "
+             "subnets has about 30,000). Past it the read stops as for discovery_timeout."},
+    {.name = "ldap_max_bytes",
+     .type = T_INT,
+     .offset = OFF(ldap_max_bytes),
+     .restart = 1,
+     .def = "268435456",
+     .min = 1,
+     .max = 2147483647,
+     .help = "Octets of DNs, attribute names and values one discovery may read (such a "
+             "forest has about 8 MB). Past it the read stops as for discovery_timeout."},
+    {.name = "ldap_max_pages",
+     .type = T_INT,
+     .offset = OFF(ldap_max_pages),
+     .restart = 1,
+     .def = "2000",
+     .min = 1,
+     .max = 2147483647,
+     .help = "Paged-result pages (of up to 1000 entries; such a forest takes 30) one "
+             "discovery may ask for. Past it the read stops as for discovery_timeout."},
+    {.name = "dns_server",
+     .type = T_STRING,
+     .offset = OFF(dns_server),
+     .restart = 1,
+     .def = "",
+     .help = "ADDRESS:PORT of the DNS server for DC location and source names. Empty: "
+             "/etc/resolv.conf."},
+    {.name = "site",
+     .type = T_STRING,
+     .offset = OFF(site),
+     .def = "",
+     .help = "This machine's AD site. Empty: from its server object (a DC), or the "
+             "subnet that matches the address it reaches the directory from."},
+    {.name = "rediscover_interval",
+     .type = T_DOUBLE,
+     .offset = OFF(rediscover_interval),
+     .def = "3600",
+     .min = 1,
+     .max = 1e7,
+     .help = "Seconds between reading the forest again, to notice new and removed DCs."},
+    {.name = "pdc_check_interval",
+     .type = T_DOUBLE,
+     .offset = OFF(pdc_check_interval),
+     .def = "300",
+     .min = 0.1,
+     .max = 1e7,
+     .help = "Seconds between cheap checks of each domain's PDC emulator role "
+             "(fSMORoleOwner); a transfer triggers rediscovery at once."},
+    {.name = "rediscover_backoff",
+     .type = T_DOUBLE,
+     .offset = OFF(rediscover_backoff),
+     .def = "900",
+     .min = 0.1,
+     .max = 1e7,
+     .help = "After a failed discovery, retry after this many seconds, doubling at each "
+             "further failure up to 7 times (W32Time: 15 minutes)."},
+    {.name = "log_level",
+     .type = T_ENUM,
+     .offset = OFF(log_level),
+     .def = "info",
+     .choices = log_level_names,
+     .help = "Least severe messages logged: error, warning, info or debug."},
+    {.name = "user",
+     .type = T_STRING,
+     .offset = OFF(user),
+     .restart = 1,
+     .def = "",
+     .help = "After opening sockets and reading secrets as root, and before starting "
+             "any thread or reading any packet, switch to this user keeping only the "
+             "capability to steer the clock (CAP_SYS_TIME; none with clock = virtual). "
+             "Empty: domtimed when the daemon starts as root and that user exists (the "
+             "package creates it), else stay as started."},
+    {.name = "ratelimit",
+     .type = T_BOOL,
+     .offset = OFF(ratelimit),
+     .def = "no",
+     .help = "Limit how often each client is answered. Off by default, as in chrony; turn it "
+             "on for servers reachable from untrusted networks. Requests over the limit are "
+             "dropped, except one in 2^ratelimit_leak, so the server sheds load instead of "
+             "answering floods. What the table remembers survives reloads and directory "
+             "reads."},
+    {.name = "ratelimit_interval",
+     .type = T_INT,
+     .offset = OFF(ratelimit_interval),
+     .def = "3",
+     .min = -4,
+     .max = 12,
+     .help = "With ratelimit: the average interval a client must keep between requests, as "
+             "log2 seconds (3: one request per 8 s)."},
+    {.name = "ratelimit_burst",
+     .type = T_INT,
+     .offset = OFF(ratelimit_burst),
+     .def = "8",
+     .min = 1,
+     .max = 255,
+     .help = "With ratelimit: how many requests a client may send at once before the "
+             "interval applies."},
+    {.name = "ratelimit_leak",
+     .type = T_INT,
+     .offset = OFF(ratelimit_leak),
+     .def = "2",
+     .min = 1,
+     .max = 8,
+     .help = "With ratelimit: of the requests over the limit, answer one in 2^N (the first, "
+             "then every 2^N-th) and drop the rest; as chrony's leak, 2 answers one in four. "
+             "The answers keep a client whose address a flood forges from being silenced, and "
+             "tell a real client to slow down."},
+    {.name = "ratelimit_kod",
+     .type = T_BOOL,
+     .offset = OFF(ratelimit_kod),
+     .def = "yes",
+     .help = "With ratelimit: the limited requests that are answered (see ratelimit_leak) "
+             "get a Kiss-o'-Death RATE packet (never longer than the request), so "
+             "well-behaved clients slow down. No: they get the time, as chrony's leak does."},
+    {.name = "ratelimit_ipv4_prefix",
+     .type = T_INT,
+     .offset = OFF(ratelimit_ipv4_prefix),
+     .def = "32",
+     .min = 8,
+     .max = 32,
+     .help = "With ratelimit: IPv4 clients whose addresses share this many leading bits are "
+             "limited as one client (32: each address)."},
+    {.name = "ratelimit_ipv6_prefix",
+     .type = T_INT,
+     .offset = OFF(ratelimit_ipv6_prefix),
+     .def = "64",
+     .min = 16,
+     .max = 128,
+     .help = "With ratelimit: IPv6 clients whose addresses share this many leading bits are "
+             "limited as one client. 64, because one host commonly holds a whole /64 and "
+             "could otherwise take 2^64 fresh identities."},
+    {.name = "client_table_size",
+     .type = T_INT,
+     .offset = OFF(client_table_size),
+     .def = "16384",
+     .min = 8,
+     .max = 16777216,
+     .help = "With ratelimit: how many clients are remembered (rounded up to a power of two, "
+             "32 bytes each), taken in full at start: memory stays fixed however many clients "
+             "appear. An "
+             "address hashes to a set of 8 records; a newcomer to a full set replaces the "
+             "least recently seen client that never came back after a pause, and only "
+             "when there is none the least recently seen of the others, so a flood of "
+             "forged sources cannot cheaply push out clients that keep returning. "
+             "Changing the size or a prefix on reload empties the table."},
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -719,13 +939,14 @@ value_text_ok(struct parse_state *st, const struct key *k, const char *value, in
 
 		if (n == 0) {
 			add_error(st->errs, "%s:%d: key '%s': not UTF-8 at byte %zu of the value",
-				  st->name, lineno, k->name, i + 1);
+			          st->name, lineno, k->name, i + 1);
 			return 0;
 		}
 		if (n <= 2 && ((c < 0x20 && c != '\t') || (c >= 0x7f && c <= 0x9f))) {
-			add_error(st->errs,
-				  "%s:%d: key '%s': control character U+%04X at byte %zu of the value",
-				  st->name, lineno, k->name, c, i + 1);
+			add_error(
+			    st->errs,
+			    "%s:%d: key '%s': control character U+%04X at byte %zu of the value",
+			    st->name, lineno, k->name, c, i + 1);
 			return 0;
 		}
 		i += n;
@@ -747,7 +968,7 @@ parse_line(struct parse_state *st, char *line, int lineno)
 	eq = strchr(key, '=');
 	if (eq == NULL) {
 		add_error(st->errs, "%s:%d: expected 'key = value', got '%s'", st->name, lineno,
-			  log_esc(key).s);
+		          log_esc(key).s);
 		return;
 	}
 	*eq = '\0';
@@ -768,7 +989,7 @@ parse_line(struct parse_state *st, char *line, int lineno)
 			free_strings(field(st->cfg, k));
 	} else if (st->seen_line[idx] != 0) {
 		add_error(st->errs, "%s:%d: key '%s': already set on line %d", st->name, lineno,
-			  k->name, st->seen_line[idx]);
+		          k->name, st->seen_line[idx]);
 		return;
 	}
 	if (!value_text_ok(st, k, value, lineno))
@@ -779,7 +1000,7 @@ parse_line(struct parse_state *st, char *line, int lineno)
 		if (k->type == T_INT || k->type == T_DOUBLE)
 			snprintf(range, sizeof(range), " from %.15g to %.15g", k->min, k->max);
 		add_error(st->errs, "%s:%d: key '%s': %s%s: '%s'", st->name, lineno, k->name, cause,
-			  range, log_esc(value).s);
+		          range, log_esc(value).s);
 		return;
 	}
 	if (k->check != NULL) {
@@ -801,12 +1022,13 @@ check_whole(struct parse_state *st)
 	const struct cfg *cfg = st->cfg;
 
 	if (cfg->clock != CLK_VIRTUAL && (cfg->clock_offset != 0.0 || cfg->clock_freq_ppm != 0.0))
-		add_error(st->errs, "%s: key 'clock_offset'/'clock_freq_ppm': only meaningful with "
-				    "clock = virtual",
-			  st->name);
+		add_error(st->errs,
+		          "%s: key 'clock_offset'/'clock_freq_ppm': only meaningful with "
+		          "clock = virtual",
+		          st->name);
 	if (cfg->min_poll > cfg->max_poll)
 		add_error(st->errs, "%s: key 'min_poll': %d is above max_poll (%d)", st->name,
-			  cfg->min_poll, cfg->max_poll);
+		          cfg->min_poll, cfg->max_poll);
 }
 
 static void
@@ -1005,7 +1227,7 @@ value_text(const struct key *k, const struct cfg *cfg)
 
 void
 cfg_diff(const struct cfg *old, const struct cfg *new,
-	 void (*changed)(const char *key, int needs_restart, void *arg), void *arg)
+         void (*changed)(const char *key, int needs_restart, void *arg), void *arg)
 {
 	for (size_t i = 0; i < N_KEYS; i++) {
 		char *a = value_text(&keys[i], old), *b = value_text(&keys[i], new);
@@ -1047,7 +1269,7 @@ type_synopsis(const struct key *k, char *buf, size_t size)
 		buf[0] = '\0';
 		for (int i = 0; k->choices[i] != NULL && o < size; i++)
 			o += (size_t)snprintf(buf + o, size - o, "%s%s", i ? " | " : "",
-					      k->choices[i]);
+			                      k->choices[i]);
 		return buf;
 	}
 	}

@@ -46,7 +46,7 @@ struct cfg {
 	char *control_socket;
 	unsigned control_socket_mode;
 	char *metrics_listen; /* "" when off */
-	int clock; /* enum clk_kind */
+	int clock;            /* enum clk_kind */
 	double clock_offset;
 	double clock_freq_ppm;
 	int reliable;
@@ -60,8 +60,8 @@ struct cfg {
 	double max_pos_phase_correction, max_neg_phase_correction;
 	double max_distance;
 	double holdover_period;
-	int type;           /* enum hier_type (HIER_AUTO when not configured) */
-	int announce_flags; /* -1 auto, else W32Time AnnounceFlags */
+	int type;            /* enum hier_type (HIER_AUTO when not configured) */
+	int announce_flags;  /* -1 auto, else W32Time AnnounceFlags */
 	int cross_site_sync; /* enum hier_cross_site */
 	int hierarchy_sources;
 	char *domain, *realm, *keytab, *principal;
@@ -103,8 +103,7 @@ struct cfg *cfg_new_default(void);
  * Parse LEN bytes of TEXT read from NAME. Always returns a configuration
  * (defaults where the text says nothing); problems are appended to ERRS.
  */
-struct cfg *cfg_parse_text(const char *name, const char *text, size_t len,
-			   struct cfg_errors *errs);
+struct cfg *cfg_parse_text(const char *name, const char *text, size_t len, struct cfg_errors *errs);
 /* Read and parse PATH; an unreadable file is one more error. */
 struct cfg *cfg_parse_file(const char *path, struct cfg_errors *errs);
 /*
@@ -122,7 +121,7 @@ void cfg_errors_clear(struct cfg_errors *errs);
  * whether the running daemon can apply it or needs a restart.
  */
 void cfg_diff(const struct cfg *old, const struct cfg *new,
-	      void (*changed)(const char *key, int needs_restart, void *arg), void *arg);
+              void (*changed)(const char *key, int needs_restart, void *arg), void *arg);
 
 /* Write the effective configuration, one "key = value" per line, to OUT. */
 void cfg_print(const struct cfg *cfg, FILE *out);

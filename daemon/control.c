@@ -79,7 +79,7 @@ respond(struct conn *c, json_t *reply)
 	json_decref(reply);
 	if (frame == NULL) {
 		reply = json_pack("{s:i, s:b, s:s}", "version", CTL_PROTOCOL_VERSION, "ok", 0,
-				  "error", "response too large");
+		                  "error", "response too large");
 		frame = ctl_encode_frame(reply, CTL_MAX_RESPONSE, &len);
 		json_decref(reply);
 	}
@@ -219,8 +219,7 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 	(void)l;
 	(void)sa;
 	(void)salen;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &credlen) < 0 ||
-	    !admit(ctl, cred.uid)) {
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &credlen) < 0 || !admit(ctl, cred.uid)) {
 		ctl->counters.rejected++;
 		close(fd);
 		return;
@@ -249,7 +248,7 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 
 struct ctl *
 ctl_new(struct event_base *base, const char *path, unsigned mode,
-	const struct ctl_command *commands, size_t n_commands, void *ctx, char **ret_cause)
+        const struct ctl_command *commands, size_t n_commands, void *ctx, char **ret_cause)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	struct ctl *ctl;
@@ -257,7 +256,7 @@ ctl_new(struct event_base *base, const char *path, unsigned mode,
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		*ret_cause = xasprintf("control socket path too long (max %zu): %s",
-				       sizeof(sun.sun_path) - 1, path);
+		                       sizeof(sun.sun_path) - 1, path);
 		return NULL;
 	}
 	strcpy(sun.sun_path, path);
@@ -275,8 +274,8 @@ ctl_new(struct event_base *base, const char *path, unsigned mode,
 	/* Create the socket with no permissions at all, then open it up: no window. */
 	old_umask = umask(0777);
 	ctl->listener = evconnlistener_new_bind(base, on_accept, ctl,
-						LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 16,
-						(struct sockaddr *)&sun, sizeof(sun));
+	                                        LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 16,
+	                                        (struct sockaddr *)&sun, sizeof(sun));
 	umask(old_umask);
 	if (ctl->listener == NULL) {
 		*ret_cause = xasprintf("control socket %s: %s", path, strerror(errno));

@@ -28,7 +28,7 @@ struct ctl_command {
 struct ctl_counters {
 	uint64_t requests;
 	uint64_t rejected; /* malformed, unknown command, not permitted, too large, over a
-			      connection limit, past the deadline */
+	                      connection limit, past the deadline */
 };
 
 /*
@@ -37,8 +37,8 @@ struct ctl_counters {
  * *RET_CAUSE on failure. COMMANDS and CTX are borrowed.
  */
 struct ctl *ctl_new(struct event_base *base, const char *path, unsigned mode,
-		    const struct ctl_command *commands, size_t n_commands, void *ctx,
-		    char **ret_cause);
+                    const struct ctl_command *commands, size_t n_commands, void *ctx,
+                    char **ret_cause);
 /* Stop listening, drop connections, remove the socket file. */
 struct ctl *ctl_free(struct ctl *ctl);
 const struct ctl_counters *ctl_get_counters(const struct ctl *ctl);

@@ -31,9 +31,9 @@ ctl_decode_request(const char *buf, size_t len, struct ctl_request *ret, char **
 		goto fail;
 	}
 	if (json_integer_value(version) != CTL_PROTOCOL_VERSION) {
-		*ret_cause = xasprintf("protocol version %lld not supported (daemon speaks %d)",
-				       (long long)json_integer_value(version),
-				       CTL_PROTOCOL_VERSION);
+		*ret_cause =
+		    xasprintf("protocol version %lld not supported (daemon speaks %d)",
+		              (long long)json_integer_value(version), CTL_PROTOCOL_VERSION);
 		goto fail;
 	}
 	command = json_object_get(root, "command");

@@ -28,14 +28,14 @@ struct ntp_srv_options
 dmn_server_options(const struct cfg *cfg)
 {
 	return (struct ntp_srv_options){
-		.ratelimit = cfg->ratelimit,
-		.rl = {.interval = cfg->ratelimit_interval,
-		       .burst = (unsigned)cfg->ratelimit_burst,
-		       .leak = (unsigned)cfg->ratelimit_leak,
-		       .ipv4_prefix = cfg->ratelimit_ipv4_prefix,
-		       .ipv6_prefix = cfg->ratelimit_ipv6_prefix},
-		.ratelimit_kod = cfg->ratelimit_kod,
-		.client_table_size = (size_t)cfg->client_table_size,
+	    .ratelimit = cfg->ratelimit,
+	    .rl = {.interval = cfg->ratelimit_interval,
+	           .burst = (unsigned)cfg->ratelimit_burst,
+	           .leak = (unsigned)cfg->ratelimit_leak,
+	           .ipv4_prefix = cfg->ratelimit_ipv4_prefix,
+	           .ipv6_prefix = cfg->ratelimit_ipv6_prefix},
+	    .ratelimit_kod = cfg->ratelimit_kod,
+	    .client_table_size = (size_t)cfg->client_table_size,
 	};
 }
 
@@ -43,16 +43,16 @@ struct ntp_client_options
 dmn_client_options(const struct cfg *cfg)
 {
 	struct ntp_client_options o = {
-		.min_poll = cfg->min_poll,
-		.max_poll = cfg->max_poll,
-		.special_poll_interval = cfg->special_poll_interval,
-		.refused_retry = cfg->refused_retry,
-		.max_distance = cfg->max_distance,
-		.holdover_period = cfg->holdover_period,
-		.drift_file = cfg->drift_file[0] != '\0' ? cfg->drift_file : NULL,
-		.drift_interval = 3600.0,
-		.reliable = cfg->reliable,
-		.local_stratum = cfg->local_stratum,
+	    .min_poll = cfg->min_poll,
+	    .max_poll = cfg->max_poll,
+	    .special_poll_interval = cfg->special_poll_interval,
+	    .refused_retry = cfg->refused_retry,
+	    .max_distance = cfg->max_distance,
+	    .holdover_period = cfg->holdover_period,
+	    .drift_file = cfg->drift_file[0] != '\0' ? cfg->drift_file : NULL,
+	    .drift_interval = 3600.0,
+	    .reliable = cfg->reliable,
+	    .local_stratum = cfg->local_stratum,
 	};
 
 	ntp_dsc_default_params(&o.discipline);
@@ -98,8 +98,8 @@ make_resolver(struct event_base *base, const char *dns_server)
 	}
 	if (r != 0)
 		log_warn("DNS: cannot use %s (error %d): only numeric addresses and /etc/hosts "
-			 "will resolve",
-			 dns_server[0] != '\0' ? dns_server : "/etc/resolv.conf", r);
+		         "will resolve",
+		         dns_server[0] != '\0' ? dns_server : "/etc/resolv.conf", r);
 	return dns;
 }
 
@@ -127,7 +127,8 @@ make_client(struct dmn *d, char **ret_cause)
 {
 	struct ntp_client_options o = dmn_client_options(d->cfg);
 	struct ntp_client_hooks hooks = {.holdover_expired = on_holdover_expired,
-					 .all_unreachable = on_all_unreachable, .arg = d};
+	                                 .all_unreachable = on_all_unreachable,
+	                                 .arg = d};
 
 	ntp_ref_set_none(&d->ref);
 	d->dns = make_resolver(d->base, d->cfg->dns_server);
@@ -180,7 +181,8 @@ make_socket_dir(const char *socket_path, char **ret_cause)
 	if (slash != NULL && slash != dir) {
 		*slash = '\0';
 		if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-			*ret_cause = xasprintf("control socket directory %s: %s", dir, strerror(errno));
+			*ret_cause =
+			    xasprintf("control socket directory %s: %s", dir, strerror(errno));
 			r = -1;
 		}
 	}
@@ -210,8 +212,8 @@ dmn_reload(struct dmn *d, char **ret_cause)
 		for (size_t i = 0; i < errs.n; i++)
 			log_err("%s", errs.msgs[i]);
 		*ret_cause = xasprintf("%zu error(s) in %s (first: %s); kept the running "
-				       "configuration",
-				       errs.n, d->config_path, errs.msgs[0]);
+		                       "configuration",
+		                       errs.n, d->config_path, errs.msgs[0]);
 		log_err("reload: %s", *ret_cause);
 		cfg_errors_clear(&errs);
 		cfg_free(next);
@@ -220,9 +222,9 @@ dmn_reload(struct dmn *d, char **ret_cause)
 	if (d->dir == NULL && dmn_dir_wanted(d, next)) {
 		/* The keytab is read as root, before privileges are dropped: only at start. */
 		*ret_cause = xasprintf("type %s reads the directory, which domtimed opens only at "
-				       "start: restart it to apply this; kept the running "
-				       "configuration",
-				       hier_type_name((enum hier_type)next->type));
+		                       "start: restart it to apply this; kept the running "
+		                       "configuration",
+		                       hier_type_name((enum hier_type)next->type));
 		log_err("reload: %s", *ret_cause);
 		cfg_free(next);
 		return -1;
@@ -352,7 +354,7 @@ dmn_new(struct cfg *cfg, const char *config_path, int optional, char **ret_cause
 		return dmn_free(d);
 	commands = dmn_commands(&n_commands);
 	d->ctl = ctl_new(d->base, cfg->control_socket, cfg->control_socket_mode, commands,
-			 n_commands, d, ret_cause);
+	                 n_commands, d, ret_cause);
 	if (d->ctl == NULL)
 		return dmn_free(d);
 	if (cfg->metrics_listen[0] != '\0' &&
@@ -374,10 +376,10 @@ int
 dmn_run(struct dmn *d)
 {
 	log_info("clock %s, %zu source(s), %s, precision 2^%d s",
-		 clk_kind_name(clk_get_kind(d->clock)), ntp_client_n_sources(d->client),
-		 d->ref.kind == NTP_REF_LOCAL ? "serving the local clock as reliable"
-					      : "unsynchronised so far",
-		 ntp_srv_precision(d->srv));
+	         clk_kind_name(clk_get_kind(d->clock)), ntp_client_n_sources(d->client),
+	         d->ref.kind == NTP_REF_LOCAL ? "serving the local clock as reliable"
+	                                      : "unsynchronised so far",
+	         ntp_srv_precision(d->srv));
 	dmn_dir_start(d->dir);
 	(void)sd_notify(0, "READY=1");
 	dmn_watch(d);

@@ -20,12 +20,12 @@ struct dmn_dir {
 	struct hier_forest *forest; /* the last good picture, or NULL */
 	struct hier_choice choice;  /* what the rules made of it */
 	struct event *rediscover_ev, *pdc_ev, *retry_ev;
-	unsigned failures; /* failed full reads in a row */
+	unsigned failures;                     /* failed full reads in a row */
 	unsigned long long reads, read_errors; /* full reads done, failed (for metrics) */
 	double last_read_seconds;              /* NAN before the first full read */
 	char last_error[400];
 	char incomplete[400]; /* why the last full read stopped short, else "" (a problem) */
-	char *unavailable; /* why discovery cannot run at all, or NULL (see directory.h) */
+	char *unavailable;    /* why discovery cannot run at all, or NULL (see directory.h) */
 	struct dir_pdc_owners *owners; /* who held each PDC role at the last full read */
 };
 

@@ -50,9 +50,9 @@ log_forest(const struct hier_forest *f, const struct dir_result *r)
 	         "in %.3f s (%zu entries, %zu octets, %zu pages; built in %.3f s); this "
 	         "machine: %s, domain %s, site %s (%s)",
 	         log_esc(hier_forest_read_from(f)).s, hier_forest_n_domains(f),
-	         hier_forest_n_dcs(f), hier_forest_n_sites(f), hier_forest_n_subnets(f),
-	         r->seconds, r->entries, r->bytes, r->pages, r->build_seconds,
-	         hier_role_name(self->role), dom != NULL ? log_esc(dom->name).s : "unknown",
+	         hier_forest_n_dcs(f), hier_forest_n_sites(f), hier_forest_n_subnets(f), r->seconds,
+	         r->entries, r->bytes, r->pages, r->build_seconds, hier_role_name(self->role),
+	         dom != NULL ? log_esc(dom->name).s : "unknown",
 	         site != NULL ? log_esc(site->name).s : "unknown", self->site_source);
 	for (size_t i = 0; i < hier_forest_n_problems(f); i++)
 		log_warn("directory problem: %s", hier_forest_problem(f, i));
@@ -130,8 +130,7 @@ on_discovered(struct dir_result *r, void *arg)
 		dir->last_read_seconds = r->seconds;
 		/* Time comes from the clock backend only. */
 		took_full(dir, r, clock_now(dir));
-	}
-	else if (r->read_from == NULL || r->incomplete != NULL)
+	} else if (r->read_from == NULL || r->incomplete != NULL)
 		log_warn("PDC check failed: %s",
 		         r->error != NULL ? log_esc(r->error).s : "nothing could be read");
 	else if (pdc_moved(dir, r->owners))
@@ -282,8 +281,8 @@ dmn_dir_new(struct dmn *d, char **ret_cause)
 	free(samba_keytab);
 	if (dir->disc == NULL)
 		log_err("directory discovery cannot run: %s; serving NTP and following ntp_server "
-			"meanwhile; restart domtimed once this is fixed",
-			log_esc(dir->unavailable).s);
+		        "meanwhile; restart domtimed once this is fixed",
+		        log_esc(dir->unavailable).s);
 	return dir;
 }
 

@@ -177,12 +177,12 @@ dmn_dir_hierarchy_json(const struct dmn_dir *dir)
 		                 "read_from", "problems", problems_json(dir, NULL), "discovery",
 		                 discovery_json(dir));
 	f = dir->forest;
-	return json_pack("{s:o, s:o, s:o, s:f, s:o, s:o, s:o, s:o, s:s}", "self", self_json(f),
-	                 "domains", domains_json(f), "dcs", dcs_json(dir), "read_at",
-	                 hier_forest_read_at(f), "read_from",
-	                 name_or_null(hier_forest_read_from(f)), "parent_domain",
-	                 domain_name(f, dir->choice.parent_domain), "problems", problems_json(dir, f),
-	                 "discovery", discovery_json(dir), "why", dir->choice.why);
+	return json_pack(
+	    "{s:o, s:o, s:o, s:f, s:o, s:o, s:o, s:o, s:s}", "self", self_json(f), "domains",
+	    domains_json(f), "dcs", dcs_json(dir), "read_at", hier_forest_read_at(f), "read_from",
+	    name_or_null(hier_forest_read_from(f)), "parent_domain",
+	    domain_name(f, dir->choice.parent_domain), "problems", problems_json(dir, f),
+	    "discovery", discovery_json(dir), "why", dir->choice.why);
 }
 
 static json_t *

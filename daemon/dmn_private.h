@@ -24,12 +24,12 @@ struct metrics_http;
 
 /* What the state was at the last look (watch.c), to log and notify changes once. */
 struct dmn_watch {
-	char source[128];                 /* followed: host, "local clock" or "" */
+	char source[128]; /* followed: host, "local clock" or "" */
 	unsigned steps;
-	const char *role;                 /* NULL before the first look */
-	unsigned long long read_errors;   /* failed directory reads */
-	char reason[512];                 /* "" when all is well */
-	char status[768];                 /* the STATUS= line sent last */
+	const char *role;               /* NULL before the first look */
+	unsigned long long read_errors; /* failed directory reads */
+	char reason[512];               /* "" when all is well */
+	char status[768];               /* the STATUS= line sent last */
 };
 
 struct dmn {
@@ -42,8 +42,8 @@ struct dmn {
 	struct ntp_ref ref; /* what we claim about our time; the client writes, the server reads */
 	struct ntp_client *client;
 	struct ntp_srv *srv;
-	struct dmn_dir *dir; /* NULL outside a domain */
-	struct samba_dc *samba; /* this machine is a Samba AD DC (samba_dc.c); else NULL */
+	struct dmn_dir *dir;      /* NULL outside a domain */
+	struct samba_dc *samba;   /* this machine is a Samba AD DC (samba_dc.c); else NULL */
 	struct mssntp_auth *auth; /* MS-SNTP as a client (auth.c); NULL: mssntp = no */
 	struct ctl *ctl;
 	struct metrics_http *metrics; /* NULL unless metrics_listen is set */

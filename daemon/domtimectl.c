@@ -254,13 +254,14 @@ print_mssntp(const json_t *m, const json_t *srv)
 {
 	if (json_is_object(m))
 		printf("MS-SNTP: %s, key %s, %lld verified, %lld failed\n", str(m, "mode", "?"),
-		       str(m, "key", "?"), (long long)json_integer_value(json_object_get(m, "verified")),
+		       str(m, "key", "?"),
+		       (long long)json_integer_value(json_object_get(m, "verified")),
 		       (long long)json_integer_value(json_object_get(m, "failed")));
 	if (!json_is_string(json_object_get(srv, "signd_socket")))
 		return;
 	printf("MS-SNTP Signing: %s (%s)\n", str(srv, "signd_socket", "?"),
 	       json_is_true(json_object_get(srv, "signd_connected")) ? "connected"
-								       : "not connected");
+	                                                             : "not connected");
 	if (json_is_string(json_object_get(srv, "signd_problem")))
 		printf("MS-SNTP Problem: %s\n", str(srv, "signd_problem", ""));
 }
@@ -833,7 +834,6 @@ static const struct command commands[] = {
      .help = "Measure a server directly, as w32tm /stripchart (no daemon needed).",
      .run = run_stripchart},
 };
-
 
 static const char *
 synopsis(const struct command *c)

@@ -17,21 +17,21 @@ static void
 usage(FILE *out)
 {
 	fprintf(out,
-		"usage: domtimed [-d] [-f FILE]\n"
-		"       domtimed -t [-f FILE]\n"
-		"\n"
-		"Domain hierarchy time service: keeps this machine's clock with NTP from the\n"
-		"sources its place in the directory calls for, and serves NTP.\n"
-		"\n"
-		"  -f, --config FILE   configuration file (default %s, which may be\n"
-		"                      absent: then the defaults)\n"
-		"  -d, --debug         stay in the foreground and log to stderr\n"
-		"  -t, --test          check the configuration, print it in effect, and exit\n"
-		"  -h, --help          this text\n"
-		"  -V, --version       print the version\n"
-		"\n"
-		"See domtimed(8) and domtimed.conf(5).\n",
-		CFG_DEFAULT_FILE);
+	        "usage: domtimed [-d] [-f FILE]\n"
+	        "       domtimed -t [-f FILE]\n"
+	        "\n"
+	        "Domain hierarchy time service: keeps this machine's clock with NTP from the\n"
+	        "sources its place in the directory calls for, and serves NTP.\n"
+	        "\n"
+	        "  -f, --config FILE   configuration file (default %s, which may be\n"
+	        "                      absent: then the defaults)\n"
+	        "  -d, --debug         stay in the foreground and log to stderr\n"
+	        "  -t, --test          check the configuration, print it in effect, and exit\n"
+	        "  -h, --help          this text\n"
+	        "  -V, --version       print the version\n"
+	        "\n"
+	        "See domtimed(8) and domtimed.conf(5).\n",
+	        CFG_DEFAULT_FILE);
 }
 
 static struct cfg *
@@ -54,9 +54,9 @@ int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'f'}, {"debug", no_argument, NULL, 'd'},
-		{"test", no_argument, NULL, 't'},         {"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'f'}, {"debug", no_argument, NULL, 'd'},
+	    {"test", no_argument, NULL, 't'},         {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
 	};
 	const char *path = CFG_DEFAULT_FILE, *user;
 	int optional = 1, foreground = 0, test = 0, opt, status;
@@ -112,7 +112,7 @@ main(int argc, char **argv)
 	if (d == NULL)
 		fatalx("%s", cause);
 	if (user != NULL && (privs_give_group(socket_path, user, &cause) < 0 ||
-			     privs_drop(user, keep_sys_time, &cause) < 0))
+	                     privs_drop(user, keep_sys_time, &cause) < 0))
 		fatalx("%s", cause);
 	free(socket_path);
 	if (user != NULL)

@@ -34,13 +34,13 @@ print_row(const struct target *t, const struct probe_result *r, int json, json_t
 		ntp_refid_format(r->reply.refid, r->reply.stratum, refid, sizeof(refid));
 	if (json) {
 		json_array_append_new(
-			out, r->ok ? json_pack("{s:s, s:b, s:f, s:f, s:i, s:i, s:s, s:o}", "host",
-					       t->host, "pdc", t->pdc, "offset", r->offset, "delay",
-					       r->delay, "stratum", r->reply.stratum, "leap",
-					       r->reply.leap, "refid", refid, "auth",
-					       t->auth != NULL ? json_string(t->auth) : json_null())
-				   : json_pack("{s:s, s:b, s:s}", "host", t->host, "pdc", t->pdc,
-					       "error", r->error));
+		    out, r->ok ? json_pack("{s:s, s:b, s:f, s:f, s:i, s:i, s:s, s:o}", "host",
+		                           t->host, "pdc", t->pdc, "offset", r->offset, "delay",
+		                           r->delay, "stratum", r->reply.stratum, "leap",
+		                           r->reply.leap, "refid", refid, "auth",
+		                           t->auth != NULL ? json_string(t->auth) : json_null())
+		               : json_pack("{s:s, s:b, s:s}", "host", t->host, "pdc", t->pdc,
+		                           "error", r->error));
 		return;
 	}
 	printf("%s%s:\n", t->host, t->pdc ? " *** PDC ***" : "");
@@ -81,8 +81,8 @@ on_resolved(int err, struct evutil_addrinfo *ai, void *arg)
 static int
 resolve(const char *dns_server, const char *host, const char *port, struct evutil_addrinfo **ret)
 {
-	struct evutil_addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM,
-					.ai_protocol = IPPROTO_UDP};
+	struct evutil_addrinfo hints = {
+	    .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM, .ai_protocol = IPPROTO_UDP};
 	struct lookup l = {.err = EVUTIL_EAI_FAIL};
 	struct event_base *base;
 	struct evdns_base *dns;
@@ -117,14 +117,15 @@ targets_of(const json_t *h, const char *domain, struct target *v, size_t max)
 	size_t i, n = 0;
 	json_t *dc;
 
-	json_array_foreach(json_object_get(h, "dcs"), i, dc) {
+	json_array_foreach(json_object_get(h, "dcs"), i, dc)
+	{
 		const char *d = json_string_value(json_object_get(dc, "domain"));
 
 		if (n < max && want != NULL && d != NULL && strcasecmp(d, want) == 0)
 			v[n++] = (struct target){
-				.host = json_string_value(json_object_get(dc, "host")),
-				.pdc = json_is_true(json_object_get(dc, "pdc")),
-				.auth = json_string_value(json_object_get(dc, "auth")),
+			    .host = json_string_value(json_object_get(dc, "host")),
+			    .pdc = json_is_true(json_object_get(dc, "pdc")),
+			    .auth = json_string_value(json_object_get(dc, "auth")),
 			};
 	}
 	return n;
@@ -134,9 +135,9 @@ int
 monitor_main(int argc, char **argv, const json_t *hierarchy, int json)
 {
 	static const struct option longopts[] = {
-		{"domain", required_argument, NULL, 'd'},
-		{"port", required_argument, NULL, 'p'},
-		{NULL, 0, NULL, 0},
+	    {"domain", required_argument, NULL, 'd'},
+	    {"port", required_argument, NULL, 'p'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *domain = NULL, *port = "123";
 	const char *dns_server = json_string_value(json_object_get(hierarchy, "dns_server"));
@@ -160,7 +161,7 @@ monitor_main(int argc, char **argv, const json_t *hierarchy, int json)
 	n = targets_of(hierarchy, domain, targets, ARRAY_LEN(targets));
 	if (n == 0) {
 		ctl_report_error(json, "monitor: no DC known in %s",
-				 domain != NULL ? domain : "this machine's domain");
+		                 domain != NULL ? domain : "this machine's domain");
 		json_decref(out);
 		return 1;
 	}
@@ -177,8 +178,8 @@ monitor_main(int argc, char **argv, const json_t *hierarchy, int json)
 			probe_query(ai, clock, &r);
 		else
 			snprintf(r.error, sizeof(r.error), "cannot resolve the name%s%s",
-				 dns_server != NULL ? " through " : "",
-				 dns_server != NULL ? dns_server : "");
+			         dns_server != NULL ? " through " : "",
+			         dns_server != NULL ? dns_server : "");
 		failures += !r.ok;
 		print_row(&targets[i], &r, json, out);
 		if (ai != NULL)

@@ -40,8 +40,10 @@ receive(int fd, uint8_t *buf, size_t size, struct clk *clock, struct timespec *t
 		struct cmsghdr align;
 	} control;
 	struct iovec iov = {buf, size};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-			    .msg_controllen = sizeof(control.buf)};
+	struct msghdr mh = {.msg_iov = &iov,
+	                    .msg_iovlen = 1,
+	                    .msg_control = control.buf,
+	                    .msg_controllen = sizeof(control.buf)};
 	ssize_t n = recvmsg(fd, &mh, 0);
 
 	clk_now(clock, t4);
@@ -111,4 +113,3 @@ probe_resolve(const char *target, struct addrinfo **ret, char **ret_cause)
 	free(spec);
 	return r != 0 ? -1 : 0;
 }
-

@@ -27,12 +27,11 @@ print_sample(const struct probe_result *s, const struct timespec *when, int json
 		ntp_refid_format(s->reply.refid, s->reply.stratum, refid, sizeof(refid));
 	if (json) {
 		json_array_append_new(
-			out, s->ok ? json_pack("{s:f, s:f, s:f, s:i, s:i, s:s}", "time",
-					       ts_to_double(when), "offset", s->offset, "delay",
-					       s->delay, "stratum", s->reply.stratum, "leap",
-					       s->reply.leap, "refid", refid)
-				   : json_pack("{s:f, s:s}", "time", ts_to_double(when), "error",
-					       s->error));
+		    out,
+		    s->ok ? json_pack("{s:f, s:f, s:f, s:i, s:i, s:s}", "time", ts_to_double(when),
+		                      "offset", s->offset, "delay", s->delay, "stratum",
+		                      s->reply.stratum, "leap", s->reply.leap, "refid", refid)
+		          : json_pack("{s:f, s:s}", "time", ts_to_double(when), "error", s->error));
 		return;
 	}
 	if (s->ok)
@@ -48,9 +47,9 @@ int
 stripchart_main(int argc, char **argv, int json)
 {
 	static const struct option longopts[] = {
-		{"samples", required_argument, NULL, 'n'},
-		{"period", required_argument, NULL, 'p'},
-		{NULL, 0, NULL, 0},
+	    {"samples", required_argument, NULL, 'n'},
+	    {"period", required_argument, NULL, 'p'},
+	    {NULL, 0, NULL, 0},
 	};
 	long samples = 5;
 	double period = 2.0;
@@ -99,8 +98,8 @@ stripchart_main(int argc, char **argv, int json)
 
 		if (i > 0 && period > 0.0)
 			nanosleep(&(struct timespec){(time_t)period,
-						     (long)((period - floor(period)) * 1e9)},
-				  NULL);
+			                             (long)((period - floor(period)) * 1e9)},
+			          NULL);
 		probe_query(ai, clock, &s);
 		clk_now(clock, &when);
 		failures += !s.ok;

@@ -20,31 +20,31 @@ struct step {
 	int parent_domain; /* look in the parent domain (else our own) */
 	int in_site;       /* only DCs in our site */
 	enum need need;
-	int not_on_rodc;   /* an RODC skips it */
-	int not_on_pdc;    /* a PDC skips it: it would find itself */
+	int not_on_rodc; /* an RODC skips it */
+	int not_on_pdc;  /* a PDC skips it: it would find itself */
 	const char *what;
 };
 
 /* MS-SNTP 3.1.3.2, in order; the index + 1 is the step number. */
 static const struct step steps[] = {
-	{1, 1, NEED_TIMESERV, 0, 0, "time server of the parent domain in our site"},
-	{0, 1, NEED_RELIABLE, 1, 0, "reliable time server of our domain in our site"},
-	{0, 1, NEED_PDC, 0, 1, "our domain's PDC emulator, in our site"},
-	{1, 0, NEED_TIMESERV, 0, 0, "time server of the parent domain"},
-	{0, 0, NEED_RELIABLE, 1, 0, "reliable time server of our domain"},
-	{0, 0, NEED_PDC, 0, 1, "our domain's PDC emulator"},
+    {1, 1, NEED_TIMESERV, 0, 0, "time server of the parent domain in our site"},
+    {0, 1, NEED_RELIABLE, 1, 0, "reliable time server of our domain in our site"},
+    {0, 1, NEED_PDC, 0, 1, "our domain's PDC emulator, in our site"},
+    {1, 0, NEED_TIMESERV, 0, 0, "time server of the parent domain"},
+    {0, 0, NEED_RELIABLE, 1, 0, "reliable time server of our domain"},
+    {0, 0, NEED_PDC, 0, 1, "our domain's PDC emulator"},
 };
 #define N_STEPS ((int)ARRAY_LEN(steps))
 
 const char *const hier_type_names[] = {
-	[HIER_AUTO] = "auto",     [HIER_NT5DS] = "nt5ds",     [HIER_NTP] = "ntp",
-	[HIER_NOSYNC] = "nosync", [HIER_ALLSYNC] = "allsync", NULL,
+    [HIER_AUTO] = "auto",     [HIER_NT5DS] = "nt5ds",     [HIER_NTP] = "ntp",
+    [HIER_NOSYNC] = "nosync", [HIER_ALLSYNC] = "allsync", NULL,
 };
 const char *const hier_cross_site_names[] = {
-	[HIER_CROSS_NONE] = "none",
-	[HIER_CROSS_PDC_ONLY] = "pdc_only",
-	[HIER_CROSS_ALL] = "all",
-	NULL, /* after the last */
+    [HIER_CROSS_NONE] = "none",
+    [HIER_CROSS_PDC_ONLY] = "pdc_only",
+    [HIER_CROSS_ALL] = "all",
+    NULL, /* after the last */
 };
 
 const char *
@@ -70,7 +70,8 @@ hier_announce_flags(int configured, int reliable, enum hier_membership m, enum h
 		if (m == HIER_NO_DOMAIN)
 			flags = HIER_ANNOUNCE_TIMESERV;
 		else if (m == HIER_SAMBA_DC)
-			/* Samba advertises every DC as a time server: it answers, in sync or not. */
+			/* Samba advertises every DC as a time server: it answers, in sync or not.
+			 */
 			flags = HIER_ANNOUNCE_TIMESERV | HIER_ANNOUNCE_AUTO_RELIABLE;
 		else if (m == HIER_DOMAIN_UNREAD || hier_role_is_dc(role))
 			flags = HIER_ANNOUNCE_AUTO_TIMESERV | HIER_ANNOUNCE_AUTO_RELIABLE;
@@ -93,8 +94,8 @@ hier_announce_serve(unsigned flags)
 int
 hier_announce_reliable(unsigned flags, enum hier_role role, int has_external)
 {
-	return (flags & HIER_ANNOUNCE_RELIABLE) ||
-	       ((flags & HIER_ANNOUNCE_AUTO_RELIABLE) && role == HIER_ROLE_ROOT_PDC && has_external);
+	return (flags & HIER_ANNOUNCE_RELIABLE) || ((flags & HIER_ANNOUNCE_AUTO_RELIABLE) &&
+	                                            role == HIER_ROLE_ROOT_PDC && has_external);
 }
 
 enum hier_type
@@ -196,7 +197,7 @@ score(const struct hier_view *v, const struct hier_dc *dc, int parent)
 
 static int
 step_applies(const struct hier_view *v, const struct hier_params *p, const struct step *s,
-	     int parent)
+             int parent)
 {
 	enum hier_role r = v->self.role;
 
@@ -233,8 +234,7 @@ matches(const struct hier_view *v, const struct step *s, int parent, const struc
 	return 0;
 }
 
-static void __attribute__((format(printf, 2, 3)))
-say(char *buf, const char *fmt, ...)
+static void __attribute__((format(printf, 2, 3))) say(char *buf, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -279,8 +279,7 @@ add_candidate(struct hier_choice *c, int dc, int step, int sc, const char *what)
 
 /* Run the six steps, collecting every DC each finds, in order. */
 static void
-run_steps(const struct hier_view *v, const struct hier_params *p, int parent,
-	  struct hier_choice *c)
+run_steps(const struct hier_view *v, const struct hier_params *p, int parent, struct hier_choice *c)
 {
 	for (int i = 0; i < N_STEPS; i++) {
 		const struct step *s = &steps[i];
@@ -296,14 +295,14 @@ run_steps(const struct hier_view *v, const struct hier_params *p, int parent,
 		}
 		if (c->n_cands - first > 1)
 			qsort_r(c->cands + first, c->n_cands - first, sizeof(*c->cands),
-				cmp_candidates, (void *)v);
+			        cmp_candidates, (void *)v);
 	}
 }
 
 /* The DCs no step found, in our and the parent domain: say why not. */
 static void
 explain_others(const struct hier_view *v, const struct hier_params *p, int parent,
-	       struct hier_choice *c)
+               struct hier_choice *c)
 {
 	for (size_t d = 0; d < v->n_dcs; d++) {
 		const struct hier_dc *dc = &v->dcs[d];
@@ -355,13 +354,14 @@ static void
 use_manual_or_none(struct hier_choice *c, int have_manual, const char *because)
 {
 	c->use = have_manual ? HIER_USE_MANUAL : HIER_USE_NONE;
-	decide(c, "%s: %s", because, have_manual ? "following the manual list (ntp_server)"
-						 : "no manual list either, so no source");
+	decide(c, "%s: %s", because,
+	       have_manual ? "following the manual list (ntp_server)"
+	                   : "no manual list either, so no source");
 }
 
 void
 hier_choose(const struct hier_view *v, const struct hier_params *p, int have_manual,
-	    struct hier_choice *ret)
+            struct hier_choice *ret)
 {
 	size_t n_found = 0;
 
@@ -380,12 +380,13 @@ hier_choose(const struct hier_view *v, const struct hier_params *p, int have_man
 	}
 	if (v->self.role == HIER_ROLE_STANDALONE) {
 		use_manual_or_none(ret, have_manual && p->type == HIER_ALLSYNC,
-				   "not a member of a domain");
+		                   "not a member of a domain");
 		return;
 	}
 	if (v->self.role == HIER_ROLE_ROOT_PDC) {
-		use_manual_or_none(ret, have_manual,
-				   "PDC emulator of the forest root: nothing above it in the domain");
+		use_manual_or_none(
+		    ret, have_manual,
+		    "PDC emulator of the forest root: nothing above it in the domain");
 		return;
 	}
 	run_steps(v, p, ret->parent_domain, ret);
@@ -393,13 +394,14 @@ hier_choose(const struct hier_view *v, const struct hier_params *p, int have_man
 	explain_others(v, p, ret->parent_domain, ret);
 	if (n_found == 0) {
 		use_manual_or_none(ret, have_manual && p->type == HIER_ALLSYNC,
-				   "no time source found in the domain hierarchy");
+		                   "no time source found in the domain hierarchy");
 		return;
 	}
 	choose_first(ret, p->max_sources ? p->max_sources : 1);
 	ret->use = HIER_USE_DCS;
-	decide(ret, "following the best %u of %zu domain time source(s) found by the locator "
-		    "steps",
+	decide(ret,
+	       "following the best %u of %zu domain time source(s) found by the locator "
+	       "steps",
 	       p->max_sources < n_found ? p->max_sources : (unsigned)n_found, n_found);
 }
 
@@ -421,8 +423,11 @@ hier_view_from_forest(const struct hier_forest *f, struct hier_view *ret)
 	for (size_t i = 0; i < hier_forest_n_dcs(f); i++)
 		dcs[i] = *hier_forest_dc(f, i);
 	*ret = (struct hier_view){
-		.domains = domains, .n_domains = hier_forest_n_domains(f),
-		.dcs = dcs, .n_dcs = hier_forest_n_dcs(f), .self = *hier_forest_self(f),
+	    .domains = domains,
+	    .n_domains = hier_forest_n_domains(f),
+	    .dcs = dcs,
+	    .n_dcs = hier_forest_n_dcs(f),
+	    .self = *hier_forest_self(f),
 	};
 }
 

@@ -104,7 +104,7 @@ enum hier_membership {
  * is HIER_DOMAIN_READ.
  */
 unsigned hier_announce_flags(int configured, int reliable, enum hier_membership m,
-			     enum hier_role role);
+                             enum hier_role role);
 
 /* When the NTP server answers clients. */
 enum hier_serve {
@@ -150,10 +150,10 @@ struct hier_params {
 };
 
 struct hier_candidate {
-	int dc;          /* index into the view's DCs */
-	int step;        /* locator step 1-6 that found it */
-	int score;       /* site 8 + reliable 4 + parent domain 2 + PDC 1 */
-	int chosen;      /* among the max_sources followed */
+	int dc;     /* index into the view's DCs */
+	int step;   /* locator step 1-6 that found it */
+	int score;  /* site 8 + reliable 4 + parent domain 2 + PDC 1 */
+	int chosen; /* among the max_sources followed */
 	char reason[160];
 };
 
@@ -161,8 +161,8 @@ struct hier_choice {
 	enum hier_use use;
 	struct hier_candidate *cands; /* every candidate, in step then score order */
 	size_t n_cands;
-	int parent_domain;            /* the parent domain for time, -1 for none */
-	char why[200];                /* one sentence: what was decided and why */
+	int parent_domain; /* the parent domain for time, -1 for none */
+	char why[200];     /* one sentence: what was decided and why */
 };
 
 /*
@@ -170,7 +170,7 @@ struct hier_choice {
  * *RET (free with hier_choice_clear). Pure and total.
  */
 void hier_choose(const struct hier_view *v, const struct hier_params *p, int have_manual,
-		 struct hier_choice *ret);
+                 struct hier_choice *ret);
 void hier_choice_clear(struct hier_choice *c);
 
 /* The parent domain for time of a machine in V (see above); -1 for none. */

@@ -450,9 +450,10 @@ bind_simple(struct dir_conn *c, char **ret_cause)
 	int rc, msgid, r;
 
 	if (c->tls == NULL)
-		log_warn("directory: simple bind to %s without TLS: the password crosses the network "
-		         "in clear (set ldap_starttls = yes or use an ldaps:// ldap_uri)",
-		         log_esc(c->uri).s);
+		log_warn(
+		    "directory: simple bind to %s without TLS: the password crosses the network "
+		    "in clear (set ldap_starttls = yes or use an ldaps:// ldap_uri)",
+		    log_esc(c->uri).s);
 	rc = ldap_sasl_bind(c->ld, c->o.bind_dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, &msgid);
 	if (rc != LDAP_SUCCESS) {
 		*ret_cause = bind_failure(c, "simple", ldap_cause(c, rc));

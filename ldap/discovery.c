@@ -45,10 +45,10 @@
 #define PASSWORD_MAX 4096
 
 const char *const dir_bind_names[] = {
-	[DIR_BIND_GSSAPI] = "gssapi",
-	[DIR_BIND_SIMPLE] = "simple",
-	[DIR_BIND_ANONYMOUS] = "anonymous",
-	NULL,
+    [DIR_BIND_GSSAPI] = "gssapi",
+    [DIR_BIND_SIMPLE] = "simple",
+    [DIR_BIND_ANONYMOUS] = "anonymous",
+    NULL,
 };
 
 /* Everything the worker reads, and the request slot. */
@@ -60,7 +60,7 @@ struct shared {
 	enum dir_read request;
 	int exited;
 	atomic_int stop;
-	int fd; /* the worker's end of the socketpair */
+	int fd;                       /* the worker's end of the socketpair */
 	struct hier_forest **retired; /* pictures the loop no longer uses, for the worker to free */
 	size_t n_retired;
 

@@ -17,8 +17,8 @@
 struct event_base;
 
 enum dir_bind {
-	DIR_BIND_GSSAPI,    /* SASL GSSAPI from the keytab, integrity protected (default) */
-	DIR_BIND_SIMPLE,    /* bind DN + password file: tests and odd directories only */
+	DIR_BIND_GSSAPI, /* SASL GSSAPI from the keytab, integrity protected (default) */
+	DIR_BIND_SIMPLE, /* bind DN + password file: tests and odd directories only */
 	DIR_BIND_ANONYMOUS,
 };
 /* The names, by enum dir_bind ("gssapi", "simple", "anonymous"); NULL after the last. */
@@ -56,12 +56,12 @@ struct dir_config {
 	const char *const *ldap_uris; /* NULL-terminated; empty: DNS SRV */
 	enum dir_bind bind;
 	const char *bind_dn, *bind_password_file;
-	int nocanon;                  /* LDAP_OPT_X_SASL_NOCANON */
-	int starttls;                 /* StartTLS on ldap:// connections */
-	const char *tls_ca_file;      /* PEM CAs to trust; NULL: libldap's (ldap.conf TLS_CACERT) */
-	const char *site;             /* configured site, or NULL */
-	double timeout;               /* seconds, per network operation */
-	struct dir_limits limits;     /* zero fields: no limit */
+	int nocanon;              /* LDAP_OPT_X_SASL_NOCANON */
+	int starttls;             /* StartTLS on ldap:// connections */
+	const char *tls_ca_file;  /* PEM CAs to trust; NULL: libldap's (ldap.conf TLS_CACERT) */
+	const char *site;         /* configured site, or NULL */
+	double timeout;           /* seconds, per network operation */
+	struct dir_limits limits; /* zero fields: no limit */
 	/*
 	 * Added by the discovery worker (both optional, zero = default):
 	 * DNS_SERVER "IPv4ADDR[:PORT]" asks only that server for SRV and
@@ -90,12 +90,12 @@ struct hier_forest;
  */
 struct dir_result {
 	enum dir_read what;
-	char *read_from;              /* URI of the server bound to, or NULL: nothing read */
-	int read_forest;              /* the crossRefs were read: the picture is worth building */
-	char *error;                  /* the first thing that went wrong, or NULL */
-	char *incomplete;             /* why the read stopped short (a limit), or NULL */
+	char *read_from;               /* URI of the server bound to, or NULL: nothing read */
+	int read_forest;               /* the crossRefs were read: the picture is worth building */
+	char *error;                   /* the first thing that went wrong, or NULL */
+	char *incomplete;              /* why the read stopped short (a limit), or NULL */
 	struct dir_pdc_owners *owners; /* who holds each PDC role, as this read says */
-	struct hier_forest *forest;   /* DIR_READ_FULL with read_forest: the picture, else NULL */
+	struct hier_forest *forest;    /* DIR_READ_FULL with read_forest: the picture, else NULL */
 	unsigned round_trips;
 	size_t entries, bytes, pages; /* what the read took, against the limits */
 	double seconds;               /* how long the read took (monotonic) */
@@ -116,8 +116,8 @@ void dir_result_free(struct dir_result *r);
  * so a daemon can read its secrets here, then drop root, then start.
  */
 struct dir_discovery *dir_discovery_new(struct event_base *base, const struct dir_config *cfg,
-					void (*done)(struct dir_result *r, void *arg), void *arg,
-					char **ret_cause);
+                                        void (*done)(struct dir_result *r, void *arg), void *arg,
+                                        char **ret_cause);
 /* Stops the worker (waiting at most one timeout) and frees everything. */
 void dir_discovery_free(struct dir_discovery *d);
 

@@ -147,20 +147,20 @@ static void
 index_domains(struct draft *f)
 {
 	reindex(&f->domain_dn, 0, f->domains, f->n_domains, sizeof(*f->domains),
-		offsetof(struct domain, pub.dn));
+	        offsetof(struct domain, pub.dn));
 	reindex(&f->domain_name, 1, f->domains, f->n_domains, sizeof(*f->domains),
-		offsetof(struct domain, pub.name));
+	        offsetof(struct domain, pub.name));
 	reindex(&f->domain_crossref, 0, f->domains, f->n_domains, sizeof(*f->domains),
-		offsetof(struct domain, crossref));
+	        offsetof(struct domain, crossref));
 }
 
 static void
 index_sites(struct draft *f)
 {
 	reindex(&f->site_dn, 0, f->sites, f->n_sites, sizeof(*f->sites),
-		offsetof(struct hier_site, dn));
+	        offsetof(struct hier_site, dn));
 	reindex(&f->site_name, 1, f->sites, f->n_sites, sizeof(*f->sites),
-		offsetof(struct hier_site, name));
+	        offsetof(struct hier_site, name));
 }
 
 static void
@@ -174,9 +174,8 @@ index_dcs(struct draft *f)
 static void
 draft_clear(struct draft *f)
 {
-	struct strmap *maps[] = {f->domain_dn, f->domain_name, f->domain_crossref,
-				 f->site_dn,   f->site_name,   f->dc_host,
-				 f->dc_ntds,   f->dc_account};
+	struct strmap *maps[] = {f->domain_dn, f->domain_name, f->domain_crossref, f->site_dn,
+	                         f->site_name, f->dc_host,     f->dc_ntds,         f->dc_account};
 
 	for (size_t i = 0; i < ARRAY_LEN(maps); i++)
 		strmap_free(maps[i]);
@@ -263,10 +262,10 @@ checked(struct build *b, const struct dir_entry *e, const char *attr, const stru
 {
 	if (v->len > MAX_VALUE)
 		problem(b, "%s: %s rejected: %zu octets, more than %d", ESC(where(e)), attr, v->len,
-			MAX_VALUE);
+		        MAX_VALUE);
 	else if (!dir_text_valid(v->data, v->len))
 		problem(b, "%s: %s rejected: not UTF-8 text: %s", ESC(where(e)), attr,
-			log_esc_mem(v->data, v->len).s);
+		        log_esc_mem(v->data, v->len).s);
 	else
 		return v->data;
 	return NULL;
@@ -354,8 +353,9 @@ keep_dns_name(struct build *b, const char *s)
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] == '.' && label > 0)
 			label = 0;
-		else if (!(ascii_is_alpha(s[i]) || ascii_is_digit(s[i]) || s[i] == '-' || s[i] == '_') ||
-			 ++label > MAX_DNS_LABEL)
+		else if (!(ascii_is_alpha(s[i]) || ascii_is_digit(s[i]) || s[i] == '-' ||
+		           s[i] == '_') ||
+		         ++label > MAX_DNS_LABEL)
 			return NULL;
 	}
 	if (label == 0)
@@ -440,7 +440,8 @@ read_domain(struct build *b, const struct dir_entry *e)
 	enabled = text(b, e, "Enabled", 0);
 	if (enabled != NULL && strcasecmp(enabled, "FALSE") == 0)
 		return;
-	if ((d.crossref = entry_dn(b, e)) == NULL || (d.pub.dn = dn_attr(b, e, "nCName", 1)) == NULL ||
+	if ((d.crossref = entry_dn(b, e)) == NULL ||
+	    (d.pub.dn = dn_attr(b, e, "nCName", 1)) == NULL ||
 	    (d.pub.name = dns_attr(b, e, "dnsRoot", 1)) == NULL)
 		return;
 	if ((netbios = text(b, e, "nETBIOSName", 0)) != NULL)
@@ -449,7 +450,7 @@ read_domain(struct build *b, const struct dir_entry *e)
 	d.root_trust = dn_attr(b, e, "rootTrust", 0);
 	if (domain_by_dn(f, d.pub.dn) >= 0 || domain_by_name(f, d.pub.name) >= 0) {
 		problem(b, "%s: a second crossRef for domain %s (%s), ignored", ESC(where(e)),
-			ESC(d.pub.name), ESC(d.pub.dn));
+		        ESC(d.pub.name), ESC(d.pub.dn));
 		return;
 	}
 	(void)strmap_add(f->domain_dn, d.pub.dn, (int)f->n_domains);
@@ -470,7 +471,8 @@ crossref_target(struct build *b, const struct domain *d, const char *attr, const
 	int i = domain_by_crossref(b->f, dn);
 
 	if (i < 0)
-		problem(b, "domain %s: %s %s is no domain's crossRef", ESC(d->pub.name), attr, ESC(dn));
+		problem(b, "domain %s: %s %s is no domain's crossRef", ESC(d->pub.name), attr,
+		        ESC(dn));
 	return i;
 }
 
@@ -506,7 +508,8 @@ root_domain(struct build *b)
 		if ((dn = dn_attr(b, rootdse, "rootDomainNamingContext", 1)) == NULL)
 			return -1;
 		if ((root = domain_by_dn(f, dn)) < 0)
-			problem(b, "the rootDSE's rootDomainNamingContext %s names no domain", ESC(dn));
+			problem(b, "the rootDSE's rootDomainNamingContext %s names no domain",
+			        ESC(dn));
 		return root;
 	}
 	for (size_t i = 0; i < f->n_domains; i++) {
@@ -518,9 +521,10 @@ root_domain(struct build *b)
 	if (n == 1)
 		return root;
 	if (f->n_domains > 0)
-		problem(b, "the rootDSE has no rootDomainNamingContext and %d domains could be the "
-			   "forest root",
-			n);
+		problem(b,
+		        "the rootDSE has no rootDomainNamingContext and %d domains could be the "
+		        "forest root",
+		        n);
 	return -1;
 }
 
@@ -538,7 +542,7 @@ mark_root(struct build *b)
 	root->pub.forest_root = 1;
 	if (root->pub.parent >= 0) {
 		problem(b, "the forest root %s has a trustParent, %s: ignored", ESC(root->pub.name),
-			ESC(f->domains[root->pub.parent].pub.name));
+		        ESC(f->domains[root->pub.parent].pub.name));
 		root->pub.parent = -1;
 	}
 }
@@ -576,8 +580,9 @@ break_cycles(struct build *b)
 	}
 	for (size_t i = 0; i < f->n_domains; i++) {
 		if (in_cycle[i]) {
-			problem(b, "domain %s: its trustParent chain comes back to it; no parent taken",
-				ESC(f->domains[i].pub.name));
+			problem(
+			    b, "domain %s: its trustParent chain comes back to it; no parent taken",
+			    ESC(f->domains[i].pub.name));
 			f->domains[i].pub.parent = -1;
 		}
 	}
@@ -606,14 +611,17 @@ mark_tree_roots(struct build *b)
 	for (size_t i = 0; i < f->n_domains; i++) {
 		struct domain *d = &f->domains[i];
 
-		if ((int)i == hier_forest_root(b->out) || (d->pub.parent < 0 && d->pub.root_trust >= 0))
+		if ((int)i == hier_forest_root(b->out) ||
+		    (d->pub.parent < 0 && d->pub.root_trust >= 0))
 			d->pub.tree_root = 1;
 		else if (d->pub.parent >= 0)
-			d->pub.tree_root = !dns_below(d->pub.name, f->domains[d->pub.parent].pub.name);
+			d->pub.tree_root =
+			    !dns_below(d->pub.name, f->domains[d->pub.parent].pub.name);
 		else if (d->trust_parent == NULL && d->root_trust == NULL)
-			problem(b, "domain %s has neither trustParent nor rootTrust: its place in the "
-				   "tree is unknown",
-				ESC(d->pub.name));
+			problem(b,
+			        "domain %s has neither trustParent nor rootTrust: its place in the "
+			        "tree is unknown",
+			        ESC(d->pub.name));
 	}
 }
 
@@ -730,7 +738,7 @@ site_of_server(const struct draft *f, const char *server)
  */
 static int
 domain_among(struct build *b, const struct dir_entry *ntds, const char *attr,
-	     const struct dir_attr *a, const char *host)
+             const struct dir_attr *a, const char *host)
 {
 	const struct draft *f = b->f;
 	int found = -1;
@@ -743,7 +751,7 @@ domain_among(struct build *b, const struct dir_entry *ntds, const char *attr,
 			continue;
 		if (found >= 0) {
 			problem(b, "DC %s: %s names two domains, %s and %s", ESC(host), attr,
-				ESC(f->domains[found].pub.name), ESC(f->domains[d].pub.name));
+			        ESC(f->domains[found].pub.name), ESC(f->domains[d].pub.name));
 			return -1;
 		}
 		found = d;
@@ -763,7 +771,7 @@ static int
 domain_of_ntds(struct build *b, const struct dir_entry *ntds, const char *host)
 {
 	static const char *const attrs[] = {"msDS-HasDomainNCs", "msDS-hasMasterNCs",
-					    "hasMasterNCs", "msDS-hasFullReplicaNCs"};
+	                                    "hasMasterNCs", "msDS-hasFullReplicaNCs"};
 
 	for (size_t i = 0; i < ARRAY_LEN(attrs); i++) {
 		const struct dir_attr *a = dir_entry_attr(ntds, attrs[i]);
@@ -772,7 +780,7 @@ domain_of_ntds(struct build *b, const struct dir_entry *ntds, const char *host)
 			return domain_among(b, ntds, attrs[i], a, host);
 	}
 	problem(b, "DC %s: its NTDS Settings name no domain (no msDS-HasDomainNCs or hasMasterNCs)",
-		ESC(host));
+	        ESC(host));
 	return -1;
 }
 
@@ -791,24 +799,27 @@ read_dc(struct build *b, const struct dir_entry *e)
 	char *name;
 	int other;
 
-	if ((dc.server = entry_dn(b, e)) == NULL || (ntds = ntds_of(b, dc.server, &dc.ntds)) == NULL ||
+	if ((dc.server = entry_dn(b, e)) == NULL ||
+	    (ntds = ntds_of(b, dc.server, &dc.ntds)) == NULL ||
 	    (dc.pub.host = dns_attr(b, e, "dNSHostName", 1)) == NULL)
 		return;
 	if ((name = dir_rdn_value(e->dn)) == NULL) {
-		problem(b, "DC %s: its server object's name is not text, ignored", ESC(dc.pub.host));
+		problem(b, "DC %s: its server object's name is not text, ignored",
+		        ESC(dc.pub.host));
 		return;
 	}
 	dc.pub.name = hier_forest_keep(b->out, name);
 	dc.account = dn_attr(b, e, "serverReference", 0);
 	if ((dc.pub.site = site_of_server(f, dc.server)) < 0)
 		problem(b, "DC %s is in no site: its server object is %s", ESC(dc.pub.host),
-			ESC(where(e)));
+		        ESC(where(e)));
 	dc.pub.domain = domain_of_ntds(b, ntds, dc.pub.host);
-	dc.pub.rodc = boolean(b, ntds, "msDS-isRODC") || dir_entry_has_value(ntds, "objectClass", "nTDSDSARO");
+	dc.pub.rodc = boolean(b, ntds, "msDS-isRODC") ||
+	              dir_entry_has_value(ntds, "objectClass", "nTDSDSARO");
 	dc.pub.gc = number(b, ntds, "options", 0, &options) > 0 && (options & NTDSDSA_OPT_IS_GC);
 	if ((other = dc_by_host(f, dc.pub.host)) >= 0) {
 		problem(b, "DCs %s and %s have the same host name %s: both left out",
-			ESC(f->dcs[other].server), ESC(dc.server), ESC(dc.pub.host));
+		        ESC(f->dcs[other].server), ESC(dc.server), ESC(dc.pub.host));
 		f->dcs[other].duplicate = 1;
 		return;
 	}
@@ -886,20 +897,21 @@ set_pdc(struct build *b, size_t i, const struct dir_entry *head)
 		return;
 	if ((n = dc_by_ntds(f, owner)) < 0) {
 		problem(b, "domain %s: fSMORoleOwner %s %s", ESC(d->pub.name), ESC(owner),
-			ntds_exists(b, owner) ? "is the NTDS Settings of a DC left out"
-					      : "names nothing that exists");
+		        ntds_exists(b, owner) ? "is the NTDS Settings of a DC left out"
+		                              : "names nothing that exists");
 		return;
 	}
 	dc = &f->dcs[n].pub;
 	if (dc->domain != (int)i) {
 		problem(b, "domain %s: fSMORoleOwner names %s, a DC of %s: not this domain's PDC",
-			ESC(d->pub.name), ESC(dc->host),
-			dc->domain >= 0 ? ESC(f->domains[dc->domain].pub.name) : "an unknown domain");
+		        ESC(d->pub.name), ESC(dc->host),
+		        dc->domain >= 0 ? ESC(f->domains[dc->domain].pub.name)
+		                        : "an unknown domain");
 		return;
 	}
 	if (dc->rodc) {
 		problem(b, "domain %s: fSMORoleOwner names %s, an RODC, which cannot be PDC",
-			ESC(d->pub.name), ESC(dc->host));
+		        ESC(d->pub.name), ESC(dc->host));
 		return;
 	}
 	d->pub.pdc = n;
@@ -925,8 +937,9 @@ find_pdcs(struct build *b)
 		if (j >= 0)
 			set_pdc(b, i, &l->v[j]);
 		else
-			problem(b, "domain %s: its naming context %s was not read: its PDC is unknown",
-				ESC(f->domains[i].pub.name), ESC(f->domains[i].pub.dn));
+			problem(b,
+			        "domain %s: its naming context %s was not read: its PDC is unknown",
+			        ESC(f->domains[i].pub.name), ESC(f->domains[i].pub.dn));
 	}
 	strmap_free(by_dn);
 	free(heads);
@@ -944,7 +957,7 @@ address_len(int family)
 static void
 mask(uint8_t *a, size_t n, unsigned bits)
 {
-	for (size_t i = 0; i < n; i++, bits = bits > 8 ? bits - 8 : 0)
+	for (size_t i = 0; i<n; i++, bits = bits> 8 ? bits - 8 : 0)
 		a[i] &= (uint8_t)(0xff00 >> (bits > 8 ? 8 : bits));
 }
 
@@ -1023,8 +1036,9 @@ read_subnet(struct build *b, const struct dir_entry *e, struct strmap *seen)
 	if (entry_dn(b, e) == NULL)
 		return;
 	if ((name = dir_rdn_value(e->dn)) == NULL || !parse_prefix(name, &s)) {
-		problem(b, "subnet %s: its name is no address prefix with the host bits zero, ignored",
-			ESC(where(e)));
+		problem(b,
+		        "subnet %s: its name is no address prefix with the host bits zero, ignored",
+		        ESC(where(e)));
 		free(name);
 		return;
 	}
@@ -1106,7 +1120,7 @@ attach_pings(struct build *b)
 		host = p->host != NULL ? keep_dns_name(b, p->host) : NULL;
 		if (host == NULL || (n = dc_by_host(f, host)) < 0) {
 			problem(b, "an LDAP ping answer from %s, which is no DC in the directory",
-				ESC(p->host));
+			        ESC(p->host));
 			continue;
 		}
 		if (!f->dcs[n].pub.ping_answered) {
@@ -1182,7 +1196,7 @@ own_account(struct build *b, const char **dns, int *ret_domain)
 	}
 	if (n_found > 1)
 		problem(b, "%d computer accounts are named %s: which is ours is unknown", n_found,
-			ESC(want));
+		        ESC(want));
 	else if (n_found == 0 && (l->n > 0 || domain != NULL))
 		problem(b, "our account %s was not found in any known domain", ESC(want));
 	free(want);
@@ -1191,8 +1205,8 @@ own_account(struct build *b, const char **dns, int *ret_domain)
 	*ret_domain = domain_holding(b->f, dns[found]);
 	if (domain != NULL && *ret_domain != prefer)
 		problem(b, "our account %s is in domain %s, not in %s as configured",
-			ESC(where(&l->v[found])), ESC(b->f->domains[*ret_domain].pub.name),
-			ESC(domain));
+		        ESC(where(&l->v[found])), ESC(b->f->domains[*ret_domain].pub.name),
+		        ESC(domain));
 	return found;
 }
 
@@ -1215,7 +1229,7 @@ account_role(struct build *b, const struct dir_entry *e)
 	if (uac & UF_WORKSTATION_TRUST_ACCOUNT)
 		return HIER_ROLE_MEMBER;
 	problem(b, "our account %s: userAccountControl 0x%x is no computer's", ESC(where(e)),
-		(unsigned)uac);
+	        (unsigned)uac);
 	return HIER_ROLE_STANDALONE;
 }
 
@@ -1238,7 +1252,7 @@ find_own_dc(struct build *b, const struct dir_entry *e, const char *account)
 		i = dc_by_host(f, s->fqdn);
 	if (i < 0) {
 		problem(b, "our account %s is a DC's, but no DC's server object refers to it",
-			ESC(where(e)));
+		        ESC(where(e)));
 		return;
 	}
 	dc = &f->dcs[i].pub;
@@ -1249,9 +1263,10 @@ find_own_dc(struct build *b, const struct dir_entry *e, const char *account)
 	s->dc = i;
 	if (dc->rodc != (s->role == HIER_ROLE_RODC))
 		problem(b, "our account says %s, our NTDS Settings %s", hier_role_name(s->role),
-			dc->rodc ? "rodc" : "dc");
+		        dc->rodc ? "rodc" : "dc");
 	else if (dc->pdc)
-		s->role = s->domain == hier_forest_root(b->out) ? HIER_ROLE_ROOT_PDC : HIER_ROLE_PDC;
+		s->role =
+		    s->domain == hier_forest_root(b->out) ? HIER_ROLE_ROOT_PDC : HIER_ROLE_PDC;
 }
 
 /* The site of the first ping whose ClientSiteName names one, or -1. */
@@ -1310,7 +1325,8 @@ place_self(struct build *b)
 	}
 	if (!hier_role_is_dc(s->role) && (i = own_subnet(b)) >= 0) {
 		s->site = f->subnets[i].site;
-		s->site_source = hier_forest_keep(b->out, xasprintf("subnet %s", f->subnets[i].text));
+		s->site_source =
+		    hier_forest_keep(b->out, xasprintf("subnet %s", f->subnets[i].text));
 		return;
 	}
 	if ((i = site_from_pings(b)) >= 0) {
@@ -1379,10 +1395,13 @@ publish(const struct draft *f, struct hier_forest *out)
 struct hier_forest *
 dir_forest_build(const struct dir_raw *raw, const struct dir_identity *id)
 {
-	struct draft f = {.self = {.domain = -1, .site = -1, .site_source = "unknown",
-				   .role = HIER_ROLE_STANDALONE, .dc = -1}};
-	struct build b = {.raw = raw, .id = id, .f = &f,
-			  .out = hier_forest_new(raw->read_from, raw->read_at)};
+	struct draft f = {.self = {.domain = -1,
+	                           .site = -1,
+	                           .site_source = "unknown",
+	                           .role = HIER_ROLE_STANDALONE,
+	                           .dc = -1}};
+	struct build b = {
+	    .raw = raw, .id = id, .f = &f, .out = hier_forest_new(raw->read_from, raw->read_at)};
 
 	for (size_t i = 0; i < raw->n_errors; i++)
 		problem(&b, "%s", ESC(raw->errors[i]));
@@ -1429,7 +1448,8 @@ dir_pdc_owners_read(const struct dir_raw *raw)
 			free(owner);
 			continue;
 		}
-		o->v[o->n++] = (struct pdc_owner){.nc = nc, .owner = owner != NULL ? owner : xstrdup("")};
+		o->v[o->n++] =
+		    (struct pdc_owner){.nc = nc, .owner = owner != NULL ? owner : xstrdup("")};
 	}
 	return o;
 }
@@ -1458,7 +1478,7 @@ owner_of(const struct dir_pdc_owners *o, const char *nc)
 
 int
 dir_pdc_owners_moved(const struct dir_pdc_owners *before, const struct dir_pdc_owners *now,
-		     const char **ret_nc, const char **ret_was, const char **ret_is)
+                     const char **ret_nc, const char **ret_was, const char **ret_is)
 {
 	for (size_t i = 0; i < now->n; i++) {
 		const char *was = owner_of(before, now->v[i].nc);

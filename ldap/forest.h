@@ -42,6 +42,6 @@ void dir_pdc_owners_free(struct dir_pdc_owners *o);
  * the first such domain's NC, old and new owner (valid while both live).
  */
 int dir_pdc_owners_moved(const struct dir_pdc_owners *before, const struct dir_pdc_owners *now,
-			 const char **ret_nc, const char **ret_was, const char **ret_is);
+                         const char **ret_nc, const char **ret_was, const char **ret_is);
 
 #endif

@@ -19,8 +19,9 @@
 struct dir_resolver;
 
 struct dir_kdc_io {
-	struct dir_resolver *res; /* for SRV and address lookups (borrowed); NULL: MIT's transport */
-	double timeout;           /* per exchange with one address */
+	struct dir_resolver
+	    *res;       /* for SRV and address lookups (borrowed); NULL: MIT's transport */
+	double timeout; /* per exchange with one address */
 	const atomic_int *cancel; /* the worker's stop flag (borrowed) */
 	char error[512];          /* why the last dir_kdc_send failed, or notes from locating */
 };

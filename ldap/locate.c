@@ -435,7 +435,7 @@ dns_addrs(struct dir_resolver *r, const char *host, int type, uint16_t port, str
 
 int
 dir_hosts_lookup(const char *text, const char *host, int (*found)(const char *addr, void *arg),
-		 void *arg)
+                 void *arg)
 {
 	int count = 0;
 

@@ -98,7 +98,7 @@ int dir_resolve_host(struct dir_resolver *r, const char *host, uint16_t port, st
  * compare case-insensitively; '#' starts a comment). FOUND returns 1 when it
  * took the address. Returns how many were taken.
  */
-int dir_hosts_lookup(const char *text, const char *host,
-		     int (*found)(const char *addr, void *arg), void *arg);
+int dir_hosts_lookup(const char *text, const char *host, int (*found)(const char *addr, void *arg),
+                     void *arg);
 
 #endif

@@ -25,7 +25,6 @@
 #include "dn.h"
 #include "netlogon.h"
 
-
 /* Opcode, Sbz, Flags and DomainGuid: where the names begin. */
 #define HEADER 24
 /* NtVersion, LmNtToken, Lm20Token. */
@@ -46,14 +45,14 @@ static const struct {
 	const char *field;
 	size_t offset;
 } names[] = {
-	{"DnsForestName", offsetof(struct dir_netlogon, forest)},
-	{"DnsDomainName", offsetof(struct dir_netlogon, domain)},
-	{"DnsHostName", offsetof(struct dir_netlogon, host)},
-	{"NetbiosDomainName", offsetof(struct dir_netlogon, netbios_domain)},
-	{"NetbiosComputerName", offsetof(struct dir_netlogon, netbios_host)},
-	{"UserName", offsetof(struct dir_netlogon, user)},
-	{"DcSiteName", offsetof(struct dir_netlogon, dc_site)},
-	{"ClientSiteName", offsetof(struct dir_netlogon, client_site)},
+    {"DnsForestName", offsetof(struct dir_netlogon, forest)},
+    {"DnsDomainName", offsetof(struct dir_netlogon, domain)},
+    {"DnsHostName", offsetof(struct dir_netlogon, host)},
+    {"NetbiosDomainName", offsetof(struct dir_netlogon, netbios_domain)},
+    {"NetbiosComputerName", offsetof(struct dir_netlogon, netbios_host)},
+    {"UserName", offsetof(struct dir_netlogon, user)},
+    {"DcSiteName", offsetof(struct dir_netlogon, dc_site)},
+    {"ClientSiteName", offsetof(struct dir_netlogon, client_site)},
 };
 
 /* The message being read. */
@@ -78,7 +77,7 @@ le32(const uint8_t *p)
 }
 
 static int fail(struct reader *r, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /*
  * Say why the answer is rejected and return ERR. The first reason wins;
@@ -119,15 +118,15 @@ read_frame(struct reader *r, struct dir_netlogon *n)
 	case 20:
 	case 21:
 		return fail(r, -EPROTONOSUPPORT,
-			    "opcode %u: an older NETLOGON_SAM_LOGON_RESPONSE, not the _EX one; "
-			    "the ping must ask with NtVer V5EX",
-			    opcode);
+		            "opcode %u: an older NETLOGON_SAM_LOGON_RESPONSE, not the _EX one; "
+		            "the ping must ask with NtVer V5EX",
+		            opcode);
 	default:
 		return fail(r, -EBADMSG, "opcode %u is no LDAP ping answer", opcode);
 	}
 	if (r->len < HEADER + ARRAY_LEN(names) + TRAILER)
-		return fail(r, -EBADMSG, "truncated: %zu octets, an answer has at least %zu", r->len,
-			    HEADER + ARRAY_LEN(names) + TRAILER);
+		return fail(r, -EBADMSG, "truncated: %zu octets, an answer has at least %zu",
+		            r->len, HEADER + ARRAY_LEN(names) + TRAILER);
 	r->end = r->len - TRAILER;
 	if (le16(r->msg + r->end + 4) != LM_TOKEN || le16(r->msg + r->end + 6) != LM_TOKEN)
 		return fail(r, -EBADMSG, "LmNtToken and Lm20Token are not 0xFFFF: misframed");
@@ -185,14 +184,16 @@ read_name(struct reader *r, const char *field)
 			break;
 		if ((c & POINTER) == POINTER) {
 			if (at + 1 >= limit) {
-				(void)fail(r, -EBADMSG, "%s: a compression pointer is cut off", field);
+				(void)fail(r, -EBADMSG, "%s: a compression pointer is cut off",
+				           field);
 				return NULL;
 			}
 			target = (c & ~(size_t)POINTER) << 8 | r->msg[at + 1];
 			if (target < HEADER || target >= run) {
-				(void)fail(r, -EBADMSG, "%s: the compression pointer at %zu points to %zu, "
-						  "not back to an earlier name",
-				     field, at, target);
+				(void)fail(r, -EBADMSG,
+				           "%s: the compression pointer at %zu points to %zu, "
+				           "not back to an earlier name",
+				           field, at, target);
 				return NULL;
 			}
 			if (!jumped)
@@ -203,7 +204,8 @@ read_name(struct reader *r, const char *field)
 			continue;
 		}
 		if (c & POINTER) {
-			(void)fail(r, -EBADMSG, "%s: label type 0x%02zx is reserved", field, c & POINTER);
+			(void)fail(r, -EBADMSG, "%s: label type 0x%02zx is reserved", field,
+			           c & POINTER);
 			return NULL;
 		}
 		if (c > limit - at - 1) {
@@ -267,7 +269,7 @@ read_tail(struct reader *r, struct dir_netlogon *n)
 		return -EBADMSG;
 	if (r->pos != r->end)
 		return fail(r, -EBADMSG, "%zu octets before NtVersion belong to no field",
-			    r->end - r->pos);
+		            r->end - r->pos);
 	return 0;
 }
 
@@ -327,10 +329,10 @@ dir_netlogon_filter(const struct dir_ping_request *req)
 	const struct {
 		const char *attr, *value;
 	} fields[] = {
-		{"DnsDomain", req->dns_domain},
-		{"Host", req->host},
-		{"DnsHostName", req->dns_host},
-		{"User", req->user},
+	    {"DnsDomain", req->dns_domain},
+	    {"Host", req->host},
+	    {"DnsHostName", req->dns_host},
+	    {"User", req->user},
 	};
 	/* "(&" ... "(NtVer=\hh\hh\hh\hh))" and the NUL; each value octet takes at most 3. */
 	size_t size = sizeof("(&(NtVer=\\00\\00\\00\\00))");
@@ -339,7 +341,8 @@ dir_netlogon_filter(const struct dir_ping_request *req)
 
 	for (size_t i = 0; i < ARRAY_LEN(fields); i++)
 		if (fields[i].value != NULL)
-			size += strlen("()=") + strlen(fields[i].attr) + 3 * strlen(fields[i].value);
+			size +=
+			    strlen("()=") + strlen(fields[i].attr) + 3 * strlen(fields[i].value);
 	p = filter = xmalloc(size);
 	p += sprintf(p, "(&");
 	for (size_t i = 0; i < ARRAY_LEN(fields); i++) {
@@ -350,6 +353,6 @@ dir_netlogon_filter(const struct dir_ping_request *req)
 		*p++ = ')';
 	}
 	sprintf(p, "(NtVer=\\%02x\\%02x\\%02x\\%02x))", (unsigned)(v & 0xff),
-		(unsigned)(v >> 8 & 0xff), (unsigned)(v >> 16 & 0xff), (unsigned)(v >> 24));
+	        (unsigned)(v >> 8 & 0xff), (unsigned)(v >> 16 & 0xff), (unsigned)(v >> 24));
 	return filter;
 }

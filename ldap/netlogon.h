@@ -76,7 +76,8 @@ struct dir_netlogon {
 	char *user;              /* UserName: the request's User echoed */
 	char *dc_site;           /* DcSiteName */
 	char *client_site;       /* ClientSiteName: the site the DC puts the client in */
-	char *next_closest_site; /* NextClosestSiteName, NULL unless NtVersion has WITH_CLOSEST_SITE */
+	char *next_closest_site; /* NextClosestSiteName, NULL unless NtVersion has WITH_CLOSEST_SITE
+	                          */
 	int has_address;         /* DcSockAddr was there (NtVersion has 5EX_WITH_IP) */
 	uint8_t address[4];      /* the DC's IPv4 address from DcSockAddr, network order */
 	uint32_t nt_version;     /* NtVersion: the DIR_NT_VERSION_* layout the answer follows */
@@ -99,8 +100,7 @@ struct dir_netlogon {
  * holds them and into the names: each jump goes further back, so there are
  * no loops, and no read leaves BUF.
  */
-int dir_netlogon_decode(const uint8_t *buf, size_t len, struct dir_netlogon *ret,
-			char **ret_cause);
+int dir_netlogon_decode(const uint8_t *buf, size_t len, struct dir_netlogon *ret, char **ret_cause);
 /* Free N's strings and zero it; a zeroed N is fine. */
 void dir_netlogon_clear(struct dir_netlogon *n);
 

@@ -252,7 +252,7 @@ slot_read(struct slot *v, size_t n, size_t i, const struct dir_ping_target *targ
 	r = dir_ping_parse(buf, (size_t)got, s->msgid, &val, &vlen, &cause);
 	if (r < 0) {
 		dir_errors_add(errors, n_errors,
-		          xasprintf("LDAP ping to %s: %s", targets[s->target].host, cause));
+		               xasprintf("LDAP ping to %s: %s", targets[s->target].host, cause));
 		free(cause);
 		slot_close(s);
 		return;

@@ -38,8 +38,8 @@ dir_raw_free(struct dir_raw *raw)
 	if (raw == NULL)
 		return;
 	struct dir_entry_list *lists[] = {&raw->crossrefs, &raw->nc_heads, &raw->sites,
-					  &raw->servers,   &raw->ntds,     &raw->subnets,
-					  &raw->self};
+	                                  &raw->servers,   &raw->ntds,     &raw->subnets,
+	                                  &raw->self};
 
 	for (size_t i = 0; i < ARRAY_LEN(lists); i++)
 		dir_entry_list_clear(lists[i]);

@@ -41,31 +41,31 @@ struct dir_ping {
 	char *host;        /* the DC asked (dNSHostName) */
 	int answered;      /* 0: no answer or the directory cannot answer: flags unknown */
 	uint32_t flags;    /* NETLOGON DS_* flags: PDC 0x1, TIMESERV 0x40, CLOSEST 0x80,
-			      WRITABLE 0x100, GOOD_TIMESERV 0x200 ... */
+	                      WRITABLE 0x100, GOOD_TIMESERV 0x200 ... */
 	char *dc_site;     /* DcSiteName */
 	char *client_site; /* ClientSiteName: the site the DC puts us in */
 };
 
 struct dir_raw {
-	char *read_from;     /* URI of the server discovery bound to */
-	double read_at;      /* Unix time the read finished, on the daemon's clock: set by the
-				caller (the worker never reads the wall clock) */
-	char *local_address; /* our address on that connection ("10.1.0.5", "::1"), for subnets */
+	char *read_from;      /* URI of the server discovery bound to */
+	double read_at;       /* Unix time the read finished, on the daemon's clock: set by the
+	                         caller (the worker never reads the wall clock) */
+	char *local_address;  /* our address on that connection ("10.1.0.5", "::1"), for subnets */
 	unsigned round_trips; /* LDAP operations it took (for bench/discovery) */
 	size_t entries, bytes, pages; /* what it took against the limits (struct dir_limits) */
-	char *incomplete;     /* why the read stopped short (a limit, the deadline), or NULL */
+	char *incomplete; /* why the read stopped short (a limit, the deadline), or NULL */
 
-	struct dir_entry rootdse;          /* of read_from */
-	struct dir_entry_list crossrefs;   /* objectClass=crossRef under CN=Partitions */
-	struct dir_entry_list nc_heads;    /* each domain NC's head entry that could be read */
-	struct dir_entry_list sites;       /* objectClass=site */
-	struct dir_entry_list servers;     /* objectClass=server under CN=Sites */
-	struct dir_entry_list ntds;        /* objectClass=nTDSDSA (and nTDSDSARO) */
-	struct dir_entry_list subnets;     /* objectClass=subnet */
-	struct dir_entry_list self;        /* our computer object(s), by sAMAccountName */
+	struct dir_entry rootdse;        /* of read_from */
+	struct dir_entry_list crossrefs; /* objectClass=crossRef under CN=Partitions */
+	struct dir_entry_list nc_heads;  /* each domain NC's head entry that could be read */
+	struct dir_entry_list sites;     /* objectClass=site */
+	struct dir_entry_list servers;   /* objectClass=server under CN=Sites */
+	struct dir_entry_list ntds;      /* objectClass=nTDSDSA (and nTDSDSARO) */
+	struct dir_entry_list subnets;   /* objectClass=subnet */
+	struct dir_entry_list self;      /* our computer object(s), by sAMAccountName */
 	struct dir_ping *pings;
 	size_t n_pings;
-	char **errors;                     /* what could not be read, in sentences */
+	char **errors; /* what could not be read, in sentences */
 	size_t n_errors;
 	/*
 	 * The KDC's clock minus ours, seconds, as Kerberos measured it from the
@@ -79,11 +79,11 @@ struct dir_raw {
 
 /* Who we are, before the directory says more. Strings may be NULL (unknown). */
 struct dir_identity {
-	char *host;        /* short host name, e.g. "member1" */
-	char *account;     /* sAMAccountName, e.g. "MEMBER1$" */
-	char *domain;      /* DNS domain, e.g. "forest.test" */
-	char *realm;       /* Kerberos realm, e.g. "FOREST.TEST" */
-	char *site;        /* configured site, or NULL */
+	char *host;    /* short host name, e.g. "member1" */
+	char *account; /* sAMAccountName, e.g. "MEMBER1$" */
+	char *domain;  /* DNS domain, e.g. "forest.test" */
+	char *realm;   /* Kerberos realm, e.g. "FOREST.TEST" */
+	char *site;    /* configured site, or NULL */
 };
 
 /*

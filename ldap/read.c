@@ -40,7 +40,6 @@
  */
 #define SKEW_SUSPECT 240.0
 
-
 static const char *const rootdse_attrs[] = {"namingContexts",
                                             "defaultNamingContext",
                                             "rootDomainNamingContext",
@@ -549,8 +548,8 @@ foreign_candidates(struct ctx *c, const struct domain_nc *d, struct dir_srv_list
 		const char *host = srv != NULL ? dir_entry_text(srv, "dNSHostName") : NULL;
 
 		if (host != NULL)
-			dir_srv_list_add(ret,
-			                 &(struct dir_srv){.target = (char *)host, .port = LDAP_PORT});
+			dir_srv_list_add(
+			    ret, &(struct dir_srv){.target = (char *)host, .port = LDAP_PORT});
 	}
 }
 

@@ -38,7 +38,7 @@
  * must give way to the others within two polls. The reach register's bit 0
  * is the request in flight, bits 1 and 2 the two before it.
  */
-#define RECENTLY_REACHED(reach) (((reach) & 0x7) != 0)
+#define RECENTLY_REACHED(reach) (((reach)&0x7) != 0)
 /*
  * Before the first clock update, wait this long at most for every source to
  * answer its first burst: the first sources to answer must not decide alone
@@ -82,14 +82,14 @@ struct ntp_client {
 
 	struct source *system_peer;
 	enum ntp_sel_status sel_status;
-	double last_offset;      /* combined, at the last update */
-	double last_update;      /* epoch seconds; NAN before the first */
-	int leap;                /* leap second announced to the clock */
-	time_t leap_midnight;    /* the midnight it is armed for */
-	time_t leap_done;        /* the midnight of the last one applied */
+	double last_offset;   /* combined, at the last update */
+	double last_update;   /* epoch seconds; NAN before the first */
+	int leap;             /* leap second announced to the clock */
+	time_t leap_midnight; /* the midnight it is armed for */
+	time_t leap_done;     /* the midnight of the last one applied */
 	enum ntp_dsc_outcome last_outcome;
-	int refusing;            /* corrections refused by the phase limits */
-	int no_majority;         /* the sources disagree: following none of them */
+	int refusing;    /* corrections refused by the phase limits */
+	int no_majority; /* the sources disagree: following none of them */
 	int holdover_expired;
 	unsigned steps;
 	char message[256];
@@ -209,7 +209,8 @@ ntp_client_write_drift(const char *path, double ppm)
 		free(tmp);
 		return -err;
 	}
-	/* Write, flush to disk, rename, flush the directory: a crash leaves the old file or the new. */
+	/* Write, flush to disk, rename, flush the directory: a crash leaves the old file or the
+	 * new. */
 	if (fchmod(fd, 0644) < 0 || write(fd, line, (size_t)n) != n || fsync(fd) < 0)
 		err = errno ? errno : EIO;
 	if (close(fd) < 0 && err == 0)
@@ -259,14 +260,13 @@ initial_freq(const struct ntp_client *c)
 	}
 	if (r != -ENOENT)
 		log_warn("ignoring drift file %s: %s", c->drift_file,
-			 r == -EINVAL ? "not a frequency in ppm" : strerror(-r));
+		         r == -EINVAL ? "not a frequency in ppm" : strerror(-r));
 	return clk_get_freq(c->clock) * 1e-6;
 }
 
 /* ---- reference state --------------------------------------------------------------- */
 
-static void __attribute__((format(printf, 2, 3)))
-say(struct ntp_client *c, const char *fmt, ...)
+static void __attribute__((format(printf, 2, 3))) say(struct ntp_client *c, const char *fmt, ...)
 {
 	va_list ap;
 	char msg[sizeof(c->message)];
@@ -345,7 +345,7 @@ arm_leap(struct ntp_client *c, int leap, const struct timespec *now)
 	}
 	if (leap != 0) {
 		log_warn("leap second announced by the sources: %s at the end of the day",
-			 leap > 0 ? "insert" : "delete");
+		         leap > 0 ? "insert" : "delete");
 		loop_arm(c->leap_ev, until + 0.001);
 	}
 	c->leap = leap;
@@ -371,7 +371,7 @@ on_leap_done(evutil_socket_t fd, short what, void *arg)
 
 static void
 update_reference(struct ntp_client *c, const struct ntp_flt_estimate *e,
-		 const struct ntp_sel_result *r, struct timespec *now)
+                 const struct ntp_sel_result *r, struct timespec *now)
 {
 	const struct ntp_peer_server *srv = ntp_peer_server(c->system_peer->peer);
 	int leap = leap_wanted(c, now);
@@ -379,16 +379,18 @@ update_reference(struct ntp_client *c, const struct ntp_flt_estimate *e,
 	if (leap != c->leap)
 		arm_leap(c, leap, now);
 	*c->ref = (struct ntp_ref){
-		.kind = NTP_REF_PEER,
-		.leap = leap > 0 ? NTP_LEAP_INSERT : leap < 0 ? NTP_LEAP_DELETE : NTP_LEAP_NONE,
-		.stratum = (uint8_t)(srv->stratum + 1),
-		.refid = ntp_refid_of_address(ntp_peer_addr(c->system_peer->peer, NULL)),
-		.ref_time = *now,
-		.root_delay = srv->root_delay + e->min_delay,
-		.root_dispersion = srv->root_dispersion + e->dispersion + hypot(e->jitter, r->jitter),
+	    .kind = NTP_REF_PEER,
+	    .leap = leap > 0   ? NTP_LEAP_INSERT
+	            : leap < 0 ? NTP_LEAP_DELETE
+	                       : NTP_LEAP_NONE,
+	    .stratum = (uint8_t)(srv->stratum + 1),
+	    .refid = ntp_refid_of_address(ntp_peer_addr(c->system_peer->peer, NULL)),
+	    .ref_time = *now,
+	    .root_delay = srv->root_delay + e->min_delay,
+	    .root_dispersion = srv->root_dispersion + e->dispersion + hypot(e->jitter, r->jitter),
 	};
 	(void)clk_set_sync_status(c->clock, 1, hypot(e->jitter, r->jitter),
-				  c->ref->root_delay / 2 + c->ref->root_dispersion);
+	                          c->ref->root_delay / 2 + c->ref->root_dispersion);
 }
 
 /* ---- selection and discipline ------------------------------------------------------- */
@@ -404,8 +406,8 @@ sync_input(const struct source *s, double now, struct ntp_sync_source *ret)
 		return;
 	srv = ntp_peer_server(s->peer);
 	ret->have_estimate = 1;
-	ret->usable = ntp_peer_state(s->peer) == NTP_PEER_OK &&
-		      RECENTLY_REACHED(ntp_peer_reach(s->peer));
+	ret->usable =
+	    ntp_peer_state(s->peer) == NTP_PEER_OK && RECENTLY_REACHED(ntp_peer_reach(s->peer));
 	ret->leap = srv->leap;
 	ret->stratum = srv->stratum;
 	ret->root_delay = srv->root_delay;
@@ -416,24 +418,25 @@ sync_input(const struct source *s, double now, struct ntp_sync_source *ret)
 /* Apply the discipline's decision in R to the clock. */
 static void
 discipline(struct ntp_client *c, const struct ntp_sync_result *r,
-	   const struct ntp_flt_estimate *peer_est, double now)
+           const struct ntp_flt_estimate *peer_est, double now)
 {
 	const struct ntp_dsc_action a = r->action;
 	struct timespec t;
 
 	log_debug("update: offset %+.9f sd %.9f, drift %+.4f ppm sd %.4f (n %zu/%zu, jitter %.9f) "
-		  "-> %s, freq %+.4f ppm until +%.3f s",
-		  r->in.offset, r->in.offset_sd, r->in.freq * 1e6, r->in.freq_sd * 1e6, peer_est->n,
-		  peer_est->n_window, peer_est->jitter, ntp_dsc_outcome_name(a.outcome),
-		  a.freq * 1e6, a.slew_until - now);
+	          "-> %s, freq %+.4f ppm until +%.3f s",
+	          r->in.offset, r->in.offset_sd, r->in.freq * 1e6, r->in.freq_sd * 1e6, peer_est->n,
+	          peer_est->n_window, peer_est->jitter, ntp_dsc_outcome_name(a.outcome),
+	          a.freq * 1e6, a.slew_until - now);
 	c->last_outcome = a.outcome;
 	if (a.outcome == NTP_DSC_REFUSED_POS || a.outcome == NTP_DSC_REFUSED_NEG) {
 		c->refusing = 1;
-		say(c, "refusing to correct the clock by %+.3f s: above max_%s_phase_correction "
-		       "(%.0f s); serving as unsynchronised",
+		say(c,
+		    "refusing to correct the clock by %+.3f s: above max_%s_phase_correction "
+		    "(%.0f s); serving as unsynchronised",
 		    r->sel.offset, a.outcome == NTP_DSC_REFUSED_POS ? "pos" : "neg",
 		    a.outcome == NTP_DSC_REFUSED_POS ? c->opts.discipline.max_pos_correction
-						     : c->opts.discipline.max_neg_correction);
+		                                     : c->opts.discipline.max_neg_correction);
 		ntp_ref_set_none(c->ref);
 		(void)clk_set_sync_status(c->clock, 0, NTP_MAX_DISPERSION, NTP_MAX_DISPERSION);
 		return;
@@ -465,7 +468,7 @@ everyone_heard(const struct ntp_client *c, double now)
 			if (s->resolve_error[0] == '\0')
 				return 0;
 		} else if (ntp_peer_state(s->peer) == NTP_PEER_STARTING &&
-			   ntp_peer_stats(s->peer)->sent < NTP_PEER_BURST) {
+		           ntp_peer_stats(s->peer)->sent < NTP_PEER_BURST) {
 			return 0;
 		}
 	}
@@ -494,9 +497,9 @@ run_selection(struct ntp_client *c, int new_sample)
 		sync_input(s, now, &in[i]);
 		s->root_distance = in[i].usable ? ntp_sync_root_distance(&in[i]) : NAN;
 	}
-	c->sel_status = ntp_sync_update(new_sample ? c->dsc : NULL, in, c->n_sources,
-					c->opts.max_distance, now,
-					clk_get_freq(c->clock) * 1e-6, verdicts, &r);
+	c->sel_status =
+	    ntp_sync_update(new_sample ? c->dsc : NULL, in, c->n_sources, c->opts.max_distance, now,
+	                    clk_get_freq(c->clock) * 1e-6, verdicts, &r);
 	i = 0;
 	c->system_peer = NULL;
 	for (struct source *s = c->sources; s != NULL; s = s->next, i++) {
@@ -512,13 +515,15 @@ run_selection(struct ntp_client *c, int new_sample)
 	} else if (c->no_majority) {
 		/* Following any of them could be following a liar: serve as
 		 * unsynchronised (or as the local reliable clock) until they agree. */
-		say(c, "no majority: no time is shared by more than half of the %zu usable "
-		       "sources; following none of them",
+		say(c,
+		    "no majority: no time is shared by more than half of the %zu usable "
+		    "sources; following none of them",
 		    ntp_sel_count(verdicts, c->n_sources, NTP_SEL_NO_MAJORITY));
 		refresh_reference(c);
 	} else if (!isnan(c->last_update) && !c->holdover_expired) {
-		say(c, "no usable source left: holding the clock for up to holdover_period "
-		       "(%.0f s)",
+		say(c,
+		    "no usable source left: holding the clock for up to holdover_period "
+		    "(%.0f s)",
 		    c->opts.holdover_period);
 	}
 	free(in);
@@ -616,8 +621,8 @@ on_peer_state(struct ntp_peer *p, enum ntp_peer_state old, void *arg)
 	enum ntp_peer_state now = ntp_peer_state(p);
 
 	log_info("source %s: %s -> %s%s%s", log_esc(s->host).s, ntp_peer_state_name(old),
-		 ntp_peer_state_name(now), ntp_peer_last_error(p)[0] ? ": " : "",
-		 ntp_peer_last_error(p));
+	         ntp_peer_state_name(now), ntp_peer_last_error(p)[0] ? ": " : "",
+	         ntp_peer_last_error(p));
 	if (now == NTP_PEER_OK) {
 		s->retry_delay = RESOLVE_RETRY_MIN;
 	} else if (now == NTP_PEER_UNREACHABLE && !is_numeric(s->host)) {
@@ -634,21 +639,21 @@ on_peer_state(struct ntp_peer *p, enum ntp_peer_state old, void *arg)
 }
 
 static const struct ntp_peer_callbacks peer_callbacks = {
-	.sample = on_peer_sample,
-	.state = on_peer_state,
+    .sample = on_peer_sample,
+    .state = on_peer_state,
 };
 
 static struct ntp_peer_params
 peer_params(const struct ntp_client *c, unsigned flags)
 {
 	return (struct ntp_peer_params){
-		.min_poll = c->opts.min_poll,
-		.max_poll = c->opts.max_poll,
-		.special_interval = c->opts.special_poll_interval,
-		.refused_retry = c->opts.refused_retry,
-		.flags = flags,
-		.noise = TIMESTAMP_NOISE,
-		.auth = (flags & NTP_PEER_MSSNTP) ? c->opts.mssntp : NULL,
+	    .min_poll = c->opts.min_poll,
+	    .max_poll = c->opts.max_poll,
+	    .special_interval = c->opts.special_poll_interval,
+	    .refused_retry = c->opts.refused_retry,
+	    .flags = flags,
+	    .noise = TIMESTAMP_NOISE,
+	    .auth = (flags & NTP_PEER_MSSNTP) ? c->opts.mssntp : NULL,
 	};
 }
 
@@ -664,9 +669,9 @@ on_resolved(int err, struct evutil_addrinfo *ai, void *arg)
 		return; /* the source is being freed */
 	if (err != 0 || ai == NULL) {
 		snprintf(s->resolve_error, sizeof(s->resolve_error), "cannot resolve: %s",
-			 evutil_gai_strerror(err));
+		         evutil_gai_strerror(err));
 		log_warn("source %s: %s; retrying in %.0f s", log_esc(s->host).s, s->resolve_error,
-			 s->retry_delay);
+		         s->retry_delay);
 		loop_arm(s->retry_ev, s->retry_delay);
 		s->retry_delay = fmin(RESOLVE_RETRY_MAX, s->retry_delay * 2.0);
 		refresh_reference(c);
@@ -675,15 +680,15 @@ on_resolved(int err, struct evutil_addrinfo *ai, void *arg)
 	s->resolve_error[0] = '\0';
 	params = peer_params(c, s->flags);
 	s->peer = ntp_peer_new(c->base, c->clock, &c->epoch, c->ref, ai->ai_addr,
-			       (socklen_t)ai->ai_addrlen, &params, &peer_callbacks, s);
+	                       (socklen_t)ai->ai_addrlen, &params, &peer_callbacks, s);
 	evutil_freeaddrinfo(ai);
 }
 
 static void
 start_resolve(struct source *s)
 {
-	struct evutil_addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM,
-					.ai_protocol = IPPROTO_UDP};
+	struct evutil_addrinfo hints = {
+	    .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM, .ai_protocol = IPPROTO_UDP};
 	char port[8];
 
 	snprintf(port, sizeof(port), "%d", s->port);
@@ -730,8 +735,7 @@ find_source(const struct ntp_client *c, const char *host, int port, struct sourc
 }
 
 void
-ntp_client_add(struct ntp_client *c, const char *host, int port, unsigned flags,
-	       const char *origin)
+ntp_client_add(struct ntp_client *c, const char *host, int port, unsigned flags, const char *origin)
 {
 	struct source *s = find_source(c, host, port, NULL), **tail;
 	struct ntp_peer_params params;
@@ -849,8 +853,8 @@ ntp_client_set_options(struct ntp_client *c, const struct ntp_client_options *op
 
 struct ntp_client *
 ntp_client_new(struct event_base *base, struct evdns_base *dns, struct clk *clock,
-	       struct ntp_ref *ref, const struct ntp_client_options *opts,
-	       const struct ntp_client_hooks *hooks, char **ret_cause)
+               struct ntp_ref *ref, const struct ntp_client_options *opts,
+               const struct ntp_client_hooks *hooks, char **ret_cause)
 {
 	struct ntp_client *c = xcalloc(1, sizeof(*c));
 	double freq;
@@ -939,11 +943,19 @@ ntp_client_source_report(const struct ntp_client *c, size_t i, struct ntp_source
 	struct ntp_flt_sample last;
 
 	*ret = (struct ntp_source_report){
-		.host = s->host, .port = s->port, .flags = s->flags, .origin = s->origin,
-		.verdict = ntp_sel_verdict_name(s->verdict), .stratum = -1,
-		.jitter = NAN, .root_distance = s->root_distance,
-		.offset = NAN, .delay = NAN, .next_poll_in = NAN,
-		.auth = "none", .auth_reason = "",
+	    .host = s->host,
+	    .port = s->port,
+	    .flags = s->flags,
+	    .origin = s->origin,
+	    .verdict = ntp_sel_verdict_name(s->verdict),
+	    .stratum = -1,
+	    .jitter = NAN,
+	    .root_distance = s->root_distance,
+	    .offset = NAN,
+	    .delay = NAN,
+	    .next_poll_in = NAN,
+	    .auth = "none",
+	    .auth_reason = "",
 	};
 	if (s->peer == NULL) {
 		ret->state = s->resolve_error[0] ? "resolve-failed" : "resolving";
@@ -991,15 +1003,15 @@ ntp_client_status(const struct ntp_client *c, struct ntp_client_status *ret)
 	double now = now_seconds(c);
 
 	*ret = (struct ntp_client_status){
-		.state = state_name(c),
-		.offset = c->last_offset,
-		.freq_ppm = ntp_dsc_freq(c->dsc) * 1e6,
-		.last_sync = NAN,
-		.since_sync = NAN,
-		.last_action = ntp_dsc_outcome_name(c->last_outcome),
-		.steps = c->steps,
-		.n_sources = c->n_sources,
-		.poll = c->opts.min_poll,
+	    .state = state_name(c),
+	    .offset = c->last_offset,
+	    .freq_ppm = ntp_dsc_freq(c->dsc) * 1e6,
+	    .last_sync = NAN,
+	    .since_sync = NAN,
+	    .last_action = ntp_dsc_outcome_name(c->last_outcome),
+	    .steps = c->steps,
+	    .n_sources = c->n_sources,
+	    .poll = c->opts.min_poll,
 	};
 	strcpy(ret->message, c->message);
 	if (!isnan(c->last_update)) {
@@ -1010,6 +1022,6 @@ ntp_client_status(const struct ntp_client *c, struct ntp_client_status *ret)
 		ret->source = c->system_peer->host;
 		ret->poll = ntp_peer_poll(c->system_peer->peer);
 		ntp_io_format_addr(ntp_peer_addr(c->system_peer->peer, NULL), ret->source_address,
-				   sizeof(ret->source_address));
+		                   sizeof(ret->source_address));
 	}
 }

@@ -27,13 +27,13 @@ struct ntp_client;
 struct ntp_client_options {
 	int min_poll, max_poll;       /* log2 seconds */
 	double special_poll_interval; /* seconds, for sources with flag 0x1 */
-	double refused_retry;         /* seconds before a server that sent KoD DENY/RSTR is asked again */
-	double max_distance;          /* sources whose root distance is larger are not used */
+	double refused_retry; /* seconds before a server that sent KoD DENY/RSTR is asked again */
+	double max_distance;  /* sources whose root distance is larger are not used */
 	struct ntp_dsc_params discipline;
-	double holdover_period;       /* seconds without samples before rediscovery and unsync */
-	const char *drift_file;       /* NULL: none */
-	double drift_interval;        /* seconds between drift file writes while synchronised */
-	int reliable;                 /* serve the local clock when no source can be used */
+	double holdover_period; /* seconds without samples before rediscovery and unsync */
+	const char *drift_file; /* NULL: none */
+	double drift_interval;  /* seconds between drift file writes while synchronised */
+	int reliable;           /* serve the local clock when no source can be used */
 	int local_stratum;
 	const struct mssntp_auth *mssntp; /* for sources flagged NTP_PEER_MSSNTP; NULL: none */
 };
@@ -50,37 +50,37 @@ struct ntp_source_report {
 	const char *host;
 	int port;
 	unsigned flags;
-	const char *origin;         /* who added it: "manual", "hierarchy" ... */
-	const char *state;          /* "resolving", "resolve-failed", or the peer state */
-	const char *verdict;        /* selection verdict */
-	char address[64];           /* resolved address:port, "" before */
-	int stratum;                /* -1 before the first answer */
+	const char *origin;  /* who added it: "manual", "hierarchy" ... */
+	const char *state;   /* "resolving", "resolve-failed", or the peer state */
+	const char *verdict; /* selection verdict */
+	char address[64];    /* resolved address:port, "" before */
+	int stratum;         /* -1 before the first answer */
 	char refid[32];
 	int reach;
 	int poll, peer_poll;
-	double next_poll_in;        /* seconds */
+	double next_poll_in; /* seconds */
 	int have_sample;
-	double offset, delay;       /* last sample */
-	double jitter;              /* filter's, or NAN */
-	double root_distance;       /* as selection saw it, or NAN */
+	double offset, delay; /* last sample */
+	double jitter;        /* filter's, or NAN */
+	double root_distance; /* as selection saw it, or NAN */
 	const char *last_error;
 	const char *auth, *auth_reason;     /* ntp_peer_auth, ntp_peer_auth_reason */
 	const struct ntp_peer_stats *stats; /* NULL before resolution */
 };
 
 struct ntp_client_status {
-	const char *state;     /* "synchronised", "holdover", "no-majority", "refused",
-				  "unsynchronised", "local" */
-	char message[256];     /* why, in a sentence */
-	const char *source;    /* system peer host, or NULL */
+	const char *state;  /* "synchronised", "holdover", "no-majority", "refused",
+	                       "unsynchronised", "local" */
+	char message[256];  /* why, in a sentence */
+	const char *source; /* system peer host, or NULL */
 	char source_address[64];
-	double offset;         /* last combined offset, NAN before any */
-	double freq_ppm;       /* frequency correction in effect (base) */
-	int poll;              /* system peer's poll, log2 s */
-	double last_sync;      /* Unix time of the last clock update, NAN before */
-	double since_sync;     /* seconds since then, NAN before */
+	double offset;           /* last combined offset, NAN before any */
+	double freq_ppm;         /* frequency correction in effect (base) */
+	int poll;                /* system peer's poll, log2 s */
+	double last_sync;        /* Unix time of the last clock update, NAN before */
+	double since_sync;       /* seconds since then, NAN before */
 	const char *last_action; /* "slew", "step", ... */
-	unsigned steps;        /* clock steps so far */
+	unsigned steps;          /* clock steps so far */
 	size_t n_sources;
 };
 
@@ -90,9 +90,9 @@ struct ntp_client_status {
  * *RET_CAUSE on failure.
  */
 struct ntp_client *ntp_client_new(struct event_base *base, struct evdns_base *dns,
-				  struct clk *clock, struct ntp_ref *ref,
-				  const struct ntp_client_options *opts,
-				  const struct ntp_client_hooks *hooks, char **ret_cause);
+                                  struct clk *clock, struct ntp_ref *ref,
+                                  const struct ntp_client_options *opts,
+                                  const struct ntp_client_hooks *hooks, char **ret_cause);
 /* Writes the drift file, stops polling, frees everything. */
 struct ntp_client *ntp_client_free(struct ntp_client *c);
 
@@ -101,7 +101,7 @@ struct ntp_client *ntp_client_free(struct ntp_client *c);
  * and asks it again if it had refused us (see ntp_peer_reoffer).
  */
 void ntp_client_add(struct ntp_client *c, const char *host, int port, unsigned flags,
-		    const char *origin);
+                    const char *origin);
 /* Remove HOST:PORT; returns 0, or -1 when there is no such source. */
 int ntp_client_remove(struct ntp_client *c, const char *host, int port);
 /* Remove every source added by ORIGIN. */
@@ -111,8 +111,7 @@ void ntp_client_set_options(struct ntp_client *c, const struct ntp_client_option
 void ntp_client_resync(struct ntp_client *c);
 
 size_t ntp_client_n_sources(const struct ntp_client *c);
-void ntp_client_source_report(const struct ntp_client *c, size_t i,
-			      struct ntp_source_report *ret);
+void ntp_client_source_report(const struct ntp_client *c, size_t i, struct ntp_source_report *ret);
 void ntp_client_status(const struct ntp_client *c, struct ntp_client_status *ret);
 
 /* Read a drift file: frequency correction in ppm. 0 or -errno. Exposed for tests. */

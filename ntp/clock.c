@@ -88,8 +88,8 @@ clk_new_system(struct clk **ret)
 	c = xcalloc(1, sizeof(*c));
 	c->kind = CLK_SYSTEM;
 	c->nominal_tick = 1000000 / hz;
-	c->freq_ppm = (double)tx.freq / 65536.0 +
-		      (double)(tx.tick - c->nominal_tick) * ppm_per_tick_us(c);
+	c->freq_ppm =
+	    (double)tx.freq / 65536.0 + (double)(tx.tick - c->nominal_tick) * ppm_per_tick_us(c);
 	*ret = c;
 	return 0;
 }

@@ -43,8 +43,7 @@ struct clk *clk_new_virtual(double offset, double freq_error_ppm);
  * Kernel timestamps and clk_true_error() are then on that base too.
  */
 typedef void (*clk_base_fn)(void *arg, struct timespec *ret);
-struct clk *clk_new_virtual_on(clk_base_fn read, void *arg, double offset,
-			       double freq_error_ppm);
+struct clk *clk_new_virtual_on(clk_base_fn read, void *arg, double offset, double freq_error_ppm);
 /* Free C (NULL is fine); returns NULL. */
 struct clk *clk_free(struct clk *c);
 

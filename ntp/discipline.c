@@ -19,13 +19,13 @@ void
 ntp_dsc_default_params(struct ntp_dsc_params *ret)
 {
 	*ret = (struct ntp_dsc_params){
-		.step_threshold = 0.128,
-		.stepout = 300.0,
-		.max_pos_correction = 172800.0,
-		.max_neg_correction = 172800.0,
-		.max_freq = 500e-6,
-		.max_slew = 83333e-6 - 500e-6,
-		.corr_ratio = 3.0,
+	    .step_threshold = 0.128,
+	    .stepout = 300.0,
+	    .max_pos_correction = 172800.0,
+	    .max_neg_correction = 172800.0,
+	    .max_freq = 500e-6,
+	    .max_slew = 83333e-6 - 500e-6,
+	    .corr_ratio = 3.0,
 	};
 }
 
@@ -76,11 +76,11 @@ const char *
 ntp_dsc_outcome_name(enum ntp_dsc_outcome o)
 {
 	static const char *const names[] = {
-		[NTP_DSC_SLEW] = "slew",
-		[NTP_DSC_STEP] = "step",
-		[NTP_DSC_STEPOUT] = "stepout",
-		[NTP_DSC_REFUSED_POS] = "refused-forward",
-		[NTP_DSC_REFUSED_NEG] = "refused-backward",
+	    [NTP_DSC_SLEW] = "slew",
+	    [NTP_DSC_STEP] = "step",
+	    [NTP_DSC_STEPOUT] = "stepout",
+	    [NTP_DSC_REFUSED_POS] = "refused-forward",
+	    [NTP_DSC_REFUSED_NEG] = "refused-backward",
 	};
 
 	return ENUM_NAME(names, o);
@@ -134,8 +134,7 @@ slew_time(const struct ntp_dsc *d, double phase, const struct ntp_dsc_input *in)
 	double tau = d->p.corr_ratio * 0.5 * sd * interval / fmax(fabs(phase), 1e-12);
 
 	/* Not faster than the slew limit, not slower than the ratio of intervals. */
-	return fmax(fabs(phase) / d->p.max_slew,
-		    fmin(tau, d->p.corr_ratio * interval));
+	return fmax(fabs(phase) / d->p.max_slew, fmin(tau, d->p.corr_ratio * interval));
 }
 
 void
@@ -143,8 +142,8 @@ ntp_dsc_update(struct ntp_dsc *d, const struct ntp_dsc_input *in, struct ntp_dsc
 {
 	double phase, tau;
 
-	*ret = (struct ntp_dsc_action){.outcome = NTP_DSC_SLEW, .freq = d->freq,
-				       .slew_until = in->now};
+	*ret = (struct ntp_dsc_action){
+	    .outcome = NTP_DSC_SLEW, .freq = d->freq, .slew_until = in->now};
 	if (!isfinite(in->offset) || refused(d, in->offset, ret))
 		return;
 	if (isfinite(in->freq) && isfinite(in->freq_now)) {

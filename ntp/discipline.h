@@ -29,13 +29,13 @@
 
 struct ntp_dsc_params {
 	double step_threshold; /* seconds; offsets above it are stepped */
-	double stepout;        /* seconds an offset must persist before a synchronised clock steps */
+	double stepout; /* seconds an offset must persist before a synchronised clock steps */
 	double max_pos_correction; /* largest forward correction accepted, seconds */
 	double max_neg_correction; /* largest backward correction accepted, seconds */
-	double max_freq;       /* limit of the frequency correction, s/s */
-	double max_slew;       /* limit of the extra rate used to slew phase, s/s */
-	double corr_ratio;     /* slew time per update interval for an offset at its noise level
-				  (chrony's corrtimeratio); larger offsets go faster */
+	double max_freq;           /* limit of the frequency correction, s/s */
+	double max_slew;           /* limit of the extra rate used to slew phase, s/s */
+	double corr_ratio;         /* slew time per update interval for an offset at its noise level
+	                              (chrony's corrtimeratio); larger offsets go faster */
 };
 
 /* Defaults: see the config help and domtimed.conf(5) for the reasons. */
@@ -46,17 +46,17 @@ struct ntp_dsc_input {
 	double offset;    /* seconds, server - local */
 	double offset_sd; /* standard error of offset */
 	double freq;      /* drift against the sources at the frequency in effect, s/s
-			     (positive: we are slow) */
+	                     (positive: we are slow) */
 	double freq_sd;   /* its standard error (INFINITY when unknown) */
 	double freq_now;  /* the correction in effect, slew included, s/s: the filters measure
-			     drift against it */
+	                     drift against it */
 	double interval;  /* seconds between updates (the system peer's poll interval) */
 };
 
 enum ntp_dsc_outcome {
-	NTP_DSC_SLEW,        /* phase being slewed, frequency corrected */
-	NTP_DSC_STEP,        /* clock stepped */
-	NTP_DSC_STEPOUT,     /* above step_threshold, waiting to see it persist (slewing meanwhile) */
+	NTP_DSC_SLEW,    /* phase being slewed, frequency corrected */
+	NTP_DSC_STEP,    /* clock stepped */
+	NTP_DSC_STEPOUT, /* above step_threshold, waiting to see it persist (slewing meanwhile) */
 	NTP_DSC_REFUSED_POS, /* above max_pos_correction: nothing done */
 	NTP_DSC_REFUSED_NEG, /* above max_neg_correction: nothing done */
 };

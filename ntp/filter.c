@@ -38,15 +38,15 @@
 struct ntp_flt {
 	struct ntp_flt_sample s[NTP_FLT_MAX_SAMPLES]; /* ring, oldest at head */
 	size_t head, n;
-	double noise;        /* timestamping noise floor, seconds */
+	double noise; /* timestamping noise floor, seconds */
 	int last_was_spike;
 };
 
 struct fit {
-	double t0;            /* weighted mean time */
-	double a, b;          /* offset at t0, slope */
-	double var_a, var_b;  /* their variances */
-	double s2;            /* weighted residual variance (per unit weight) */
+	double t0;           /* weighted mean time */
+	double a, b;         /* offset at t0, slope */
+	double var_a, var_b; /* their variances */
+	double s2;           /* weighted residual variance (per unit weight) */
 	double sum_w;
 	size_t n;
 };
@@ -222,7 +222,7 @@ static double
 small_sample_factor(size_t df)
 {
 	static const double t975[] = {12.71, 4.30, 3.18, 2.78, 2.57, 2.45, 2.36, 2.31, 2.26, 2.23,
-				      2.20,  2.18, 2.16, 2.14, 2.13, 2.12, 2.11, 2.10, 2.09, 2.09};
+	                              2.20,  2.18, 2.16, 2.14, 2.13, 2.12, 2.11, 2.10, 2.09, 2.09};
 
 	if (df == 0)
 		return INFINITY;
@@ -248,7 +248,8 @@ slopes_differ(const struct ntp_flt *f, size_t first, size_t mid, const struct fi
 	wo = small_sample_factor(older.n - 2);
 	wn = small_sample_factor(newer->n - 2);
 	d = newer->b - older.b;
-	return d * d > SLOPE_SIGMAS * SLOPE_SIGMAS * (wo * wo * older.var_b + wn * wn * newer->var_b);
+	return d * d >
+	       SLOPE_SIGMAS * SLOPE_SIGMAS * (wo * wo * older.var_b + wn * wn * newer->var_b);
 }
 
 /*
@@ -293,10 +294,10 @@ ntp_flt_estimate(const struct ntp_flt *f, double now, struct ntp_flt_estimate *r
 		return 0;
 	last = at(f, f->n - 1);
 	*ret = (struct ntp_flt_estimate){
-		.min_delay = min_delay(f, 0),
-		.dispersion = last->dispersion + AGEING * fmax(0.0, now - last->time),
-		.last_time = last->time,
-		.n_window = f->n,
+	    .min_delay = min_delay(f, 0),
+	    .dispersion = last->dispersion + AGEING * fmax(0.0, now - last->time),
+	    .last_time = last->time,
+	    .n_window = f->n,
 	};
 	if (f->n < MIN_FIT) {
 		/* Too few for a line: the lowest-delay sample, as RFC 5905 would. */

@@ -90,7 +90,7 @@ ntp_io_open(const struct sockaddr *addr, socklen_t len, char **ret_cause)
 	 */
 	if (is_wildcard(addr) &&
 	    (addr->sa_family == AF_INET6 ? set_opt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1)
-					 : set_opt(fd, IPPROTO_IP, IP_PKTINFO, 1)) < 0)
+	                                 : set_opt(fd, IPPROTO_IP, IP_PKTINFO, 1)) < 0)
 		goto fail;
 	if (bind(fd, addr, len) < 0)
 		goto fail;
@@ -113,7 +113,7 @@ read_control(struct msghdr *mh, struct ntp_io_msg *m)
 			memcpy(&m->kernel, CMSG_DATA(c), sizeof(m->kernel));
 			m->have_kernel_ts = 1;
 		} else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
-			   c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
+		           c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
 			struct in_pktinfo pi;
 
 			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
@@ -121,7 +121,7 @@ read_control(struct msghdr *mh, struct ntp_io_msg *m)
 			m->local.ifindex = pi.ipi_ifindex;
 			m->local.addr.v4 = pi.ipi_addr;
 		} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
-			   c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
+		           c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
 			struct in6_pktinfo pi;
 
 			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
@@ -142,12 +142,12 @@ ntp_io_recv_batch(int fd, struct ntp_io_batch *b)
 
 		b->iov[i] = (struct iovec){b->msg[i].buf, sizeof(b->msg[i].buf)};
 		*mh = (struct msghdr){
-			.msg_name = &b->msg[i].peer,
-			.msg_namelen = sizeof(b->msg[i].peer),
-			.msg_iov = &b->iov[i],
-			.msg_iovlen = 1,
-			.msg_control = b->control[i].buf,
-			.msg_controllen = sizeof(b->control[i].buf),
+		    .msg_name = &b->msg[i].peer,
+		    .msg_namelen = sizeof(b->msg[i].peer),
+		    .msg_iov = &b->iov[i],
+		    .msg_iovlen = 1,
+		    .msg_control = b->control[i].buf,
+		    .msg_controllen = sizeof(b->control[i].buf),
 		};
 	}
 	n = recvmmsg(fd, b->hdr, NTP_IO_BATCH, MSG_DONTWAIT, NULL);
@@ -183,7 +183,7 @@ write_source(const struct ntp_io_local *local, char *buf)
 	}
 	if (local->family == AF_INET6) {
 		struct in6_pktinfo pi = {.ipi6_addr = local->addr.v6,
-					 .ipi6_ifindex = (unsigned)local->ifindex};
+		                         .ipi6_ifindex = (unsigned)local->ifindex};
 
 		c->cmsg_level = IPPROTO_IPV6;
 		c->cmsg_type = IPV6_PKTINFO;
@@ -205,12 +205,12 @@ ntp_io_send_batch(int fd, struct ntp_io_batch *b, size_t n)
 
 		b->iov[i] = (struct iovec){m->buf, m->len};
 		b->hdr[i].msg_hdr = (struct msghdr){
-			.msg_name = &m->peer,
-			.msg_namelen = m->peer_len,
-			.msg_iov = &b->iov[i],
-			.msg_iovlen = 1,
-			.msg_control = clen ? b->control[i].buf : NULL,
-			.msg_controllen = clen,
+		    .msg_name = &m->peer,
+		    .msg_namelen = m->peer_len,
+		    .msg_iov = &b->iov[i],
+		    .msg_iovlen = 1,
+		    .msg_control = clen ? b->control[i].buf : NULL,
+		    .msg_controllen = clen,
 		};
 	}
 	/* Retry the rest after a partial send; give up on the first hard error. */

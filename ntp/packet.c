@@ -19,12 +19,12 @@
 #include "packet.h"
 
 static const char *const status_names[NTP_DECODE_N_STATUS] = {
-	[NTP_DECODE_OK] = "ok",
-	[NTP_DECODE_SHORT] = "short",
-	[NTP_DECODE_OVERSIZED] = "oversized",
-	[NTP_DECODE_BAD_VERSION] = "bad-version",
-	[NTP_DECODE_BAD_EF] = "bad-extension-field",
-	[NTP_DECODE_BAD_TRAILER] = "bad-trailer",
+    [NTP_DECODE_OK] = "ok",
+    [NTP_DECODE_SHORT] = "short",
+    [NTP_DECODE_OVERSIZED] = "oversized",
+    [NTP_DECODE_BAD_VERSION] = "bad-version",
+    [NTP_DECODE_BAD_EF] = "bad-extension-field",
+    [NTP_DECODE_BAD_TRAILER] = "bad-trailer",
 };
 
 const char *
@@ -99,7 +99,7 @@ decode_trailer(unsigned version, const uint8_t *p, size_t len, struct ntp_traile
 
 enum ntp_decode_status
 ntp_decode(const uint8_t *buf, size_t len, struct ntp_packet *ret_pkt,
-	   struct ntp_trailer *ret_trailer)
+           struct ntp_trailer *ret_trailer)
 {
 	struct ntp_trailer trailer;
 	struct ntp_packet pkt;
@@ -235,7 +235,7 @@ ntp_refid_format(uint32_t refid, int stratum, char *buf, size_t size)
 
 void
 ntp_onwire(const struct timespec *t1, const struct ntp_packet *reply, const struct timespec *t4,
-	   double *ret_offset, double *ret_delay, double *ret_server_time)
+           double *ret_offset, double *ret_delay, double *ret_server_time)
 {
 	struct timespec t2, t3;
 
@@ -258,7 +258,7 @@ ntp_refid_of_address(const struct sockaddr *addr)
 	if (addr->sa_family != AF_INET6)
 		return 0;
 	if (!EVP_Digest(&((const struct sockaddr_in6 *)addr)->sin6_addr, 16, digest, &len,
-			EVP_md5(), NULL) ||
+	                EVP_md5(), NULL) ||
 	    len < 4)
 		return 0;
 	return get32(digest);

@@ -65,11 +65,11 @@ struct ntp_trailer {
 
 enum ntp_decode_status {
 	NTP_DECODE_OK,
-	NTP_DECODE_SHORT,         /* fewer than 48 octets */
-	NTP_DECODE_OVERSIZED,     /* more than NTP_MAX_PACKET_LEN */
-	NTP_DECODE_BAD_VERSION,   /* version 0 or above 4 */
-	NTP_DECODE_BAD_EF,        /* extension field too short, unaligned or overrunning */
-	NTP_DECODE_BAD_TRAILER,   /* neither extension fields nor a MAC (e.g. a truncated MAC) */
+	NTP_DECODE_SHORT,       /* fewer than 48 octets */
+	NTP_DECODE_OVERSIZED,   /* more than NTP_MAX_PACKET_LEN */
+	NTP_DECODE_BAD_VERSION, /* version 0 or above 4 */
+	NTP_DECODE_BAD_EF,      /* extension field too short, unaligned or overrunning */
+	NTP_DECODE_BAD_TRAILER, /* neither extension fields nor a MAC (e.g. a truncated MAC) */
 	NTP_DECODE_N_STATUS
 };
 
@@ -79,7 +79,7 @@ enum ntp_decode_status {
  * fields inside claim.
  */
 enum ntp_decode_status ntp_decode(const uint8_t *buf, size_t len, struct ntp_packet *ret_pkt,
-				  struct ntp_trailer *ret_trailer);
+                                  struct ntp_trailer *ret_trailer);
 /* Short stable name for a status, e.g. "bad-version"; used as a counter name. */
 const char *ntp_decode_status_name(enum ntp_decode_status status);
 
@@ -115,8 +115,8 @@ uint32_t ntp_refid_of_address(const struct sockaddr *addr);
  * (T4 - T1) - (T3 - T2), and the server's own time T3 - T2.
  */
 void ntp_onwire(const struct timespec *t1, const struct ntp_packet *reply,
-		const struct timespec *t4, double *ret_offset, double *ret_delay,
-		double *ret_server_time);
+                const struct timespec *t4, double *ret_offset, double *ret_delay,
+                double *ret_server_time);
 
 /* log2 of an interval in seconds, rounded towards -infinity, clamped to int8. */
 int8_t ntp_log2_of(double seconds);

@@ -40,14 +40,14 @@ struct ntp_peer {
 	void *cb_arg;
 
 	enum ntp_peer_state state;
-	struct ntp_poll sched; /* interval and reachability */
-	struct timespec next_poll; /* monotonic */
+	struct ntp_poll sched;      /* interval and reachability */
+	struct timespec next_poll;  /* monotonic */
 	struct timespec refused_at; /* monotonic, of the last KoD DENY or RSTR */
 
-	int fd;              /* the outstanding request's socket, or -1 */
-	uint64_t cookie;     /* its transmit field; 0 once answered */
-	struct timespec t1;  /* our clock when it left: read before send(), then
-				the kernel's transmit timestamp once it arrives */
+	int fd;                        /* the outstanding request's socket, or -1 */
+	uint64_t cookie;               /* its transmit field; 0 once answered */
+	struct timespec t1;            /* our clock when it left: read before send(), then
+	                                  the kernel's transmit timestamp once it arrives */
 	struct sockaddr_storage local; /* our address on that socket (loop check) */
 	struct event *read_ev, *poll_ev, *expire_ev;
 
@@ -57,18 +57,18 @@ struct ntp_peer {
 	struct ntp_peer_server server;
 	struct ntp_peer_stats stats;
 	char last_error[160];
-	enum mssntp_verdict auth; /* of the last answer, when params.auth */
+	enum mssntp_verdict auth;     /* of the last answer, when params.auth */
 	int req_signed, req_answered; /* the last request: MS-SNTP? answered? */
-	unsigned signed_misses;        /* signed requests unanswered in a row */
+	unsigned signed_misses;       /* signed requests unanswered in a row */
 };
 
 static const char *const state_names[] = {
-	[NTP_PEER_STARTING] = "starting",
-	[NTP_PEER_OK] = "ok",
-	[NTP_PEER_UNSYNCHRONISED] = "unsynchronised",
-	[NTP_PEER_LOOP] = "loop",
-	[NTP_PEER_UNREACHABLE] = "unreachable",
-	[NTP_PEER_DENIED] = "denied",
+    [NTP_PEER_STARTING] = "starting",
+    [NTP_PEER_OK] = "ok",
+    [NTP_PEER_UNSYNCHRONISED] = "unsynchronised",
+    [NTP_PEER_LOOP] = "loop",
+    [NTP_PEER_UNREACHABLE] = "unreachable",
+    [NTP_PEER_DENIED] = "denied",
 };
 
 const char *
@@ -124,8 +124,8 @@ static double
 poll_interval(const struct ntp_peer *p)
 {
 	return ntp_poll_interval(&p->sched, (p->params.flags & NTP_PEER_SPECIAL_INTERVAL)
-						    ? p->params.special_interval
-						    : 0.0);
+	                                        ? p->params.special_interval
+	                                        : 0.0);
 }
 
 static void
@@ -164,8 +164,8 @@ open_socket(struct ntp_peer *p)
 	 * through the error queue, so a process preempted between reading the
 	 * clock and sending does not skew T1.
 	 */
-	int tx = SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE |
-		 SOF_TIMESTAMPING_OPT_TSONLY;
+	int tx =
+	    SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_TSONLY;
 
 	flags = fcntl(fd, F_GETFL);
 	/* connect() binds a fresh ephemeral port, which Linux picks at random. */
@@ -202,10 +202,10 @@ static void
 send_request(struct ntp_peer *p)
 {
 	struct ntp_packet req = {
-		.version = 4,
-		.mode = (p->params.flags & NTP_PEER_SYMMETRIC) && !(p->params.flags & NTP_PEER_CLIENT)
-				? NTP_MODE_SYM_ACTIVE
-				: NTP_MODE_CLIENT,
+	    .version = 4,
+	    .mode = (p->params.flags & NTP_PEER_SYMMETRIC) && !(p->params.flags & NTP_PEER_CLIENT)
+	                ? NTP_MODE_SYM_ACTIVE
+	                : NTP_MODE_CLIENT,
 	};
 	uint8_t buf[MSSNTP_AUTH_LEN];
 	size_t len = NTP_HEADER_LEN;
@@ -289,10 +289,10 @@ handle_kod(struct ntp_peer *p, const struct ntp_packet *pkt)
 		set_error(p, "KoD RATE: backing off to poll %d", p->sched.poll);
 		schedule(p, poll_interval(p));
 	} else if (pkt->refid == ntp_refid_from_string("DENY") ||
-		   pkt->refid == ntp_refid_from_string("RSTR")) {
+	           pkt->refid == ntp_refid_from_string("RSTR")) {
 		p->stats.kod_deny++;
 		set_error(p, "KoD %s: the server refuses us; asking again in %.0f s or at a resync",
-			  code, p->params.refused_retry);
+		          code, p->params.refused_retry);
 		ntp_poll_end_burst(&p->sched);
 		clk_monotonic(&p->refused_at);
 		schedule(p, p->params.refused_retry);
@@ -307,14 +307,14 @@ handle_kod(struct ntp_peer *p, const struct ntp_packet *pkt)
 /* The answer's timestamps as offset, delay and dispersion (RFC 5905 8). */
 static int
 measure(struct ntp_peer *p, const struct ntp_packet *pkt, const struct timespec *t4,
-	struct ntp_flt_sample *ret)
+        struct ntp_flt_sample *ret)
 {
 	double server_time;
 
 	if (!ntp_poll_sample(&p->t1, pkt, t4, p->params.noise, &server_time, ret)) {
 		p->stats.bad_timestamps++;
 		set_error(p, "bad timestamps (server time %.9f s, delay %.6f s)", server_time,
-			  ret->delay);
+		          ret->delay);
 		return 0;
 	}
 	ret->time = epoch_seconds(p, t4);
@@ -352,7 +352,8 @@ usable(struct ntp_peer *p, const struct ntp_packet *pkt)
 	}
 	if (pkt->leap == NTP_LEAP_UNSYNC || pkt->stratum == 0 || pkt->stratum >= 16) {
 		p->stats.unsynchronised++;
-		set_error(p, "server unsynchronised (leap %d, stratum %d)", pkt->leap, pkt->stratum);
+		set_error(p, "server unsynchronised (leap %d, stratum %d)", pkt->leap,
+		          pkt->stratum);
 		set_state(p, NTP_PEER_UNSYNCHRONISED);
 		return 0;
 	}
@@ -375,10 +376,13 @@ take_sample(struct ntp_peer *p, const struct ntp_packet *pkt, const struct times
 	ntp_poll_answered(&p->sched);
 	p->stats.valid++;
 	p->server = (struct ntp_peer_server){
-		.leap = pkt->leap, .stratum = pkt->stratum, .poll = pkt->poll,
-		.precision = pkt->precision, .refid = pkt->refid,
-		.root_delay = ntp_short_to_double(pkt->root_delay),
-		.root_dispersion = ntp_short_to_double(pkt->root_dispersion),
+	    .leap = pkt->leap,
+	    .stratum = pkt->stratum,
+	    .poll = pkt->poll,
+	    .precision = pkt->precision,
+	    .refid = pkt->refid,
+	    .root_delay = ntp_short_to_double(pkt->root_delay),
+	    .root_dispersion = ntp_short_to_double(pkt->root_dispersion),
 	};
 	p->last = s;
 	p->have_sample = 1;
@@ -425,10 +429,10 @@ handle_answer(struct ntp_peer *p, const uint8_t *buf, size_t len, const struct t
 {
 	enum ntp_decode_status status;
 	struct ntp_packet pkt;
-	uint8_t want_mode = (p->params.flags & NTP_PEER_SYMMETRIC) &&
-				    !(p->params.flags & NTP_PEER_CLIENT)
-			    ? NTP_MODE_SYM_PASSIVE
-			    : NTP_MODE_SERVER;
+	uint8_t want_mode =
+	    (p->params.flags & NTP_PEER_SYMMETRIC) && !(p->params.flags & NTP_PEER_CLIENT)
+	        ? NTP_MODE_SYM_PASSIVE
+	        : NTP_MODE_SERVER;
 
 	status = ntp_decode(buf, len, &pkt, NULL);
 	if (status != NTP_DECODE_OK) {
@@ -464,8 +468,9 @@ static void
 read_tx_timestamp(struct ntp_peer *p, int fd)
 {
 	union {
-		char buf[CMSG_SPACE(sizeof(struct scm_timestamping)) +
-			 CMSG_SPACE(sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in6))];
+		char
+		    buf[CMSG_SPACE(sizeof(struct scm_timestamping)) +
+		        CMSG_SPACE(sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in6))];
 		struct cmsghdr align;
 	} control;
 	struct msghdr mh = {.msg_control = control.buf, .msg_controllen = sizeof(control.buf)};
@@ -509,7 +514,8 @@ on_readable(evutil_socket_t fd, short what, void *arg)
 		mh.msg_controllen = sizeof(control.buf);
 		n = recvmsg(fd, &mh, MSG_DONTWAIT);
 		if (n < 0) {
-			/* ECONNREFUSED: ICMP port unreachable; counted as a miss at the next poll. */
+			/* ECONNREFUSED: ICMP port unreachable; counted as a miss at the next poll.
+			 */
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 				set_error(p, "receive: %s", strerror(errno));
 			return;
@@ -526,7 +532,7 @@ on_readable(evutil_socket_t fd, short what, void *arg)
 		if (!have_kernel)
 			clk_now(p->clock, &t4);
 		handle_answer(p, buf, (mh.msg_flags & MSG_TRUNC) ? sizeof(buf) + 1 : (size_t)n,
-			      &t4);
+		              &t4);
 		if (p->fd != fd)
 			return; /* the request was closed meanwhile */
 	}
@@ -536,9 +542,8 @@ on_readable(evutil_socket_t fd, short what, void *arg)
 
 struct ntp_peer *
 ntp_peer_new(struct event_base *base, struct clk *clock, const struct timespec *epoch,
-	     const struct ntp_ref *self, const struct sockaddr *addr, socklen_t addr_len,
-	     const struct ntp_peer_params *params, const struct ntp_peer_callbacks *cb,
-	     void *arg)
+             const struct ntp_ref *self, const struct sockaddr *addr, socklen_t addr_len,
+             const struct ntp_peer_params *params, const struct ntp_peer_callbacks *cb, void *arg)
 {
 	struct ntp_peer *p = xcalloc(1, sizeof(*p));
 

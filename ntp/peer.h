@@ -47,11 +47,11 @@ enum ntp_peer_state {
 };
 
 struct ntp_peer_params {
-	int min_poll, max_poll;  /* log2 seconds */
-	double special_interval; /* seconds, with NTP_PEER_SPECIAL_INTERVAL */
-	double refused_retry;    /* seconds between requests to a server that refused us */
-	unsigned flags;          /* NTP_PEER_* */
-	double noise;            /* timestamp noise floor for the filter, seconds */
+	int min_poll, max_poll;         /* log2 seconds */
+	double special_interval;        /* seconds, with NTP_PEER_SPECIAL_INTERVAL */
+	double refused_retry;           /* seconds between requests to a server that refused us */
+	unsigned flags;                 /* NTP_PEER_* */
+	double noise;                   /* timestamp noise floor for the filter, seconds */
 	const struct mssntp_auth *auth; /* NULL: plain NTP; else MS-SNTP (mssntp.h) */
 };
 
@@ -82,10 +82,10 @@ struct ntp_peer_callbacks {
  * starts with a burst at once.
  */
 struct ntp_peer *ntp_peer_new(struct event_base *base, struct clk *clock,
-			      const struct timespec *epoch, const struct ntp_ref *self,
-			      const struct sockaddr *addr,
-			      socklen_t addr_len, const struct ntp_peer_params *params,
-			      const struct ntp_peer_callbacks *cb, void *arg);
+                              const struct timespec *epoch, const struct ntp_ref *self,
+                              const struct sockaddr *addr, socklen_t addr_len,
+                              const struct ntp_peer_params *params,
+                              const struct ntp_peer_callbacks *cb, void *arg);
 struct ntp_peer *ntp_peer_free(struct ntp_peer *p);
 
 /* Send a burst of requests now (domtimectl resync), even to a server that refused us. */

@@ -17,10 +17,10 @@ void
 ntp_ref_set_local(struct ntp_ref *ref, uint8_t stratum)
 {
 	*ref = (struct ntp_ref){
-		.kind = NTP_REF_LOCAL,
-		.leap = NTP_LEAP_NONE,
-		.stratum = stratum,
-		.refid = ntp_refid_from_string("LOCL"),
+	    .kind = NTP_REF_LOCAL,
+	    .leap = NTP_LEAP_NONE,
+	    .stratum = stratum,
+	    .refid = ntp_refid_from_string("LOCL"),
 	};
 }
 
@@ -49,7 +49,7 @@ ntp_ref_root_dispersion(const struct ntp_ref *ref, const struct timespec *now, d
 
 void
 ntp_ref_fill(const struct ntp_ref *ref, const struct timespec *now, double precision,
-	     struct ntp_packet *pkt)
+             struct ntp_packet *pkt)
 {
 	if (!ntp_ref_synchronised(ref)) {
 		/* RFC 5905: stratum 16 (unsynchronised) goes on the wire as 0. */

@@ -26,12 +26,12 @@ enum ntp_ref_kind {
 
 struct ntp_ref {
 	enum ntp_ref_kind kind;
-	enum ntp_leap leap;        /* leap warning to pass on when synchronised */
-	uint8_t stratum;           /* our stratum (upstream + 1, or local_stratum) */
-	uint32_t refid;            /* upstream's address or LOCL */
-	struct timespec ref_time;  /* when the clock was last updated */
-	double root_delay;         /* seconds, to the primary reference */
-	double root_dispersion;    /* seconds, at ref_time */
+	enum ntp_leap leap;       /* leap warning to pass on when synchronised */
+	uint8_t stratum;          /* our stratum (upstream + 1, or local_stratum) */
+	uint32_t refid;           /* upstream's address or LOCL */
+	struct timespec ref_time; /* when the clock was last updated */
+	double root_delay;        /* seconds, to the primary reference */
+	double root_dispersion;   /* seconds, at ref_time */
 };
 
 /* Unsynchronised. */
@@ -45,13 +45,13 @@ int ntp_ref_synchronised(const struct ntp_ref *ref);
  * every second since. The local reference is as good as our clock reading.
  */
 double ntp_ref_root_dispersion(const struct ntp_ref *ref, const struct timespec *now,
-			       double precision);
+                               double precision);
 
 /*
  * Fill the fields of an answer that describe our clock (leap, stratum,
  * refid, reference timestamp, root delay and dispersion) as of NOW.
  */
 void ntp_ref_fill(const struct ntp_ref *ref, const struct timespec *now, double precision,
-		  struct ntp_packet *pkt);
+                  struct ntp_packet *pkt);
 
 #endif

@@ -23,21 +23,17 @@
 #define MIN_DISTANCE 1e-9
 
 static const char *const verdict_names[NTP_SEL_N_VERDICTS] = {
-	[NTP_SEL_SELECTED] = "selected",
-	[NTP_SEL_CANDIDATE] = "candidate",
-	[NTP_SEL_OUTLIER] = "outlier",
-	[NTP_SEL_FALSETICKER] = "falseticker",
-	[NTP_SEL_TOO_FAR] = "too_far",
-	[NTP_SEL_UNSYNCHRONISED] = "unsynchronised",
-	[NTP_SEL_UNREACHABLE] = "unreachable",
-	[NTP_SEL_FALLBACK] = "fallback",
-	[NTP_SEL_NO_MAJORITY] = "no_majority",
+    [NTP_SEL_SELECTED] = "selected",       [NTP_SEL_CANDIDATE] = "candidate",
+    [NTP_SEL_OUTLIER] = "outlier",         [NTP_SEL_FALSETICKER] = "falseticker",
+    [NTP_SEL_TOO_FAR] = "too_far",         [NTP_SEL_UNSYNCHRONISED] = "unsynchronised",
+    [NTP_SEL_UNREACHABLE] = "unreachable", [NTP_SEL_FALLBACK] = "fallback",
+    [NTP_SEL_NO_MAJORITY] = "no_majority",
 };
 
 static const char *const status_names[NTP_SEL_N_STATUS] = {
-	[NTP_SEL_OK] = "ok",
-	[NTP_SEL_NO_SOURCES] = "no_sources",
-	[NTP_SEL_NO_MAJORITY_FOUND] = "no_majority",
+    [NTP_SEL_OK] = "ok",
+    [NTP_SEL_NO_SOURCES] = "no_sources",
+    [NTP_SEL_NO_MAJORITY_FOUND] = "no_majority",
 };
 
 const char *
@@ -152,7 +148,7 @@ coverage(const struct ntp_sel_source *src, size_t n, const enum ntp_sel_verdict 
  */
 static int
 span_covered(const struct ntp_sel_source *src, size_t n, const enum ntp_sel_verdict *verdicts,
-	     size_t need, double *ret_low, double *ret_high)
+             size_t need, double *ret_low, double *ret_high)
 {
 	double low = INFINITY, high = -INFINITY;
 
@@ -188,7 +184,7 @@ span_covered(const struct ntp_sel_source *src, size_t n, const enum ntp_sel_verd
  */
 static int
 intersect(const struct ntp_sel_source *src, size_t n, const enum ntp_sel_verdict *verdicts,
-	  size_t m, double *ret_low, double *ret_high)
+          size_t m, double *ret_low, double *ret_high)
 {
 	for (size_t f = 0; 2 * f < m; f++)
 		if (span_covered(src, n, verdicts, m - f, ret_low, ret_high))
@@ -202,7 +198,7 @@ intersect(const struct ntp_sel_source *src, size_t n, const enum ntp_sel_verdict
  */
 static size_t
 reject_falsetickers(const struct ntp_sel_source *src, size_t n, enum ntp_sel_verdict *verdicts,
-		    double low, double high)
+                    double low, double high)
 {
 	size_t count = 0;
 
@@ -220,7 +216,7 @@ reject_falsetickers(const struct ntp_sel_source *src, size_t n, enum ntp_sel_ver
 /* RMS of the differences between source I's offset and the other S - 1 (S >= 2) in the running. */
 static double
 selection_jitter(const struct ntp_sel_source *src, size_t n, const enum ntp_sel_verdict *verdicts,
-		 size_t i, size_t s)
+                 size_t i, size_t s)
 {
 	double sum = 0.0;
 
@@ -245,7 +241,7 @@ selection_jitter(const struct ntp_sel_source *src, size_t n, const enum ntp_sel_
  */
 static size_t
 cluster(const struct ntp_sel_source *src, size_t n, enum ntp_sel_verdict *verdicts, size_t s,
-	size_t keep)
+        size_t keep)
 {
 	while (s > keep) {
 		double worst_jitter = -1.0, quietest = INFINITY;
@@ -286,7 +282,7 @@ score(const struct ntp_sel_source *s, const struct ntp_sel_params *params)
  */
 static size_t
 best_survivor(const struct ntp_sel_source *src, size_t n, const enum ntp_sel_verdict *verdicts,
-	      const struct ntp_sel_params *params)
+              const struct ntp_sel_params *params)
 {
 	size_t best = n;
 
@@ -306,7 +302,7 @@ best_survivor(const struct ntp_sel_source *src, size_t n, const enum ntp_sel_ver
  */
 static void
 combine(const struct ntp_sel_source *src, size_t n, const enum ntp_sel_verdict *verdicts,
-	size_t peer, struct ntp_sel_result *ret)
+        size_t peer, struct ntp_sel_result *ret)
 {
 	double sum_w = 0.0, sum_wd = 0.0, sum_wd2 = 0.0;
 
@@ -327,7 +323,7 @@ combine(const struct ntp_sel_source *src, size_t n, const enum ntp_sel_verdict *
 
 enum ntp_sel_status
 ntp_select(const struct ntp_sel_source *src, size_t n, const struct ntp_sel_params *params,
-	   enum ntp_sel_verdict *verdicts, struct ntp_sel_result *ret)
+           enum ntp_sel_verdict *verdicts, struct ntp_sel_result *ret)
 {
 	size_t m = sift(src, n, params, verdicts);
 	size_t keep = params->min_survivors > 1 ? (size_t)params->min_survivors : 1;

@@ -118,7 +118,7 @@ struct ntp_sel_result {
  * intervals meet.
  */
 enum ntp_sel_status ntp_select(const struct ntp_sel_source *src, size_t n,
-			       const struct ntp_sel_params *params, enum ntp_sel_verdict *verdicts,
-			       struct ntp_sel_result *ret);
+                               const struct ntp_sel_params *params, enum ntp_sel_verdict *verdicts,
+                               struct ntp_sel_result *ret);
 
 #endif

@@ -50,28 +50,28 @@ struct ntp_srv {
 	struct listener *listeners;
 	struct ntp_io_batch *rx, *tx;
 	struct ntp_srv_counters counters;
-	struct ntp_signd *signd;     /* NULL unless this DC signs MS-SNTP replies */
+	struct ntp_signd *signd;        /* NULL unless this DC signs MS-SNTP replies */
 	struct ntp_io_batch *signed_tx; /* one signed reply at a time */
 	int extended_logged;
 };
 
 static const char *const drop_names[NTP_DROP_N] = {
-	[NTP_DROP_SHORT] = "short",
-	[NTP_DROP_OVERSIZED] = "oversized",
-	[NTP_DROP_BAD_VERSION] = "bad_version",
-	[NTP_DROP_BAD_EXTENSION_FIELD] = "bad_extension_field",
-	[NTP_DROP_BAD_TRAILER] = "bad_trailer",
-	[NTP_DROP_MODE_RESERVED] = "mode_0_reserved",
-	[NTP_DROP_MODE_PASSIVE] = "mode_2_symmetric_passive",
-	[NTP_DROP_MODE_SERVER] = "mode_4_server",
-	[NTP_DROP_MODE_BROADCAST] = "mode_5_broadcast",
-	[NTP_DROP_MODE_CONTROL] = "mode_6_control",
-	[NTP_DROP_MODE_PRIVATE] = "mode_7_private",
-	[NTP_DROP_AUTHENTICATED] = "authenticated",
-	[NTP_DROP_BAD_SOURCE] = "bad_source",
-	[NTP_DROP_RATE_LIMITED] = "rate_limited",
-	[NTP_DROP_NOT_SERVING] = "not_serving",
-	[NTP_DROP_UNSYNCHRONISED] = "unsynchronised",
+    [NTP_DROP_SHORT] = "short",
+    [NTP_DROP_OVERSIZED] = "oversized",
+    [NTP_DROP_BAD_VERSION] = "bad_version",
+    [NTP_DROP_BAD_EXTENSION_FIELD] = "bad_extension_field",
+    [NTP_DROP_BAD_TRAILER] = "bad_trailer",
+    [NTP_DROP_MODE_RESERVED] = "mode_0_reserved",
+    [NTP_DROP_MODE_PASSIVE] = "mode_2_symmetric_passive",
+    [NTP_DROP_MODE_SERVER] = "mode_4_server",
+    [NTP_DROP_MODE_BROADCAST] = "mode_5_broadcast",
+    [NTP_DROP_MODE_CONTROL] = "mode_6_control",
+    [NTP_DROP_MODE_PRIVATE] = "mode_7_private",
+    [NTP_DROP_AUTHENTICATED] = "authenticated",
+    [NTP_DROP_BAD_SOURCE] = "bad_source",
+    [NTP_DROP_RATE_LIMITED] = "rate_limited",
+    [NTP_DROP_NOT_SERVING] = "not_serving",
+    [NTP_DROP_UNSYNCHRONISED] = "unsynchronised",
 };
 
 const char *
@@ -101,17 +101,14 @@ decode_drop(enum ntp_decode_status status)
 }
 
 static const enum ntp_srv_drop mode_drop[8] = {
-	[NTP_MODE_RESERVED] = NTP_DROP_MODE_RESERVED,
-	[NTP_MODE_SYM_PASSIVE] = NTP_DROP_MODE_PASSIVE,
-	[NTP_MODE_SERVER] = NTP_DROP_MODE_SERVER,
-	[NTP_MODE_BROADCAST] = NTP_DROP_MODE_BROADCAST,
-	[NTP_MODE_CONTROL] = NTP_DROP_MODE_CONTROL,
-	[NTP_MODE_PRIVATE] = NTP_DROP_MODE_PRIVATE,
+    [NTP_MODE_RESERVED] = NTP_DROP_MODE_RESERVED, [NTP_MODE_SYM_PASSIVE] = NTP_DROP_MODE_PASSIVE,
+    [NTP_MODE_SERVER] = NTP_DROP_MODE_SERVER,     [NTP_MODE_BROADCAST] = NTP_DROP_MODE_BROADCAST,
+    [NTP_MODE_CONTROL] = NTP_DROP_MODE_CONTROL,   [NTP_MODE_PRIVATE] = NTP_DROP_MODE_PRIVATE,
 };
 
 int
 ntp_srv_accept(const uint8_t *req, size_t len, struct ntp_packet *ret_req,
-	       enum ntp_srv_drop *ret_drop)
+               enum ntp_srv_drop *ret_drop)
 {
 	struct ntp_trailer trailer;
 	enum ntp_decode_status status;
@@ -140,16 +137,16 @@ ntp_srv_accept(const uint8_t *req, size_t len, struct ntp_packet *ret_req,
 
 void
 ntp_srv_reply(const struct ntp_packet *req, const struct timespec *rx, const struct ntp_ref *ref,
-	      int8_t precision, struct ntp_packet *ret_reply)
+              int8_t precision, struct ntp_packet *ret_reply)
 {
 	*ret_reply = (struct ntp_packet){
-		.version = req->version,
-		.mode = req->mode == NTP_MODE_SYM_ACTIVE ? NTP_MODE_SYM_PASSIVE : NTP_MODE_SERVER,
-		.poll = req->poll,
-		.precision = precision,
-		/* Copied verbatim: clients may use a random cookie (data minimisation). */
-		.origin = req->transmit,
-		.receive = ntp_ts_from_timespec(rx),
+	    .version = req->version,
+	    .mode = req->mode == NTP_MODE_SYM_ACTIVE ? NTP_MODE_SYM_PASSIVE : NTP_MODE_SERVER,
+	    .poll = req->poll,
+	    .precision = precision,
+	    /* Copied verbatim: clients may use a random cookie (data minimisation). */
+	    .origin = req->transmit,
+	    .receive = ntp_ts_from_timespec(rx),
 	};
 	ntp_ref_fill(ref, rx, ldexp(1.0, precision), ret_reply);
 }
@@ -159,13 +156,13 @@ ntp_srv_kod_rate(const struct ntp_packet *req, int8_t poll, struct ntp_packet *r
 {
 	/* RFC 5905 7.4: leap 3, stratum 0, the kiss code in the refid. */
 	*ret_reply = (struct ntp_packet){
-		.leap = NTP_LEAP_UNSYNC,
-		.version = req->version,
-		.mode = req->mode == NTP_MODE_SYM_ACTIVE ? NTP_MODE_SYM_PASSIVE : NTP_MODE_SERVER,
-		.stratum = 0,
-		.poll = req->poll > poll ? req->poll : poll,
-		.refid = ntp_refid_from_string("RATE"),
-		.origin = req->transmit,
+	    .leap = NTP_LEAP_UNSYNC,
+	    .version = req->version,
+	    .mode = req->mode == NTP_MODE_SYM_ACTIVE ? NTP_MODE_SYM_PASSIVE : NTP_MODE_SERVER,
+	    .stratum = 0,
+	    .poll = req->poll > poll ? req->poll : poll,
+	    .refid = ntp_refid_from_string("RATE"),
+	    .origin = req->transmit,
 	};
 }
 
@@ -214,12 +211,12 @@ signable(struct ntp_srv *srv, const struct ntp_io_msg *m)
 	if (!srv->extended_logged) {
 		ntp_io_format_addr((const struct sockaddr *)&m->peer, who, sizeof(who));
 		log_warn("MS-SNTP: %s sent an extended (120-octet, HMAC-SHA512) request, which "
-			 "Samba's ntp_signd cannot sign (it signs only the 68-octet MD5 form), so "
-			 "it gets no answer. Windows sends that form when the DC's functional "
-			 "level is 2012 or higher: keep the Samba DCs at 2008 R2 (Samba's "
-			 "default), or point such clients at a Windows DC. Counted in "
-			 "mssntp.extended_unsupported; logged once.",
-			 who);
+		         "Samba's ntp_signd cannot sign (it signs only the 68-octet MD5 form), so "
+		         "it gets no answer. Windows sends that form when the DC's functional "
+		         "level is 2012 or higher: keep the Samba DCs at 2008 R2 (Samba's "
+		         "default), or point such clients at a Windows DC. Counted in "
+		         "mssntp.extended_unsupported; logged once.",
+		         who);
 		srv->extended_logged = 1;
 	}
 	return form;
@@ -232,10 +229,10 @@ signable(struct ntp_srv *srv, const struct ntp_io_msg *m)
  */
 static void
 submit_for_signing(struct ntp_srv *srv, int fd, const struct ntp_io_msg *m,
-		   struct ntp_packet *reply)
+                   struct ntp_packet *reply)
 {
 	struct ntp_signd_dest dest = {
-		.fd = fd, .peer = m->peer, .peer_len = m->peer_len, .local = m->local};
+	    .fd = fd, .peer = m->peer, .peer_len = m->peer_len, .local = m->local};
 	uint8_t header[NTP_HEADER_LEN];
 	struct timespec tx;
 
@@ -274,7 +271,7 @@ send_signed(void *arg, const struct ntp_signd_dest *dest, const uint8_t packet[M
  */
 static int
 handle_request(struct ntp_srv *srv, int fd, const struct ntp_io_msg *m, struct ntp_io_msg *t,
-	       struct ntp_packet *reply)
+               struct ntp_packet *reply)
 {
 	struct ntp_srv_counters *c = &srv->counters;
 	enum mssntp_form form = MSSNTP_NOT;
@@ -308,8 +305,8 @@ handle_request(struct ntp_srv *srv, int fd, const struct ntp_io_msg *m, struct n
 	}
 	if (srv->opts.serve != NTP_SERVE_ALWAYS) {
 		drop = srv->opts.serve == NTP_SERVE_NEVER ? NTP_DROP_NOT_SERVING
-			: !ntp_ref_synchronised(srv->ref) ? NTP_DROP_UNSYNCHRONISED
-							  : NTP_DROP_N;
+		       : !ntp_ref_synchronised(srv->ref)  ? NTP_DROP_UNSYNCHRONISED
+		                                          : NTP_DROP_N;
 		if (drop != NTP_DROP_N) {
 			c->dropped[drop]++;
 			return 0;
@@ -386,9 +383,9 @@ on_readable(evutil_socket_t fd, short what, void *arg)
 			return;
 		srv->counters.received += (uint64_t)n;
 		for (int i = 0; i < n; i++)
-			n_out += (size_t)handle_request(srv, fd, ntp_io_batch_msg(srv->rx, (size_t)i),
-							ntp_io_batch_msg(srv->tx, n_out),
-							&replies[n_out]);
+			n_out += (size_t)handle_request(
+			    srv, fd, ntp_io_batch_msg(srv->rx, (size_t)i),
+			    ntp_io_batch_msg(srv->tx, n_out), &replies[n_out]);
 		if (n_out > 0)
 			stamp_and_send(srv, fd, replies, n_out);
 		if (n < NTP_IO_BATCH)
@@ -430,7 +427,8 @@ ntp_srv_set_options(struct ntp_srv *srv, const struct ntp_srv_options *opts)
 		ntp_rl_set_rate(srv->rl, &opts->rl);
 	} else {
 		if (srv->rl != NULL)
-			log_info("rate limiting: client table rebuilt (its size or prefixes changed)");
+			log_info(
+			    "rate limiting: client table rebuilt (its size or prefixes changed)");
 		ntp_rl_free(srv->rl);
 		srv->rl = ntp_rl_new(opts->client_table_size, &opts->rl, random_seed());
 	}
@@ -439,7 +437,7 @@ ntp_srv_set_options(struct ntp_srv *srv, const struct ntp_srv_options *opts)
 
 struct ntp_srv *
 ntp_srv_new(struct event_base *base, struct clk *clock, const struct ntp_ref *ref,
-	    const struct ntp_srv_options *opts)
+            const struct ntp_srv_options *opts)
 {
 	struct ntp_srv *srv = xcalloc(1, sizeof(*srv));
 
@@ -505,8 +503,8 @@ ntp_srv_enable_mssntp(struct ntp_srv *srv, const char *signd_socket)
 	if (srv->signd != NULL)
 		return;
 	srv->signed_tx = ntp_io_batch_new();
-	srv->signd = ntp_signd_new(srv->base, signd_socket, send_signed, srv,
-				   &srv->counters.mssntp);
+	srv->signd =
+	    ntp_signd_new(srv->base, signd_socket, send_signed, srv, &srv->counters.mssntp);
 	log_info("MS-SNTP: signing replies to Windows clients through %s", signd_socket);
 }
 

@@ -44,8 +44,8 @@ enum ntp_srv_drop {
 
 struct ntp_srv_counters {
 	uint64_t received;
-	uint64_t answered;   /* including KoD */
-	uint64_t kod_rate;   /* KoD RATE sent */
+	uint64_t answered;     /* including KoD */
+	uint64_t kod_rate;     /* KoD RATE sent */
 	uint64_t rate_limited; /* requests over the limit (answered or dropped) */
 	uint64_t dropped[NTP_DROP_N];
 	uint64_t no_kernel_timestamp; /* receive time read after the fact */
@@ -63,9 +63,9 @@ enum ntp_srv_serve {
 
 struct ntp_srv_options {
 	enum ntp_srv_serve serve;
-	int ratelimit;          /* limit per client at all */
+	int ratelimit; /* limit per client at all */
 	struct ntp_rl_params rl;
-	int ratelimit_kod;      /* the limited requests answered get KoD RATE, not time */
+	int ratelimit_kod; /* the limited requests answered get KoD RATE, not time */
 	size_t client_table_size;
 };
 
@@ -74,12 +74,12 @@ struct ntp_srv_options {
  * outlive the server; *REF is read afresh for every answer.
  */
 struct ntp_srv *ntp_srv_new(struct event_base *base, struct clk *clock, const struct ntp_ref *ref,
-			    const struct ntp_srv_options *opts);
+                            const struct ntp_srv_options *opts);
 struct ntp_srv *ntp_srv_free(struct ntp_srv *srv);
 
 /* Listen on ADDR. Returns 0 or -errno with an allocated *RET_CAUSE. */
 int ntp_srv_listen(struct ntp_srv *srv, const struct sockaddr *addr, socklen_t len,
-		   char **ret_cause);
+                   char **ret_cause);
 
 /*
  * This machine is a DC: sign MS-SNTP replies through Samba's ntp_signd at
@@ -112,13 +112,13 @@ size_t ntp_srv_client_table_memory(const struct ntp_srv *srv);
  * Returns 1 with *RET_REQ filled, else 0 with *RET_DROP set.
  */
 int ntp_srv_accept(const uint8_t *req, size_t len, struct ntp_packet *ret_req,
-		   enum ntp_srv_drop *ret_drop);
+                   enum ntp_srv_drop *ret_drop);
 /*
  * The answer to REQ received at RX (our clock's time). The transmit timestamp
  * is left 0 for the caller to stamp as late as possible.
  */
 void ntp_srv_reply(const struct ntp_packet *req, const struct timespec *rx,
-		   const struct ntp_ref *ref, int8_t precision, struct ntp_packet *ret_reply);
+                   const struct ntp_ref *ref, int8_t precision, struct ntp_packet *ret_reply);
 /* A KoD RATE asking the client of REQ to poll no more often than 2^POLL s. */
 void ntp_srv_kod_rate(const struct ntp_packet *req, int8_t poll, struct ntp_packet *ret_reply);
 

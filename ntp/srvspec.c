@@ -93,8 +93,8 @@ ntp_srvspec_parse(const char *text, struct ntp_srvspec **ret, char **ret_cause)
 		v = xreallocarray(v, (size_t)n + 1, sizeof(*v));
 		if (parse_entry(tok, &v[n]) < 0) {
 			*ret_cause = xasprintf("bad server '%s': expected HOST[:PORT][,0xFLAGS] "
-					       "(flags 0x1-0xf), IPv6 in brackets",
-					       log_esc(orig).s);
+			                       "(flags 0x1-0xf), IPv6 in brackets",
+			                       log_esc(orig).s);
 			free(orig);
 			free(copy);
 			free(v);

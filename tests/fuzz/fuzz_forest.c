@@ -66,7 +66,8 @@ expand(const struct macros *m, const char *p, size_t len)
 		if (p[i] == '$' && i + 1 < len && p[i + 1] >= 'a' && p[i + 1] <= 'z')
 			t = &m->text[p[i + 1] - 'a'];
 		if (t != NULL && t->p != NULL) {
-			size_t n = t->len < MAX_EXPANDED - out.len ? t->len : MAX_EXPANDED - out.len;
+			size_t n =
+			    t->len < MAX_EXPANDED - out.len ? t->len : MAX_EXPANDED - out.len;
 
 			memcpy(out.p + out.len, t->p, n);
 			out.len += n;
@@ -187,13 +188,13 @@ split(const struct macros *m, const char *p, size_t len, struct field *fields)
 /* One line: its kind, then its fields. */
 static void
 parse_line(struct dir_raw *raw, struct dir_identity *id, struct macros *m, const char *p,
-	   size_t len)
+           size_t len)
 {
 	struct dir_entry_list *lists[] = {
-		['x' - 'a'] = &raw->crossrefs, ['h' - 'a'] = &raw->nc_heads,
-		['s' - 'a'] = &raw->sites,     ['v' - 'a'] = &raw->servers,
-		['n' - 'a'] = &raw->ntds,      ['u' - 'a'] = &raw->subnets,
-		['m' - 'a'] = &raw->self,
+	    ['x' - 'a'] = &raw->crossrefs, ['h' - 'a'] = &raw->nc_heads,
+	    ['s' - 'a'] = &raw->sites,     ['v' - 'a'] = &raw->servers,
+	    ['n' - 'a'] = &raw->ntds,      ['u' - 'a'] = &raw->subnets,
+	    ['m' - 'a'] = &raw->self,
 	};
 	struct field fields[MAX_FIELDS];
 	size_t n;
@@ -362,7 +363,7 @@ static size_t
 read_order(struct dir_raw *raw, struct dir_entry_list **ret)
 {
 	struct dir_entry_list *lists[] = {&raw->crossrefs, &raw->sites, &raw->servers, &raw->ntds,
-					  &raw->subnets,   &raw->self,  &raw->nc_heads};
+	                                  &raw->subnets,   &raw->self,  &raw->nc_heads};
 
 	memcpy(ret, lists, sizeof(lists));
 	return sizeof(lists) / sizeof(lists[0]);
@@ -384,8 +385,8 @@ cut(struct dir_raw *raw, size_t keep)
 		keep -= k;
 	}
 	dir_raw_set_incomplete(raw, xasprintf("the directory returned more than ldap_max_entries "
-					      "(%zu) entries: reading stopped",
-					      cap));
+	                                      "(%zu) entries: reading stopped",
+	                                      cap));
 }
 
 static void

@@ -35,15 +35,17 @@ static void
 check_answer(const struct dir_netlogon *n)
 {
 	const char *names[] = {n->forest,       n->domain, n->host,    n->netbios_domain,
-			       n->netbios_host, n->user,   n->dc_site, n->client_site};
+	                       n->netbios_host, n->user,   n->dc_site, n->client_site};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		check_name(names[i]);
-	if (n->opcode < DIR_LOGON_SAM_LOGON_RESPONSE_EX || n->opcode > DIR_LOGON_SAM_USER_UNKNOWN_EX)
+	if (n->opcode < DIR_LOGON_SAM_LOGON_RESPONSE_EX ||
+	    n->opcode > DIR_LOGON_SAM_USER_UNKNOWN_EX)
 		abort();
 	if (!(n->nt_version & DIR_NT_VERSION_5EX))
 		abort();
-	if ((n->next_closest_site != NULL) != !!(n->nt_version & DIR_NT_VERSION_WITH_CLOSEST_SITE) ||
+	if ((n->next_closest_site != NULL) !=
+	        !!(n->nt_version & DIR_NT_VERSION_WITH_CLOSEST_SITE) ||
 	    n->has_address != !!(n->nt_version & DIR_NT_VERSION_5EX_WITH_IP))
 		abort();
 	if (n->next_closest_site != NULL)
@@ -53,10 +55,10 @@ check_answer(const struct dir_netlogon *n)
 static int
 same(const struct dir_netlogon *a, const struct dir_netlogon *b)
 {
-	const char *x[] = {a->forest, a->domain, a->host, a->netbios_domain, a->netbios_host,
-			   a->user, a->dc_site, a->client_site};
-	const char *y[] = {b->forest, b->domain, b->host, b->netbios_domain, b->netbios_host,
-			   b->user, b->dc_site, b->client_site};
+	const char *x[] = {a->forest,       a->domain, a->host,    a->netbios_domain,
+	                   a->netbios_host, a->user,   a->dc_site, a->client_site};
+	const char *y[] = {b->forest,       b->domain, b->host,    b->netbios_domain,
+	                   b->netbios_host, b->user,   b->dc_site, b->client_site};
 
 	for (size_t i = 0; i < sizeof(x) / sizeof(x[0]); i++)
 		if (strcmp(x[i], y[i]) != 0)
@@ -67,7 +69,7 @@ same(const struct dir_netlogon *a, const struct dir_netlogon *b)
 	       memcmp(a->address, b->address, sizeof(a->address)) == 0 &&
 	       (a->next_closest_site == NULL) == (b->next_closest_site == NULL) &&
 	       (a->next_closest_site == NULL ||
-		strcmp(a->next_closest_site, b->next_closest_site) == 0);
+	        strcmp(a->next_closest_site, b->next_closest_site) == 0);
 }
 
 static void
@@ -112,7 +114,7 @@ check_filter(const uint8_t *data, size_t size)
 	for (char *p = copy; n < 4 && p <= copy + size; p += strlen(p) + 1)
 		strings[n++] = p;
 	req = (struct dir_ping_request){strings[0], strings[1], strings[2], strings[3],
-					size >= 4 ? (uint32_t)data[0] << 24 | data[size - 1] : 0};
+	                                size >= 4 ? (uint32_t)data[0] << 24 | data[size - 1] : 0};
 	filter = dir_netlogon_filter(&req);
 	for (const char *p = filter; *p != '\0'; p++) {
 		if (*p < 0x20 || *p > 0x7e || depth < 0)

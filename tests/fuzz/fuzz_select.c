@@ -61,7 +61,7 @@ truechimer(enum ntp_sel_verdict v)
 
 static void
 check_ok(const struct ntp_sel_source *src, size_t n, const enum ntp_sel_verdict *v,
-	 const struct ntp_sel_result *r)
+         const struct ntp_sel_result *r)
 {
 	double lo = INFINITY, hi = -INFINITY, tol;
 	size_t n_false = ntp_sel_count(v, n, NTP_SEL_FALSETICKER);
@@ -79,7 +79,7 @@ check_ok(const struct ntp_sel_source *src, size_t n, const enum ntp_sel_verdict 
 		abort();
 	for (size_t i = 0; i < n; i++) {
 		int meets = src[i].offset + src[i].root_distance >= r->low &&
-			    src[i].offset - src[i].root_distance <= r->high;
+		            src[i].offset - src[i].root_distance <= r->high;
 
 		if ((truechimer(v[i]) && !meets) || (v[i] == NTP_SEL_FALSETICKER && meets))
 			abort();
@@ -110,7 +110,7 @@ check(const struct ntp_sel_source *src, size_t n, const enum ntp_sel_verdict *v,
 
 		for (size_t i = 0; i < n; i++)
 			fit_primary += !src[i].fallback && v[i] != NTP_SEL_UNREACHABLE &&
-				       v[i] != NTP_SEL_UNSYNCHRONISED && v[i] != NTP_SEL_TOO_FAR;
+			               v[i] != NTP_SEL_UNSYNCHRONISED && v[i] != NTP_SEL_TOO_FAR;
 		if (fit_primary == 0)
 			abort();
 	}

@@ -36,7 +36,8 @@ forest_text(const struct hier_forest *f)
 		        d->pdc, d->rodc, d->gc, d->ping_answered, (unsigned)d->ping_flags);
 	}
 	for (size_t i = 0; i < hier_forest_n_sites(f); i++)
-		fprintf(s, "site %s %s\n", hier_forest_site(f, i)->name, hier_forest_site(f, i)->dn);
+		fprintf(s, "site %s %s\n", hier_forest_site(f, i)->name,
+		        hier_forest_site(f, i)->dn);
 	for (size_t i = 0; i < hier_forest_n_subnets(f); i++)
 		fprintf(s, "subnet %s %d\n", hier_forest_subnet(f, i)->text,
 		        hier_forest_subnet(f, i)->site);

@@ -145,8 +145,8 @@ print_lists(const struct probe *p, const struct dir_raw *raw)
 static void
 print_forest(const struct probe *p, const struct dir_result *r)
 {
-	struct hier_forest *f = r->forest != NULL ? r->forest
-	                                          : dir_forest_build(r->raw, dir_discovery_identity(p->d));
+	struct hier_forest *f =
+	    r->forest != NULL ? r->forest : dir_forest_build(r->raw, dir_discovery_identity(p->d));
 	const struct hier_self *self = hier_forest_self(f);
 	int pdcs = 0;
 

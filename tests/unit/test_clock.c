@@ -101,7 +101,7 @@ test_now_matches_kernel_mapping(void **state)
 struct leap_run {
 	struct timespec before, after; /* readings either side of the jump */
 	time_t midnight;
-	double offset, err;            /* the clock's initial offset, its true error after */
+	double offset, err; /* the clock's initial offset, its true error after */
 };
 
 /*
@@ -225,15 +225,15 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_initial_offset),
-		cmocka_unit_test(test_frequency_error_and_correction),
-		cmocka_unit_test(test_step),
-		cmocka_unit_test(test_now_matches_kernel_mapping),
-		cmocka_unit_test(test_leap_insert),
-		cmocka_unit_test(test_virtual_on_own_base),
-		cmocka_unit_test(test_leap_delete),
-		cmocka_unit_test(test_system_clock_read_only),
-		cmocka_unit_test(test_precision),
+	    cmocka_unit_test(test_initial_offset),
+	    cmocka_unit_test(test_frequency_error_and_correction),
+	    cmocka_unit_test(test_step),
+	    cmocka_unit_test(test_now_matches_kernel_mapping),
+	    cmocka_unit_test(test_leap_insert),
+	    cmocka_unit_test(test_virtual_on_own_base),
+	    cmocka_unit_test(test_leap_delete),
+	    cmocka_unit_test(test_system_clock_read_only),
+	    cmocka_unit_test(test_precision),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

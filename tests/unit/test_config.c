@@ -44,17 +44,17 @@ test_values(void **state)
 {
 	struct cfg_errors errs = {0};
 	struct cfg *cfg = parse("# a comment\n"
-				"  listen = 127.0.0.1:1234   # trailing comment\n"
-				"listen = [::1]:5678 10.0.0.1\n"
-				"clock = virtual\r\n"
-				"clock_offset = -0.25\n"
-				"clock_freq_ppm=100\n"
-				"reliable = yes\n"
-				"local_stratum = 3\n"
-				"control_socket = /tmp/x#y.sock\n"
-				"control_socket_mode = 0600\n"
-				"log_level = debug\n",
-				&errs);
+	                        "  listen = 127.0.0.1:1234   # trailing comment\n"
+	                        "listen = [::1]:5678 10.0.0.1\n"
+	                        "clock = virtual\r\n"
+	                        "clock_offset = -0.25\n"
+	                        "clock_freq_ppm=100\n"
+	                        "reliable = yes\n"
+	                        "local_stratum = 3\n"
+	                        "control_socket = /tmp/x#y.sock\n"
+	                        "control_socket_mode = 0600\n"
+	                        "log_level = debug\n",
+	                        &errs);
 	const struct sockaddr_in6 *in6;
 	const struct sockaddr_in *in;
 
@@ -95,18 +95,18 @@ test_errors_all_reported(void **state)
 {
 	struct cfg_errors errs = {0};
 	struct cfg *cfg = parse("bogus_key = 1\n"
-				"reliable = perhaps\n"
-				"local_stratum = 16\n"
-				"local_stratum = 2\n"
-				"local_stratum = 2\n"
-				"listen = 1.2.3.4:99999\n"
-				"listen = ::1\n"
-				"control_socket = relative/path\n"
-				"just some words\n"
-				"clock = sundial\n"
-				"clock_offset = 1e999\n"
-				"control_socket_mode = 0999\n",
-				&errs);
+	                        "reliable = perhaps\n"
+	                        "local_stratum = 16\n"
+	                        "local_stratum = 2\n"
+	                        "local_stratum = 2\n"
+	                        "listen = 1.2.3.4:99999\n"
+	                        "listen = ::1\n"
+	                        "control_socket = relative/path\n"
+	                        "just some words\n"
+	                        "clock = sundial\n"
+	                        "clock_offset = 1e999\n"
+	                        "control_socket_mode = 0999\n",
+	                        &errs);
 
 	(void)state;
 	assert_true(has_error(&errs, "t.conf:1: unknown key 'bogus_key'"));
@@ -170,17 +170,17 @@ static void
 test_control_characters_and_utf8(void **state)
 {
 	struct cfg_errors errs = {0};
-	struct cfg *cfg = parse("site = Z\xc3\xbcrich \xe6\x9d\xb1\xe4\xba\xac\n"      /* 1: fine */
-				"listen = 127.0.0.1:1\t127.0.0.2:2\n"                  /* 2: tab ok */
-				"user = ti\x07me\n"                                    /* 3: BEL */
-				"dns_server = 10.0.0.1\x7f\n"                          /* 4: DEL */
-				"ldap_bind_dn = cn=\xc2\x85x\n"                        /* 5: C1 NEL */
-				"ldap_tls_ca_file = /etc/\xff.pem\n"                   /* 6: not UTF-8 */
-				"ldap_bind_password_file = /x/\xc0\xaf\n"              /* 7: overlong */
-				"control_socket = /run/\xed\xa0\x80\n"                 /* 8: surrogate */
-				"drift_file = /var/\xe2\x82\n"                        /* 9: cut short */
-				"log_level = in\rfo\n",                                /* 10: CR inside */
-				&errs);
+	struct cfg *cfg = parse("site = Z\xc3\xbcrich \xe6\x9d\xb1\xe4\xba\xac\n" /* 1: fine */
+	                        "listen = 127.0.0.1:1\t127.0.0.2:2\n"             /* 2: tab ok */
+	                        "user = ti\x07me\n"                               /* 3: BEL */
+	                        "dns_server = 10.0.0.1\x7f\n"                     /* 4: DEL */
+	                        "ldap_bind_dn = cn=\xc2\x85x\n"                   /* 5: C1 NEL */
+	                        "ldap_tls_ca_file = /etc/\xff.pem\n"              /* 6: not UTF-8 */
+	                        "ldap_bind_password_file = /x/\xc0\xaf\n"         /* 7: overlong */
+	                        "control_socket = /run/\xed\xa0\x80\n"            /* 8: surrogate */
+	                        "drift_file = /var/\xe2\x82\n"                    /* 9: cut short */
+	                        "log_level = in\rfo\n", /* 10: CR inside */
+	                        &errs);
 
 	(void)state;
 	assert_string_equal(cfg->site, "Z\xc3\xbcrich \xe6\x9d\xb1\xe4\xba\xac");
@@ -205,22 +205,22 @@ test_range_in_messages(void **state)
 {
 	struct cfg_errors errs = {0};
 	struct cfg *cfg = parse("local_stratum = 16\n"
-				"client_table_size = 4\n"
-				"step_threshold = -1\n"
-				"max_pos_phase_correction = 0\n"
-				"control_socket_mode = 01000\n",
-				&errs);
+	                        "client_table_size = 4\n"
+	                        "step_threshold = -1\n"
+	                        "max_pos_phase_correction = 0\n"
+	                        "control_socket_mode = 01000\n",
+	                        &errs);
 
 	(void)state;
 	assert_true(has_error(&errs, "t.conf:1: key 'local_stratum': expected a whole number "
-				     "from 1 to 15: '16'"));
+	                             "from 1 to 15: '16'"));
 	assert_true(has_error(&errs, "t.conf:2: key 'client_table_size': expected a whole number "
-				     "from 8 to 16777216: '4'"));
+	                             "from 8 to 16777216: '4'"));
 	assert_true(has_error(&errs, "t.conf:3: key 'step_threshold': expected a number from 0 "
-				     "to 1000000000: '-1'"));
+	                             "to 1000000000: '-1'"));
 	assert_true(has_error(&errs, "from 0.001 to 4294967295"));
 	assert_true(has_error(&errs, "t.conf:5: key 'control_socket_mode': expected an octal mode "
-				     "from 0000 to 0777"));
+	                             "from 0000 to 0777"));
 	assert_int_equal(errs.n, 5);
 	cfg_errors_clear(&errs);
 	cfg_free(cfg);
@@ -231,8 +231,9 @@ test_print_round_trip(void **state)
 {
 	struct cfg_errors errs = {0};
 	struct cfg *a = parse("listen = 127.0.0.1:1 [::1]:2\nclock = virtual\nclock_offset = 0.5\n"
-			      "reliable = yes\n",
-			      &errs), *b;
+	                      "reliable = yes\n",
+	                      &errs),
+	           *b;
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
@@ -294,15 +295,15 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_values),
-		cmocka_unit_test(test_errors_all_reported),
-		cmocka_unit_test(test_cross_checks_and_hostile_text),
-		cmocka_unit_test(test_control_characters_and_utf8),
-		cmocka_unit_test(test_range_in_messages),
-		cmocka_unit_test(test_print_round_trip),
-		cmocka_unit_test(test_diff),
-		cmocka_unit_test(test_missing_file),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_values),
+	    cmocka_unit_test(test_errors_all_reported),
+	    cmocka_unit_test(test_cross_checks_and_hostile_text),
+	    cmocka_unit_test(test_control_characters_and_utf8),
+	    cmocka_unit_test(test_range_in_messages),
+	    cmocka_unit_test(test_print_round_trip),
+	    cmocka_unit_test(test_diff),
+	    cmocka_unit_test(test_missing_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -29,9 +29,8 @@ test_valid(void **state)
 	assert_string_equal(req.command, "status");
 	assert_true(json_is_object(req.args));
 	json_decref(req.args);
-	assert_int_equal(decode("{\"version\":1,\"command\":\"peers\",\"args\":{\"n\":3}}", &req,
-				&cause),
-			 0);
+	assert_int_equal(
+	    decode("{\"version\":1,\"command\":\"peers\",\"args\":{\"n\":3}}", &req, &cause), 0);
 	assert_int_equal(json_integer_value(json_object_get(req.args, "n")), 3);
 	json_decref(req.args);
 }
@@ -61,7 +60,7 @@ test_invalid(void **state)
 	/* jansson refuses NUL inside strings outright. */
 	expect_error("{\"version\":1,\"command\":\"st\\u0000atus\"}", "not JSON");
 	expect_error("{\"version\":1,\"command\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}",
-		     "command");
+	             "command");
 	expect_error("{\"version\":1,\"command\":\"status\",\"args\":[]}", "args");
 	expect_error("{\"version\":1,\"version\":1,\"command\":\"status\"}", "not JSON");
 }
@@ -85,9 +84,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_valid),
-		cmocka_unit_test(test_invalid),
-		cmocka_unit_test(test_frame),
+	    cmocka_unit_test(test_valid),
+	    cmocka_unit_test(test_invalid),
+	    cmocka_unit_test(test_frame),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

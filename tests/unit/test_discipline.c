@@ -18,11 +18,11 @@
 #include "../../ntp/filter.h"
 
 struct sim {
-	double t;           /* true time */
-	double x;           /* clock error: local - true */
-	double freq_error;  /* intrinsic, s/s */
-	double corr;        /* correction in effect, s/s */
-	double slew_until;  /* local time when the slew ends; INFINITY: none */
+	double t;          /* true time */
+	double x;          /* clock error: local - true */
+	double freq_error; /* intrinsic, s/s */
+	double corr;       /* correction in effect, s/s */
+	double slew_until; /* local time when the slew ends; INFINITY: none */
 	double base, jitter;
 	uint64_t rng;
 	unsigned steps;
@@ -87,16 +87,21 @@ poll_once(struct sim *s, double interval)
 	t3 = s->t;
 	advance(s, d_in);
 	sample = (struct ntp_flt_sample){
-		.time = local(s),
-		.offset = ((t2 - t1) + (t3 - local(s))) / 2.0,
-		.delay = local(s) - t1,
-		.dispersion = 1e-6,
+	    .time = local(s),
+	    .offset = ((t2 - t1) + (t3 - local(s))) / 2.0,
+	    .delay = local(s) - t1,
+	    .dispersion = 1e-6,
 	};
 	ntp_flt_add(s->flt, &sample);
 	assert_true(ntp_flt_estimate(s->flt, local(s), &e));
 	struct ntp_dsc_input in = {
-		.now = local(s), .offset = e.offset, .offset_sd = e.offset_sd, .freq = e.freq,
-		.freq_sd = e.freq_sd, .freq_now = s->corr, .interval = interval,
+	    .now = local(s),
+	    .offset = e.offset,
+	    .offset_sd = e.offset_sd,
+	    .freq = e.freq,
+	    .freq_sd = e.freq_sd,
+	    .freq_now = s->corr,
+	    .interval = interval,
 	};
 
 	ntp_dsc_update(s->dsc, &in, &a);
@@ -119,8 +124,12 @@ sim_init(struct sim *s, double x, double freq_error, double base, double jitter)
 	struct ntp_dsc_params p;
 
 	ntp_dsc_default_params(&p);
-	*s = (struct sim){.x = x, .freq_error = freq_error, .base = base, .jitter = jitter,
-			  .rng = 12345, .slew_until = INFINITY};
+	*s = (struct sim){.x = x,
+	                  .freq_error = freq_error,
+	                  .base = base,
+	                  .jitter = jitter,
+	                  .rng = 12345,
+	                  .slew_until = INFINITY};
 	s->flt = ntp_flt_new(1e-6);
 	s->dsc = ntp_dsc_new(&p, 0.0);
 }
@@ -183,8 +192,12 @@ test_refuses_beyond_limits(void **state)
 	struct ntp_dsc_params p;
 	struct ntp_dsc_action a;
 	struct ntp_dsc *d;
-	struct ntp_dsc_input in = {.now = 10.0, .offset = 100000.0, .offset_sd = 1e-3,
-				   .freq = 0.0, .freq_sd = INFINITY, .interval = 16.0};
+	struct ntp_dsc_input in = {.now = 10.0,
+	                           .offset = 100000.0,
+	                           .offset_sd = 1e-3,
+	                           .freq = 0.0,
+	                           .freq_sd = INFINITY,
+	                           .interval = 16.0};
 
 	(void)state;
 	ntp_dsc_default_params(&p);
@@ -207,8 +220,8 @@ test_stepout(void **state)
 	struct ntp_dsc_params p;
 	struct ntp_dsc_action a;
 	struct ntp_dsc *d;
-	struct ntp_dsc_input in = {.now = 0.0, .offset = 1e-4, .offset_sd = 1e-5,
-				   .freq_sd = INFINITY, .interval = 16.0};
+	struct ntp_dsc_input in = {
+	    .now = 0.0, .offset = 1e-4, .offset_sd = 1e-5, .freq_sd = INFINITY, .interval = 16.0};
 
 	(void)state;
 	ntp_dsc_default_params(&p);
@@ -249,8 +262,8 @@ test_slews_noise_slowly(void **state)
 	struct ntp_dsc_params p;
 	struct ntp_dsc_action quiet, clear;
 	struct ntp_dsc *d;
-	struct ntp_dsc_input in = {.now = 1.0, .offset = 1e-6, .offset_sd = 1e-5,
-				   .freq_sd = INFINITY, .interval = 1.0};
+	struct ntp_dsc_input in = {
+	    .now = 1.0, .offset = 1e-6, .offset_sd = 1e-5, .freq_sd = INFINITY, .interval = 1.0};
 
 	(void)state;
 	ntp_dsc_default_params(&p);
@@ -267,11 +280,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_converges_fast_on_a_quiet_link),
-		cmocka_unit_test(test_jittery_link),
-		cmocka_unit_test(test_refuses_beyond_limits),
-		cmocka_unit_test(test_stepout),
-		cmocka_unit_test(test_slews_noise_slowly),
+	    cmocka_unit_test(test_converges_fast_on_a_quiet_link),
+	    cmocka_unit_test(test_jittery_link),
+	    cmocka_unit_test(test_refuses_beyond_limits),
+	    cmocka_unit_test(test_stepout),
+	    cmocka_unit_test(test_slews_noise_slowly),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -199,11 +199,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_empty_and_few),   cmocka_unit_test(test_recovers_line),
-		cmocka_unit_test(test_weights_low_delay), cmocka_unit_test(test_spike_once),
-		cmocka_unit_test(test_clock_changes),   cmocka_unit_test(test_window_is_bounded),
-		cmocka_unit_test(test_window_follows_frequency_change),
-		cmocka_unit_test(test_rate_change),
+	    cmocka_unit_test(test_empty_and_few),
+	    cmocka_unit_test(test_recovers_line),
+	    cmocka_unit_test(test_weights_low_delay),
+	    cmocka_unit_test(test_spike_once),
+	    cmocka_unit_test(test_clock_changes),
+	    cmocka_unit_test(test_window_is_bounded),
+	    cmocka_unit_test(test_window_follows_frequency_change),
+	    cmocka_unit_test(test_rate_change),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

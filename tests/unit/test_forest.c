@@ -24,7 +24,6 @@
 #include "../../ldap/forest.h"
 #include "../support/forest_text.h"
 
-
 #define ROOT "DC=forest,DC=test"
 #define CHILD "DC=child,DC=forest,DC=test"
 #define CONFIG "CN=Configuration," ROOT
@@ -42,14 +41,14 @@ static const struct machine {
 	const char *ip;
 	int gc;
 } machines[] = {
-	{"rootdc1", 0, "pdc", "HQ", "10.1.0.11", 1},
-	{"rootdc2", 0, "dc", "HQ", "10.1.0.12", 0},
-	{"rodc1", 0, "rodc", "Branch", "10.2.0.11", 1},
-	{"childdc1", 1, "pdc", "Branch", "10.2.0.12", 1},
-	{"childdc2", 1, "dc", "Branch", "10.2.0.13", 0},
-	{"member1", 0, "member", "HQ", "10.1.1.21", 0},
-	{"member2", 0, "member", "Branch", "10.2.1.21", 0},
-	{"childm1", 1, "member", "HQ", "10.1.1.22", 0},
+    {"rootdc1", 0, "pdc", "HQ", "10.1.0.11", 1},
+    {"rootdc2", 0, "dc", "HQ", "10.1.0.12", 0},
+    {"rodc1", 0, "rodc", "Branch", "10.2.0.11", 1},
+    {"childdc1", 1, "pdc", "Branch", "10.2.0.12", 1},
+    {"childdc2", 1, "dc", "Branch", "10.2.0.13", 0},
+    {"member1", 0, "member", "HQ", "10.1.1.21", 0},
+    {"member2", 0, "member", "Branch", "10.2.1.21", 0},
+    {"childm1", 1, "member", "HQ", "10.1.1.22", 0},
 };
 
 /* ---- building raw reads ------------------------------------------------ */
@@ -204,7 +203,7 @@ static const char *
 computer_dn(const struct machine *m)
 {
 	return fmt("CN=%s,%s,%s", upper(m->name),
-		   is_dc(m) ? "OU=Domain Controllers" : "CN=Computers", domain_dn(m));
+	           is_dc(m) ? "OU=Domain Controllers" : "CN=Computers", domain_dn(m));
 }
 
 static const char *
@@ -222,8 +221,8 @@ add_partitions(struct dir_raw *raw)
 	    "child.forest.test", "nETBIOSName", "CHILD", "systemFlags", "3", "trustParent",
 	    ROOT_XREF, NULL);
 	/* Configuration, schema and the DNS application partitions: crossRefs, not domains. */
-	add(&raw->crossrefs, "CN=Enterprise Configuration," PARTITIONS, "nCName", CONFIG,
-	    "dnsRoot", "forest.test", "systemFlags", "1", NULL);
+	add(&raw->crossrefs, "CN=Enterprise Configuration," PARTITIONS, "nCName", CONFIG, "dnsRoot",
+	    "forest.test", "systemFlags", "1", NULL);
 	add(&raw->crossrefs, "CN=Enterprise Schema," PARTITIONS, "nCName", "CN=Schema," CONFIG,
 	    "dnsRoot", "forest.test", "systemFlags", "1", NULL);
 	add(&raw->crossrefs, "CN=6d2a1f0e-1b1c-5f3a-9b43-0d4f6e2f7a11," PARTITIONS, "nCName",
@@ -247,8 +246,10 @@ add_dc(struct dir_raw *raw, const struct machine *m)
 	add(&raw->servers, server_dn(m), "objectClass", "server", "dNSHostName", fqdn(m),
 	    "serverReference", computer_dn(m), NULL);
 	add(&raw->ntds, ntds_dn(m), "objectClass", "nTDSDSA", "options",
-	    rodc ? "37" : m->gc ? "1" : "0", "msDS-HasDomainNCs", domain_dn(m), "msDS-isRODC",
-	    rodc ? "TRUE" : "FALSE", NULL);
+	    rodc    ? "37"
+	    : m->gc ? "1"
+	            : "0",
+	    "msDS-HasDomainNCs", domain_dn(m), "msDS-isRODC", rodc ? "TRUE" : "FALSE", NULL);
 	ntds = &raw->ntds.v[raw->ntds.n - 1];
 	if (rodc) {
 		put(ntds, "objectClass", "nTDSDSARO");
@@ -277,8 +278,8 @@ static void
 add_self(struct dir_raw *raw, const struct machine *m)
 {
 	const char *uac = strcmp(m->role, "member") == 0 ? "4096"
-			  : strcmp(m->role, "rodc") == 0 ? "83890176"
-							 : "532480";
+	                  : strcmp(m->role, "rodc") == 0 ? "83890176"
+	                                                 : "532480";
 
 	add(&raw->self, computer_dn(m), "objectClass", "computer", "sAMAccountName",
 	    fmt("%s$", upper(m->name)), "userAccountControl", uac, "dNSHostName", fqdn(m), NULL);
@@ -317,10 +318,10 @@ identity(const char *self)
 	const struct machine *m = machine(self);
 
 	return (struct dir_identity){
-		.host = xstrdup(m->name),
-		.account = xstrdup(fmt("%s$", upper(m->name))),
-		.domain = xstrdup(domain_name(m)),
-		.realm = xstrdup(upper(domain_name(m))),
+	    .host = xstrdup(m->name),
+	    .account = xstrdup(fmt("%s$", upper(m->name))),
+	    .domain = xstrdup(domain_name(m)),
+	    .realm = xstrdup(upper(domain_name(m))),
 	};
 }
 
@@ -532,11 +533,11 @@ test_world_dcs(void **state)
 		const char *host, *name, *domain, *site;
 		int pdc, rodc, gc;
 	} want[] = {
-		{"childdc1.child.forest.test", "CHILDDC1", "child.forest.test", "Branch", 1, 0, 1},
-		{"childdc2.child.forest.test", "CHILDDC2", "child.forest.test", "Branch", 0, 0, 0},
-		{"rodc1.forest.test", "RODC1", "forest.test", "Branch", 0, 1, 1},
-		{"rootdc1.forest.test", "ROOTDC1", "forest.test", "HQ", 1, 0, 1},
-		{"rootdc2.forest.test", "ROOTDC2", "forest.test", "HQ", 0, 0, 0},
+	    {"childdc1.child.forest.test", "CHILDDC1", "child.forest.test", "Branch", 1, 0, 1},
+	    {"childdc2.child.forest.test", "CHILDDC2", "child.forest.test", "Branch", 0, 0, 0},
+	    {"rodc1.forest.test", "RODC1", "forest.test", "Branch", 0, 1, 1},
+	    {"rootdc1.forest.test", "ROOTDC1", "forest.test", "HQ", 1, 0, 1},
+	    {"rootdc2.forest.test", "ROOTDC2", "forest.test", "HQ", 0, 0, 0},
 	};
 	struct fixture x;
 	const struct hier_forest *f;
@@ -573,14 +574,14 @@ test_world_roles(void **state)
 		enum hier_role role;
 		const char *site, *site_source;
 	} want[] = {
-		{"rootdc1", HIER_ROLE_ROOT_PDC, "HQ", "server object"},
-		{"rootdc2", HIER_ROLE_DC, "HQ", "server object"},
-		{"rodc1", HIER_ROLE_RODC, "Branch", "server object"},
-		{"childdc1", HIER_ROLE_PDC, "Branch", "server object"},
-		{"childdc2", HIER_ROLE_DC, "Branch", "server object"},
-		{"member1", HIER_ROLE_MEMBER, "HQ", "subnet 10.1.0.0/16"},
-		{"member2", HIER_ROLE_MEMBER, "Branch", "subnet 10.2.0.0/16"},
-		{"childm1", HIER_ROLE_MEMBER, "HQ", "subnet 10.1.0.0/16"},
+	    {"rootdc1", HIER_ROLE_ROOT_PDC, "HQ", "server object"},
+	    {"rootdc2", HIER_ROLE_DC, "HQ", "server object"},
+	    {"rodc1", HIER_ROLE_RODC, "Branch", "server object"},
+	    {"childdc1", HIER_ROLE_PDC, "Branch", "server object"},
+	    {"childdc2", HIER_ROLE_DC, "Branch", "server object"},
+	    {"member1", HIER_ROLE_MEMBER, "HQ", "subnet 10.1.0.0/16"},
+	    {"member2", HIER_ROLE_MEMBER, "Branch", "subnet 10.2.0.0/16"},
+	    {"childm1", HIER_ROLE_MEMBER, "HQ", "subnet 10.1.0.0/16"},
 	};
 
 	(void)state;
@@ -689,7 +690,7 @@ test_configured_site(void **state)
 
 static void
 add_ping(struct dir_raw *raw, const char *host, int answered, uint32_t flags,
-	 const char *client_site)
+         const char *client_site)
 {
 	struct dir_ping *p;
 
@@ -802,8 +803,9 @@ test_fsmo_other_domain(void **state)
 	setup(&x, "rootdc1");
 	set(entry(&x.raw->nc_heads, ROOT), "fSMORoleOwner", ntds_dn(machine("childdc1")));
 	f = rebuild(&x);
-	assert_said(f, "domain forest.test: fSMORoleOwner names childdc1.child.forest.test, a DC of "
-			    "child.forest.test: not this domain's PDC");
+	assert_said(f,
+	            "domain forest.test: fSMORoleOwner names childdc1.child.forest.test, a DC of "
+	            "child.forest.test: not this domain's PDC");
 	assert_null(pdc_of(f, "forest.test"));
 	/* childdc1 stays the child's PDC, and rootdc1 is no PDC. */
 	assert_string_equal(pdc_of(f, "child.forest.test"), "childdc1.child.forest.test");
@@ -860,10 +862,10 @@ test_trust_parent_cycle(void **state)
 	assert_int_equal(hier_forest_domain(f, domain(f, "b.forest.test"))->parent, -1);
 	assert_int_equal(hier_forest_domain(f, domain(f, "c.forest.test"))->parent, -1);
 	assert_int_equal(hier_forest_domain(f, domain(f, "d.a.forest.test"))->parent,
-			 domain(f, "a.forest.test"));
+	                 domain(f, "a.forest.test"));
 	/* The rest of the forest is untouched. */
 	assert_int_equal(hier_forest_domain(f, domain(f, "child.forest.test"))->parent,
-			 domain(f, "forest.test"));
+	                 domain(f, "forest.test"));
 	assert_int_equal(hier_forest_self(f)->role, HIER_ROLE_MEMBER);
 	teardown(&x);
 }
@@ -882,7 +884,7 @@ test_tree_links(void **state)
 	assert_said(f, "the forest root forest.test has a trustParent, child.forest.test");
 	assert_int_equal(hier_forest_domain(f, domain(f, "forest.test"))->parent, -1);
 	assert_int_equal(hier_forest_domain(f, domain(f, "child.forest.test"))->parent,
-			 domain(f, "forest.test"));
+	                 domain(f, "forest.test"));
 	/* A child without trustParent (or rootTrust) has an unknown place. */
 	unset(entry(&x.raw->crossrefs, ROOT_XREF), "trustParent");
 	unset(entry(&x.raw->crossrefs, CHILD_XREF), "trustParent");
@@ -891,7 +893,8 @@ test_tree_links(void **state)
 	assert_int_equal(hier_forest_domain(f, domain(f, "child.forest.test"))->parent, -1);
 	assert_false(hier_forest_domain(f, domain(f, "child.forest.test"))->tree_root);
 	/* A trustParent that names no domain's crossRef. */
-	set(entry(&x.raw->crossrefs, CHILD_XREF), "trustParent", "CN=Enterprise Schema," PARTITIONS);
+	set(entry(&x.raw->crossrefs, CHILD_XREF), "trustParent",
+	    "CN=Enterprise Schema," PARTITIONS);
 	f = rebuild(&x);
 	assert_said(f, "domain child.forest.test: trustParent");
 	assert_said(f, "is no domain's crossRef");
@@ -915,7 +918,8 @@ add_other_tree(struct dir_raw *raw, const char *link, const char *target)
 	    NULL);
 	dir_entry_list_clear(&raw->self);
 	add(&raw->self, "CN=OTHERDC1,OU=Domain Controllers,DC=other,DC=test", "sAMAccountName",
-	    "OTHERDC1$", "userAccountControl", "532480", "dNSHostName", "otherdc1.other.test", NULL);
+	    "OTHERDC1$", "userAccountControl", "532480", "dNSHostName", "otherdc1.other.test",
+	    NULL);
 }
 
 static void
@@ -967,11 +971,11 @@ test_unread_nc(void **state)
 	drop(&x.raw->nc_heads, CHILD);
 	f = rebuild(&x);
 	assert_said(f, "domain child.forest.test: its naming context dc=child,dc=forest,dc=test "
-			    "was not read: its PDC is unknown");
+	               "was not read: its PDC is unknown");
 	assert_null(pdc_of(f, "child.forest.test"));
 	/* The domain and its DCs are still there; our place in it too. */
 	assert_int_equal(hier_forest_dc(f, dc(f, "childdc2.child.forest.test"))->domain,
-			 domain(f, "child.forest.test"));
+	                 domain(f, "child.forest.test"));
 	assert_int_equal(hier_forest_self(f)->role, HIER_ROLE_MEMBER);
 	/* A crossRef whose nCName is no DN gives no domain at all. */
 	set(entry(&x.raw->crossrefs, CHILD_XREF), "nCName", "child");
@@ -1021,7 +1025,9 @@ test_not_utf8(void **state)
 	e = entry(&x.raw->crossrefs, ROOT_XREF);
 	set(e, "nETBIOSName", "FOR\xc0\x80ST"); /* an overlong NUL */
 	e = entry(&x.raw->subnets, "CN=10.2.0.0/16,CN=Subnets," SITES);
-	set(e, "siteObject", "CN=Br\xff" "anch," SITES);
+	set(e, "siteObject",
+	    "CN=Br\xff"
+	    "anch," SITES);
 	e = entry(&x.raw->servers, server_dn(machine("rootdc2")));
 	unset(e, "dNSHostName");
 	dir_entry_add_value(e, "dNSHostName", "rootdc2\0.evil", 13);
@@ -1051,7 +1057,7 @@ test_dc_in_no_site(void **state)
 	rename_entry(&x.raw->ntds, ntds_dn(m), fmt("CN=NTDS Settings,%s", lost));
 	f = rebuild(&x);
 	assert_said(f, "DC rootdc2.forest.test is in no site: its server object is "
-			    "CN=ROOTDC2,CN=Servers,CN=Atlantis");
+	               "CN=ROOTDC2,CN=Servers,CN=Atlantis");
 	assert_int_equal(hier_forest_dc(f, dc(f, "rootdc2.forest.test"))->site, -1);
 	/* A DC is not placed by subnet: its site is its server object's. */
 	assert_int_equal(hier_forest_self(f)->role, HIER_ROLE_DC);
@@ -1080,7 +1086,7 @@ test_duplicate_hosts(void **state)
 	assert_int_equal(dc(f, "rootdc2.forest.test"), -1);
 	assert_string_equal(pdc_of(f, "forest.test"), "rootdc1.forest.test");
 	assert_said(f, "our account CN=ROOTDC2,OU=Domain Controllers,DC=forest,DC=test is a "
-			    "DC's, but no DC's server object refers to it");
+	               "DC's, but no DC's server object refers to it");
 	assert_int_equal(hier_forest_self(f)->role, HIER_ROLE_DC);
 	assert_int_equal(hier_forest_self(f)->dc, -1);
 	/* A PDC among them is not taken, and the reason is told apart from a dangling DN. */
@@ -1116,7 +1122,7 @@ test_odd_values(void **state)
 	assert_int_equal(domain(f, "new.forest.test"), -1);
 	assert_false(said(f, "new.forest.test"));
 	assert_int_equal(hier_forest_domain(f, domain(f, "neg.forest.test"))->parent,
-			 domain(f, "forest.test"));
+	                 domain(f, "forest.test"));
 	assert_said(f, "systemFlags is not a 32-bit number: 4294967296");
 	assert_said(f, "dnsRoot is not a DNS name: bad..forest.test");
 	assert_int_equal(hier_forest_n_domains(f), 3);
@@ -1268,7 +1274,7 @@ test_rodc_markers(void **state)
 	assert_no_problems(f);
 	assert_true(hier_forest_dc(f, dc(f, "rodc1.forest.test"))->rodc);
 	assert_int_equal(hier_forest_dc(f, dc(f, "rodc1.forest.test"))->domain,
-			 domain(f, "forest.test"));
+	                 domain(f, "forest.test"));
 	assert_int_equal(hier_forest_self(f)->role, HIER_ROLE_RODC);
 	teardown(&x);
 }
@@ -1288,7 +1294,7 @@ test_dc_domain(void **state)
 	f = rebuild(&x);
 	assert_no_problems(f);
 	assert_int_equal(hier_forest_dc(f, dc(f, "rootdc2.forest.test"))->domain,
-			 domain(f, "forest.test"));
+	                 domain(f, "forest.test"));
 	/* Two domains mastered is no answer. */
 	put(ntds, "hasMasterNCs", CHILD);
 	f = rebuild(&x);
@@ -1312,7 +1318,7 @@ test_root_unknown(void **state)
 	set(&x.raw->rootdse, "rootDomainNamingContext", "DC=elsewhere,DC=test");
 	f = rebuild(&x);
 	assert_said(f, "the rootDSE's rootDomainNamingContext dc=elsewhere,dc=test names no "
-			    "domain");
+	               "domain");
 	assert_int_equal(hier_forest_root(f), -1);
 	/* Not known to be the root's, so a plain PDC. */
 	assert_int_equal(hier_forest_self(f)->role, HIER_ROLE_PDC);
@@ -1362,29 +1368,29 @@ test_dn_normalise(void **state)
 	static const struct {
 		const char *in, *out;
 	} cases[] = {
-		{"", ""},
-		{"CN=Foo,DC=Forest,DC=Test", "cn=foo,dc=forest,dc=test"},
-		{"  CN = Foo ,  DC=forest ;DC=test  ", "cn=foo,dc=forest,dc=test"},
-		{"CN=a\\,b,DC=x", "cn=a\\,b,dc=x"},
-		{"CN=a\\2Cb,DC=x", "cn=a\\,b,dc=x"},
-		{"CN=a\\ ,DC=x", "cn=a\\ ,dc=x"},
-		{"CN=\\ a,DC=x", "cn=\\ a,dc=x"},
-		{"CN=\\#1", "cn=\\#1"},
-		{"CN=a#1", "cn=a#1"},
-		{"CN=\"a, b+c\",DC=x", "cn=a\\, b\\+c,dc=x"},
-		{"CN=Z\\C3\\BCrich", "cn=z\xc3\xbcrich"},
-		{"CN=Z\xc3\xbcrich", "cn=z\xc3\xbcrich"},
-		{"CN=a\\00b\\FF", "cn=a\\00b\\ff"},
-		{"CN=a+SN=B,DC=x", "cn=a+sn=b,dc=x"},
-		{"2.5.4.3=A", "2.5.4.3=a"},
-		{"CN=#04024869", "cn=#04024869"},
-		{"CN=,DC=x", "cn=,dc=x"},
-		{"CN=a=b<c>", "cn=a\\=b\\<c\\>"},
-		{"CN=NTDS Settings", "cn=ntds settings"},
+	    {"", ""},
+	    {"CN=Foo,DC=Forest,DC=Test", "cn=foo,dc=forest,dc=test"},
+	    {"  CN = Foo ,  DC=forest ;DC=test  ", "cn=foo,dc=forest,dc=test"},
+	    {"CN=a\\,b,DC=x", "cn=a\\,b,dc=x"},
+	    {"CN=a\\2Cb,DC=x", "cn=a\\,b,dc=x"},
+	    {"CN=a\\ ,DC=x", "cn=a\\ ,dc=x"},
+	    {"CN=\\ a,DC=x", "cn=\\ a,dc=x"},
+	    {"CN=\\#1", "cn=\\#1"},
+	    {"CN=a#1", "cn=a#1"},
+	    {"CN=\"a, b+c\",DC=x", "cn=a\\, b\\+c,dc=x"},
+	    {"CN=Z\\C3\\BCrich", "cn=z\xc3\xbcrich"},
+	    {"CN=Z\xc3\xbcrich", "cn=z\xc3\xbcrich"},
+	    {"CN=a\\00b\\FF", "cn=a\\00b\\ff"},
+	    {"CN=a+SN=B,DC=x", "cn=a+sn=b,dc=x"},
+	    {"2.5.4.3=A", "2.5.4.3=a"},
+	    {"CN=#04024869", "cn=#04024869"},
+	    {"CN=,DC=x", "cn=,dc=x"},
+	    {"CN=a=b<c>", "cn=a\\=b\\<c\\>"},
+	    {"CN=NTDS Settings", "cn=ntds settings"},
 	};
 	static const char *const bad[] = {
-		"CN",  "=a",       "CN=a,", "CN=a\\zz", "CN=\"open", ",",     "1.=a",
-		"-=a", "CN=#0",    "CN=#",  "CN=a\\",   "CN=\"a\"b", "CN=a,,DC=x",
+	    "CN",  "=a",    "CN=a,", "CN=a\\zz", "CN=\"open", ",",          "1.=a",
+	    "-=a", "CN=#0", "CN=#",  "CN=a\\",   "CN=\"a\"b", "CN=a,,DC=x",
 	};
 
 	(void)state;
@@ -1418,22 +1424,22 @@ test_text_valid(void **state)
 		size_t len;
 		int valid;
 	} cases[] = {
-		{"HQ", 2, 1},
-		{"Z\xc3\xbcrich", 7, 1},
-		{"\xf0\x9f\x95\x92", 4, 1},     /* U+1F552 */
-		{"\xef\xbf\xbd", 3, 1},         /* U+FFFD */
-		{"", 0, 1},
-		{"a\0b", 3, 0},
-		{"\x01", 1, 0},
-		{"\x7f", 1, 0},
-		{"\xc2\x85", 2, 0},             /* C1 NEL */
-		{"\xc3", 1, 0},                 /* cut off */
-		{"\xc0\x80", 2, 0},             /* overlong */
-		{"\xe0\x80\xaf", 3, 0},         /* overlong */
-		{"\xed\xa0\x80", 3, 0},         /* surrogate */
-		{"\xf4\x90\x80\x80", 4, 0},     /* past U+10FFFF */
-		{"\xff", 1, 0},
-		{"\x80", 1, 0},
+	    {"HQ", 2, 1},
+	    {"Z\xc3\xbcrich", 7, 1},
+	    {"\xf0\x9f\x95\x92", 4, 1}, /* U+1F552 */
+	    {"\xef\xbf\xbd", 3, 1},     /* U+FFFD */
+	    {"", 0, 1},
+	    {"a\0b", 3, 0},
+	    {"\x01", 1, 0},
+	    {"\x7f", 1, 0},
+	    {"\xc2\x85", 2, 0},         /* C1 NEL */
+	    {"\xc3", 1, 0},             /* cut off */
+	    {"\xc0\x80", 2, 0},         /* overlong */
+	    {"\xe0\x80\xaf", 3, 0},     /* overlong */
+	    {"\xed\xa0\x80", 3, 0},     /* surrogate */
+	    {"\xf4\x90\x80\x80", 4, 0}, /* past U+10FFFF */
+	    {"\xff", 1, 0},
+	    {"\x80", 1, 0},
 	};
 
 	(void)state;
@@ -1450,22 +1456,27 @@ test_subnet_match(void **state)
 	static const struct {
 		const char *address, *site, *subnet;
 	} cases[] = {
-		{"10.1.1.21", "D", "10.1.1.21/32"},
-		{"10.1.1.22", "C", "10.1.0.0/16"},
-		{"10.2.0.1", "B", "10.0.0.0/8"},
-		{"192.168.0.1", "A", "0.0.0.0/0"},
-		{"::ffff:10.1.1.21", "D", "10.1.1.21/32"},
-		{"fd00:1::5", "D", "fd00:1::5/128"},
-		{"fd00:1::6", "C", "fd00:1::/32"},
-		{"fd02::1", "B", "fd00::/8"},
-		{"2001:db8::1", "A", "::/0"},
+	    {"10.1.1.21", "D", "10.1.1.21/32"},
+	    {"10.1.1.22", "C", "10.1.0.0/16"},
+	    {"10.2.0.1", "B", "10.0.0.0/8"},
+	    {"192.168.0.1", "A", "0.0.0.0/0"},
+	    {"::ffff:10.1.1.21", "D", "10.1.1.21/32"},
+	    {"fd00:1::5", "D", "fd00:1::5/128"},
+	    {"fd00:1::6", "C", "fd00:1::/32"},
+	    {"fd02::1", "B", "fd00::/8"},
+	    {"2001:db8::1", "A", "::/0"},
 	};
 	static const char *const subnets[][2] = {
-		{"0.0.0.0/0", "A"},  {"10.0.0.0/8", "B"},  {"10.1.0.0/16", "C"},
-		{"10.1.1.21/32", "D"}, {"::/0", "A"},      {"fd00::/8", "B"},
-		{"fd00:1::/32", "C"},  {"fd00:1::5/128", "D"},
-		/* With no site, a subnet places nobody, however long its prefix. */
-		{"10.1.1.0/24", NULL},
+	    {"0.0.0.0/0", "A"},
+	    {"10.0.0.0/8", "B"},
+	    {"10.1.0.0/16", "C"},
+	    {"10.1.1.21/32", "D"},
+	    {"::/0", "A"},
+	    {"fd00::/8", "B"},
+	    {"fd00:1::/32", "C"},
+	    {"fd00:1::5/128", "D"},
+	    /* With no site, a subnet places nobody, however long its prefix. */
+	    {"10.1.1.0/24", NULL},
 	};
 	struct dir_raw *raw = xcalloc(1, sizeof(*raw));
 	struct hier_forest *f;
@@ -1476,16 +1487,17 @@ test_subnet_match(void **state)
 	for (size_t i = 0; i < ARRAY_LEN(subnets); i++) {
 		add(&raw->subnets, fmt("CN=%s,CN=Subnets,%s", subnets[i][0], SITES), NULL);
 		if (subnets[i][1] != NULL)
-			put(&raw->subnets.v[i], "siteObject", fmt("CN=%s,%s", subnets[i][1], SITES));
+			put(&raw->subnets.v[i], "siteObject",
+			    fmt("CN=%s,%s", subnets[i][1], SITES));
 	}
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
 		raw->local_address = xstrdup(cases[i].address);
 		f = build(raw, NULL);
 		assert_no_problems(f);
 		assert_string_equal(hier_forest_site(f, hier_forest_self(f)->site)->name,
-				    cases[i].site);
+		                    cases[i].site);
 		assert_string_equal(hier_forest_self(f)->site_source,
-				    fmt("subnet %s", cases[i].subnet));
+		                    fmt("subnet %s", cases[i].subnet));
 		hier_forest_free(f);
 		free(raw->local_address);
 		raw->local_address = NULL;
@@ -1497,8 +1509,8 @@ static void
 test_subnet_names(void **state)
 {
 	static const char *const bad[] = {
-		"10.1.0.1/16", "10.1.0.0/33", "10.1.0.0", "10.1.0.0/", "10.1.0.0/1a", "fd00::1/64",
-		"fd00::/129",  "10.1/16",     "/8",       "fd00::/0064",
+	    "10.1.0.1/16", "10.1.0.0/33", "10.1.0.0", "10.1.0.0/", "10.1.0.0/1a",
+	    "fd00::1/64",  "fd00::/129",  "10.1/16",  "/8",        "fd00::/0064",
 	};
 	struct dir_raw *raw = xcalloc(1, sizeof(*raw));
 	struct hier_forest *f;
@@ -1567,13 +1579,15 @@ test_pdc_owners(void **state)
 
 	(void)state;
 	add(&before.nc_heads, "DC=Forest,DC=Test", "fSMORoleOwner",
-	    "CN=NTDS Settings,CN=ROOTDC1,CN=Servers,CN=HQ,CN=Sites,CN=Configuration,DC=forest,DC=test",
+	    "CN=NTDS "
+	    "Settings,CN=ROOTDC1,CN=Servers,CN=HQ,CN=Sites,CN=Configuration,DC=forest,DC=test",
 	    NULL);
 	add(&before.nc_heads, "DC=child,DC=forest,DC=test", NULL);
 	add(&before.nc_heads, "not a DN", "fSMORoleOwner", "CN=x", NULL);
 	/* The same owners, spelt otherwise, and a domain the first read did not have. */
 	add(&after.nc_heads, "dc=forest, dc=test", "fSMORoleOwner",
-	    "cn=ntds settings,cn=rootdc1,cn=servers,cn=hq,cn=sites,cn=configuration,dc=forest,dc=test",
+	    "cn=ntds "
+	    "settings,cn=rootdc1,cn=servers,cn=hq,cn=sites,cn=configuration,dc=forest,dc=test",
 	    NULL);
 	add(&after.nc_heads, "DC=child,DC=forest,DC=test", "fSMORoleOwner", "no DN", NULL);
 	add(&after.nc_heads, "DC=other,DC=test", "fSMORoleOwner", "CN=y", NULL);
@@ -1584,7 +1598,8 @@ test_pdc_owners(void **state)
 
 	/* The root PDC role moves to rootdc2. */
 	set(entry(&after.nc_heads, "DC=forest,DC=test"), "fSMORoleOwner",
-	    "CN=NTDS Settings,CN=ROOTDC2,CN=Servers,CN=HQ,CN=Sites,CN=Configuration,DC=forest,DC=test");
+	    "CN=NTDS "
+	    "Settings,CN=ROOTDC2,CN=Servers,CN=HQ,CN=Sites,CN=Configuration,DC=forest,DC=test");
 	a = dir_pdc_owners_read(&after);
 	assert_true(dir_pdc_owners_moved(b, a, &nc, &was, &is));
 	assert_string_equal(nc, "dc=forest,dc=test");
@@ -1593,9 +1608,12 @@ test_pdc_owners(void **state)
 	/* A role that appears where there was none is a move too. */
 	dir_pdc_owners_free(a);
 	set(entry(&after.nc_heads, "DC=forest,DC=test"), "fSMORoleOwner",
-	    "CN=NTDS Settings,CN=ROOTDC1,CN=Servers,CN=HQ,CN=Sites,CN=Configuration,DC=forest,DC=test");
+	    "CN=NTDS "
+	    "Settings,CN=ROOTDC1,CN=Servers,CN=HQ,CN=Sites,CN=Configuration,DC=forest,DC=test");
 	set(entry(&after.nc_heads, "DC=child,DC=forest,DC=test"), "fSMORoleOwner",
-	    "CN=NTDS Settings,CN=CHILDDC1,CN=Servers,CN=Branch,CN=Sites,CN=Configuration,DC=forest,DC=test");
+	    "CN=NTDS "
+	    "Settings,CN=CHILDDC1,CN=Servers,CN=Branch,CN=Sites,CN=Configuration,DC=forest,DC="
+	    "test");
 	a = dir_pdc_owners_read(&after);
 	assert_true(dir_pdc_owners_moved(b, a, &nc, &was, &is));
 	assert_string_equal(nc, "dc=child,dc=forest,dc=test");
@@ -1618,48 +1636,48 @@ test_role_names(void **state)
 	assert_string_equal(hier_role_name(HIER_ROLE_PDC), "pdc");
 	assert_string_equal(hier_role_name(HIER_ROLE_ROOT_PDC), "root_pdc");
 	assert_string_equal(hier_role_name((enum hier_role)6), "unknown");
-	assert_string_equal(hier_role_name((enum hier_role)-1), "unknown");
+	assert_string_equal(hier_role_name((enum hier_role) - 1), "unknown");
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_world_domains),
-		cmocka_unit_test(test_world_dcs),
-		cmocka_unit_test(test_world_roles),
-		cmocka_unit_test(test_dn_spelling),
-		cmocka_unit_test(test_standalone),
-		cmocka_unit_test(test_configured_site),
-		cmocka_unit_test(test_pings),
-		cmocka_unit_test(test_unknown_site),
-		cmocka_unit_test(test_missing_fsmo),
-		cmocka_unit_test(test_fsmo_names_nothing),
-		cmocka_unit_test(test_fsmo_other_domain),
-		cmocka_unit_test(test_fsmo_rodc),
-		cmocka_unit_test(test_trust_parent_cycle),
-		cmocka_unit_test(test_tree_links),
-		cmocka_unit_test(test_tree_root),
-		cmocka_unit_test(test_unread_nc),
-		cmocka_unit_test(test_long_value),
-		cmocka_unit_test(test_not_utf8),
-		cmocka_unit_test(test_dc_in_no_site),
-		cmocka_unit_test(test_duplicate_hosts),
-		cmocka_unit_test(test_odd_values),
-		cmocka_unit_test(test_raw_errors),
-		cmocka_unit_test(test_own_account),
-		cmocka_unit_test(test_own_dc_disagrees),
-		cmocka_unit_test(test_rodc_markers),
-		cmocka_unit_test(test_dc_domain),
-		cmocka_unit_test(test_root_unknown),
-		cmocka_unit_test(test_duplicates_kept_once),
-		cmocka_unit_test(test_dn_normalise),
-		cmocka_unit_test(test_text_valid),
-		cmocka_unit_test(test_subnet_match),
-		cmocka_unit_test(test_subnet_names),
-		cmocka_unit_test(test_determinism),
-		cmocka_unit_test(test_role_names),
-		cmocka_unit_test(test_pdc_owners),
+	    cmocka_unit_test(test_world_domains),
+	    cmocka_unit_test(test_world_dcs),
+	    cmocka_unit_test(test_world_roles),
+	    cmocka_unit_test(test_dn_spelling),
+	    cmocka_unit_test(test_standalone),
+	    cmocka_unit_test(test_configured_site),
+	    cmocka_unit_test(test_pings),
+	    cmocka_unit_test(test_unknown_site),
+	    cmocka_unit_test(test_missing_fsmo),
+	    cmocka_unit_test(test_fsmo_names_nothing),
+	    cmocka_unit_test(test_fsmo_other_domain),
+	    cmocka_unit_test(test_fsmo_rodc),
+	    cmocka_unit_test(test_trust_parent_cycle),
+	    cmocka_unit_test(test_tree_links),
+	    cmocka_unit_test(test_tree_root),
+	    cmocka_unit_test(test_unread_nc),
+	    cmocka_unit_test(test_long_value),
+	    cmocka_unit_test(test_not_utf8),
+	    cmocka_unit_test(test_dc_in_no_site),
+	    cmocka_unit_test(test_duplicate_hosts),
+	    cmocka_unit_test(test_odd_values),
+	    cmocka_unit_test(test_raw_errors),
+	    cmocka_unit_test(test_own_account),
+	    cmocka_unit_test(test_own_dc_disagrees),
+	    cmocka_unit_test(test_rodc_markers),
+	    cmocka_unit_test(test_dc_domain),
+	    cmocka_unit_test(test_root_unknown),
+	    cmocka_unit_test(test_duplicates_kept_once),
+	    cmocka_unit_test(test_dn_normalise),
+	    cmocka_unit_test(test_text_valid),
+	    cmocka_unit_test(test_subnet_match),
+	    cmocka_unit_test(test_subnet_names),
+	    cmocka_unit_test(test_determinism),
+	    cmocka_unit_test(test_role_names),
+	    cmocka_unit_test(test_pdc_owners),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -25,16 +25,16 @@ struct topo {
 static int
 add_domain(struct topo *t, const char *name, int parent)
 {
-	t->dom[t->n_dom] = (struct hier_domain){.name = name, .dn = name, .parent = parent,
-					       .pdc = -1, .forest_root = t->n_dom == 0};
+	t->dom[t->n_dom] = (struct hier_domain){
+	    .name = name, .dn = name, .parent = parent, .pdc = -1, .forest_root = t->n_dom == 0};
 	return (int)t->n_dom++;
 }
 
 static int
 add_dc(struct topo *t, const char *host, int domain, int site, int pdc, int rodc)
 {
-	t->dc[t->n_dc] = (struct hier_dc){.host = host, .name = host, .domain = domain,
-					 .site = site, .pdc = pdc, .rodc = rodc};
+	t->dc[t->n_dc] = (struct hier_dc){
+	    .host = host, .name = host, .domain = domain, .site = site, .pdc = pdc, .rodc = rodc};
 	if (pdc)
 		t->dom[domain].pdc = (int)t->n_dc;
 	return (int)t->n_dc++;
@@ -71,9 +71,15 @@ static struct hier_view
 view_as(const struct topo *t, int domain, int site, enum hier_role role, const char *dc)
 {
 	return (struct hier_view){
-		.domains = t->dom, .n_domains = t->n_dom, .dcs = t->dc, .n_dcs = t->n_dc,
-		.self = {.name = "self", .domain = domain, .site = site, .role = role,
-			 .dc = dc ? find_dc(t, dc) : -1},
+	    .domains = t->dom,
+	    .n_domains = t->n_dom,
+	    .dcs = t->dc,
+	    .n_dcs = t->n_dc,
+	    .self = {.name = "self",
+	             .domain = domain,
+	             .site = site,
+	             .role = role,
+	             .dc = dc ? find_dc(t, dc) : -1},
 	};
 }
 
@@ -87,7 +93,7 @@ chosen(const struct hier_view *v, const struct hier_choice *c, char *buf, size_t
 	for (size_t i = 0; i < c->n_cands; i++)
 		if (c->cands[i].chosen)
 			o += (size_t)snprintf(buf + o, size - o, "%s%s", o ? " " : "",
-					      v->dcs[c->cands[i].dc].host);
+			                      v->dcs[c->cands[i].dc].host);
 }
 
 static const struct hier_params defaults = {HIER_NT5DS, HIER_CROSS_PDC_ONLY, 3};
@@ -104,7 +110,7 @@ expect(const struct topo *t, int domain, int site, enum hier_role role, const ch
 	chosen(&v, &c, got, sizeof(got));
 	if (c.use != use || strcmp(got, want) != 0)
 		fail_msg("as %s in domain %d site %d: use %d '%s', want %d '%s' (%s)",
-			 dc ? dc : "member", domain, site, c.use, got, use, want, c.why);
+		         dc ? dc : "member", domain, site, c.use, got, use, want, c.why);
 	hier_choice_clear(&c);
 }
 
@@ -495,31 +501,31 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_member_hq),
-		cmocka_unit_test(test_member_branch_root_domain),
-		cmocka_unit_test(test_member_child_out_of_site),
-		cmocka_unit_test(test_member_child_cross_site_all),
-		cmocka_unit_test(test_member_child_cross_site_none),
-		cmocka_unit_test(test_root_dc),
-		cmocka_unit_test(test_rodc),
-		cmocka_unit_test(test_child_pdc),
-		cmocka_unit_test(test_child_dc),
-		cmocka_unit_test(test_root_pdc),
-		cmocka_unit_test(test_types),
-		cmocka_unit_test(test_standalone),
-		cmocka_unit_test(test_ping_flags),
-		cmocka_unit_test(test_not_timeserv),
-		cmocka_unit_test(test_max_sources),
-		cmocka_unit_test(test_unknown_site),
-		cmocka_unit_test(test_grandchild_dc),
-		cmocka_unit_test(test_grandchild_pdc),
-		cmocka_unit_test(test_tree_root),
-		cmocka_unit_test(test_missing_parent),
-		cmocka_unit_test(test_empty_site),
-		cmocka_unit_test(test_unknown_pdc),
-		cmocka_unit_test(test_never_itself),
-		cmocka_unit_test(test_rodc_skips_reliable_steps),
-		cmocka_unit_test(test_scores_and_reasons),
+	    cmocka_unit_test(test_member_hq),
+	    cmocka_unit_test(test_member_branch_root_domain),
+	    cmocka_unit_test(test_member_child_out_of_site),
+	    cmocka_unit_test(test_member_child_cross_site_all),
+	    cmocka_unit_test(test_member_child_cross_site_none),
+	    cmocka_unit_test(test_root_dc),
+	    cmocka_unit_test(test_rodc),
+	    cmocka_unit_test(test_child_pdc),
+	    cmocka_unit_test(test_child_dc),
+	    cmocka_unit_test(test_root_pdc),
+	    cmocka_unit_test(test_types),
+	    cmocka_unit_test(test_standalone),
+	    cmocka_unit_test(test_ping_flags),
+	    cmocka_unit_test(test_not_timeserv),
+	    cmocka_unit_test(test_max_sources),
+	    cmocka_unit_test(test_unknown_site),
+	    cmocka_unit_test(test_grandchild_dc),
+	    cmocka_unit_test(test_grandchild_pdc),
+	    cmocka_unit_test(test_tree_root),
+	    cmocka_unit_test(test_missing_parent),
+	    cmocka_unit_test(test_empty_site),
+	    cmocka_unit_test(test_unknown_pdc),
+	    cmocka_unit_test(test_never_itself),
+	    cmocka_unit_test(test_rodc_skips_reliable_steps),
+	    cmocka_unit_test(test_scores_and_reasons),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -408,10 +408,10 @@ static void
 test_hosts_lookup(void **state)
 {
 	static const char hosts[] = "127.0.0.1 localhost\n"
-				    "# 10.0.0.9 rootdc1.forest.test commented out\n"
-				    "10.1.0.11\trootdc1.forest.test rootdc1 # trailing comment\n"
-				    "fd00::11 ROOTDC1.forest.test\n"
-				    "10.1.0.12 rootdc2.forest.test";
+	                            "# 10.0.0.9 rootdc1.forest.test commented out\n"
+	                            "10.1.0.11\trootdc1.forest.test rootdc1 # trailing comment\n"
+	                            "fd00::11 ROOTDC1.forest.test\n"
+	                            "10.1.0.12 rootdc2.forest.test";
 	char buf[256] = "";
 
 	(void)state;
@@ -427,18 +427,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hosts_lookup),
-	    cmocka_unit_test(test_priority_first),
-	    cmocka_unit_test(test_weighted_pick),
-	    cmocka_unit_test(test_boundaries),
-	    cmocka_unit_test(test_zero_weights),
-	    cmocka_unit_test(test_all_zero_and_empty),
-	    cmocka_unit_test(test_bad_generator),
-	    cmocka_unit_test(test_parse),
-	    cmocka_unit_test(test_parse_bad),
-	    cmocka_unit_test(test_names),
-	    cmocka_unit_test(test_list_add),
-	    cmocka_unit_test(test_resolver_server),
+	    cmocka_unit_test(test_hosts_lookup),    cmocka_unit_test(test_priority_first),
+	    cmocka_unit_test(test_weighted_pick),   cmocka_unit_test(test_boundaries),
+	    cmocka_unit_test(test_zero_weights),    cmocka_unit_test(test_all_zero_and_empty),
+	    cmocka_unit_test(test_bad_generator),   cmocka_unit_test(test_parse),
+	    cmocka_unit_test(test_parse_bad),       cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_list_add),        cmocka_unit_test(test_resolver_server),
 	    cmocka_unit_test(test_resolve_numeric),
 	};
 

@@ -16,7 +16,6 @@
 #include "../../ldap/dn.h"
 #include "../../ldap/netlogon.h"
 
-
 /* What a 2016 root PDC says about itself to a client in its site. */
 #define ROOT_PDC_FLAGS                                                                             \
 	(DIR_DS_PDC_FLAG | DIR_DS_GC_FLAG | DIR_DS_LDAP_FLAG | DIR_DS_DS_FLAG | DIR_DS_KDC_FLAG |  \
@@ -25,7 +24,7 @@
 	 DIR_DS_DS_8_FLAG | DIR_DS_DS_9_FLAG | DIR_DS_DS_10_FLAG)
 
 static const uint8_t guid[16] = {0x2a, 0x1c, 0x1e, 0x6f, 0xf3, 0x61, 0x3c, 0x4d,
-				 0x9c, 0x6e, 0x3b, 0x8d, 0x2d, 0x1a, 0x7f, 0x00};
+                                 0x9c, 0x6e, 0x3b, 0x8d, 0x2d, 0x1a, 0x7f, 0x00};
 
 /* ---- building answers -------------------------------------------------- */
 
@@ -198,7 +197,7 @@ static void
 test_optional_fields(void **state)
 {
 	const uint32_t all = DIR_NT_VERSION_1 | DIR_NT_VERSION_5EX | DIR_NT_VERSION_5EX_WITH_IP |
-			     DIR_NT_VERSION_WITH_CLOSEST_SITE;
+	                     DIR_NT_VERSION_WITH_CLOSEST_SITE;
 	struct dir_netlogon n;
 	struct msg m;
 
@@ -211,7 +210,8 @@ test_optional_fields(void **state)
 	assert_string_equal(n.client_site, "HQ");
 	dir_netlogon_clear(&n);
 	/* Each alone. */
-	answer(&m, DIR_LOGON_SAM_LOGON_RESPONSE_EX, DIR_NT_VERSION_5EX | DIR_NT_VERSION_5EX_WITH_IP);
+	answer(&m, DIR_LOGON_SAM_LOGON_RESPONSE_EX,
+	       DIR_NT_VERSION_5EX | DIR_NT_VERSION_5EX_WITH_IP);
 	decoded(&m, &n);
 	assert_true(n.has_address);
 	assert_null(n.next_closest_site);
@@ -228,8 +228,8 @@ static void
 test_opcodes(void **state)
 {
 	static const unsigned ex[] = {DIR_LOGON_SAM_LOGON_RESPONSE_EX,
-				      DIR_LOGON_SAM_PAUSE_RESPONSE_EX,
-				      DIR_LOGON_SAM_USER_UNKNOWN_EX};
+	                              DIR_LOGON_SAM_PAUSE_RESPONSE_EX,
+	                              DIR_LOGON_SAM_USER_UNKNOWN_EX};
 	struct dir_netlogon n;
 	struct msg m;
 
@@ -254,8 +254,8 @@ test_opcodes(void **state)
 static void
 test_truncated(void **state)
 {
-	const uint32_t all = DIR_NT_VERSION_5EX | DIR_NT_VERSION_5EX_WITH_IP |
-			     DIR_NT_VERSION_WITH_CLOSEST_SITE;
+	const uint32_t all =
+	    DIR_NT_VERSION_5EX | DIR_NT_VERSION_5EX_WITH_IP | DIR_NT_VERSION_WITH_CLOSEST_SITE;
 	struct msg m, cut;
 
 	(void)state;
@@ -289,7 +289,8 @@ test_trailer(void **state)
 	answer(&m, DIR_LOGON_SAM_LOGON_RESPONSE_EX, DIR_NT_VERSION_1 | DIR_NT_VERSION_5);
 	rejected(&m, -EBADMSG, "NtVersion 0x00000003 lacks V5EX");
 	/* IPA 4.1 sent the address without saying so in NtVersion: octets no field explains. */
-	answer(&m, DIR_LOGON_SAM_LOGON_RESPONSE_EX, DIR_NT_VERSION_5EX | DIR_NT_VERSION_5EX_WITH_IP);
+	answer(&m, DIR_LOGON_SAM_LOGON_RESPONSE_EX,
+	       DIR_NT_VERSION_5EX | DIR_NT_VERSION_5EX_WITH_IP);
 	m.b[m.n - 8] = DIR_NT_VERSION_5EX;
 	rejected(&m, -EBADMSG, "17 octets before NtVersion belong to no field");
 	/* NtVersion announces a field that is not there. */
@@ -404,12 +405,18 @@ static void
 test_labels(void **state)
 {
 	static const char *const bad[][2] = {
-		{"\x03" "a.b", "label a.b is not text"},
-		{"\x02" "\xc3\x28", "label \\xc3( is not text"},
-		{"\x01" "\x07", "label \\x07 is not text"},
-		{"\x41", "label type 0x40 is reserved"},
-		{"\x80", "label type 0x80 is reserved"},
-		{"\x3f", "a label runs past its end"},
+	    {"\x03"
+	     "a.b",
+	     "label a.b is not text"},
+	    {"\x02"
+	     "\xc3\x28",
+	     "label \\xc3( is not text"},
+	    {"\x01"
+	     "\x07",
+	     "label \\x07 is not text"},
+	    {"\x41", "label type 0x40 is reserved"},
+	    {"\x80", "label type 0x80 is reserved"},
+	    {"\x3f", "a label runs past its end"},
 	};
 	struct dir_netlogon n;
 	struct msg m;
@@ -435,7 +442,10 @@ test_labels(void **state)
 				u8(&m, 'a');
 		}
 		if (longer)
-			bytes(&m, "\x01" "a", 2);
+			bytes(&m,
+			      "\x01"
+			      "a",
+			      2);
 		u8(&m, 0);
 		trailer(&m, DIR_NT_VERSION_5EX);
 		if (longer) {
@@ -454,8 +464,8 @@ static void
 test_mutations(void **state)
 {
 	static const uint8_t values[] = {0x00, 0x01, 0x3f, 0x40, 0x7f, 0x80, 0xc0, 0xc1, 0xff};
-	const uint32_t all = DIR_NT_VERSION_5EX | DIR_NT_VERSION_5EX_WITH_IP |
-			     DIR_NT_VERSION_WITH_CLOSEST_SITE;
+	const uint32_t all =
+	    DIR_NT_VERSION_5EX | DIR_NT_VERSION_5EX_WITH_IP | DIR_NT_VERSION_WITH_CLOSEST_SITE;
 	struct msg m, bent;
 
 	(void)state;
@@ -473,7 +483,8 @@ test_mutations(void **state)
 				continue;
 			}
 			assert_null(cause);
-			assert_true(strlen(n.host) <= 255 && dir_text_valid(n.host, strlen(n.host)));
+			assert_true(strlen(n.host) <= 255 &&
+			            dir_text_valid(n.host, strlen(n.host)));
 			dir_netlogon_clear(&n);
 		}
 	}
@@ -488,7 +499,7 @@ static void
 test_filter(void **state)
 {
 	struct dir_ping_request req = {.dns_domain = "forest.test",
-				       .nt_version = DIR_NT_VERSION_PING};
+	                               .nt_version = DIR_NT_VERSION_PING};
 	char *filter;
 
 	(void)state;
@@ -496,17 +507,17 @@ test_filter(void **state)
 	assert_string_equal(filter, "(&(DnsDomain=forest.test)(NtVer=\\14\\00\\00\\00))");
 	free(filter);
 	req = (struct dir_ping_request){
-		.dns_domain = "child.forest.test",
-		.host = "MEMBER1",
-		.dns_host = "member1.forest.test",
-		.user = "a*(b)\\c\x01Z\xc3\xbc",
-		.nt_version = 0x01000016,
+	    .dns_domain = "child.forest.test",
+	    .host = "MEMBER1",
+	    .dns_host = "member1.forest.test",
+	    .user = "a*(b)\\c\x01Z\xc3\xbc",
+	    .nt_version = 0x01000016,
 	};
 	filter = dir_netlogon_filter(&req);
 	assert_string_equal(filter, "(&(DnsDomain=child.forest.test)(Host=MEMBER1)"
-				    "(DnsHostName=member1.forest.test)"
-				    "(User=a\\2a\\28b\\29\\5cc\\01Z\\c3\\bc)"
-				    "(NtVer=\\16\\00\\00\\01))");
+	                            "(DnsHostName=member1.forest.test)"
+	                            "(User=a\\2a\\28b\\29\\5cc\\01Z\\c3\\bc)"
+	                            "(NtVer=\\16\\00\\00\\01))");
 	free(filter);
 	req = (struct dir_ping_request){.nt_version = 0xffffffff};
 	filter = dir_netlogon_filter(&req);
@@ -518,11 +529,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_decode),    cmocka_unit_test(test_optional_fields),
-		cmocka_unit_test(test_opcodes),   cmocka_unit_test(test_truncated),
-		cmocka_unit_test(test_trailer),   cmocka_unit_test(test_sockaddr),
-		cmocka_unit_test(test_pointers),  cmocka_unit_test(test_labels),
-		cmocka_unit_test(test_mutations), cmocka_unit_test(test_filter),
+	    cmocka_unit_test(test_decode),    cmocka_unit_test(test_optional_fields),
+	    cmocka_unit_test(test_opcodes),   cmocka_unit_test(test_truncated),
+	    cmocka_unit_test(test_trailer),   cmocka_unit_test(test_sockaddr),
+	    cmocka_unit_test(test_pointers),  cmocka_unit_test(test_labels),
+	    cmocka_unit_test(test_mutations), cmocka_unit_test(test_filter),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

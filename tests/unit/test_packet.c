@@ -23,10 +23,19 @@ static void
 test_round_trip(void **state)
 {
 	struct ntp_packet in = {
-		.leap = 1, .version = 4, .mode = 4, .stratum = 2, .poll = -4, .precision = -24,
-		.root_delay = 0x00012345, .root_dispersion = 0x00000abc, .refid = 0x7f000001,
-		.reference = 0x1111111122222222ULL, .origin = 0x3333333344444444ULL,
-		.receive = 0x5555555566666666ULL, .transmit = 0x7777777788888888ULL,
+	    .leap = 1,
+	    .version = 4,
+	    .mode = 4,
+	    .stratum = 2,
+	    .poll = -4,
+	    .precision = -24,
+	    .root_delay = 0x00012345,
+	    .root_dispersion = 0x00000abc,
+	    .refid = 0x7f000001,
+	    .reference = 0x1111111122222222ULL,
+	    .origin = 0x3333333344444444ULL,
+	    .receive = 0x5555555566666666ULL,
+	    .transmit = 0x7777777788888888ULL,
 	};
 	struct ntp_packet out;
 	uint8_t buf[NTP_HEADER_LEN];
@@ -65,7 +74,7 @@ test_ladder(void **state)
 	for (int v = 0; v < 8; v++) {
 		make_header(buf, 0, v, 3);
 		assert_int_equal(ntp_decode(buf, NTP_HEADER_LEN, &p, NULL),
-				 v >= 1 && v <= 4 ? NTP_DECODE_OK : NTP_DECODE_BAD_VERSION);
+		                 v >= 1 && v <= 4 ? NTP_DECODE_OK : NTP_DECODE_BAD_VERSION);
 	}
 	assert_string_equal(ntp_decode_status_name(NTP_DECODE_BAD_VERSION), "bad-version");
 	assert_string_equal(ntp_decode_status_name(NTP_DECODE_N_STATUS), "unknown");
@@ -88,7 +97,7 @@ test_trailers(void **state)
 			make_header(buf, 0, v, 3);
 			buf[NTP_HEADER_LEN + 3] = 7; /* key id 7 */
 			assert_int_equal(ntp_decode(buf, NTP_HEADER_LEN + macs[i], &p, &t),
-					 NTP_DECODE_OK);
+			                 NTP_DECODE_OK);
 			assert_int_equal(t.mac_len, macs[i]);
 			assert_int_equal(t.key_id, 7);
 			assert_int_equal(t.n_ef, 0);
@@ -104,10 +113,10 @@ test_trailers(void **state)
 			continue;
 		make_header(buf, 0, 4, 3);
 		assert_int_equal(ntp_decode(buf, NTP_HEADER_LEN + len, &p, &t),
-				 NTP_DECODE_BAD_TRAILER);
+		                 NTP_DECODE_BAD_TRAILER);
 		make_header(buf, 0, 3, 3);
 		assert_int_equal(ntp_decode(buf, NTP_HEADER_LEN + len, &p, &t),
-				 NTP_DECODE_BAD_TRAILER);
+		                 NTP_DECODE_BAD_TRAILER);
 	}
 	/* v3 has no extension fields. */
 	make_header(buf, 0, 3, 3);
@@ -237,10 +246,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_round_trip),   cmocka_unit_test(test_ladder),
-		cmocka_unit_test(test_trailers),     cmocka_unit_test(test_extension_fields),
-		cmocka_unit_test(test_timestamps),   cmocka_unit_test(test_short_format),
-		cmocka_unit_test(test_refid),        cmocka_unit_test(test_log2),
+	    cmocka_unit_test(test_round_trip), cmocka_unit_test(test_ladder),
+	    cmocka_unit_test(test_trailers),   cmocka_unit_test(test_extension_fields),
+	    cmocka_unit_test(test_timestamps), cmocka_unit_test(test_short_format),
+	    cmocka_unit_test(test_refid),      cmocka_unit_test(test_log2),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -103,9 +103,11 @@ start_with(struct world *w, const struct ntp_peer_params *params)
 static void
 start(struct world *w)
 {
-	struct ntp_peer_params params = {.min_poll = MIN_POLL, .max_poll = MAX_POLL,
-					 .refused_retry = 3600.0, .flags = NTP_PEER_CLIENT,
-					 .noise = 1e-6};
+	struct ntp_peer_params params = {.min_poll = MIN_POLL,
+	                                 .max_poll = MAX_POLL,
+	                                 .refused_retry = 3600.0,
+	                                 .flags = NTP_PEER_CLIENT,
+	                                 .noise = 1e-6};
 
 	start_with(w, &params);
 }
@@ -116,9 +118,11 @@ start(struct world *w)
 static void
 start_refused(struct world *w, enum fake_ntp_mode kod, double retry)
 {
-	struct ntp_peer_params params = {.min_poll = REFUSED_POLL, .max_poll = REFUSED_POLL,
-					 .refused_retry = retry, .flags = NTP_PEER_CLIENT,
-					 .noise = 1e-6};
+	struct ntp_peer_params params = {.min_poll = REFUSED_POLL,
+	                                 .max_poll = REFUSED_POLL,
+	                                 .refused_retry = retry,
+	                                 .flags = NTP_PEER_CLIENT,
+	                                 .noise = 1e-6};
 
 	fake_ntp_set_mode(w->server, kod);
 	start_with(w, &params);

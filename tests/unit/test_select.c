@@ -16,9 +16,9 @@
 #define assert_near(a, b, eps) assert_true(fabs((a) - (b)) <= (eps))
 
 static const struct ntp_sel_params defaults = {
-	.max_distance = 3.0,
-	.min_survivors = 3,
-	.stratum_weight = 1e-3,
+    .max_distance = 3.0,
+    .min_survivors = 3,
+    .stratum_weight = 1e-3,
 };
 
 /* A fit stratum-2 source with 1 ms of jitter. */
@@ -26,12 +26,12 @@ static struct ntp_sel_source
 at(double offset, double root_distance)
 {
 	return (struct ntp_sel_source){
-		.usable = 1,
-		.synchronised = 1,
-		.stratum = 2,
-		.offset = offset,
-		.root_distance = root_distance,
-		.jitter = 1e-3,
+	    .usable = 1,
+	    .synchronised = 1,
+	    .stratum = 2,
+	    .offset = offset,
+	    .root_distance = root_distance,
+	    .jitter = 1e-3,
 	};
 }
 
@@ -42,7 +42,7 @@ at(double offset, double root_distance)
  */
 static enum ntp_sel_status
 select_with(const struct ntp_sel_params *params, const struct ntp_sel_source *src, size_t n,
-	    enum ntp_sel_verdict *v, struct ntp_sel_result *r)
+            enum ntp_sel_verdict *v, struct ntp_sel_result *r)
 {
 	enum ntp_sel_status status = ntp_select(src, n, params, v, r);
 
@@ -81,7 +81,7 @@ test_names(void **state)
 	}
 	assert_string_equal(ntp_sel_verdict_name(NTP_SEL_TOO_FAR), "too_far");
 	assert_string_equal(ntp_sel_verdict_name(NTP_SEL_N_VERDICTS), "unknown");
-	assert_string_equal(ntp_sel_verdict_name((enum ntp_sel_verdict)-1), "unknown");
+	assert_string_equal(ntp_sel_verdict_name((enum ntp_sel_verdict) - 1), "unknown");
 	assert_string_equal(ntp_sel_status_name(NTP_SEL_NO_MAJORITY_FOUND), "no_majority");
 	assert_string_equal(ntp_sel_status_name(NTP_SEL_N_STATUS), "unknown");
 }
@@ -157,7 +157,7 @@ static void
 test_five_with_two_liars(void **state)
 {
 	struct ntp_sel_source src[] = {at(3.0, 0.01), at(0.0, 0.01), at(0.001, 0.01),
-				       at(-3.0, 0.01), at(-0.001, 0.01)};
+	                               at(-3.0, 0.01), at(-0.001, 0.01)};
 	enum ntp_sel_verdict v[ARRAY_LEN(src)];
 	struct ntp_sel_result r;
 
@@ -180,13 +180,14 @@ test_five_with_three_liars(void **state)
 	(void)state;
 	for (size_t k = 0; k < ARRAY_LEN(liars); k++) {
 		struct ntp_sel_source src[] = {at(0.0, 0.01), at(liars[k][0], 0.01),
-					       at(0.001, 0.01), at(liars[k][1], 0.01),
-					       at(liars[k][2], 0.01)};
+		                               at(0.001, 0.01), at(liars[k][1], 0.01),
+		                               at(liars[k][2], 0.01)};
 		enum ntp_sel_verdict v[ARRAY_LEN(src)];
 		struct ntp_sel_result r;
 
 		assert_int_equal(sel(src, ARRAY_LEN(src), v, &r), NTP_SEL_NO_MAJORITY_FOUND);
-		assert_int_equal(ntp_sel_count(v, ARRAY_LEN(src), NTP_SEL_NO_MAJORITY), ARRAY_LEN(src));
+		assert_int_equal(ntp_sel_count(v, ARRAY_LEN(src), NTP_SEL_NO_MAJORITY),
+		                 ARRAY_LEN(src));
 	}
 }
 
@@ -251,7 +252,7 @@ static void
 test_precise_and_rough_agree(void **state)
 {
 	struct ntp_sel_source src[] = {at(1.6e-6, 4.3e-6), at(-7.9e-6, 27.7e-6),
-				       at(-0.4e-6, 26.3e-6), at(3.0, 27e-6), at(-3.0, 27e-6)};
+	                               at(-0.4e-6, 26.3e-6), at(3.0, 27e-6), at(-3.0, 27e-6)};
 	enum ntp_sel_verdict v[ARRAY_LEN(src)];
 	struct ntp_sel_result r;
 
@@ -301,7 +302,7 @@ test_huge_interval(void **state)
 {
 	/* One source 2 s wide holds everyone; it must neither widen nor block. */
 	struct ntp_sel_source src[] = {at(0.201, 2.0), at(0.001, 0.01), at(0.001, 0.01),
-				       at(0.001, 0.01)};
+	                               at(0.001, 0.01)};
 	enum ntp_sel_verdict v[ARRAY_LEN(src)];
 	struct ntp_sel_result r;
 
@@ -337,9 +338,9 @@ test_non_finite_inputs(void **state)
 {
 	/* Only the fourth is sane; offsets and distances beyond an era are no estimate. */
 	struct ntp_sel_source src[] = {
-		at(NAN, 0.01), at(INFINITY, 0.01), at(-INFINITY, 0.01), at(0.0, 0.01),
-		at(0.0, NAN),  at(0.0, INFINITY),  at(0.0, -0.01),      at(1e300, 0.01),
-		at(0.0, 5e9),  at(0.0, 0.01),      at(0.0, 0.01),
+	    at(NAN, 0.01), at(INFINITY, 0.01), at(-INFINITY, 0.01), at(0.0, 0.01),
+	    at(0.0, NAN),  at(0.0, INFINITY),  at(0.0, -0.01),      at(1e300, 0.01),
+	    at(0.0, 5e9),  at(0.0, 0.01),      at(0.0, 0.01),
 	};
 	enum ntp_sel_verdict v[ARRAY_LEN(src)];
 	struct ntp_sel_result r;
@@ -400,7 +401,7 @@ static void
 test_unfit_sources(void **state)
 {
 	struct ntp_sel_source src[] = {at(0.0, 0.01), at(0.0, 0.01), at(0.0, 0.01), at(0.0, 3.5),
-				       at(0.0, 3.0),  at(0.0, 10.0), at(0.0, 0.01)};
+	                               at(0.0, 3.0),  at(0.0, 10.0), at(0.0, 0.01)};
 	enum ntp_sel_verdict v[ARRAY_LEN(src)];
 	struct ntp_sel_result r;
 
@@ -473,7 +474,7 @@ test_clustering_prunes_outlier(void **state)
 {
 	/* All five intervals meet, but one offset sits 50 ms from the rest. */
 	struct ntp_sel_source src[] = {at(0.0, 0.1), at(0.001, 0.1), at(-0.001, 0.1),
-				       at(0.0005, 0.1), at(0.05, 0.1)};
+	                               at(0.0005, 0.1), at(0.05, 0.1)};
 	enum ntp_sel_verdict v[ARRAY_LEN(src)];
 	struct ntp_sel_result r;
 
@@ -496,7 +497,7 @@ test_clustering_keeps_min_survivors(void **state)
 	 * 1 us: pruning stops only at the minimum.
 	 */
 	struct ntp_sel_source src[] = {at(0.0, 0.1), at(1.0 / 128, 0.1), at(2.0 / 128, 0.1),
-				       at(3.0 / 128, 0.1)};
+	                               at(3.0 / 128, 0.1)};
 	struct ntp_sel_params p = defaults;
 	enum ntp_sel_verdict v[ARRAY_LEN(src)];
 	struct ntp_sel_result r;
@@ -583,9 +584,9 @@ test_combined_offset_and_jitter(void **state)
 static void
 test_deterministic(void **state)
 {
-	struct ntp_sel_source src[] = {at(3.0, 0.01), at(0.0, 0.01),   at(NAN, 0.01),
-				       at(0.001, 0.2), at(-3.0, 0.01), at(0.0004, 0.05),
-				       at(0.002, 0.01)};
+	struct ntp_sel_source src[] = {at(3.0, 0.01),  at(0.0, 0.01),  at(NAN, 0.01),
+	                               at(0.001, 0.2), at(-3.0, 0.01), at(0.0004, 0.05),
+	                               at(0.002, 0.01)};
 	enum ntp_sel_verdict v1[ARRAY_LEN(src)], v2[ARRAY_LEN(src)];
 	struct ntp_sel_result r1, r2;
 
@@ -607,33 +608,33 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_one_source),
-		cmocka_unit_test(test_two_agreeing),
-		cmocka_unit_test(test_two_disagreeing),
-		cmocka_unit_test(test_three_with_one_liar),
-		cmocka_unit_test(test_five_with_two_liars),
-		cmocka_unit_test(test_five_with_three_liars),
-		cmocka_unit_test(test_touching_interval_intersects),
-		cmocka_unit_test(test_single_point_intersection),
-		cmocka_unit_test(test_touching_pair_agrees),
-		cmocka_unit_test(test_precise_and_rough_agree),
-		cmocka_unit_test(test_identical_intervals),
-		cmocka_unit_test(test_nested_intervals),
-		cmocka_unit_test(test_huge_interval),
-		cmocka_unit_test(test_zero_root_distance),
-		cmocka_unit_test(test_non_finite_inputs),
-		cmocka_unit_test(test_odd_params),
-		cmocka_unit_test(test_nothing_usable),
-		cmocka_unit_test(test_unfit_sources),
-		cmocka_unit_test(test_fallback_only_when_others_gone),
-		cmocka_unit_test(test_fallback_not_used_on_disagreement),
-		cmocka_unit_test(test_clustering_prunes_outlier),
-		cmocka_unit_test(test_clustering_keeps_min_survivors),
-		cmocka_unit_test(test_clustering_threshold),
-		cmocka_unit_test(test_stratum_weight_ranks),
-		cmocka_unit_test(test_combined_offset_and_jitter),
-		cmocka_unit_test(test_deterministic),
+	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_one_source),
+	    cmocka_unit_test(test_two_agreeing),
+	    cmocka_unit_test(test_two_disagreeing),
+	    cmocka_unit_test(test_three_with_one_liar),
+	    cmocka_unit_test(test_five_with_two_liars),
+	    cmocka_unit_test(test_five_with_three_liars),
+	    cmocka_unit_test(test_touching_interval_intersects),
+	    cmocka_unit_test(test_single_point_intersection),
+	    cmocka_unit_test(test_touching_pair_agrees),
+	    cmocka_unit_test(test_precise_and_rough_agree),
+	    cmocka_unit_test(test_identical_intervals),
+	    cmocka_unit_test(test_nested_intervals),
+	    cmocka_unit_test(test_huge_interval),
+	    cmocka_unit_test(test_zero_root_distance),
+	    cmocka_unit_test(test_non_finite_inputs),
+	    cmocka_unit_test(test_odd_params),
+	    cmocka_unit_test(test_nothing_usable),
+	    cmocka_unit_test(test_unfit_sources),
+	    cmocka_unit_test(test_fallback_only_when_others_gone),
+	    cmocka_unit_test(test_fallback_not_used_on_disagreement),
+	    cmocka_unit_test(test_clustering_prunes_outlier),
+	    cmocka_unit_test(test_clustering_keeps_min_survivors),
+	    cmocka_unit_test(test_clustering_threshold),
+	    cmocka_unit_test(test_stratum_weight_ranks),
+	    cmocka_unit_test(test_combined_offset_and_jitter),
+	    cmocka_unit_test(test_deterministic),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

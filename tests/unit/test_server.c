@@ -15,8 +15,8 @@
 static size_t
 request(uint8_t *buf, int version, int mode, uint64_t xmt)
 {
-	struct ntp_packet p = {.version = (uint8_t)version, .mode = (uint8_t)mode, .poll = 6,
-			       .transmit = xmt};
+	struct ntp_packet p = {
+	    .version = (uint8_t)version, .mode = (uint8_t)mode, .poll = 6, .transmit = xmt};
 
 	ntp_encode(&p, buf);
 	return NTP_HEADER_LEN;
@@ -30,10 +30,10 @@ test_modes(void **state)
 		int answered;
 		enum ntp_srv_drop drop;
 	} cases[] = {
-		{0, 0, NTP_DROP_MODE_RESERVED},  {1, 1, 0},
-		{2, 0, NTP_DROP_MODE_PASSIVE},   {3, 1, 0},
-		{4, 0, NTP_DROP_MODE_SERVER},    {5, 0, NTP_DROP_MODE_BROADCAST},
-		{6, 0, NTP_DROP_MODE_CONTROL},   {7, 0, NTP_DROP_MODE_PRIVATE},
+	    {0, 0, NTP_DROP_MODE_RESERVED}, {1, 1, 0},
+	    {2, 0, NTP_DROP_MODE_PASSIVE},  {3, 1, 0},
+	    {4, 0, NTP_DROP_MODE_SERVER},   {5, 0, NTP_DROP_MODE_BROADCAST},
+	    {6, 0, NTP_DROP_MODE_CONTROL},  {7, 0, NTP_DROP_MODE_PRIVATE},
 	};
 	uint8_t buf[NTP_HEADER_LEN];
 	struct ntp_packet req;
@@ -146,9 +146,13 @@ test_reply_peer_dispersion_grows(void **state)
 	struct ntp_packet req, rep;
 	enum ntp_srv_drop drop;
 	struct ntp_ref ref = {
-		.kind = NTP_REF_PEER, .leap = NTP_LEAP_NONE, .stratum = 3,
-		.refid = 0x0a000001, .ref_time = {1795957640, 0}, .root_delay = 0.01,
-		.root_dispersion = 0.001,
+	    .kind = NTP_REF_PEER,
+	    .leap = NTP_LEAP_NONE,
+	    .stratum = 3,
+	    .refid = 0x0a000001,
+	    .ref_time = {1795957640, 0},
+	    .root_delay = 0.01,
+	    .root_dispersion = 0.001,
 	};
 
 	(void)state;
@@ -186,13 +190,13 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_modes),
-		cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_reply_synchronised_local),
-		cmocka_unit_test(test_reply_symmetric_active),
-		cmocka_unit_test(test_reply_unsynchronised),
-		cmocka_unit_test(test_reply_peer_dispersion_grows),
-		cmocka_unit_test(test_kod),
+	    cmocka_unit_test(test_modes),
+	    cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_reply_synchronised_local),
+	    cmocka_unit_test(test_reply_symmetric_active),
+	    cmocka_unit_test(test_reply_unsynchronised),
+	    cmocka_unit_test(test_reply_peer_dispersion_grows),
+	    cmocka_unit_test(test_kod),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,8 +20,8 @@ test_good(void **state)
 
 	(void)state;
 	n = ntp_srvspec_parse("time.windows.com,0x9  10.0.0.1:1123 [::1]:5000,0x2 "
-			      "[fe80::1] dc1.example.test,8",
-			      &v, &cause);
+	                      "[fe80::1] dc1.example.test,8",
+	                      &v, &cause);
 	assert_int_equal(n, 5);
 	assert_string_equal(v[0].host, "time.windows.com");
 	assert_int_equal(v[0].port, 123);
@@ -43,9 +43,9 @@ static void
 test_bad(void **state)
 {
 	static const char *const bad[] = {
-		"host,0x10",   "host,",      "host,0xg",      "host:0",       "host:65536",
-		"host:",       "::1",        "[::1",          "[::1]x",       "bad host!",
-		"host,-1",     "host:-5",    ",0x1",          "[]:123",       "h\x1b[31m",
+	    "host,0x10", "host,",   "host,0xg", "host:0", "host:65536",
+	    "host:",     "::1",     "[::1",     "[::1]x", "bad host!",
+	    "host,-1",   "host:-5", ",0x1",     "[]:123", "h\x1b[31m",
 	};
 
 	(void)state;
@@ -65,8 +65,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_good),
-		cmocka_unit_test(test_bad),
+	    cmocka_unit_test(test_good),
+	    cmocka_unit_test(test_bad),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
