@@ -141,7 +141,7 @@ echo "fault: the signing socket disappears: skipped (domtimed does not sign MS-S
 # The jumped upstream's verdict, once it has had 3 s to show (the filter
 # ignores one spike; selection needs a sample or two).
 jumper() {
-	forest_ctl "$DC" peers --json | json '[p["state"] for p in j if p["port"] == 1124][0]'
+	forest_ctl "$DC" peers --json | json '[p["state"] for p in j["peers"] if p["port"] == 1124][0]'
 }
 declare -A JUMPED=()
 jumped_at=""

@@ -8,7 +8,7 @@
 start_fakentp up
 write_domtimed_conf cli "listen = 127.0.0.1:$(free_udp_port)" "min_poll = -4" "max_poll = -4" \
 	"refused_retry = 600" "ntp_server = 127.0.0.1:$PORT_up"
-peer() { ctl cli peers --json | json "j[0][\"$1\"]"; }
+peer() { ctl cli peers --json | json "j[\"peers\"][0][\"$1\"]"; }
 state_is() { test "$(peer state)" = "$1"; }
 status_is() { test "$(status_field cli 'j["state"]')" = "$1"; }
 

@@ -60,5 +60,5 @@ grep -m1 "directory discovery failed" "$T_DIR/slow.log" | sed 's/^/   log: /'
 check "... about 4 s after start, not after the DC's whole answer ($took s)" fcheck "$took < 8"
 check "a problem says so" grep -q 'not used: discovery took longer than discovery_timeout' \
 	<<<"$(problems slow)"
-check "the control socket answers" ctl slow status
+check "the control socket answers" ctl slow counters
 t_done
