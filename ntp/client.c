@@ -40,6 +40,8 @@
  * is the request in flight, bits 1 and 2 the two before it.
  */
 #define RECENTLY_REACHED(reach) (((reach)&0x7) != 0)
+/* ... and the poll just sent was the one that made it so (its last answer left the window). */
+#define JUST_WENT_QUIET(reach) (((reach)&0xf) == 0x8)
 /*
  * Before the first clock update, wait this long at most for every source to
  * answer its first burst: the first sources to answer must not decide alone
@@ -641,9 +643,26 @@ on_peer_state(struct ntp_peer *p, enum ntp_peer_state old, void *arg)
 		c->hooks.all_unreachable(c->hooks.arg);
 }
 
+/*
+ * The poll that makes a source's last polls all unanswered takes it out of
+ * the selection at once, not at the next sample of another source: a dead
+ * DC is left within two polls.
+ */
+static void
+on_peer_polled(struct ntp_peer *p, void *arg)
+{
+	struct source *s = arg;
+
+	if (!JUST_WENT_QUIET(ntp_peer_reach(p)))
+		return;
+	run_selection(s->c, 0);
+	refresh_reference(s->c);
+}
+
 static const struct ntp_peer_callbacks peer_callbacks = {
     .sample = on_peer_sample,
     .state = on_peer_state,
+    .polled = on_peer_polled,
 };
 
 static struct ntp_peer_params

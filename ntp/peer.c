@@ -298,6 +298,8 @@ on_poll(evutil_socket_t fd, short what, void *arg)
 	account_poll(p);
 	send_request(p);
 	schedule(p, poll_interval(p));
+	if (p->cb->polled != NULL)
+		p->cb->polled(p, p->cb_arg);
 }
 
 static void

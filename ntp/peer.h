@@ -86,6 +86,8 @@ struct ntp_peer_callbacks {
 	void (*sample)(struct ntp_peer *p, void *arg);
 	/* The state changed (e.g. to UNREACHABLE: time to re-resolve). */
 	void (*state)(struct ntp_peer *p, enum ntp_peer_state old, void *arg);
+	/* A request went out: the reach register moved on (a source may have just gone quiet). */
+	void (*polled)(struct ntp_peer *p, void *arg);
 };
 
 /*
