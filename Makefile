@@ -85,7 +85,7 @@ NTP_LINK_SRCS := $(COMMON_SRCS) $(NTP_SRCS)
 HIERARCHY_LINK_SRCS := $(COMMON_SRCS) $(HIERARCHY_SRCS)
 
 .PHONY: all check unit layering integration fuzz fuzz-run fuzz-smoke demo bench bench-serve \
-	bench-serve-signed bench-discovery bench-accuracy bench-sim sim-check bench-soak man man-check format format-check deps clean \
+	bench-serve-signed bench-serve-nts bench-discovery bench-accuracy bench-sim sim-check bench-soak man man-check format format-check deps clean \
 	install uninstall deb
 all: layering $(BUILD)/domtimed $(BUILD)/domtimectl
 
@@ -182,7 +182,7 @@ sim-check: $(BUILD)/sim
 	$(BUILD)/sim --loose --seeds 3
 
 # Benchmarks print figures and ratios against chronyd; they are not tests.
-bench: bench-sim bench-serve bench-serve-signed bench-discovery bench-accuracy
+bench: bench-sim bench-serve bench-serve-signed bench-serve-nts bench-discovery bench-accuracy
 # The issue-14 table: five seeds, our figures beside chronyd's (a FAIL is reported, not fatal).
 bench-sim: $(BUILD)/sim
 	-$(BUILD)/sim --seeds 5
@@ -191,6 +191,11 @@ bench-serve: deps all
 # MS-SNTP signing on a real Samba DC, against chronyd's ntpsigndsocket.
 bench-serve-signed: deps all
 	bench/serve/signed.sh
+# NTS (RFC 8915) serving against chronyd's NTS server; the generator links our NTS client.
+bench-serve-nts: deps all $(BUILD)/nts_load
+	bench/serve/nts.sh
+$(BUILD)/nts_load: $(BUILD)/obj/bench/serve/nts_load.o $(call obj,$(NTP_LINK_SRCS),$(BUILD)/obj)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 bench-discovery: deps all ldap-tools
 	bench/discovery/run.sh
 bench-accuracy: deps all $(BUILD)/linkdelay
