@@ -7,8 +7,11 @@
 # ROUNDS rounds, each server started fresh per round, pinned to SERVER_CPU
 # while the generator runs on LOADGEN_CPU. The generator, build/nts_load
 # (bench/serve/nts_load.c), does one NTS-KE and then sends NTS requests, each
-# with a fresh unique identifier and an unused cookie, authenticating every
-# VERIFY_EVERY'th answer. Per round and server:
+# with a fresh unique identifier, authenticating every VERIFY_EVERY'th
+# answer and sending the cookies it brings (the others are matched by their
+# identifier and their cookie is sent again: the server's work is the same,
+# and opening every answer made the generator, not chronyd, the bottleneck).
+# Per round and server:
 #   (a) saturation: answered NTS requests/s with WINDOW requests in flight,
 #       and the server's CPU per answer meanwhile (on a shared machine the
 #       answers per server CPU-second are steadier than answers/s);
@@ -20,7 +23,7 @@
 #
 # Environment (defaults in brackets):
 #   ROUNDS [3]  SAT_DURATION [3] s  DURATION [5] s  WINDOW [64]  RATE [5000]
-#   VERIFY_EVERY [1]  SERVER_CPU [1]  LOADGEN_CPU [0]  NICE [-10]
+#   VERIFY_EVERY [8]  SERVER_CPU [1]  LOADGEN_CPU [0]  NICE [-10]
 #   DOMTIMED [$BUILD/domtimed]  CHRONYD [chronyd]  BUILD [build]  KEEP [0]
 # Options: --quick (ROUNDS=1, 2 s runs: ~20 s), -h.
 set -eu
@@ -49,7 +52,7 @@ SAT_DURATION=${SAT_DURATION:-3}
 DURATION=${DURATION:-5}
 WINDOW=${WINDOW:-64}
 RATE=${RATE:-5000}
-VERIFY_EVERY=${VERIFY_EVERY:-1}
+VERIFY_EVERY=${VERIFY_EVERY:-8}
 SERVER_CPU=${SERVER_CPU:-1}
 LOADGEN_CPU=${LOADGEN_CPU:-0}
 NICE=${NICE:--10}
@@ -240,7 +243,7 @@ row() { # label metric [-: no ratio]
 
 echo
 echo "bench/serve NTS: $ROUNDS round(s), medians; servers on CPU $SERVER_CPU, nts_load on" \
-	"CPU $LOADGEN_CPU; every $VERIFY_EVERY. answer authenticated"
+	"CPU $LOADGEN_CPU; 1 answer in $VERIFY_EVERY authenticated"
 printf '%-46s %10s %10s %8s\n' "" domtimed chronyd ratio
 row "NTS saturation: answered/s (window $WINDOW)" sat
 row "  server CPU busy during saturation, %" sat_busy -
@@ -251,8 +254,10 @@ row "NTS CPU us/answered @${RATE}/s" cpu
 row "  lost at that rate, %" lost -
 echo "ratio domtimed/chronyd: NTS requests/s $(ratio sat), CPU per request $(ratio cpu)"
 for s in domtimed chronyd; do
-	if [ "$(calc "$(med "$s" sat_busy) < 90 && $(med "$s" sat_lgcpu) > 90" 0)" = 1 ]; then
-		echo "note: $s's saturation figure is bound by nts_load, a lower bound"
+	if [ "$(calc "$(med "$s" sat_busy) < 90 && $(med "$s" sat_lgcpu) > 75" 0)" = 1 ]; then
+		echo "note: $s was $(med "$s" sat_busy)% busy while nts_load used" \
+			"$(med "$s" sat_lgcpu)%: its answers/s may be bound by nts_load (a lower bound);" \
+			"answers per server CPU-second do not depend on it"
 	fi
 done
 if [ "$BAD" != 0 ]; then

@@ -5,17 +5,16 @@
  * ALPN ntske/1, certificate checked against --ca, keys exported from the TLS
  * session), then NTS-authenticated NTPv4 requests built and checked by
  * ntp/nts.c, the code domtimed's NTS client runs. Every request carries a
- * fresh unique identifier (slot number, sequence number, random tail) and
- * one cookie never sent before; its placeholders ask for as many extra
- * cookies as keep the pool at the window plus a margin, so the pool refills
- * itself after losses (a cookie is sent twice only when every one was lost).
- * Answers are matched by their identifier; every
- * --verify-every'th one is authenticated (AES-SIV under the server-to-client
- * key) and its cookies join the pool; the others are only matched, and their
- * spent cookie goes back to the pool (servers do not track cookies, and
- * opening every answer costs the generator as much as the server). An answer
- * that fails authentication, a KoD NTSN or an unknown identifier counts as
- * bad.
+ * fresh unique identifier (slot number, sequence number, random tail) and a
+ * cookie from the pool; its placeholders ask for as many extra cookies as
+ * keep the pool at the window plus a margin, so that it refills itself after
+ * losses. Answers are matched by their identifier; every --verify-every'th
+ * one is authenticated (AES-SIV under the server-to-client key) and the
+ * cookies inside join the pool; the others are only matched, and the cookie
+ * they spent goes back to the pool: servers do not track cookies, so their
+ * work is the same, and opening every answer costs the generator about what
+ * the answer cost the server. An answer that fails authentication, a KoD
+ * (NTSN) or an unknown identifier counts as bad.
  *
  * Modes: --saturate keeps --window requests in flight as fast as answers come
  * back (unanswered ones are written off after --expire ms); --rate R sends R
@@ -199,14 +198,17 @@ release(struct gen *g, unsigned idx)
 	g->in_flight--;
 }
 
-/* The identifier an answer echoes: its first extension field must be the UID. */
+/*
+ * The request an answer is for: a server-mode answer, not a KoD (stratum 0,
+ * e.g. NTSN), whose first extension field echoes the identifier we sent.
+ */
 static struct slot *
 match(struct gen *g, const uint8_t *pkt, size_t len, unsigned *ret_idx)
 {
 	unsigned idx;
 
-	if (len < 48 + 4 + NTS_UID_LEN || (pkt[0] & 7) != 4 || nts_get16(pkt + 48) != NTS_EF_UID ||
-	    nts_get16(pkt + 50) != 4 + NTS_UID_LEN)
+	if (len < 48 + 4 + NTS_UID_LEN || (pkt[0] & 7) != 4 || pkt[1] == 0 ||
+	    nts_get16(pkt + 48) != NTS_EF_UID || nts_get16(pkt + 50) != 4 + NTS_UID_LEN)
 		return NULL;
 	memcpy(&idx, pkt + 52, sizeof idx);
 	if (idx >= g->n_slots || !g->slots[idx].busy ||
