@@ -25,27 +25,25 @@
 #   ROUNDS [3]  SAT_DURATION [3] s  DURATION [5] s  WINDOW [64]  RATE [5000]
 #   VERIFY_EVERY [8]  SERVER_CPU [1]  LOADGEN_CPU [0]  NICE [-10]
 #   DOMTIMED [$BUILD/domtimed]  CHRONYD [chronyd]  BUILD [build]  KEEP [0]
-# Options: --quick (ROUNDS=1, 2 s runs: ~20 s), -h.
+#   QUIET_PCT [10]  QUIET_WAIT [20] s: before each saturation run, wait up to
+#     QUIET_WAIT s until other processes use at most QUIET_PCT% of the machine
+# Options: --quick (ROUNDS=1, 2 s runs, QUIET_WAIT=0: ~20 s), -h.
 set -eu
 
-usage() {
-	sed -n '2,/^set -eu/p' "$0" | sed -e '/^set -eu/d' -e 's/^# \{0,1\}//'
-	exit "${1:-0}"
-}
+# shellcheck disable=SC2034 # lib.sh reads it
+ME=nts.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--quick) : "${ROUNDS:=1}" "${DURATION:=2}" "${SAT_DURATION:=2}" ;;
+	--quick) : "${ROUNDS:=1}" "${DURATION:=2}" "${SAT_DURATION:=2}" "${QUIET_WAIT:=0}" ;;
 	-h | --help) usage 0 ;;
 	*) echo "nts.sh: unknown argument: $1" >&2; usage 2 ;;
 	esac
 	shift
 done
 
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-# shellcheck source=../../tests/lib/proc.sh
-. "$ROOT/tests/lib/proc.sh"
-cd "$ROOT"
 BUILD=${BUILD:-build}
 ROUNDS=${ROUNDS:-3}
 SAT_DURATION=${SAT_DURATION:-3}
@@ -59,54 +57,10 @@ NICE=${NICE:--10}
 DOMTIMED=${DOMTIMED:-$BUILD/domtimed}
 CHRONYD=${CHRONYD:-chronyd}
 KEEP=${KEEP:-0}
+QUIET_PCT=${QUIET_PCT:-10}
+QUIET_WAIT=${QUIET_WAIT:-20}
 LOAD=$BUILD/nts_load
 HZ=$(getconf CLK_TCK)
-
-DIR=$(mktemp -d "${TMPDIR:-/tmp}/bnts.XXXXXX")
-STARTED=""
-cleanup() {
-	local pid
-	for pid in $STARTED; do
-		if alive "$pid"; then
-			kill "$pid" 2>/dev/null || true
-		fi
-		wait "$pid" 2>/dev/null || true
-	done
-	if [ "$KEEP" = 1 ]; then echo "nts.sh: work files kept in $DIR" >&2; else rm -rf "$DIR"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-log() { echo "nts.sh: $*" >&2; }
-die() { log "$*"; exit 2; }
-kv() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"; }
-calc() { awk "BEGIN { printf \"%.${2:-2}f\", ($1) }"; }
-median() {
-	sort -g | awk '{ v[NR] = $1 } END {
-		if (NR == 0) { print "-"; exit }
-		if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
-cpu_ticks() { # utime+stime of PID, in clock ticks
-	local st
-	st=$(cat "/proc/$1/stat") || return 1
-	st=${st##*) }
-	# shellcheck disable=SC2086
-	set -- $st
-	echo $((${12} + ${13}))
-}
-
-free_port() { # a loopback port free for TCP and UDP
-	local p
-	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 40000))
-		if [ -z "$(ss -Hlntu "sport = :$p" 2>/dev/null)" ]; then
-			echo "$p"
-			return 0
-		fi
-	done
-	die "no free port found"
-}
 
 make_certs() {
 	(
@@ -125,7 +79,7 @@ SRV_PID="" NTP_PORT="" KE_PORT=""
 
 start_server() { # server
 	local conf=$DIR/$1.conf
-	NTP_PORT=$(free_port) KE_PORT=$(free_port)
+	NTP_PORT=$(free_port -lntu) KE_PORT=$(free_port -lntu)
 	case "$1" in
 	domtimed)
 		cat >"$conf" <<-EOF
@@ -202,6 +156,7 @@ run() { # label loadgen-args... -> LG, server CPU ticks in TICKS
 measure() { # server round
 	CUR=$1
 	start_server "$1"
+	wait_quiet
 	run --saturate --duration "$SAT_DURATION" --window "$WINDOW"
 	record "$1" sat "$(kv answered_per_s "$LG")"
 	record "$1" sat_busy "$(calc "$TICKS * 100 / $HZ / $(kv elapsed "$LG")" 1)"
@@ -260,6 +215,10 @@ for s in domtimed chronyd; do
 			"answers per server CPU-second do not depend on it"
 	fi
 done
+if [ "$NOISY" != 0 ]; then
+	echo "note: $NOISY saturation run(s) went ahead while other processes used more than" \
+		"$QUIET_PCT% of the machine: treat answers/s with suspicion"
+fi
 if [ "$BAD" != 0 ]; then
 	echo "FAILED: $BAD bad answers (see above)"
 	exit 1

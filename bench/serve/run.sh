@@ -38,10 +38,10 @@
 # Options: --quick (ROUNDS=1, 1 s runs, 1 RSS pass: < 30 s), -h.
 set -eu
 
-usage() {
-	sed -n '2,/^set -eu/p' "$0" | sed -e '/^set -eu/d' -e 's/^# \{0,1\}//'
-	exit "${1:-0}"
-}
+# shellcheck disable=SC2034 # lib.sh reads it
+ME=run.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -54,10 +54,6 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-# shellcheck source=../../tests/lib/proc.sh
-. "$ROOT/tests/lib/proc.sh"
-cd "$ROOT"
 BUILD=${BUILD:-build}
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-5}
@@ -80,103 +76,8 @@ KEEP=${KEEP:-0}
 LOADGEN=$BUILD/loadgen
 HZ=$(getconf CLK_TCK)
 
-# --- state and cleanup: everything lives in DIR, we stop only our own PIDs ---
-
-DIR=$(mktemp -d "${TMPDIR:-/tmp}/bserve.XXXXXX")
-STARTED=""
-
-cleanup() {
-	local pid
-	for pid in $STARTED; do
-		if alive "$pid"; then
-			kill "$pid" 2>/dev/null || true
-		fi
-	done
-	for pid in $STARTED; do
-		wait "$pid" 2>/dev/null || true
-	done
-	if [ "$KEEP" = 1 ]; then
-		echo "run.sh: work files kept in $DIR" >&2
-	else
-		rm -rf "$DIR"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-log() { echo "run.sh: $*" >&2; }
-die() { log "$*"; exit 2; }
-
-# utime+stime in clock ticks; /proc/PID/stat sums all threads of the process.
-cpu_ticks() {
-	local st
-	st=$(cat "/proc/$1/stat") || return 1
-	st=${st##*) }
-	# shellcheck disable=SC2086
-	set -- $st
-	echo $((${12} + ${13}))
-}
-
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
-
-# Value of key K in loadgen's key=value output line.
-kv() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"; }
-
-# Arithmetic and comparisons in awk; the parentheses stop awk from reading
-# ">" in an expression as output redirection.
-calc() { awk "BEGIN { printf \"%.${2:-2}f\", ($1) }"; }
-
-median() {
-	sort -g | awk '{ v[NR] = $1 } END {
-		if (NR == 0) { print "-"; exit }
-		if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
-# A loopback UDP port nobody uses now (bind races are caught by start_server).
-free_port() {
-	local p
-	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 40000))
-		if [ -z "$(ss -Hlun "sport = :$p" 2>/dev/null)" ]; then
-			echo "$p"
-			return 0
-		fi
-	done
-	die "no free UDP port found"
-}
-
-# CPU use of the whole machine over 0.5 s, in % of all CPUs.  Called while
-# our own processes are idle, so it is the load of everybody else.  (Tick
-# sampled, so blind to short bursts, but a CPU hog shows.)
-machine_busy() {
-	local a b
-	a=$(awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat)
-	sleep 0.5
-	b=$(awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat)
-	# shellcheck disable=SC2086
-	set -- $a $b
-	calc "($3 - $1) * 100 / (($3 - $1) + ($4 - $2) > 0 ? ($3 - $1) + ($4 - $2) : 1)" 0
-}
-
-NOISY=0
-
-# The machine is shared: do not measure next to someone else's CPU hog.
-wait_quiet() {
-	local t0=$SECONDS b
-	while :; do
-		b=$(machine_busy)
-		[ "$b" -le "$QUIET_PCT" ] && return 0
-		if [ $((SECONDS - t0)) -ge "$QUIET_WAIT" ]; then
-			log "other processes still use $b% of the machine after ${QUIET_WAIT}s:" \
-				"measuring anyway"
-			NOISY=$((NOISY + 1))
-			return 0
-		fi
-		log "other processes use $b% of the machine; waiting for it to quieten"
-		sleep 2
-	done
-}
 
 # --- servers ---
 
@@ -215,7 +116,7 @@ SRV_PORT=""
 start_server() { # server
 	local conf attempt
 	for attempt in 1 2 3; do
-		SRV_PORT=$(free_port)
+		SRV_PORT=$(free_port -lun)
 		conf=$(write_conf "$1" "$SRV_PORT")
 		rm -f "$DIR/chronyd.pid" "$DIR/$1.sock"
 		case "$1" in
