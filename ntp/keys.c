@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <pthread.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,10 +50,20 @@ ntp_key_digest_len(const struct ntp_key *k)
 
 /* ---- digests ----------------------------------------------------------------- */
 
+static EVP_MAC *cmac;
+
+static void
+fetch_cmac(void)
+{
+	cmac = EVP_MAC_fetch(NULL, "CMAC", NULL);
+}
+
 int
 ntp_aes_cmac(const uint8_t *key, size_t key_len, const uint8_t *data, size_t len, uint8_t out[16])
 {
-	EVP_MAC *mac = EVP_MAC_fetch(NULL, "CMAC", NULL);
+	/* Fetched once: OpenSSL 3's look-up costs more than a packet's MAC. */
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	EVP_MAC *mac = (pthread_once(&once, fetch_cmac), cmac);
 	EVP_MAC_CTX *ctx = mac != NULL ? EVP_MAC_CTX_new(mac) : NULL;
 	OSSL_PARAM params[] = {
 	    OSSL_PARAM_construct_utf8_string(
@@ -66,7 +77,6 @@ ntp_aes_cmac(const uint8_t *key, size_t key_len, const uint8_t *data, size_t len
 	         EVP_MAC_final(ctx, out, &out_len, 16) == 1 && out_len == 16;
 
 	EVP_MAC_CTX_free(ctx);
-	EVP_MAC_free(mac);
 	return ok ? 0 : -1;
 }
 
