@@ -141,7 +141,7 @@ echo "fault: the signing socket disappears: skipped (domtimed does not sign MS-S
 # The jumped upstream's verdict, once it has had 3 s to show (the filter
 # ignores one spike; selection needs a sample or two).
 jumper() {
-	forest_ctl "$DC" peers --json | json '[p["state"] for p in j if p["port"] == 1124][0]'
+	forest_ctl "$DC" peers --json | json '[p["state"] for p in j["peers"] if p["port"] == 1124][0]'
 }
 declare -A JUMPED=()
 jumped_at=""
@@ -161,7 +161,7 @@ while fcheck "$EPOCHREALTIME - $start < $SECONDS_RUN"; do
 		next=$((next + 1))
 	done
 	if [ -n "$jumped_at" ] && fcheck "$elapsed > $jumped_at + 3"; then
-		v=$(jumper)
+		v=$(jumper) || v=unknown
 		JUMPED[$v]=$((${JUMPED[$v]:-0} + 1))
 	fi
 	for h in "$DC" "$MEMBER"; do
