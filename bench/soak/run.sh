@@ -296,12 +296,16 @@ for h in "$DC" "$MEMBER"; do
 		"$T_DIR/$h.errors" |
 		sort | uniq -c | head -n 4 | sed 's/^/    expected: /'
 done
-# The signing outage is logged once, as a warning, and its end once.
+# The signing outage is logged once, as a warning, and its end once. The
+# connection may be lost twice: a killed process closes the connection
+# before its listening socket, so the daemon's immediate reconnect can land
+# in the dying backlog and be reset (and a request in flight when Samba
+# closes the connection is taken as refused, logged at debug level).
 log_count() { tail -n +"$((LINES0[$DC] + 1))" "$FOREST_DIR/$DC.log" | grep -c "$1"; }
 lost=$(log_count 'warning\]: MS-SNTP: lost the connection to ntp_signd')
 down=$(log_count 'warning\]: MS-SNTP: cannot connect to ntp_signd')
 again=$(log_count 'info\]: MS-SNTP: connected to ntp_signd .*signing again')
-bar "$DC signd outage logged" "lost $lost, down $down, back $again" "<= 1, 1, 1" \
-	"$lost <= 1 and $down == 1 and $again == 1"
+bar "$DC signd outage logged" "lost $lost, down $down, back $again" "<= 2, 1, 1" \
+	"$lost <= 2 and $down == 1 and $again == 1"
 [ "$T_FAILED" = 0 ] && pass "every bar met" || fail "a bar was missed"
 t_done
