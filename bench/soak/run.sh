@@ -275,9 +275,10 @@ seen=$(for v in "${!JUMPED[@]}"; do printf '%s %s, ' "$v" "${JUMPED[$v]}"; done)
 followed=$((${JUMPED[selected]:-0} + ${JUMPED[candidate]:-0}))
 bar "upstream 1 s ahead: its verdicts" "${seen%, }" "never followed" \
 	"${#JUMPED[@]} > 0 and $followed == 0"
-# Error-level lines expected while a fault is on: the directory's failures,
-# and anything about ntp_signd (its absence is a warning today).
-EXPECTED='directory discovery failed|PDC check failed|ntp_signd'
+# Error-level lines expected while a fault is on: the directory's failures
+# (a failed read, and the state it leaves: unreadable), and anything about
+# ntp_signd (its absence is a warning today).
+EXPECTED='directory discovery failed|directory unreadable|PDC check failed|ntp_signd'
 for h in "$DC" "$MEMBER"; do
 	r1=$(rss "$h") f1=$(fds "$h") s1=$(st "$h" 'j["steps"]')
 	bar "$h RSS (kB), start -> end" "${RSS0[$h]} -> $r1" "growth < 1024" \
@@ -292,8 +293,8 @@ for h in "$DC" "$MEMBER"; do
 	bar "$h error-level log lines" "$(wc -l <"$T_DIR/$h.errors") ($unexpected unexpected)" \
 		"0 unexpected" "$unexpected == 0"
 	grep -vE "$EXPECTED" "$T_DIR/$h.errors" | head -n 5 | sed 's/^/    /'
-	sed -E 's/.*((directory discovery failed|ntp_signd)[^:]*|PDC check failed).*/\1/' \
-		"$T_DIR/$h.errors" |
+	grep -E "$EXPECTED" "$T_DIR/$h.errors" |
+		sed -E 's/.*((directory (discovery failed|unreadable)|ntp_signd)[^:]*|PDC check failed).*/\1/' |
 		sort | uniq -c | head -n 4 | sed 's/^/    expected: /'
 done
 # The signing outage is logged once, as a warning, and its end once. The
