@@ -115,12 +115,13 @@ for h in "$DC" "$MEMBER"; do
 done
 
 # ---- the run ----------------------------------------------------------------------
-# load.py prints the totals, then the wall-clock start and the requests sent
-# and answers received in each second from it, as JSON.
+# load.py prints the totals, then the wall-clock start and, for each second
+# from it, the requests sent and those of them answered (the second is in
+# the transmit timestamp, which the answer returns as its origin), as JSON.
 cat >"$T_DIR/load.py" <<'PY'
 import json, select, socket, struct, sys, time
 clients, rate, secs, server = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
-req = struct.pack(">B", 4 << 3 | 3) + b"\0" * 47
+req = struct.pack(">B", 4 << 3 | 3) + b"\0" * 39
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 21)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
@@ -138,8 +139,8 @@ while True:
     due = min(int((now - start) * rate), int(secs * rate))
     while sent < due:
         try:
-            s.sendmsg([req], [(socket.IPPROTO_IP, IP_PKTINFO, infos[sent % clients])], 0,
-                      (server, 123))
+            s.sendmsg([req + struct.pack(">Q", sec)],
+                      [(socket.IPPROTO_IP, IP_PKTINFO, infos[sent % clients])], 0, (server, 123))
         except BlockingIOError:
             break
         sent += 1
@@ -149,9 +150,9 @@ while True:
             data = s.recv(512)
         except BlockingIOError:
             break
-        ok = len(data) >= 48 and data[1] != 0
-        answered += ok
-        per_s["answered"][sec] += ok
+        if len(data) >= 48 and data[1] != 0:
+            answered += 1
+            per_s["answered"][min(struct.unpack_from(">Q", data, 24)[0], int(secs) + 2)] += 1
     if now > end + 2:
         break
     select.select([s], [], [], 0.005)
@@ -233,7 +234,7 @@ bar() {
 }
 read -r sent answered < <(sed -n 's/^sent=\([0-9]*\) answered=\([0-9]*\)$/\1 \2/p' "$T_DIR/load.out")
 # The signing fault, from the signed client's rounds and the load's seconds:
-# plain answered in the seconds wholly inside the outage; signed answered
+# plain requests sent in the seconds wholly inside the outage, answered; signed answered
 # before it, in it (from 0.5 s on, once the last signature in flight is
 # done), and from the first signed answer after the socket returned; that
 # answer's delay; signed requests answered unsigned or with a bad MAC.
