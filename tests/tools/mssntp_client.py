@@ -5,11 +5,13 @@ Sends 68-octet MS-SNTP requests (key id = the account's RID, zero checksum)
 and, interleaved, plain 48-octet NTP requests, both at a steady pace, and
 checks every answer: a signed one must carry MD5(NT hash || first 48 octets)
 with the NT hash taken from a keytab's arcfour-hmac (RC4, enctype 23) key of
-the account, as a Windows member knows its own password. Prints one JSON
-object with what happened.
+the account, as a Windows member knows its own password, or given in hex
+with --key (for tests/tools/fake_signd.py). Prints one JSON object with what
+happened; "start" is the wall-clock time of round 0, and "rounds" holds, for
+each round, its time from the start and the plain and signed answers to it.
 
-  mssntp_client.py --server IP --rid RID [--keytab FILE --principal NAME$]
-                   [--signed-every N] [--plain] [--duration S] [--rate R]
+  mssntp_client.py --server IP --rid RID [--keytab FILE --principal NAME$ | --key HEX]
+                   [--plain] [--duration S] [--rate R]
 """
 import argparse
 import hashlib
@@ -81,6 +83,7 @@ def main():
     ap.add_argument("--rid", type=int, required=True)
     ap.add_argument("--keytab")
     ap.add_argument("--principal")
+    ap.add_argument("--key", type=bytes.fromhex, help="the NT hash in hex, instead of a keytab")
     ap.add_argument("--duration", type=float, default=1.0)
     ap.add_argument("--rate", type=float, default=20.0, help="rounds per second")
     ap.add_argument("--plain", action="store_true", help="a plain request every round too")
@@ -89,6 +92,7 @@ def main():
                     help="120-octet requests (HMAC-SHA512 form), as Windows 8+ may send")
     a = ap.parse_args()
     keys = keytab_rc4_keys(a.keytab, a.principal) if a.keytab else []
+    keys += [a.key] if a.key else []
     if a.keytab and not keys:
         raise SystemExit("no arcfour-hmac key for %s in %s" % (a.principal, a.keytab))
 
@@ -98,7 +102,7 @@ def main():
     res = {"signed_sent": 0, "signed_ok": 0, "signed_bad_mac": 0, "signed_unsigned": 0,
            "plain_sent": 0, "plain_ok": 0, "signed_offsets": [], "plain_offsets": [],
            "rounds": []}
-    start = time.time()
+    start = res["start"] = time.time()
     n_rounds = max(1, int(a.duration * a.rate))
     for r in range(n_rounds):
         res["rounds"].append([round(time.time() - start, 3), 0, 0])
