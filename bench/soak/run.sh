@@ -11,7 +11,7 @@
 # MS-SNTP replies (ntp_signd_socket_dir) through tests/tools/fake_signd.py,
 # which signs for one RID with a fixed test key, and a Windows-like client
 # (tests/tools/mssntp_client.py --key) sends it SIGNED signed requests/s
-# from the load host. After both clocks are synchronised (within 1 ms of the
+# from the load host. After both clocks are synchronised (within 200 us of the
 # truth), for SECONDS seconds:
 #   - both daemons reload their configuration every second (SIGHUP);
 #   - from 10% to 25% of the run slapd is stopped (SIGSTOP, then SIGCONT);
@@ -99,12 +99,15 @@ settled() {
 	for h in "$DC" "$MEMBER"; do
 		[ "$(st "$h" 'j["state"]')" = synchronised ] || return 1
 		e=$(st "$h" 'abs(j["clock_error"])')
-		[ -n "$e" ] && fcheck "$e < 0.001" || return 1
+		# 200 us, not the 1 ms of the forest tests: a clock still slewing in
+		# from its start offset can be under 1 ms one second and over 2 ms
+		# (the bar below) the next.
+		[ -n "$e" ] && fcheck "$e < 0.0002" || return 1
 	done
 }
 t0=$EPOCHREALTIME
-wait_for 120 settled || { fail "both clocks within 1 ms of the truth in 120 s"; exit 1; }
-pass "both synchronised and within 1 ms after $("$PY" -c "print('%.0f' % ($EPOCHREALTIME - $t0))") s"
+wait_for 120 settled || { fail "both clocks within 200 us of the truth in 120 s"; exit 1; }
+pass "both synchronised and within 200 us after $("$PY" -c "print('%.0f' % ($EPOCHREALTIME - $t0))") s"
 
 rss() { awk '/^VmRSS:/ {print $2}' "/proc/$(forest_pid "$1")/status"; }
 fds() { find "/proc/$(forest_pid "$1")/fd" -mindepth 1 -maxdepth 1 | wc -l; }
