@@ -14,8 +14,22 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "../common/log.h"
 #include "../common/xmalloc.h"
 #include "privs.h"
+
+/* Is CAP_SYS_TIME in our permitted set (a container or setpriv may have taken it)? */
+static int
+have_sys_time(void)
+{
+	cap_t now = cap_get_proc();
+	cap_flag_value_t v = CAP_CLEAR;
+
+	if (now != NULL)
+		(void)cap_get_flag(now, CAP_SYS_TIME, CAP_PERMITTED, &v);
+	cap_free(now);
+	return v == CAP_SET;
+}
 
 static int
 keep_only_sys_time(int keep, char **ret_cause)
@@ -23,6 +37,14 @@ keep_only_sys_time(int keep, char **ret_cause)
 	cap_value_t sys_time = CAP_SYS_TIME;
 	cap_t caps = cap_init(); /* empty */
 	int r = 0;
+
+	if (keep && !have_sys_time()) {
+		/* Not an exit: NTP is still served; only steering the clock will fail, and say so.
+		 */
+		log_warn("CAP_SYS_TIME is not in this process's permitted set (bounding set?): "
+		         "the system clock cannot be steered");
+		keep = 0;
+	}
 
 	if (caps == NULL) {
 		*ret_cause = xasprintf("cap_init: %s", strerror(errno));
