@@ -7,6 +7,7 @@
 #include <strings.h>
 #include <sys/random.h>
 
+#include "ascii.h"
 #include "strmap.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -30,7 +31,7 @@ struct strmap {
 static unsigned char
 fold(const struct strmap *m, unsigned char c)
 {
-	return m->nocase && c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
+	return m->nocase ? (unsigned char)ascii_lower((char)c) : c;
 }
 
 /* FNV-1a over the (folded) octets, started from the map's seed, then mixed. */

@@ -65,6 +65,15 @@ clk_monotonic(struct timespec *ret)
 	(void)clock_gettime(CLOCK_MONOTONIC, ret);
 }
 
+double
+clk_monotonic_seconds(void)
+{
+	struct timespec ts;
+
+	clk_monotonic(&ts);
+	return ts_to_double(&ts);
+}
+
 /* ---- system ---------------------------------------------------------- */
 
 /* Each microsecond a kernel tick is longer than nominal speeds the clock by this. */

@@ -56,6 +56,8 @@ void clk_now(struct clk *c, struct timespec *ret);
 void clk_from_kernel(struct clk *c, const struct timespec *kernel, struct timespec *ret);
 /* Monotonic time for intervals (rate limits, timeouts); never stepped. */
 void clk_monotonic(struct timespec *ret);
+/* The same in seconds. */
+double clk_monotonic_seconds(void);
 
 /*
  * Set the frequency correction to PPM (positive: run faster), clamped to

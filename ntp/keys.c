@@ -1,7 +1,6 @@
 /*
  * keys.c - the key file and RFC 8573 MACs, on OpenSSL 3 (EVP_MD, EVP_MAC).
  */
-#include <ctype.h>
 #include <errno.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -11,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/ascii.h"
 #include "../common/log.h"
 #include "../common/util.h"
 #include "../common/xmalloc.h"
@@ -184,15 +184,6 @@ parse_type(const char *s, enum ntp_key_type *ret)
 	return -1;
 }
 
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)tolower((unsigned char)c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* KEY as HEX:digits, ASCII:text or bare text into K. NULL, or what is wrong. */
 static const char *
 parse_secret(const char *s, struct ntp_key *k)
@@ -202,7 +193,8 @@ parse_secret(const char *s, struct ntp_key *k)
 		if (strlen(s) % 2 != 0 || strlen(s) / 2 > NTP_KEY_MAX_SECRET)
 			return "odd or too many hexadecimal digits";
 		for (k->len = 0; s[2 * k->len] != '\0'; k->len++) {
-			int hi = hex_value(s[2 * k->len]), lo = hex_value(s[2 * k->len + 1]);
+			int hi = ascii_hex_value(s[2 * k->len]),
+			    lo = ascii_hex_value(s[2 * k->len + 1]);
 
 			if (hi < 0 || lo < 0)
 				return "not a hexadecimal digit";
@@ -234,7 +226,7 @@ parse_key(char **w, int n, struct ntp_key *k)
 	*k = (struct ntp_key){.type = NTP_KEY_MD5};
 	if (n < 2 || n > 3)
 		return "expected ID [TYPE] KEY";
-	if (!isdigit((unsigned char)w[0][0]))
+	if (!ascii_is_digit(w[0][0]))
 		return "key id is not a number";
 	errno = 0;
 	id = strtoull(w[0], &end, 10);

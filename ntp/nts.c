@@ -17,6 +17,7 @@
 #include "../common/log.h"
 #include "../common/loop.h"
 #include "../common/xmalloc.h"
+#include "clock.h"
 #include "keys.h"
 #include "nts.h"
 #include "packet.h"
@@ -333,13 +334,6 @@ forget_keys(struct nts_session *s)
 	explicit_bzero(s->cookies, sizeof(s->cookies));
 }
 
-static double
-monotonic_now(struct timespec *ret)
-{
-	clock_gettime(CLOCK_MONOTONIC, ret);
-	return (double)ret->tv_sec + (double)ret->tv_nsec * 1e-9;
-}
-
 static void
 ke_failed(struct nts_session *s, const char *error)
 {
@@ -350,7 +344,7 @@ ke_failed(struct nts_session *s, const char *error)
 	snprintf(s->error, sizeof(s->error), "%s", error);
 	log_warn("NTS-KE with %s:%d failed: %s; retrying in %.0f s", log_esc(s->host).s, s->ke_port,
 	         log_esc(error).s, s->retry_delay);
-	monotonic_now(&now);
+	clk_monotonic(&now);
 	s->retry_at = now;
 	s->retry_at.tv_sec += (time_t)s->retry_delay;
 	loop_arm(s->retry_ev, s->retry_delay);
@@ -547,8 +541,7 @@ nts_session_reply(struct nts_session *s, const uint8_t *buf, size_t len, const c
 void
 nts_session_report(const struct nts_session *s, struct nts_report *ret)
 {
-	struct timespec now;
-	double mono = monotonic_now(&now);
+	double mono = clk_monotonic_seconds();
 
 	*ret = (struct nts_report){
 	    .state = state_names[s->state],

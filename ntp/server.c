@@ -181,21 +181,12 @@ source_ok(const struct sockaddr_storage *ss)
 	return 0;
 }
 
-static double
-monotonic_seconds(void)
-{
-	struct timespec ts;
-
-	clk_monotonic(&ts);
-	return ts_to_double(&ts);
-}
-
 static enum ntp_rl_verdict
 rate_verdict(struct ntp_srv *srv, const struct sockaddr_storage *peer)
 {
 	if (srv->rl == NULL)
 		return NTP_RL_PASS;
-	return ntp_rl_check(srv->rl, (const struct sockaddr *)peer, monotonic_seconds());
+	return ntp_rl_check(srv->rl, (const struct sockaddr *)peer, clk_monotonic_seconds());
 }
 
 /* How an answer is to be signed once its header is final. */

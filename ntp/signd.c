@@ -118,15 +118,6 @@ ntp_signd_parse(const uint8_t *buf, size_t len, struct ntp_signd_reply *ret, siz
 
 /* ---- the queue ----------------------------------------------------------------------- */
 
-static double
-now_mono(void)
-{
-	struct timespec ts;
-
-	clk_monotonic(&ts);
-	return ts_to_double(&ts);
-}
-
 static struct slot *
 slot_at(struct ntp_signd *s, size_t i)
 {
@@ -154,14 +145,15 @@ settle(struct ntp_signd *s)
 		event_del(s->deadline_ev);
 		return;
 	}
-	loop_arm(s->deadline_ev, slot_at(s, 0)->submitted + NTP_SIGND_DEADLINE - now_mono());
+	loop_arm(s->deadline_ev,
+	         slot_at(s, 0)->submitted + NTP_SIGND_DEADLINE - clk_monotonic_seconds());
 }
 
 static void
 on_deadline(evutil_socket_t fd, short what, void *arg)
 {
 	struct ntp_signd *s = arg;
-	double now = now_mono();
+	double now = clk_monotonic_seconds();
 
 	(void)fd;
 	(void)what;
@@ -242,7 +234,7 @@ take_reply(struct ntp_signd *s, const struct ntp_signd_reply *r)
 			s->c->sign_failed++;
 			log_warn("MS-SNTP: ntp_signd returned a packet other than the one to sign");
 		} else {
-			took = now_mono() - x->submitted;
+			took = clk_monotonic_seconds() - x->submitted;
 			s->latency += (took - s->latency) / 8;
 			s->latency = s->latency < LATENCY_MIN   ? LATENCY_MIN
 			             : s->latency > LATENCY_MAX ? LATENCY_MAX
@@ -430,7 +422,7 @@ ntp_signd_submit(struct ntp_signd *s, const uint8_t key_id[4], const uint8_t hea
 		return -1;
 	}
 	x = slot_at(s, s->n++);
-	*x = (struct slot){.id = s->next_id++, .submitted = now_mono(), .dest = *dest};
+	*x = (struct slot){.id = s->next_id++, .submitted = clk_monotonic_seconds(), .dest = *dest};
 	memcpy(x->key_id, key_id, 4);
 	memcpy(x->header, header, NTP_HEADER_LEN);
 	if (s->n == 1)
@@ -449,10 +441,4 @@ int
 ntp_signd_connected(const struct ntp_signd *s)
 {
 	return s->fd >= 0;
-}
-
-const char *
-ntp_signd_path(const struct ntp_signd *s)
-{
-	return s->path;
 }

@@ -86,7 +86,6 @@ int ntp_signd_submit(struct ntp_signd *s, const uint8_t key_id[4],
 double ntp_signd_latency(const struct ntp_signd *s);
 /* Connected to ntp_signd right now. */
 int ntp_signd_connected(const struct ntp_signd *s);
-const char *ntp_signd_path(const struct ntp_signd *s);
 
 /* ---- the wire format, pure, for tests and fuzzing ---------------------------------- */
 
