@@ -34,7 +34,7 @@ LDLIBS := $(PKG_LIBS) -lm
 SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 # ---- sources ------------------------------------------------------------------
-COMMON_SRCS := common/log.c common/xmalloc.c common/loop.c common/strmap.c
+COMMON_SRCS := common/log.c common/xmalloc.c common/loop.c common/strmap.c common/file.c
 NTP_SRCS := ntp/packet.c ntp/clock.c ntp/reference.c ntp/ratelimit.c ntp/io.c ntp/server.c \
 	ntp/poll.c ntp/sync.c \
 	ntp/filter.c ntp/select.c ntp/discipline.c ntp/srvspec.c ntp/keys.c ntp/nts_ke.c ntp/nts.c \

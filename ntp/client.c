@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/file.h"
 #include "../common/log.h"
 #include "../common/loop.h"
 #include "../common/ts.h"
@@ -179,55 +180,13 @@ ntp_client_read_drift(const char *path, double *ret_ppm)
 	return 0;
 }
 
-/* Flush the directory holding PATH, so that a rename in it survives a crash. */
-static int
-sync_dir_of(const char *path)
-{
-	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
-	int fd, err = 0;
-
-	if (slash == NULL)
-		strcpy(dir, ".");
-	else
-		slash[slash == dir] = '\0'; /* "/drift" lives in "/" */
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) < 0)
-		err = errno;
-	if (fd >= 0)
-		close(fd);
-	free(dir);
-	return -err;
-}
-
 int
 ntp_client_write_drift(const char *path, double ppm)
 {
-	/* A fresh name made with O_EXCL: never a file (or a link) someone put there first. */
-	char *tmp = xasprintf("%s.XXXXXX", path);
 	char line[64];
-	int fd, n, err = 0;
+	int n = snprintf(line, sizeof(line), "%.6f\n", ppm);
 
-	n = snprintf(line, sizeof(line), "%.6f\n", ppm);
-	fd = mkostemp(tmp, O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		err = errno;
-		free(tmp);
-		return -err;
-	}
-	/* Write, flush to disk, rename, flush the directory: a crash leaves the old file or the
-	 * new. */
-	if (fchmod(fd, 0644) < 0 || write(fd, line, (size_t)n) != n || fsync(fd) < 0)
-		err = errno ? errno : EIO;
-	if (close(fd) < 0 && err == 0)
-		err = errno;
-	if (err == 0 && rename(tmp, path) < 0)
-		err = errno;
-	if (err != 0)
-		(void)unlink(tmp);
-	else
-		err = -sync_dir_of(path);
-	free(tmp);
-	return -err;
+	return file_write_atomic(path, line, (size_t)n, 0644);
 }
 
 static void

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/file.h"
 #include "../common/log.h"
 #include "../common/loop.h"
 #include "../common/xmalloc.h"
@@ -64,31 +65,28 @@ put32(uint8_t *p, uint32_t v)
 static int
 write_keys(const struct nts_srv *s, char **ret_cause)
 {
-	char *tmp = xasprintf("%s.tmp", s->keys_file);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), r = -1;
-	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	/* Two lines of "ID HEXKEY CREATED". */
+	char text[2 * (10 + 1 + 2 * NTS_KEY_LEN + 1 + 20 + 1) + 1];
+	size_t n = 0;
+	int r;
 
-	if (f != NULL) {
-		for (int i = 0; i < 2; i++) {
-			if (s->keys[i].id == 0)
-				continue;
-			fprintf(f, "%" PRIu32 " ", s->keys[i].id);
-			for (int j = 0; j < NTS_KEY_LEN; j++)
-				fprintf(f, "%02x", s->keys[i].key[j]);
-			fprintf(f, " %" PRId64 "\n", s->keys[i].created);
-		}
-		r = fflush(f) == 0 && fsync(fd) == 0 ? 0 : -1;
-		r = fclose(f) == 0 ? r : -1;
-	} else if (fd >= 0) {
-		close(fd);
+	for (int i = 0; i < 2; i++) {
+		if (s->keys[i].id == 0)
+			continue;
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "%" PRIu32 " ", s->keys[i].id);
+		for (int j = 0; j < NTS_KEY_LEN; j++)
+			n +=
+			    (size_t)snprintf(text + n, sizeof(text) - n, "%02x", s->keys[i].key[j]);
+		n += (size_t)snprintf(text + n, sizeof(text) - n, " %" PRId64 "\n",
+		                      s->keys[i].created);
 	}
-	if (r == 0 && rename(tmp, s->keys_file) < 0)
-		r = -1;
-	if (r < 0)
+	r = file_write_atomic(s->keys_file, text, n, 0600);
+	if (r < 0) {
 		*ret_cause = xasprintf("cannot write the NTS cookie keys to %s: %s", s->keys_file,
-		                       strerror(errno));
-	free(tmp);
-	return r;
+		                       strerror(-r));
+		return -1;
+	}
+	return 0;
 }
 
 static void
