@@ -7,6 +7,7 @@
 #include "../common/xmalloc.h"
 #include "../ldap/samba.h"
 #include "dmn_private.h"
+#include "privs.h"
 #include "samba_dc.h"
 
 /* The ntp_signd directory: configured, else the Samba DC's; NULL: do not sign. */
@@ -16,6 +17,19 @@ signd_dir(const struct dmn *d)
 	if (d->cfg->ntp_signd_socket_dir[0] != '\0')
 		return d->cfg->ntp_signd_socket_dir;
 	return d->samba != NULL ? d->samba->signd_dir : NULL;
+}
+
+/*
+ * Why the daemon's user cannot reach ntp_signd's socket in DIR, or NULL. The
+ * user is the one it runs as or will once it drops root (by default
+ * domtimed, not the root that starts it); "" is this process.
+ */
+static char *
+signd_problem(const struct dmn *d, const char *dir)
+{
+	const char *user = privs_user(d->cfg->user);
+
+	return samba_signd_access_problem(dir, user != NULL ? user : "");
 }
 
 void
@@ -43,7 +57,7 @@ dmn_samba_start(struct dmn *d)
 	sock = xasprintf("%s/socket", dir);
 	ntp_srv_enable_mssntp(d->srv, sock);
 	free(sock);
-	problem = samba_signd_access_problem(dir, d->cfg->user);
+	problem = signd_problem(d, dir);
 	if (problem != NULL)
 		log_err("%s", problem);
 	free(problem);
@@ -78,7 +92,7 @@ dmn_samba_json(const struct dmn *d)
 		return json_pack("{s:b, s:n, s:b, s:n}", "samba_dc", d->samba != NULL,
 		                 "signd_socket", "signd_connected", 0, "signd_problem");
 	sock = xasprintf("%s/socket", dir);
-	problem = samba_signd_access_problem(dir, d->cfg->user);
+	problem = signd_problem(d, dir);
 	o = json_pack("{s:b, s:s, s:b, s:o}", "samba_dc", d->samba != NULL, "signd_socket", sock,
 	              "signd_connected", ntp_srv_signd_connected(d->srv) == 1, "signd_problem",
 	              problem != NULL ? json_string(problem) : json_null());
