@@ -20,6 +20,7 @@
 
 #include "../common/log.h"
 #include "../common/ts.h"
+#include "../common/util.h"
 #include "../common/xmalloc.h"
 #include "../ntp/nts.h"
 #include "directory.h"
@@ -178,10 +179,39 @@ render_server(FILE *f, const struct dmn *d)
 	counter(f, "domtimed_ntp_receive_errors_total", "Errors receiving NTP datagrams.",
 	        c->receive_errors);
 	counter(f, "domtimed_ntp_send_errors_total", "Errors sending NTP answers.", c->send_errors);
-	/*
-	 * MS-SNTP signing counters (requests signed, refused, signer
-	 * unreachable) belong here once the server signs.
-	 */
+}
+
+/* MS-SNTP: what the server signed for Windows clients, and what it checked of its DCs. */
+static void
+render_mssntp(FILE *f, const struct dmn *d)
+{
+	const struct mssntp_counters *m = &ntp_srv_counters(d->srv)->mssntp;
+	const struct {
+		const char *reason;
+		uint64_t n;
+	} failed[] = {
+	    {"unknown_rid", m->unknown_rid}, {"refused", m->refused},
+	    {"signd_down", m->signd_down},   {"queue_full", m->queue_full},
+	    {"timed_out", m->timed_out},
+	};
+
+	counter(f, "domtimed_mssntp_signed_total", "MS-SNTP answers signed through ntp_signd.",
+	        m->n_signed);
+	family(f, "domtimed_mssntp_sign_failed_total", "counter",
+	       "Signed requests left unanswered, by reason.");
+	for (size_t i = 0; i < ARRAY_LEN(failed); i++)
+		fprintf(f, "domtimed_mssntp_sign_failed_total{reason=\"%s\"} %llu\n",
+		        failed[i].reason, (unsigned long long)failed[i].n);
+	counter(f, "domtimed_mssntp_extended_unsupported_total",
+	        "120-octet (extended) MS-SNTP requests, which Samba cannot sign.",
+	        m->extended_unsupported);
+	counter(f, "domtimed_mssntp_verified_total", "Answers of our DCs with a good MS-SNTP MAC.",
+	        m->verified);
+	counter(f, "domtimed_mssntp_bad_mac_total", "Answers of our DCs with a wrong MS-SNTP MAC.",
+	        m->bad_mac);
+	counter(f, "domtimed_mssntp_unsigned_total",
+	        "Answers of our DCs to a signed request that carried no signature.",
+	        m->unsigned_reply);
 }
 
 static void
@@ -194,7 +224,7 @@ render_clock(FILE *f, const struct dmn *d, const struct ntp_client_status *cs)
 	      ntp_ref_synchronised(&d->ref));
 	family(f, "domtimed_selection_state", "gauge",
 	       "The client's state: 1 for the current one, 0 for the others.");
-	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+	for (size_t i = 0; i < ARRAY_LEN(states); i++)
 		fprintf(f, "domtimed_selection_state{state=\"%s\"} %d\n", states[i],
 		        strcmp(cs->state, states[i]) == 0);
 	gauge(f, "domtimed_stratum", "Stratum announced to NTP clients (0: unsynchronised).",
@@ -269,6 +299,7 @@ metrics_render(const struct dmn *d)
 	render_w32time(f, d, &cs);
 	render_clock(f, d, &cs);
 	render_server(f, d);
+	render_mssntp(f, d);
 	render_directory(f, d);
 	render_process(f, d);
 	fputs("# EOF\n", f);
