@@ -14,8 +14,6 @@
 #include "dmn_private.h"
 #include "samba_dc.h"
 
-static const char *const mode_names[] = {"auto", "require", "no"};
-
 /* The principal whose keys we need: configured, else NAME$@REALM. */
 static char *
 principal_of(const struct dmn *d)
@@ -95,8 +93,8 @@ dmn_auth_json(const struct dmn *d)
 	const struct mssntp_counters *c = &ntp_srv_counters(d->srv)->mssntp;
 	const struct mssntp_auth *a = d->auth;
 
-	return json_pack("{s:s, s:s, s:o, s:I, s:I}", "mode", mode_names[d->cfg->mssntp], "key",
-	                 a != NULL && a->n_keys > 0 ? "rc4" : "none", "rid",
+	return json_pack("{s:s, s:s, s:o, s:I, s:I}", "mode", cfg_mssntp_names[d->cfg->mssntp],
+	                 "key", a != NULL && a->n_keys > 0 ? "rc4" : "none", "rid",
 	                 a != NULL && a->key_id != 0 ? json_integer(a->key_id) : json_null(),
 	                 "verified", (json_int_t)c->verified, "failed",
 	                 (json_int_t)(c->bad_mac + c->unsigned_reply));

@@ -58,31 +58,29 @@ silent_sources(const struct ntp_client *c)
 		struct ntp_source_report r;
 
 		ntp_client_source_report(c, i, &r);
-		for (size_t j = 0; j < sizeof(silent) / sizeof(silent[0]); j++)
+		for (size_t j = 0; j < ARRAY_LEN(silent); j++)
 			n += strcmp(r.state, silent[j]) == 0;
 	}
 	return n;
 }
 
 const char *
-dmn_reason(const struct dmn *d, char *buf, size_t size)
+dmn_reason(const struct dmn *d, const struct ntp_client_status *cs, char *buf, size_t size)
 {
-	struct ntp_client_status cs;
 	struct dmn_dir_health dh = {0};
 	struct health_facts f;
 
-	ntp_client_status(d->client, &cs);
 	if (d->dir != NULL)
 		dmn_dir_health(d->dir, &dh);
 	f = (struct health_facts){
 	    .synchronised = ntp_ref_synchronised(&d->ref),
 	    .serving_local = d->ref.kind == NTP_REF_LOCAL,
-	    .client_state = cs.state,
-	    .client_message = cs.message,
-	    .n_sources = cs.n_sources,
+	    .client_state = cs->state,
+	    .client_message = cs->message,
+	    .n_sources = cs->n_sources,
 	    .n_silent = silent_sources(d->client),
 	    .manual_configured = d->cfg->ntp_server[0] != '\0',
-	    .root_pdc = strcmp(dmn_dir_role_name(d->dir), "root_pdc") == 0,
+	    .root_pdc = dmn_dir_role(d->dir) == HIER_ROLE_ROOT_PDC,
 	    .in_domain = d->dir != NULL,
 	    .dir_setup_error = dmn_dir_unavailable(d->dir),
 	    .have_forest = dh.have_forest,
@@ -118,7 +116,8 @@ cmd_status(void *ctx, json_t *args, char **ret_error)
 	json_object_set_new(o, "state", json_string(cs.state));
 	json_object_set_new(o, "message", string_or_null(cs.message));
 	json_object_set_new(o, "synchronized", json_boolean(ntp_ref_synchronised(ref)));
-	json_object_set_new(o, "reason", string_or_null(dmn_reason(d, reason, sizeof(reason))));
+	json_object_set_new(o, "reason",
+	                    string_or_null(dmn_reason(d, &cs, reason, sizeof(reason))));
 	json_object_set_new(o, "leap", json_integer(fields.leap));
 	json_object_set_new(o, "stratum", json_integer(fields.stratum));
 	json_object_set_new(o, "refid", json_string(refid));
@@ -149,18 +148,6 @@ cmd_status(void *ctx, json_t *args, char **ret_error)
 	json_object_set_new(o, "time", json_real(ts_to_double(&now)));
 	json_object_set_new(o, "uptime", json_real(ts_diff(&mono, &d->started)));
 	return o;
-}
-
-/*
- * What "state" says of a source: while it answers with usable time, the
- * selection's verdict; otherwise why it does not (resolving, unreachable,
- * denied...). The verdict dates from the last selection, so a source that
- * has since gone silent is shown silent, never "selected".
- */
-static const char *
-source_state(const struct ntp_source_report *r)
-{
-	return strcmp(r->state, "ok") == 0 ? r->verdict : r->state;
 }
 
 static json_t *
@@ -206,7 +193,7 @@ source_json(const struct ntp_source_report *r)
 	json_object_set_new(o, "key_id", r->key_id != 0 ? json_integer(r->key_id) : json_null());
 	json_object_set_new(o, "nts", nts_json(r->nts));
 	json_object_set_new(o, "origin", json_string(r->origin));
-	json_object_set_new(o, "state", json_string(source_state(r)));
+	json_object_set_new(o, "state", json_string(ntp_source_shown_state(r)));
 	json_object_set_new(o, "peer_state", json_string(r->state));
 	json_object_set_new(o, "verdict", json_string(r->verdict));
 	json_object_set_new(o, "stratum", r->stratum >= 0 ? json_integer(r->stratum) : json_null());

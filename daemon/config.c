@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "../common/log.h"
+#include "../common/util.h"
 #include "../common/xmalloc.h"
 #include "../hierarchy/hierarchy.h"
 #include "../ldap/discovery.h"
@@ -99,8 +100,7 @@ check_http_listen(const char *value, char **cause)
 
 static const char *const clock_choices[] = {
     [CLK_SYSTEM] = "system", [CLK_VIRTUAL] = "virtual", NULL};
-/* Index = enum cfg_mssntp. */
-static const char *const mssntp_choices[] = {
+const char *const cfg_mssntp_names[] = {
     [CFG_MSSNTP_AUTO] = "auto", [CFG_MSSNTP_REQUIRE] = "require", [CFG_MSSNTP_NO] = "no", NULL};
 
 #define OFF(field) offsetof(struct cfg, field)
@@ -418,7 +418,7 @@ static const struct key keys[] = {
      .offset = OFF(mssntp),
      .restart = 1,
      .def = "auto",
-     .choices = mssntp_choices,
+     .choices = cfg_mssntp_names,
      .help = "MS-SNTP towards the DCs of this machine's own domain that the hierarchy "
              "chose: requests carry the RID of its account and answers are checked with "
              "its NT hash (the keytab's arcfour-hmac key, current and previous kvno, read "
@@ -660,7 +660,7 @@ static const struct key keys[] = {
              "Changing the size or a prefix on reload empties the table."},
 };
 
-#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+#define N_KEYS (ARRAY_LEN(keys))
 
 static void *
 field(struct cfg *cfg, const struct key *k)

@@ -40,6 +40,8 @@ struct cfg_strings {
 };
 
 enum cfg_mssntp { CFG_MSSNTP_AUTO, CFG_MSSNTP_REQUIRE, CFG_MSSNTP_NO };
+/* The mssntp key's values, indexed by enum cfg_mssntp, NULL-terminated. */
+extern const char *const cfg_mssntp_names[];
 
 struct cfg {
 	struct cfg_addrs listen;

@@ -9,6 +9,8 @@
 
 #include <jansson.h>
 
+#include "../hierarchy/forest.h"
+
 struct cfg;
 struct dmn;
 struct dmn_dir;
@@ -61,6 +63,7 @@ json_t *dmn_dir_explain_json(const struct dmn *d, const struct dmn_dir *dir);
 /* Who discovery says we are; NULL without a directory. */
 const struct dir_identity *dmn_dir_identity(const struct dmn_dir *dir);
 /* This machine's role and the effective type, announce flags (for status). */
+enum hier_role dmn_dir_role(const struct dmn_dir *dir);
 const char *dmn_dir_role_name(const struct dmn_dir *dir);
 const char *dmn_type_name(const struct dmn *d, const struct dmn_dir *dir);
 int dmn_announce_flags(const struct dmn *d, const struct dmn_dir *dir);

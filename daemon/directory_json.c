@@ -85,9 +85,7 @@ verdict_of(const struct dmn *d, const char *host)
 {
 	struct ntp_source_report r;
 
-	if (!report_of(d, host, &r))
-		return "not followed";
-	return strcmp(r.state, "ok") == 0 ? r.verdict : r.state;
+	return report_of(d, host, &r) ? ntp_source_shown_state(&r) : "not followed";
 }
 
 /* How the DC's last answer was authenticated (mssntp, none); null when not followed. */

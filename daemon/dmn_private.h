@@ -71,7 +71,8 @@ const struct ctl_command *dmn_commands(size_t *ret_n);
  * Why the clock is not synchronised or what is degraded, written into BUF
  * and returned; NULL when all is well (commands.c, from health.h).
  */
-const char *dmn_reason(const struct dmn *d, char *buf, size_t size);
+const char *dmn_reason(const struct dmn *d, const struct ntp_client_status *cs, char *buf,
+                       size_t size);
 /* Log what changed since the last call, once, and tell systemd (watch.c). */
 void dmn_watch(struct dmn *d);
 

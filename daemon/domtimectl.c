@@ -20,6 +20,7 @@
 
 #include "../common/util.h"
 #include "../common/xmalloc.h"
+#include "../ntp/clock.h"
 #include "ctl_proto.h"
 #include "monitor.h"
 #include "stripchart.h"
@@ -44,20 +45,11 @@ struct ctx {
 
 /* ---- talking to the daemon --------------------------------------------------- */
 
-static double
-mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* Let the next read or write on FD wait at most until DEADLINE (monotonic). */
 static int
 bound_by(int fd, double deadline)
 {
-	double left = deadline - mono_now();
+	double left = deadline - clk_monotonic_seconds();
 	struct timeval tv;
 
 	if (left <= 0.0)
@@ -131,8 +123,9 @@ exchange(int fd, json_t *req, double deadline, char **ret_error)
 	}
 	if (io_all(fd, frame, len, 1, deadline) < 0 ||
 	    io_all(fd, (char *)prefix, 4, 0, deadline) < 0) {
-		*ret_error = xstrdup(mono_now() >= deadline ? "domtimed did not answer in time"
-		                                            : "connection to domtimed lost");
+		*ret_error =
+		    xstrdup(clk_monotonic_seconds() >= deadline ? "domtimed did not answer in time"
+		                                                : "connection to domtimed lost");
 		goto out;
 	}
 	n = ctl_frame_length(prefix);
@@ -163,7 +156,7 @@ call(const struct ctx *x, const char *command, json_t *args, char **ret_error)
 {
 	json_t *req = json_pack("{s:i, s:s, s:o}", "version", CTL_PROTOCOL_VERSION, "command",
 	                        command, "args", args);
-	double deadline = mono_now() + x->timeout;
+	double deadline = clk_monotonic_seconds() + x->timeout;
 	json_t *reply, *result = NULL;
 	int fd = connect_to(x->path, deadline, ret_error);
 
@@ -422,7 +415,7 @@ state_mark(const char *state)
 	             {"fallback", '-'}, {"falseticker", 'x'}, {"no_majority", 'x'},
 	             {"too_far", '~'}};
 
-	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
+	for (size_t i = 0; i < ARRAY_LEN(marks); i++)
 		if (strcmp(state, marks[i].state) == 0)
 			return marks[i].mark;
 	return '?';
@@ -722,7 +715,7 @@ run_waitsync(const struct ctx *x, const struct command *c, int argc, char **argv
 	}
 	if (optind != argc)
 		return EXIT_USAGE;
-	deadline = mono_now() + timeout;
+	deadline = clk_monotonic_seconds() + timeout;
 	for (;;) {
 		json_t *s = call(x, "status", json_object(), &last_error);
 
@@ -741,7 +734,7 @@ run_waitsync(const struct ctx *x, const struct command *c, int argc, char **argv
 			last_error = xstrdup(str(s, "reason", str(s, "state", "unsynchronised")));
 			json_decref(s);
 		}
-		left = timeout > 0.0 ? deadline - mono_now() : interval;
+		left = timeout > 0.0 ? deadline - clk_monotonic_seconds() : interval;
 		if (left <= 0.0)
 			break;
 		nap = fmin(interval, left);

@@ -39,8 +39,8 @@ membership(const struct dmn_dir *dir)
 	return dir->forest == NULL ? HIER_DOMAIN_UNREAD : HIER_DOMAIN_READ;
 }
 
-static enum hier_role
-role(const struct dmn_dir *dir)
+enum hier_role
+dmn_dir_role(const struct dmn_dir *dir)
 {
 	if (dir == NULL)
 		return HIER_ROLE_STANDALONE;
@@ -53,7 +53,7 @@ role(const struct dmn_dir *dir)
 const char *
 dmn_dir_role_name(const struct dmn_dir *dir)
 {
-	return hier_role_name(role(dir));
+	return hier_role_name(dmn_dir_role(dir));
 }
 
 const char *
@@ -66,7 +66,7 @@ int
 dmn_announce_flags(const struct dmn *d, const struct dmn_dir *dir)
 {
 	return (int)hier_announce_flags(d->cfg->announce_flags, d->cfg->reliable, membership(dir),
-	                                role(dir));
+	                                dmn_dir_role(dir));
 }
 
 enum hier_use
@@ -189,7 +189,8 @@ dmn_apply_policy(struct dmn *d, struct dmn_dir *dir)
 	copts.keys = sopts.keys = d->keys;
 	sopts.nts = d->nts;
 	copts.nts_ca_file = d->cfg->nts_ca_file;
-	copts.reliable = hier_announce_reliable(flags, role(dir), d->cfg->ntp_server[0] != '\0');
+	copts.reliable =
+	    hier_announce_reliable(flags, dmn_dir_role(dir), d->cfg->ntp_server[0] != '\0');
 	sopts.serve = serve_mode(hier_announce_serve(flags));
 	ntp_srv_set_options(d->srv, &sopts);
 	ntp_client_set_options(d->client, &copts);

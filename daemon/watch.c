@@ -107,9 +107,10 @@ dmn_watch(struct dmn *d)
 {
 	struct ntp_client_status cs;
 	char reason[sizeof(d->watch.reason)];
-	const char *why = dmn_reason(d, reason, sizeof(reason));
+	const char *why;
 
 	ntp_client_status(d->client, &cs);
+	why = dmn_reason(d, &cs, reason, sizeof(reason));
 	watch_source(&d->watch, &cs, d);
 	watch_steps(&d->watch, &cs);
 	watch_directory(&d->watch, d);

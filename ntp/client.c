@@ -955,6 +955,12 @@ source_auth(const struct source *s)
 	return s->nts != NULL ? "nts" : s->key_id != 0 ? "symmetric" : "none";
 }
 
+const char *
+ntp_source_shown_state(const struct ntp_source_report *r)
+{
+	return strcmp(r->state, "ok") == 0 ? r->verdict : r->state;
+}
+
 void
 ntp_client_source_report(const struct ntp_client *c, size_t i, struct ntp_source_report *ret)
 {

@@ -122,6 +122,13 @@ void ntp_client_resync(struct ntp_client *c);
 
 size_t ntp_client_n_sources(const struct ntp_client *c);
 void ntp_client_source_report(const struct ntp_client *c, size_t i, struct ntp_source_report *ret);
+/*
+ * What a report's source shows: while it answers with usable time, the
+ * selection's verdict; otherwise why it does not (resolving, unreachable,
+ * denied...). The verdict dates from the last selection, so a source that
+ * has since gone silent is shown silent, never "selected".
+ */
+const char *ntp_source_shown_state(const struct ntp_source_report *r);
 void ntp_client_status(const struct ntp_client *c, struct ntp_client_status *ret);
 
 /* Read a drift file: frequency correction in ppm. 0 or -errno. Exposed for tests. */
