@@ -93,9 +93,8 @@ took_full(struct dmn_dir *dir, struct dir_result *r, double now)
 	snprintf(dir->incomplete, sizeof(dir->incomplete), "%s",
 	         r->incomplete != NULL ? r->incomplete : "");
 	if (r->incomplete != NULL) {
-		/* The worker built a picture of what it read: it frees it too. */
-		dir_discovery_retire(dir->disc, r->forest);
-		r->forest = NULL;
+		/* The worker builds no picture of a read cut short: half of one would pass for the
+		 * whole. */
 		retry_later(dir, log_esc(r->incomplete).s);
 		return;
 	}

@@ -41,9 +41,7 @@ _Static_assert(ARRAY_LEN(role_names) == HIER_ROLE_ROOT_PDC + 1, "a role without 
 const char *
 hier_role_name(enum hier_role role)
 {
-	if ((unsigned)role >= ARRAY_LEN(role_names))
-		return "unknown";
-	return role_names[role];
+	return ENUM_NAME(role_names, role);
 }
 
 int

@@ -237,21 +237,22 @@ static struct dir_result *
 make_result(struct shared *sh, enum dir_read what, struct dir_raw *raw, double started)
 {
 	struct dir_result *r = xcalloc(1, sizeof(*r));
+	/* Worth a picture: a whole read, with the crossRefs in it. */
+	int whole = what == DIR_READ_FULL && raw->read_from != NULL && raw->crossrefs.n > 0 &&
+	            raw->incomplete == NULL;
 	double t;
 
 	r->what = what;
 	r->read_from = raw->read_from != NULL ? xstrdup(raw->read_from) : NULL;
-	r->read_forest = raw->read_from != NULL && raw->crossrefs.n > 0;
 	r->error = raw->n_errors > 0 ? xstrdup(raw->errors[0]) : NULL;
 	r->incomplete = raw->incomplete != NULL ? xstrdup(raw->incomplete) : NULL;
-	r->round_trips = raw->round_trips;
 	r->entries = raw->entries;
 	r->bytes = raw->bytes;
 	r->pages = raw->pages;
 	t = dir_now();
 	r->owners = dir_pdc_owners_read(raw);
 	r->self_rid = self_rid(raw);
-	if (what == DIR_READ_FULL && r->read_forest)
+	if (whole)
 		r->forest = dir_forest_build(raw, &sh->id);
 	if (sh->cfg.keep_raw)
 		r->raw = raw;

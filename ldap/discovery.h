@@ -91,12 +91,11 @@ struct hier_forest;
 struct dir_result {
 	enum dir_read what;
 	char *read_from;               /* URI of the server bound to, or NULL: nothing read */
-	int read_forest;               /* the crossRefs were read: the picture is worth building */
 	char *error;                   /* the first thing that went wrong, or NULL */
 	char *incomplete;              /* why the read stopped short (a limit), or NULL */
 	struct dir_pdc_owners *owners; /* who holds each PDC role, as this read says */
-	struct hier_forest *forest;    /* DIR_READ_FULL with read_forest: the picture, else NULL */
-	unsigned round_trips;
+	struct hier_forest
+	    *forest; /* a whole full read (crossRefs, no limit hit): the picture, else NULL */
 	size_t entries, bytes, pages; /* what the read took, against the limits */
 	double seconds;               /* how long the read took (monotonic) */
 	double build_seconds;         /* of that, building the picture */
